@@ -1,0 +1,40 @@
+package io.fleetstats.schemas;
+
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The platform's topics. Names are {@code <prefix>.raw.statsd} etc.; the default prefix is
+ * {@value #DEFAULT_PREFIX}.
+ *
+ * @param rawStatsd key: source id, value: one agent flush
+ * @param rawMysql key: source id, value: one MySQL poll
+ * @param aggregates key: series id, value: one closed window of one series
+ * @param deadletter key: as the original record, value: the original bytes (reason in headers)
+ */
+public record Topics(
+    Topic<String, StatsdBatch> rawStatsd,
+    Topic<String, MysqlSnapshot> rawMysql,
+    Topic<String, Aggregate> aggregates,
+    Topic<byte[], byte[]> deadletter) {
+
+  public static final String DEFAULT_PREFIX = "fleetstats";
+
+  public static final AvroSerde<StatsdBatch> STATSD_BATCH = AvroSerde.of(StatsdBatch.class);
+  public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT = AvroSerde.of(MysqlSnapshot.class);
+  public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
+
+  /** The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}). */
+  public static Topics withPrefix(String prefix) {
+    Serde<String> keys = Serdes.String();
+    return new Topics(
+        new Topic<>(prefix + ".raw.statsd", keys, STATSD_BATCH),
+        new Topic<>(prefix + ".raw.mysql", keys, MYSQL_SNAPSHOT),
+        new Topic<>(prefix + ".aggregates", keys, AGGREGATE),
+        new Topic<>(prefix + ".deadletter", Serdes.ByteArray(), Serdes.ByteArray()));
+  }
+
+  public static Topics defaults() {
+    return withPrefix(DEFAULT_PREFIX);
+  }
+}
