@@ -1,0 +1,158 @@
+package io.fleetstats.local;
+
+import io.fleetstats.config.ConfigException;
+import io.fleetstats.config.Durations;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/** {@code fleetstats-local}: the whole platform in one JVM, for trying it out and for demos. */
+@Command(
+    name = "fleetstats-local",
+    mixinStandardHelpOptions = true,
+    version = "fleetstats-local 0.1.0",
+    sortOptions = false,
+    description = {
+      "Runs Fleetstats in one JVM: an embedded Kafka broker (KRaft), an edge agent listening for",
+      "statsd, the stream processor, the Wavefront sink and a built-in receiver that speaks the",
+      "Wavefront proxy's HTTP protocol and prints every line it gets.",
+      "Every FLEETSTATS_* environment variable is passed through to the services."
+    },
+    footer = {"", "Example: fleetstats-local --demo --duration 60s --capture lines.txt"})
+public final class LocalStackMain implements java.util.concurrent.Callable<Integer> {
+
+  @Option(names = "--statsd-port", paramLabel = "N", description = "UDP port of the edge agent (default: ${DEFAULT-VALUE})")
+  int statsdPort = 8125;
+
+  @Option(names = "--kafka-port", paramLabel = "N", description = "client port of the embedded Kafka broker; 0 picks a free one (default: ${DEFAULT-VALUE})")
+  int kafkaPort = 0;
+
+  @Option(names = "--window", paramLabel = "DURATION", converter = DurationConverter.class, description = "aggregation window (default: 10s)")
+  Duration window = Duration.ofSeconds(10);
+
+  @Option(names = "--grace", paramLabel = "DURATION", converter = DurationConverter.class, description = "how long a window waits for late samples (default: 5s)")
+  Duration grace = Duration.ofSeconds(5);
+
+  @Option(names = "--proxy", paramLabel = "URL", description = "send to this Wavefront proxy (e.g. http://proxy:2878) instead of the built-in receiver")
+  URI proxy;
+
+  @Option(names = "--capture", paramLabel = "FILE", description = "append every line the built-in receiver gets to FILE")
+  Path capture;
+
+  @Option(names = "--demo", description = "play the seed app's traffic: three Flask api-server pods on two nodes and a Django web-server")
+  boolean demo;
+
+  @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class, description = "stop after this long (default: run until Ctrl-C)")
+  Duration duration;
+
+  @Option(names = "--data-dir", paramLabel = "DIR", description = "keep broker and state data here (default: a temporary directory removed at exit)")
+  Path dataDir;
+
+  @Option(names = "--quiet", description = "do not print the received lines (use with --capture)")
+  boolean quiet;
+
+  private final PrintStream out;
+
+  LocalStackMain(PrintStream out) {
+    this.out = out;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    CommandLine cli = new CommandLine(new LocalStackMain(out));
+    cli.setOut(new java.io.PrintWriter(out, true));
+    cli.setErr(new java.io.PrintWriter(err, true));
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof ConfigException || e instanceof IllegalStateException) {
+            err.println("fleetstats-local: " + e.getMessage());
+            return 2;
+          }
+          throw e;
+        });
+    return cli.execute(args);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    if (proxy != null && capture != null) {
+      throw new CommandLine.ParameterException(
+          new CommandLine(this), "--capture works with the built-in receiver only; drop --proxy or --capture");
+    }
+    AtomicLong lines = new AtomicLong();
+    LocalStack.Options options =
+        new LocalStack.Options(
+            statsdPort,
+            kafkaPort,
+            window,
+            grace,
+            Optional.ofNullable(proxy),
+            Optional.ofNullable(capture),
+            demo,
+            Optional.ofNullable(dataDir),
+            System.getenv(),
+            line -> {
+              lines.incrementAndGet();
+              if (!quiet) {
+                out.println(line);
+              }
+            });
+    CountDownLatch stop = new CountDownLatch(1);
+    long t0 = System.nanoTime();
+    LocalStack stack = LocalStack.start(options);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.countDown();
+              stack.close();
+            },
+            "fleetstats-local-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    out.printf(
+        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%n",
+        (System.nanoTime() - t0) / 1e9,
+        stack.statsdAddress().getHostString(),
+        stack.statsdAddress().getPort(),
+        stack.bootstrapServers(),
+        stack.builtInReceiver() ? "receiver" : "proxy",
+        stack.proxyUrl(),
+        Durations.format(window),
+        Durations.format(grace),
+        demo ? ", demo traffic on" : "");
+    out.flush();
+    if (duration != null) {
+      if (!stop.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
+        out.printf("Stopping after %s; %d lines received%n", Durations.format(duration), lines.get());
+        Runtime.getRuntime().removeShutdownHook(hook);
+        stack.close();
+      }
+    } else {
+      stop.await();
+    }
+    return 0;
+  }
+
+  /** Reads {@code 10s}, {@code 500ms}, {@code 1m}. */
+  static final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+      try {
+        return Durations.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.fleetstats.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class LocalStackMainTest {
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  int run(String... args) {
+    return LocalStackMain.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void helpListsEveryOption() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "--statsd-port", "--kafka-port", "--window", "--grace", "--proxy", "--capture", "--demo",
+            "--duration", "--data-dir", "--quiet");
+  }
+
+  @Test
+  void rejectsABadDurationNamingTheOption() {
+    assertThat(run("--window", "ten")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--window")
+        .contains("'ten' is not a duration; use a number with a unit: 500ms, 10s, 1m, 2h");
+  }
+
+  @Test
+  void rejectsCaptureWithARealProxy() {
+    assertThat(run("--proxy", "http://proxy:2878", "--capture", "x.txt")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--capture works with the built-in receiver only");
+  }
+}
