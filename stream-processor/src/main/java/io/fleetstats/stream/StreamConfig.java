@@ -1,0 +1,180 @@
+package io.fleetstats.stream;
+
+import io.fleetstats.config.ConfigException;
+import io.fleetstats.config.EnvReader;
+import io.fleetstats.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Settings of the stream processor, read from the environment at start and validated as a whole.
+ *
+ * @param bootstrap {@code FLEETSTATS_KAFKA_BOOTSTRAP}: Kafka bootstrap servers; default {@code
+ *     localhost:9092}
+ * @param kafka every other {@code FLEETSTATS_KAFKA_<PROPERTY>} as a Kafka client property
+ *     ({@code FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code security.protocol}); passed to the
+ *     Streams client and the topic admin client; default none
+ * @param applicationId {@code FLEETSTATS_APPLICATION_ID}: Kafka Streams {@code application.id},
+ *     which names the consumer group, the transactional ids and the internal topics; default
+ *     {@code fleetstats-stream-processor}
+ * @param topicPrefix {@code FLEETSTATS_TOPIC_PREFIX}: prefix of the platform's topics; default
+ *     {@code fleetstats} ({@code fleetstats.raw.statsd} in, {@code fleetstats.aggregates} out)
+ * @param window {@code FLEETSTATS_WINDOW}: tumbling event-time window size, aligned to the epoch;
+ *     default {@code 10s}, at least {@code 100ms}
+ * @param grace {@code FLEETSTATS_GRACE}: how long after a window's end samples for it are still
+ *     accepted; later ones are counted as late and dropped; default {@code 5s}, at least {@code 0s}
+ * @param percentiles {@code FLEETSTATS_PERCENTILES}: comma-separated percentiles in (0,100] emitted
+ *     as {@code <p>_percentile} for timers, histograms and distributions; default {@code 90}
+ * @param sketchAccuracy {@code FLEETSTATS_SKETCH_ACCURACY}: DDSketch relative accuracy of median
+ *     and percentiles, in (0,0.5); default {@code 0.01} (1 %)
+ * @param stateDir {@code FLEETSTATS_STATE_DIR}: Kafka Streams state directory; default {@code
+ *     <java.io.tmpdir>/<application id>}
+ * @param streamThreads {@code FLEETSTATS_STREAM_THREADS}: Kafka Streams threads; default {@code 1}
+ * @param commitInterval {@code FLEETSTATS_COMMIT_INTERVAL}: transaction commit interval, which
+ *     bounds the end-to-end latency added by exactly-once; default {@code 100ms}
+ * @param wallClockClose {@code FLEETSTATS_WALL_CLOCK_CLOSE}: also close windows while a partition
+ *     receives no records, by letting its stream time advance with the wall clock, so that a quiet
+ *     source's last window is emitted; default {@code true}
+ * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing platform topics at start;
+ *     default {@code true}
+ */
+public record StreamConfig(
+    String bootstrap,
+    Map<String, String> kafka,
+    String applicationId,
+    String topicPrefix,
+    Duration window,
+    Duration grace,
+    List<Double> percentiles,
+    double sketchAccuracy,
+    Path stateDir,
+    int streamThreads,
+    Duration commitInterval,
+    boolean wallClockClose,
+    boolean createTopics) {
+
+  public static final String BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
+  public static final String APPLICATION_ID = "FLEETSTATS_APPLICATION_ID";
+  public static final String TOPIC_PREFIX = "FLEETSTATS_TOPIC_PREFIX";
+  public static final String WINDOW = "FLEETSTATS_WINDOW";
+  public static final String GRACE = "FLEETSTATS_GRACE";
+  public static final String PERCENTILES = "FLEETSTATS_PERCENTILES";
+  public static final String SKETCH_ACCURACY = "FLEETSTATS_SKETCH_ACCURACY";
+  public static final String STATE_DIR = "FLEETSTATS_STATE_DIR";
+  public static final String STREAM_THREADS = "FLEETSTATS_STREAM_THREADS";
+  public static final String COMMIT_INTERVAL = "FLEETSTATS_COMMIT_INTERVAL";
+  public static final String WALL_CLOCK_CLOSE = "FLEETSTATS_WALL_CLOCK_CLOSE";
+  public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
+
+  public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
+  public static final String DEFAULT_APPLICATION_ID = "fleetstats-stream-processor";
+  public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(5);
+  public static final List<Double> DEFAULT_PERCENTILES = List.of(90.0);
+  public static final double DEFAULT_SKETCH_ACCURACY = 0.01;
+  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+
+  public StreamConfig {
+    kafka = Map.copyOf(kafka);
+    percentiles = List.copyOf(percentiles);
+  }
+
+  /**
+   * Defaults for everything; {@code FLEETSTATS_*} variables in {@code env} override them.
+   *
+   * @throws ConfigException naming every bad key, its value and what is allowed
+   */
+  public static StreamConfig fromEnv(Map<String, String> env) {
+    EnvReader r = new EnvReader(env);
+    String bootstrap = r.string(DEFAULT_BOOTSTRAP, BOOTSTRAP);
+    String applicationId = r.string(DEFAULT_APPLICATION_ID, APPLICATION_ID);
+    if (!applicationId.matches("[A-Za-z0-9._-]+")) {
+      r.problem(APPLICATION_ID, applicationId, "letters, digits, '.', '_' and '-' only");
+    }
+    String prefix = r.string(Topics.DEFAULT_PREFIX, TOPIC_PREFIX);
+    if (!prefix.matches("[A-Za-z0-9._-]+")) {
+      r.problem(TOPIC_PREFIX, prefix, "letters, digits, '.', '_' and '-' only");
+    }
+    Duration window = r.duration(DEFAULT_WINDOW, Duration.ofMillis(100), WINDOW);
+    Duration grace = r.duration(DEFAULT_GRACE, Duration.ZERO, GRACE);
+    List<Double> percentiles = percentiles(r, r.string(null, PERCENTILES));
+    double accuracy = accuracy(r, r.string(null, SKETCH_ACCURACY));
+    String stateDirRaw = r.string(null, STATE_DIR);
+    Path stateDir =
+        stateDirRaw != null
+            ? Path.of(stateDirRaw)
+            : Path.of(System.getProperty("java.io.tmpdir"), applicationId);
+    int threads = r.integer(1, 1, 64, STREAM_THREADS);
+    Duration commit = r.duration(DEFAULT_COMMIT_INTERVAL, Duration.ofMillis(10), COMMIT_INTERVAL);
+    boolean wallClockClose = r.bool(true, WALL_CLOCK_CLOSE);
+    boolean createTopics = r.bool(true, CREATE_TOPICS);
+    Map<String, String> kafka = r.kafkaProperties();
+    r.check();
+    return new StreamConfig(
+        bootstrap,
+        kafka,
+        applicationId,
+        prefix,
+        window,
+        grace,
+        percentiles,
+        accuracy,
+        stateDir,
+        threads,
+        commit,
+        wallClockClose,
+        createTopics);
+  }
+
+  /** The platform's topics under {@link #topicPrefix()}. */
+  public Topics topics() {
+    return Topics.withPrefix(topicPrefix);
+  }
+
+  private static List<Double> percentiles(EnvReader r, String raw) {
+    if (raw == null) {
+      return DEFAULT_PERCENTILES;
+    }
+    // sorted and distinct, so that field order is stable and "90,90" does not emit twice
+    TreeSet<Double> out = new TreeSet<>();
+    List<String> bad = new ArrayList<>();
+    for (String part : raw.split(",")) {
+      String p = part.trim();
+      try {
+        double v = Double.parseDouble(p);
+        if (!(v > 0 && v <= 100)) {
+          bad.add(p);
+        } else {
+          out.add(v);
+        }
+      } catch (NumberFormatException e) {
+        bad.add(p);
+      }
+    }
+    if (!bad.isEmpty() || out.isEmpty()) {
+      r.problem(PERCENTILES, raw, "a comma-separated list of numbers in (0,100], e.g. 50,90,99.9");
+      return DEFAULT_PERCENTILES;
+    }
+    return List.copyOf(out);
+  }
+
+  private static double accuracy(EnvReader r, String raw) {
+    if (raw == null) {
+      return DEFAULT_SKETCH_ACCURACY;
+    }
+    try {
+      double v = Double.parseDouble(raw);
+      if (v > 0 && v < 0.5) {
+        return v;
+      }
+    } catch (NumberFormatException e) {
+      // reported below with what is allowed
+    }
+    r.problem(SKETCH_ACCURACY, raw, "a relative accuracy in (0,0.5), e.g. 0.01 for 1 %");
+    return DEFAULT_SKETCH_ACCURACY;
+  }
+}

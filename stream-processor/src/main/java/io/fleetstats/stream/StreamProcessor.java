@@ -1,0 +1,179 @@
+package io.fleetstats.stream;
+
+import io.fleetstats.schemas.TopicSetup;
+import io.fleetstats.schemas.Topics;
+import io.fleetstats.stream.topology.StreamMetrics;
+import io.fleetstats.stream.topology.TopologyFactory;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.streams.CloseOptions;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running stream processor: Kafka Streams over the raw statsd topic, emitting one aggregate
+ * per series per closed window, exactly once. Start it with {@link #start}, stop it with {@link
+ * #close}.
+ */
+public final class StreamProcessor implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StreamProcessor.class);
+
+  /** How long {@link #start} waits for Kafka Streams to reach RUNNING. */
+  public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** How long {@link #close} waits for Kafka Streams to shut down. */
+  public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+  /** Retention of raw topics this service creates, long enough to replay a weekend. */
+  public static final Duration RAW_RETENTION = Duration.ofDays(3);
+
+  private final StreamConfig config;
+  private final KafkaStreams streams;
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
+  private StreamProcessor(StreamConfig config, KafkaStreams streams) {
+    this.config = config;
+    this.streams = streams;
+  }
+
+  /**
+   * Creates missing topics (when {@link StreamConfig#createTopics()}), starts Kafka Streams and
+   * waits until it is RUNNING.
+   *
+   * @throws IllegalStateException when Kafka cannot be reached or Streams does not reach RUNNING
+   *     within {@link #START_TIMEOUT}; the message says which
+   */
+  public static StreamProcessor start(StreamConfig config) {
+    Topics topics = config.topics();
+    if (config.createTopics()) {
+      TopicSetup.ensure(
+          adminConfig(config),
+          topics,
+          TopicSetup.DEFAULT_PARTITIONS,
+          Optional.empty(),
+          RAW_RETENTION,
+          Duration.ofSeconds(30));
+    }
+    KafkaStreams streams =
+        new KafkaStreams(TopologyFactory.build(config, topics), streamsProperties(config));
+    StreamProcessor processor = new StreamProcessor(config, streams);
+    CompletableFuture<Void> running = new CompletableFuture<>();
+    streams.setStateListener(
+        (now, before) -> {
+          if (now == KafkaStreams.State.RUNNING) {
+            running.complete(null);
+          } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+            running.completeExceptionally(
+                new IllegalStateException("Kafka Streams stopped while starting: " + now));
+            processor.stopped.complete(null);
+          }
+        });
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          log.error("stream thread failed; shutting the stream processor down", e);
+          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+    streams.start();
+    try {
+      running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      processor.close();
+      throw new IllegalStateException(
+          "Kafka Streams did not reach RUNNING within "
+              + START_TIMEOUT.toSeconds()
+              + " s (state "
+              + streams.state()
+              + "); is Kafka reachable at "
+              + config.bootstrap()
+              + " ("
+              + StreamConfig.BOOTSTRAP
+              + ")?",
+          e);
+    } catch (ExecutionException e) {
+      processor.close();
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      processor.close();
+      throw new IllegalStateException("interrupted while starting the stream processor", e);
+    }
+    log.info(
+        "stream processor running: {} -> {}, window {} ms, grace {} ms",
+        topics.rawStatsd().name(),
+        topics.aggregates().name(),
+        config.window().toMillis(),
+        config.grace().toMillis());
+    return processor;
+  }
+
+  /** Kafka Streams settings for {@code config}: pass-through client properties, then ours. */
+  public static Properties streamsProperties(StreamConfig config) {
+    Properties p = new Properties();
+    p.putAll(config.kafka());
+    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
+    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+    p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
+    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.streamThreads()));
+    // fail at start, not in production, if a future change adds an unnamed store or topic
+    p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
+    // a record that does not decode is skipped and counted by Streams (dropped-records metric)
+    p.put(
+        StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+        LogAndContinueExceptionHandler.class.getName());
+    return p;
+  }
+
+  private static Map<String, Object> adminConfig(StreamConfig config) {
+    Map<String, Object> admin = new HashMap<>(config.kafka());
+    admin.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
+    return admin;
+  }
+
+  public StreamConfig config() {
+    return config;
+  }
+
+  /** Kafka Streams' state: RUNNING, REBALANCING, ... */
+  public KafkaStreams.State state() {
+    return streams.state();
+  }
+
+  /** Completes when Kafka Streams has stopped, by {@link #close} or by a fatal error. */
+  public CompletableFuture<Void> stopped() {
+    return stopped;
+  }
+
+  /** Samples dropped as late since this instance started, over all its tasks. */
+  public long lateSamples() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.LATE_SAMPLES);
+  }
+
+  /** Aggregates emitted since this instance started, over all its tasks. */
+  public long aggregatesEmitted() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.AGGREGATES_EMITTED);
+  }
+
+  /**
+   * Stops Kafka Streams and leaves the consumer group at once, so that the next start of the
+   * same application id does not wait out the session timeout (45 s). Idempotent.
+   */
+  @Override
+  public void close() {
+    streams.close(
+        CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+            .withTimeout(CLOSE_TIMEOUT));
+    stopped.complete(null);
+  }
+}

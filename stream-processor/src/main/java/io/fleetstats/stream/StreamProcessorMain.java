@@ -1,0 +1,65 @@
+package io.fleetstats.stream;
+
+import io.fleetstats.config.ConfigException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Runs the stream processor standalone until SIGINT or SIGTERM. Configuration comes from the
+ * environment only ({@code FLEETSTATS_*}, see the module README).
+ */
+@Command(
+    name = "fleetstats-stream-processor",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Aggregates raw statsd batches from Kafka into per-series, per-window Telegraf-style",
+      "aggregates, exactly once. Configured by environment variables:",
+      "  FLEETSTATS_KAFKA_BOOTSTRAP (localhost:9092), FLEETSTATS_KAFKA_* (client properties),",
+      "  FLEETSTATS_APPLICATION_ID (fleetstats-stream-processor), FLEETSTATS_TOPIC_PREFIX (fleetstats),",
+      "  FLEETSTATS_WINDOW (10s), FLEETSTATS_GRACE (5s), FLEETSTATS_PERCENTILES (90),",
+      "  FLEETSTATS_SKETCH_ACCURACY (0.01), FLEETSTATS_STATE_DIR (<tmpdir>/<application id>),",
+      "  FLEETSTATS_STREAM_THREADS (1), FLEETSTATS_COMMIT_INTERVAL (100ms),",
+      "  FLEETSTATS_WALL_CLOCK_CLOSE (true), FLEETSTATS_CREATE_TOPICS (true)."
+    },
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {
+      "0:stopped by a signal",
+      "1:Kafka Streams failed or could not start",
+      "2:invalid configuration"
+    })
+public final class StreamProcessorMain implements Callable<Integer> {
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new StreamProcessorMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() {
+    StreamConfig config;
+    try {
+      config = StreamConfig.fromEnv(System.getenv());
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    StreamProcessor processor;
+    try {
+      processor = StreamProcessor.start(config);
+    } catch (IllegalStateException e) {
+      System.err.println("cannot start the stream processor: " + e.getMessage());
+      return 1;
+    }
+    Thread hook = new Thread(processor::close, "stream-processor-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    processor.stopped().join();
+    // stopped on its own (fatal error), not by a signal: the hook is ours to remove
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      processor.close();
+      return 1;
+    } catch (IllegalStateException shuttingDown) {
+      return 0; // the JVM is already exiting because of a signal
+    }
+  }
+}

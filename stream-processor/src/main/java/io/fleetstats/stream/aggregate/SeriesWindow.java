@@ -1,0 +1,180 @@
+package io.fleetstats.stream.aggregate;
+
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.MetricType;
+import io.fleetstats.schemas.Series;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One series of one source in one window: who it is (name, type, tags, source) and what it has
+ * accumulated. It carries its identity so that a closed window becomes an {@link Aggregate}
+ * without parsing store keys.
+ */
+public final class SeriesWindow {
+  private static final byte FORMAT = 1;
+
+  private final String name;
+  private final MetricType type;
+  private final SortedMap<String, String> tags;
+  private final String cluster;
+  private final String namespace;
+  private final String node;
+  private final String pod;
+  private final WindowState state;
+
+  private SeriesWindow(
+      String name,
+      MetricType type,
+      SortedMap<String, String> tags,
+      String cluster,
+      String namespace,
+      String node,
+      String pod,
+      WindowState state) {
+    this.name = name;
+    this.type = type;
+    this.tags = tags;
+    this.cluster = cluster;
+    this.namespace = namespace;
+    this.node = node;
+    this.pod = pod;
+    this.state = state;
+  }
+
+  /** An empty window for {@code series} of {@code source}. */
+  public static SeriesWindow empty(Source source, Series series, double relativeAccuracy) {
+    return new SeriesWindow(
+        series.getName(),
+        series.getType(),
+        new TreeMap<>(series.getTags()),
+        source.getCluster(),
+        source.getNamespace(),
+        source.getNode(),
+        source.getPod(),
+        WindowState.empty(series.getType(), relativeAccuracy));
+  }
+
+  /**
+   * The series' identity, also the Kafka key of its aggregates: source id, name, Telegraf type
+   * and the tags sorted by key ({@code c/ns/pod/ctr|api.timer|timing|route=/a,status=200}).
+   * Tag order on the wire does not matter.
+   */
+  public static String id(Source source, Series series) {
+    StringBuilder b =
+        new StringBuilder(Sources.id(source))
+            .append('|')
+            .append(series.getName())
+            .append('|')
+            .append(Telegraf.metricType(series.getType()))
+            .append('|');
+    boolean first = true;
+    for (Map.Entry<String, String> t : new TreeMap<>(series.getTags()).entrySet()) {
+      if (!first) {
+        b.append(',');
+      }
+      b.append(t.getKey()).append('=').append(t.getValue());
+      first = false;
+    }
+    return b.toString();
+  }
+
+  /** @see WindowState#add */
+  public int add(Series series, int[] indices, int count) {
+    return state.add(series, indices, count);
+  }
+
+  /** True when nothing valid was added: a closed window emits nothing then. */
+  public boolean isEmpty() {
+    return state.isEmpty();
+  }
+
+  /**
+   * The aggregate of this series over {@code [windowStart, windowEnd)}, with Telegraf's field
+   * names and tags: {@code metric_type}, {@code pod_name}, {@code cluster}, {@code namespace}, then
+   * the series' own tags (which win on a clash, as a tag sent by the app is the more specific).
+   */
+  public Aggregate toAggregate(long windowStart, long windowEnd, List<Double> percentiles) {
+    Map<String, String> out = new LinkedHashMap<>();
+    out.put("metric_type", Telegraf.metricType(type));
+    out.put("pod_name", pod);
+    out.put("cluster", cluster);
+    out.put("namespace", namespace);
+    out.putAll(tags);
+    return Aggregate.newBuilder()
+        .setName(name)
+        .setMetricType(Telegraf.metricType(type))
+        .setSource(node)
+        .setTags(out)
+        .setWindowStart(windowStart)
+        .setWindowEnd(windowEnd)
+        .setFields(new LinkedHashMap<>(state.fields(percentiles)))
+        .setSketch(state.sketch())
+        .build();
+  }
+
+  public byte[] toBytes() {
+    try {
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+      DataOutputStream out = new DataOutputStream(bytes);
+      out.writeByte(FORMAT);
+      Codec.writeString(out, name);
+      Codec.writeString(out, type.name());
+      out.writeInt(tags.size());
+      for (Map.Entry<String, String> t : tags.entrySet()) {
+        Codec.writeString(out, t.getKey());
+        Codec.writeString(out, t.getValue());
+      }
+      Codec.writeString(out, cluster);
+      Codec.writeString(out, namespace);
+      Codec.writeString(out, node);
+      Codec.writeString(out, pod);
+      state.write(out);
+      out.flush();
+      return bytes.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot encode window state of " + name, e);
+    }
+  }
+
+  /**
+   * Reads what {@link #toBytes} wrote.
+   *
+   * @throws IllegalArgumentException when the bytes are not a window state of a known format
+   */
+  public static SeriesWindow fromBytes(byte[] bytes) {
+    try {
+      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+      byte format = in.readByte();
+      if (format != FORMAT) {
+        throw new IllegalArgumentException("unknown window state format " + format);
+      }
+      String name = Codec.readString(in);
+      MetricType type = MetricType.valueOf(Codec.readString(in));
+      int n = in.readInt();
+      SortedMap<String, String> tags = new TreeMap<>();
+      for (int i = 0; i < n; i++) {
+        tags.put(Codec.readString(in), Codec.readString(in));
+      }
+      String cluster = Codec.readString(in);
+      String namespace = Codec.readString(in);
+      String node = Codec.readString(in);
+      String pod = Codec.readString(in);
+      WindowState state = WindowState.read(type, in);
+      return new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("corrupt window state (" + bytes.length + " bytes): " + e, e);
+    }
+  }
+}

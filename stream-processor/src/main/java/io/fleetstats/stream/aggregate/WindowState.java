@@ -1,0 +1,341 @@
+package io.fleetstats.stream.aggregate;
+
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketches;
+import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
+import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
+import com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore;
+import io.fleetstats.schemas.MetricType;
+import io.fleetstats.schemas.Series;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one series has accumulated in one window. States take whole slices of a batch's series
+ * ({@link #add}), so the work per batch is per series, not a state-store round trip per sample.
+ * States serialize to bytes so they can live in a changelogged state store.
+ *
+ * <p>Sample rates: a sample sent with {@code @r} stands for {@code 1/r} samples; a missing or
+ * invalid rate (not in (0,1]) counts as 1. Values that are NaN or infinite are rejected and
+ * counted by the caller.
+ */
+public sealed interface WindowState
+    permits WindowState.Counter, WindowState.Gauge, WindowState.Set, WindowState.Distribution {
+
+  /** An empty state for a series of {@code type}. */
+  static WindowState empty(MetricType type, double relativeAccuracy) {
+    return switch (type) {
+      case COUNTER -> new Counter();
+      case GAUGE -> new Gauge();
+      case SET -> new Set();
+      case TIMER, HISTOGRAM, DISTRIBUTION -> new Distribution(relativeAccuracy);
+    };
+  }
+
+  /**
+   * Adds the samples at {@code indices[0..count)} of {@code series}, in that order.
+   *
+   * @return how many of them were rejected (non-finite values)
+   */
+  int add(Series series, int[] indices, int count);
+
+  /** True when nothing valid was added: the window emits nothing for this series. */
+  boolean isEmpty();
+
+  /** Telegraf's fields for this state, e.g. {@code value}, or {@code count, sum, ..., 90_percentile}. */
+  Map<String, Double> fields(List<Double> percentiles);
+
+  /** The DDSketch in its protobuf encoding for distribution-like series, else null. */
+  default ByteBuffer sketch() {
+    return null;
+  }
+
+  void write(DataOutput out) throws IOException;
+
+  /** Reads a state written by {@link #write} for a series of {@code type}. */
+  static WindowState read(MetricType type, DataInput in) throws IOException {
+    return switch (type) {
+      case COUNTER -> Counter.read(in);
+      case GAUGE -> Gauge.read(in);
+      case SET -> Set.read(in);
+      case TIMER, HISTOGRAM, DISTRIBUTION -> Distribution.read(in);
+    };
+  }
+
+  /** The weight of sample {@code i}: {@code 1/rate}, exactly. */
+  private static double weight(Series series, int i) {
+    List<Double> rates = series.getSampleRates();
+    if (i >= rates.size()) {
+      return 1.0;
+    }
+    double r = rates.get(i);
+    return r > 0 && r <= 1 ? 1.0 / r : 1.0;
+  }
+
+  /** Counters: the sum of {@code value/rate} over the window, as field {@code value}. */
+  final class Counter implements WindowState {
+    private double sum;
+    private boolean any;
+
+    @Override
+    public int add(Series series, int[] indices, int count) {
+      List<Double> values = series.getValues();
+      int rejected = 0;
+      for (int k = 0; k < count; k++) {
+        int i = indices[k];
+        double v = values.get(i);
+        if (!Double.isFinite(v)) {
+          rejected++;
+          continue;
+        }
+        // v * (1/r) rather than v / r so that @0.1 weighs exactly 10 as the weight() doc says
+        sum += v * weight(series, i);
+        any = true;
+      }
+      return rejected;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return !any;
+    }
+
+    @Override
+    public Map<String, Double> fields(List<Double> percentiles) {
+      return Map.of("value", sum);
+    }
+
+    @Override
+    public void write(DataOutput out) throws IOException {
+      out.writeBoolean(any);
+      out.writeDouble(sum);
+    }
+
+    static Counter read(DataInput in) throws IOException {
+      Counter c = new Counter();
+      c.any = in.readBoolean();
+      c.sum = in.readDouble();
+      return c;
+    }
+  }
+
+  /**
+   * Gauges: the last value in arrival order. A relative sample ({@code +3}/{@code -3}) changes the
+   * previous value of the same window, or 0 when the window has none yet. That is Telegraf's
+   * behaviour with its default {@code delete_gauges = true}, which forgets gauges at every flush;
+   * a gauge that must carry across windows should be sent as an absolute value.
+   */
+  final class Gauge implements WindowState {
+    private double value;
+    private boolean any;
+
+    @Override
+    public int add(Series series, int[] indices, int count) {
+      List<Double> values = series.getValues();
+      List<Boolean> relative = series.getRelative();
+      int rejected = 0;
+      for (int k = 0; k < count; k++) {
+        int i = indices[k];
+        double v = values.get(i);
+        if (!Double.isFinite(v)) {
+          rejected++;
+          continue;
+        }
+        boolean rel = i < relative.size() && relative.get(i);
+        value = rel ? (any ? value : 0.0) + v : v;
+        any = true;
+      }
+      return rejected;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return !any;
+    }
+
+    @Override
+    public Map<String, Double> fields(List<Double> percentiles) {
+      return Map.of("value", value);
+    }
+
+    @Override
+    public void write(DataOutput out) throws IOException {
+      out.writeBoolean(any);
+      out.writeDouble(value);
+    }
+
+    static Gauge read(DataInput in) throws IOException {
+      Gauge g = new Gauge();
+      g.any = in.readBoolean();
+      g.value = in.readDouble();
+      return g;
+    }
+  }
+
+  /** Sets: the number of distinct members seen in the window, exactly, as field {@code value}. */
+  final class Set implements WindowState {
+    private final java.util.Set<String> members = new HashSet<>();
+
+    @Override
+    public int add(Series series, int[] indices, int count) {
+      List<String> m = series.getMembers();
+      for (int k = 0; k < count; k++) {
+        members.add(m.get(indices[k]));
+      }
+      return 0;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return members.isEmpty();
+    }
+
+    @Override
+    public Map<String, Double> fields(List<Double> percentiles) {
+      return Map.of("value", (double) members.size());
+    }
+
+    @Override
+    public void write(DataOutput out) throws IOException {
+      out.writeInt(members.size());
+      for (String m : members) {
+        Codec.writeString(out, m);
+      }
+    }
+
+    static Set read(DataInput in) throws IOException {
+      Set s = new Set();
+      int n = in.readInt();
+      for (int i = 0; i < n; i++) {
+        s.members.add(Codec.readString(in));
+      }
+      return s;
+    }
+  }
+
+  /**
+   * Timers, histograms and distributions: weighted count ({@code Σ 1/rate}), sum ({@code Σ
+   * value/rate}), mean, population standard deviation (as Telegraf computes it), exact lower and
+   * upper, and median and percentiles from a DDSketch with the configured relative accuracy.
+   * Telegraf adds a sampled timer value {@code int(1/rate)} times; here the weight is exactly
+   * {@code 1/rate}, so {@code @0.3} counts 3.33 rather than 3.
+   */
+  final class Distribution implements WindowState {
+    private final DDSketch sketch;
+    private double count;
+    private double sum;
+    // weighted Welford/West running mean and sum of squared deviations: stable for large values
+    private double mean;
+    private double m2;
+    private double lower = Double.POSITIVE_INFINITY;
+    private double upper = Double.NEGATIVE_INFINITY;
+
+    Distribution(double relativeAccuracy) {
+      this(DDSketches.unboundedDense(relativeAccuracy));
+    }
+
+    private Distribution(DDSketch sketch) {
+      this.sketch = sketch;
+    }
+
+    @Override
+    public int add(Series series, int[] indices, int count) {
+      List<Double> values = series.getValues();
+      int rejected = 0;
+      for (int k = 0; k < count; k++) {
+        int i = indices[k];
+        double v = values.get(i);
+        if (!Double.isFinite(v)) {
+          rejected++;
+          continue;
+        }
+        double w = weight(series, i);
+        double total = this.count + w;
+        double delta = v - mean;
+        double r = delta * w / total;
+        mean += r;
+        m2 += this.count * delta * r;
+        this.count = total;
+        sum += v * w;
+        lower = Math.min(lower, v);
+        upper = Math.max(upper, v);
+        sketch.accept(v, w);
+      }
+      return rejected;
+    }
+
+    @Override
+    public boolean isEmpty() {
+      return count == 0;
+    }
+
+    @Override
+    public Map<String, Double> fields(List<Double> percentiles) {
+      Map<String, Double> f = new LinkedHashMap<>();
+      f.put("count", count);
+      f.put("sum", sum);
+      // sum/count rather than the running mean: exact whenever the sum is
+      f.put("mean", sum / count);
+      f.put("stddev", Math.sqrt(Math.max(0.0, m2 / count)));
+      f.put("lower", lower);
+      f.put("upper", upper);
+      f.put("median", quantile(0.5));
+      for (double p : percentiles) {
+        f.put(Telegraf.percentileField(p), quantile(p / 100.0));
+      }
+      return f;
+    }
+
+    /** The sketch's estimate, clamped to the exact bounds the sketch cannot know. */
+    private double quantile(double q) {
+      double v = sketch.getValueAtQuantile(q);
+      return Math.min(upper, Math.max(lower, v));
+    }
+
+    @Override
+    public ByteBuffer sketch() {
+      return sketch.serialize();
+    }
+
+    @Override
+    public void write(DataOutput out) throws IOException {
+      out.writeDouble(count);
+      out.writeDouble(sum);
+      out.writeDouble(mean);
+      out.writeDouble(m2);
+      out.writeDouble(lower);
+      out.writeDouble(upper);
+      // the library's own encoding, which carries the index mapping and reads back without protobuf
+      GrowingByteArrayOutput buf = GrowingByteArrayOutput.withDefaultInitialCapacity();
+      sketch.encode(buf, false);
+      out.writeInt(buf.numWrittenBytes());
+      out.write(buf.backingArray(), 0, buf.numWrittenBytes());
+    }
+
+    static Distribution read(DataInput in) throws IOException {
+      double count = in.readDouble();
+      double sum = in.readDouble();
+      double mean = in.readDouble();
+      double m2 = in.readDouble();
+      double lower = in.readDouble();
+      double upper = in.readDouble();
+      byte[] bytes = new byte[in.readInt()];
+      in.readFully(bytes);
+      DDSketch sketch = DDSketch.decode(ByteArrayInput.wrap(bytes), UnboundedSizeDenseStore::new);
+      Distribution d = new Distribution(sketch);
+      d.count = count;
+      d.sum = sum;
+      d.mean = mean;
+      d.m2 = m2;
+      d.lower = lower;
+      d.upper = upper;
+      return d;
+    }
+  }
+}
