@@ -1,0 +1,111 @@
+package io.fleetstats.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.fleetstats.config.ConfigException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class StreamConfigTest {
+
+  @Test
+  void defaultsMatchTheReadme() {
+    StreamConfig c = StreamConfig.fromEnv(Map.of());
+
+    assertThat(c.bootstrap()).isEqualTo("localhost:9092");
+    assertThat(c.kafka()).isEmpty();
+    assertThat(c.applicationId()).isEqualTo("fleetstats-stream-processor");
+    assertThat(c.topicPrefix()).isEqualTo("fleetstats");
+    assertThat(c.topics().rawStatsd().name()).isEqualTo("fleetstats.raw.statsd");
+    assertThat(c.window()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.grace()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(c.percentiles()).containsExactly(90.0);
+    assertThat(c.sketchAccuracy()).isEqualTo(0.01);
+    assertThat(c.stateDir())
+        .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), "fleetstats-stream-processor"));
+    assertThat(c.streamThreads()).isEqualTo(1);
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(c.wallClockClose()).isTrue();
+    assertThat(c.createTopics()).isTrue();
+  }
+
+  @Test
+  void readsEveryKey() {
+    StreamConfig c =
+        StreamConfig.fromEnv(
+            Map.ofEntries(
+                Map.entry("FLEETSTATS_KAFKA_BOOTSTRAP", "k1:9093,k2:9093"),
+                Map.entry("FLEETSTATS_KAFKA_SECURITY_PROTOCOL", "SSL"),
+                Map.entry("FLEETSTATS_APPLICATION_ID", "fs-test"),
+                Map.entry("FLEETSTATS_TOPIC_PREFIX", "staging"),
+                Map.entry("FLEETSTATS_WINDOW", "1m"),
+                Map.entry("FLEETSTATS_GRACE", "0s"),
+                Map.entry("FLEETSTATS_PERCENTILES", "99.9, 50,90,90"),
+                Map.entry("FLEETSTATS_SKETCH_ACCURACY", "0.005"),
+                Map.entry("FLEETSTATS_STATE_DIR", "/var/lib/fs"),
+                Map.entry("FLEETSTATS_STREAM_THREADS", "4"),
+                Map.entry("FLEETSTATS_COMMIT_INTERVAL", "1s"),
+                Map.entry("FLEETSTATS_WALL_CLOCK_CLOSE", "false"),
+                Map.entry("FLEETSTATS_CREATE_TOPICS", "no")));
+
+    assertThat(c.bootstrap()).isEqualTo("k1:9093,k2:9093");
+    assertThat(c.kafka()).containsExactly(Map.entry("security.protocol", "SSL"));
+    assertThat(c.applicationId()).isEqualTo("fs-test");
+    assertThat(c.topics().aggregates().name()).isEqualTo("staging.aggregates");
+    assertThat(c.window()).isEqualTo(Duration.ofMinutes(1));
+    assertThat(c.grace()).isZero();
+    assertThat(c.percentiles()).containsExactly(50.0, 90.0, 99.9);
+    assertThat(c.sketchAccuracy()).isEqualTo(0.005);
+    assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/fs"));
+    assertThat(c.streamThreads()).isEqualTo(4);
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.wallClockClose()).isFalse();
+    assertThat(c.createTopics()).isFalse();
+  }
+
+  @Test
+  void reportsEveryProblemAtOnce() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                StreamConfig.fromEnv(
+                    Map.of(
+                        "FLEETSTATS_WINDOW", "10",
+                        "FLEETSTATS_GRACE", "-1s",
+                        "FLEETSTATS_PERCENTILES", "90,101",
+                        "FLEETSTATS_SKETCH_ACCURACY", "1",
+                        "FLEETSTATS_STREAM_THREADS", "0",
+                        "FLEETSTATS_WALL_CLOCK_CLOSE", "maybe")));
+
+    assertThat(e.problems()).hasSize(6);
+    assertThat(String.join("\n", e.problems()))
+        .contains("FLEETSTATS_WINDOW='10'")
+        .contains("FLEETSTATS_PERCENTILES='90,101'")
+        .contains("(0,100]")
+        .contains("FLEETSTATS_SKETCH_ACCURACY='1'")
+        .contains("FLEETSTATS_WALL_CLOCK_CLOSE='maybe'");
+  }
+
+  @ParameterizedTest(name = "{0} is rejected")
+  @CsvSource(delimiter = ';', value = {"0", "-5", "abc", "''", "100.5"})
+  void rejectsPercentilesOutsideZeroToHundred(String raw) {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> StreamConfig.fromEnv(Map.of("FLEETSTATS_PERCENTILES", raw + ",")));
+    assertThat(e.problems()).singleElement().asString().startsWith("FLEETSTATS_PERCENTILES=");
+  }
+
+  @Test
+  void acceptsOneHundredAsAPercentile() {
+    assertThat(StreamConfig.fromEnv(Map.of("FLEETSTATS_PERCENTILES", "100")).percentiles())
+        .isEqualTo(List.of(100.0));
+  }
+}
