@@ -1,0 +1,256 @@
+package io.fleetstats.edge;
+
+import io.fleetstats.edge.publish.BatchPublisher;
+import io.fleetstats.edge.publish.SeriesBatcher;
+import io.fleetstats.edge.statsd.PacketIngester;
+import io.fleetstats.edge.statsd.RejectReason;
+import io.fleetstats.edge.statsd.StatsdDatagramHandler;
+import io.fleetstats.edge.statsd.StatsdParser;
+import io.fleetstats.edge.statsd.StatsdSample;
+import io.fleetstats.edge.statsd.StatsdServer;
+import io.fleetstats.edge.statsd.StatsdStats;
+import io.fleetstats.schemas.Sources;
+import io.fleetstats.schemas.Topic;
+import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.TopicSetup;
+import io.fleetstats.schemas.Topics;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running edge agent: statsd over UDP in, one {@link StatsdBatch} per flush out to Kafka.
+ *
+ * <p>One event-loop thread reads the socket, parses, batches and drains on the flush tick, so the
+ * batcher needs no lock; a separate publisher thread talks to Kafka so that a slow broker never
+ * stalls the socket.
+ */
+public final class EdgeAgent implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
+  private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final EdgeConfig config;
+  private final Clock clock;
+  private final EventLoopGroup group;
+  private final StatsdServer server;
+  private final EventLoop eventLoop;
+  private final SeriesBatcher batcher;
+  private final BatchPublisher publisher;
+  private final StatsdStats stats;
+  private final ScheduledFuture<?> flushTask;
+  private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private EdgeAgent(
+      EdgeConfig config,
+      Clock clock,
+      EventLoopGroup group,
+      BatchPublisher publisher,
+      SeriesBatcher batcher,
+      StatsdStats stats) {
+    this.config = config;
+    this.clock = clock;
+    this.group = group;
+    this.publisher = publisher;
+    this.batcher = batcher;
+    this.stats = stats;
+    PacketIngester ingester =
+        new PacketIngester(new StatsdParser(config.maxLineLength()), this::accept, stats);
+    this.server =
+        StatsdServer.bind(
+            config.statsdAddress(),
+            group,
+            new StatsdDatagramHandler(ingester, clock, config.maxPacketSize()),
+            config.maxPacketSize());
+    this.eventLoop = server.eventLoop();
+    long interval = config.flushInterval().toMillis();
+    this.flushTask =
+        eventLoop.scheduleAtFixedRate(this::flushTick, interval, interval, TimeUnit.MILLISECONDS);
+  }
+
+  /** {@link #start(EdgeConfig, Clock)} with the system clock. */
+  public static EdgeAgent start(EdgeConfig config) {
+    return start(config, Clock.systemUTC());
+  }
+
+  /**
+   * Creates missing topics (when configured), connects the producer, binds the statsd socket and
+   * starts the flush schedule; returns once listening.
+   *
+   * @param clock gives receive times and batch creation times (event time downstream)
+   * @throws IllegalStateException when topics cannot be checked or created, or the address cannot
+   *     be bound; the message names the cause and the setting
+   */
+  public static EdgeAgent start(EdgeConfig config, Clock clock) {
+    Topics topics = config.topics();
+    Topic<String, StatsdBatch> topic = topics.rawStatsd();
+    if (config.createTopics()) {
+      TopicSetup.ensure(
+          config.adminProperties(),
+          topics,
+          config.topicPartitions(),
+          Optional.empty(),
+          config.rawRetention(),
+          TOPIC_SETUP_TIMEOUT);
+    }
+    KafkaProducer<String, StatsdBatch> producer =
+        BatchPublisher.createProducer(
+            BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()), topic);
+    BatchPublisher publisher =
+        new BatchPublisher(producer, topic.name(), config.maxPendingBatches(), CLOSE_TIMEOUT);
+    EventLoopGroup group =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("fleetstats-statsd", true), NioIoHandler.newFactory());
+    SeriesBatcher batcher =
+        new SeriesBatcher(
+            config.identity().toSource(), UUID.randomUUID().toString(), config.maxBatchSamples());
+    try {
+      EdgeAgent agent = new EdgeAgent(config, clock, group, publisher, batcher, new StatsdStats());
+      InetSocketAddress bound = agent.statsdAddress();
+      log.info(
+          "edge agent listening for statsd on udp://{}:{}, publishing to {} at {} as source {} ({})",
+          bound.getHostString(),
+          bound.getPort(),
+          topic.name(),
+          config.kafkaBootstrap(),
+          Sources.id(config.identity().toSource()),
+          config.summary());
+      return agent;
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      publisher.close();
+      throw e;
+    }
+  }
+
+  // Both run on the event loop.
+  private void accept(StatsdSample sample, long receivedAtMillis) {
+    batcher.add(sample, receivedAtMillis);
+    if (batcher.isFull()) {
+      flush(); // early, so a burst never grows a batch past maxBatchSamples
+    }
+  }
+
+  private void flushTick() {
+    try {
+      if (!batcher.isEmpty() || config.heartbeat()) {
+        flush();
+      }
+    } catch (RuntimeException e) {
+      // An exception would cancel the periodic task for good: log it and keep the schedule.
+      if (throttle.tryAcquire(e.getClass()) >= 0) {
+        log.error("flush failed; will retry on the next tick", e);
+      }
+    }
+  }
+
+  private void flush() {
+    publisher.offer(batcher.drain(clock.millis()));
+  }
+
+  /** The bound statsd address, with the actual port when port 0 was configured. */
+  public InetSocketAddress statsdAddress() {
+    return server.localAddress();
+  }
+
+  /** The settings this agent runs with. */
+  public EdgeConfig config() {
+    return config;
+  }
+
+  /** Datagrams received. */
+  public long packetsReceived() {
+    return stats.packets();
+  }
+
+  /** Non-empty statsd lines received, accepted or not. */
+  public long linesReceived() {
+    return stats.lines();
+  }
+
+  /** Samples from accepted lines. */
+  public long samplesReceived() {
+    return stats.samples();
+  }
+
+  /** Lines rejected, all reasons. */
+  public long linesRejected() {
+    return stats.rejectedTotal();
+  }
+
+  /** Lines rejected for {@code reason}. */
+  public long linesRejected(RejectReason reason) {
+    return stats.rejected(reason);
+  }
+
+  /** Datagrams that probably were cut because they filled the receive buffer. */
+  public long packetsTruncated() {
+    return stats.truncatedPackets();
+  }
+
+  /** Batches acknowledged by Kafka (heartbeats included). */
+  public long batchesPublished() {
+    return publisher.batchesSent();
+  }
+
+  /** Samples in batches acknowledged by Kafka. */
+  public long samplesPublished() {
+    return publisher.samplesSent();
+  }
+
+  /** Batches dropped because Kafka did not keep up and the pending queue was full. */
+  public long batchesDropped() {
+    return publisher.batchesDropped();
+  }
+
+  /** Batches the producer gave up on. */
+  public long batchesFailed() {
+    return publisher.batchesFailed();
+  }
+
+  /**
+   * Stops listening, flushes what is pending, sends it and closes the producer (waiting up to 10 s
+   * for acknowledgements). Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    flushTask.cancel(false);
+    server.close();
+    // The socket is closed, so nothing is added any more: one last drain on the loop's thread.
+    eventLoop
+        .submit(
+            () -> {
+              if (!batcher.isEmpty()) {
+                flush();
+              }
+            })
+        .syncUninterruptibly();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    publisher.close();
+    log.info(
+        "edge agent stopped: {} samples received, {} published, {} lines rejected, {} batches dropped,"
+            + " {} failed",
+        samplesReceived(),
+        samplesPublished(),
+        linesRejected(),
+        batchesDropped(),
+        batchesFailed());
+  }
+}

@@ -1,0 +1,111 @@
+package io.fleetstats.edge;
+
+import io.fleetstats.config.ConfigException;
+import java.io.PrintWriter;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Standalone edge agent: settings from the environment (flags override two of them), runs until
+ * SIGINT/SIGTERM. Exit codes: 0 after a clean stop, 1 when it cannot start, 2 for bad settings.
+ */
+@Command(
+    name = "fleetstats-edge-agent",
+    mixinStandardHelpOptions = true,
+    version = "fleetstats edge agent 0.1.0",
+    description = "Receives statsd over UDP and publishes it, batched per flush, to Kafka.",
+    footerHeading = "%nEnvironment (default):%n",
+    footer = {
+      "  FLEETSTATS_KAFKA_BOOTSTRAP         Kafka bootstrap servers (localhost:9092)",
+      "  FLEETSTATS_KAFKA_<PROPERTY>        any Kafka client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
+      "  FLEETSTATS_STATSD_ADDRESS          UDP host:port to listen on (127.0.0.1:8125)",
+      "  FLEETSTATS_STATSD_MAX_LINE_LENGTH  longer lines are rejected (8192)",
+      "  FLEETSTATS_STATSD_MAX_PACKET_SIZE  receive buffer per datagram, bytes (8192)",
+      "  FLEETSTATS_FLUSH_INTERVAL          send a batch at least this often (1s)",
+      "  FLEETSTATS_MAX_BATCH_SAMPLES       send early at this many samples (10000)",
+      "  FLEETSTATS_MAX_PENDING_BATCHES     batches held while Kafka is slow (120)",
+      "  FLEETSTATS_TOPIC_PREFIX            topic name prefix (fleetstats)",
+      "  FLEETSTATS_HEARTBEAT               empty batch on idle ticks (true)",
+      "  FLEETSTATS_CREATE_TOPICS           create missing topics (true)",
+      "  FLEETSTATS_TOPIC_PARTITIONS        partitions of created topics (6)",
+      "  FLEETSTATS_RAW_RETENTION           retention of created raw topics (7d)",
+      "  CLUSTER_NAME, NAMESPACE, NODE_HOSTNAME, POD_NAME, CONTAINER_NAME, APP_NAME",
+      "                                     the source (local, default, host name, host name, -, -)"
+    })
+public final class EdgeAgentMain implements Callable<Integer> {
+  private final Map<String, String> env;
+
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--statsd-address",
+      paramLabel = "HOST:PORT",
+      description = "overrides FLEETSTATS_STATSD_ADDRESS")
+  String statsdAddress;
+
+  @Option(
+      names = "--kafka-bootstrap",
+      paramLabel = "SERVERS",
+      description = "overrides FLEETSTATS_KAFKA_BOOTSTRAP")
+  String kafkaBootstrap;
+
+  public EdgeAgentMain() {
+    this(System.getenv());
+  }
+
+  /** @param env the environment to read settings from (a plain map in tests) */
+  public EdgeAgentMain(Map<String, String> env) {
+    this.env = env;
+  }
+
+  public static void main(String[] args) {
+    System.exit(new CommandLine(new EdgeAgentMain()).execute(args));
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    PrintWriter err = spec.commandLine().getErr();
+    Map<String, String> settings = new HashMap<>(env);
+    // Flags go through the same validation as the environment, so errors name the same key.
+    if (statsdAddress != null) {
+      settings.put(EdgeConfig.STATSD_ADDRESS, statsdAddress);
+    }
+    if (kafkaBootstrap != null) {
+      settings.put(EdgeConfig.KAFKA_BOOTSTRAP, kafkaBootstrap);
+    }
+    EdgeConfig config;
+    try {
+      config = EdgeConfig.fromEnv(settings);
+    } catch (ConfigException e) {
+      err.println(e.getMessage());
+      err.flush();
+      return 2;
+    }
+    EdgeAgent agent;
+    try {
+      agent = EdgeAgent.start(config);
+    } catch (RuntimeException e) {
+      err.println("cannot start the edge agent: " + e.getMessage());
+      err.flush();
+      return 1;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  agent.close();
+                  stopped.countDown();
+                },
+                "fleetstats-edge-shutdown"));
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,209 @@
+package io.fleetstats.edge;
+
+import io.fleetstats.config.ConfigException;
+import io.fleetstats.config.Durations;
+import io.fleetstats.config.EnvReader;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Topics;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Settings of the edge agent, read from the environment and validated at start.
+ *
+ * @param kafkaBootstrap {@code FLEETSTATS_KAFKA_BOOTSTRAP}: Kafka bootstrap servers; default
+ *     {@code localhost:9092}
+ * @param kafkaProperties every other {@code FLEETSTATS_KAFKA_<PROPERTY>}, passed to the producer
+ *     and the topic admin client as {@code <property>} (lower case, {@code _} → {@code .}), e.g.
+ *     {@code FLEETSTATS_KAFKA_SECURITY_PROTOCOL=SASL_SSL}; they override the agent's producer
+ *     defaults; default none
+ * @param statsdAddress {@code FLEETSTATS_STATSD_ADDRESS}: UDP {@code host:port} to listen on;
+ *     default {@code 127.0.0.1:8125}; port 0 picks a free port; {@code :8125} means all interfaces
+ * @param maxLineLength {@code FLEETSTATS_STATSD_MAX_LINE_LENGTH}: longer statsd lines are rejected
+ *     (counted as {@code LINE_TOO_LONG}); characters; default 8192
+ * @param maxPacketSize {@code FLEETSTATS_STATSD_MAX_PACKET_SIZE}: receive buffer per datagram;
+ *     bytes, 512 to 65535; default 8192 (clients send at most about 1.5 KB by default); a datagram
+ *     that fills it was probably cut and is counted
+ * @param flushInterval {@code FLEETSTATS_FLUSH_INTERVAL}: a batch is sent at least this often;
+ *     default {@code 1s}, at least {@code 10ms}
+ * @param maxBatchSamples {@code FLEETSTATS_MAX_BATCH_SAMPLES}: a batch is sent early once it holds
+ *     this many samples; default 10000
+ * @param maxPendingBatches {@code FLEETSTATS_MAX_PENDING_BATCHES}: batches held while Kafka is
+ *     slow or unreachable; when full, the oldest is dropped and counted; default 120
+ * @param topicPrefix {@code FLEETSTATS_TOPIC_PREFIX}: topics are {@code <prefix>.raw.statsd} etc.;
+ *     default {@code fleetstats}
+ * @param heartbeat {@code FLEETSTATS_HEARTBEAT}: send an empty batch on a flush tick without
+ *     samples, so the stream processor's event time moves on for quiet pods and their last window
+ *     closes; default {@code true}
+ * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing topics at start; default
+ *     {@code true}
+ * @param topicPartitions {@code FLEETSTATS_TOPIC_PARTITIONS}: partitions of topics the agent
+ *     creates; default 6
+ * @param rawRetention {@code FLEETSTATS_RAW_RETENTION}: retention of raw topics the agent creates
+ *     (sized for backfill by replay); default {@code 7d}
+ * @param identity the source stamped on every batch, from the Downward API variables
+ */
+public record EdgeConfig(
+    String kafkaBootstrap,
+    Map<String, String> kafkaProperties,
+    InetSocketAddress statsdAddress,
+    int maxLineLength,
+    int maxPacketSize,
+    Duration flushInterval,
+    int maxBatchSamples,
+    int maxPendingBatches,
+    String topicPrefix,
+    boolean heartbeat,
+    boolean createTopics,
+    int topicPartitions,
+    Duration rawRetention,
+    Identity identity) {
+
+  public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
+  public static final String STATSD_ADDRESS = "FLEETSTATS_STATSD_ADDRESS";
+  public static final String STATSD_MAX_LINE_LENGTH = "FLEETSTATS_STATSD_MAX_LINE_LENGTH";
+  public static final String STATSD_MAX_PACKET_SIZE = "FLEETSTATS_STATSD_MAX_PACKET_SIZE";
+  public static final String FLUSH_INTERVAL = "FLEETSTATS_FLUSH_INTERVAL";
+  public static final String MAX_BATCH_SAMPLES = "FLEETSTATS_MAX_BATCH_SAMPLES";
+  public static final String MAX_PENDING_BATCHES = "FLEETSTATS_MAX_PENDING_BATCHES";
+  public static final String TOPIC_PREFIX = "FLEETSTATS_TOPIC_PREFIX";
+  public static final String HEARTBEAT = "FLEETSTATS_HEARTBEAT";
+  public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
+  public static final String TOPIC_PARTITIONS = "FLEETSTATS_TOPIC_PARTITIONS";
+  public static final String RAW_RETENTION = "FLEETSTATS_RAW_RETENTION";
+
+  private static final Pattern TOPIC_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
+
+  public EdgeConfig {
+    kafkaProperties = Map.copyOf(kafkaProperties);
+  }
+
+  /**
+   * Where samples come from; a Kafka key and the tags of every series downstream. The seed's
+   * Downward API names are read; a {@code FLEETSTATS_*} alternate, when set, wins.
+   *
+   * @param cluster {@code FLEETSTATS_CLUSTER} or {@code CLUSTER_NAME}; default {@code local}
+   * @param namespace {@code FLEETSTATS_NAMESPACE} or {@code NAMESPACE}; default {@code default}
+   * @param node {@code FLEETSTATS_NODE} or {@code NODE_HOSTNAME}; the Wavefront source; default
+   *     the machine's host name
+   * @param pod {@code FLEETSTATS_POD} or {@code POD_NAME}; default {@code HOSTNAME}, else the
+   *     machine's host name
+   * @param container {@code FLEETSTATS_CONTAINER} or {@code CONTAINER_NAME}; default empty
+   * @param app {@code FLEETSTATS_APP} or {@code APP_NAME}; default empty
+   */
+  public record Identity(
+      String cluster, String namespace, String node, String pod, String container, String app) {
+
+    /** A fresh Avro {@link Source} (Avro records are mutable, so never share one). */
+    public Source toSource() {
+      return Source.newBuilder()
+          .setCluster(cluster)
+          .setNamespace(namespace)
+          .setNode(node)
+          .setPod(pod)
+          .setContainer(container)
+          .setApp(app)
+          .build();
+    }
+
+    @Override
+    public String toString() {
+      return cluster + "/" + namespace + "/" + pod + (container.isEmpty() ? "" : "/" + container) + " on " + node;
+    }
+  }
+
+  /**
+   * Reads and validates the settings.
+   *
+   * @throws ConfigException naming every bad key, its value and what is allowed
+   */
+  public static EdgeConfig fromEnv(Map<String, String> env) {
+    EnvReader r = new EnvReader(env);
+    String bootstrap = r.string("localhost:9092", KAFKA_BOOTSTRAP);
+    InetSocketAddress address =
+        r.address(new InetSocketAddress("127.0.0.1", 8125), STATSD_ADDRESS);
+    int maxLine = r.integer(8192, 64, 1 << 20, STATSD_MAX_LINE_LENGTH);
+    int maxPacket = r.integer(8192, 512, 65535, STATSD_MAX_PACKET_SIZE);
+    Duration flush = r.duration(Duration.ofSeconds(1), Duration.ofMillis(10), FLUSH_INTERVAL);
+    int maxBatch = r.integer(10_000, 1, 10_000_000, MAX_BATCH_SAMPLES);
+    int maxPending = r.integer(120, 1, 1_000_000, MAX_PENDING_BATCHES);
+    String prefix = r.string(Topics.DEFAULT_PREFIX, TOPIC_PREFIX);
+    if (!TOPIC_CHARS.matcher(prefix).matches()) {
+      r.problem(TOPIC_PREFIX, prefix, "letters, digits, '.', '_' and '-' only (a Kafka topic name)");
+    }
+    boolean heartbeat = r.bool(true, HEARTBEAT);
+    boolean createTopics = r.bool(true, CREATE_TOPICS);
+    int partitions = r.integer(6, 1, 10_000, TOPIC_PARTITIONS);
+    Duration retention = r.duration(Duration.ofDays(7), Duration.ofHours(1), RAW_RETENTION);
+
+    String hostname = null;
+    String node = r.string(null, "FLEETSTATS_NODE", "NODE_HOSTNAME");
+    if (node == null) {
+      hostname = machineHostname();
+      node = hostname;
+    }
+    String pod = r.string(null, "FLEETSTATS_POD", "POD_NAME", "HOSTNAME");
+    if (pod == null) {
+      pod = hostname != null ? hostname : machineHostname();
+    }
+    Identity identity =
+        new Identity(
+            r.string("local", "FLEETSTATS_CLUSTER", "CLUSTER_NAME"),
+            r.string("default", "FLEETSTATS_NAMESPACE", "NAMESPACE"),
+            node,
+            pod,
+            r.string("", "FLEETSTATS_CONTAINER", "CONTAINER_NAME"),
+            r.string("", "FLEETSTATS_APP", "APP_NAME"));
+    r.check();
+    return new EdgeConfig(
+        bootstrap,
+        r.kafkaProperties(),
+        address,
+        maxLine,
+        maxPacket,
+        flush,
+        maxBatch,
+        maxPending,
+        prefix,
+        heartbeat,
+        createTopics,
+        partitions,
+        retention,
+        identity);
+  }
+
+  /** The topics under {@link #topicPrefix()}. */
+  public Topics topics() {
+    return Topics.withPrefix(topicPrefix);
+  }
+
+  /** Admin client settings for topic creation: bootstrap plus the pass-through properties. */
+  public Map<String, Object> adminProperties() {
+    Map<String, Object> props = new HashMap<>(kafkaProperties);
+    props.put("bootstrap.servers", kafkaBootstrap);
+    return props;
+  }
+
+  /** One line for the start-up log. */
+  public String summary() {
+    return "flush every "
+        + Durations.format(flushInterval)
+        + " or "
+        + maxBatchSamples
+        + " samples, heartbeat "
+        + (heartbeat ? "on" : "off");
+  }
+
+  private static String machineHostname() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package io.fleetstats.edge.publish;
+
+import io.fleetstats.edge.statsd.StatsdSample;
+import io.fleetstats.schemas.MetricType;
+import io.fleetstats.schemas.Series;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.StatsdBatch;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Accumulates one source's samples grouped by series (name + type + tags) into the parallel
+ * arrays of {@link Series}, and turns them into one {@link StatsdBatch} per {@link #drain}. Pure:
+ * receive and flush times are arguments.
+ *
+ * <p>Not thread-safe: the agent confines it to its single event-loop thread, which both adds
+ * samples and drains on the flush tick, so no lock is needed.
+ */
+public final class SeriesBatcher {
+  private final Source source;
+  private final String agentId;
+  private final int maxBatchSamples;
+  private final Map<SeriesKey, SeriesBuilder> series = new LinkedHashMap<>();
+  private int pendingSamples;
+  private long nextSequence = 1;
+
+  /**
+   * @param source the source stamped on every batch (copied)
+   * @param agentId the id of this agent incarnation, stamped on every batch
+   * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
+   */
+  public SeriesBatcher(Source source, String agentId, int maxBatchSamples) {
+    if (maxBatchSamples < 1) {
+      throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
+    }
+    this.source = Source.newBuilder(source).build();
+    this.agentId = agentId;
+    this.maxBatchSamples = maxBatchSamples;
+  }
+
+  /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
+  public void add(StatsdSample sample, long receivedAtMillis) {
+    SeriesKey key = new SeriesKey(sample.name(), sample.type(), sample.tags());
+    series.computeIfAbsent(key, SeriesBuilder::new).add(sample, receivedAtMillis);
+    pendingSamples++;
+  }
+
+  /** Samples added since the last drain. */
+  public int pendingSamples() {
+    return pendingSamples;
+  }
+
+  public boolean isEmpty() {
+    return pendingSamples == 0;
+  }
+
+  /** True once {@code maxBatchSamples} are pending: the caller should drain now, not on the tick. */
+  public boolean isFull() {
+    return pendingSamples >= maxBatchSamples;
+  }
+
+  /**
+   * Everything added since the last drain as one batch (with no series when nothing was added: a
+   * heartbeat), and a fresh start. Sequences start at 1 and increase by one per batch.
+   */
+  public StatsdBatch drain(long createdAtMillis) {
+    List<Series> out = new ArrayList<>(series.size());
+    for (SeriesBuilder b : series.values()) {
+      out.add(b.build());
+    }
+    series.clear();
+    pendingSamples = 0;
+    return StatsdBatch.newBuilder()
+        .setSource(Source.newBuilder(source).build())
+        .setAgentId(agentId)
+        .setSequence(nextSequence++)
+        .setCreatedAt(createdAtMillis)
+        .setSeries(out)
+        .build();
+  }
+
+  /** The sequence number the next drained batch gets. */
+  public long nextSequence() {
+    return nextSequence;
+  }
+
+  public String agentId() {
+    return agentId;
+  }
+
+  private record SeriesKey(String name, MetricType type, Map<String, String> tags) {}
+
+  private static final class SeriesBuilder {
+    private final SeriesKey key;
+    private final List<Double> values = new ArrayList<>();
+    private final List<String> members = new ArrayList<>();
+    private final List<Long> receivedAt = new ArrayList<>();
+    // Allocated only when a sample differs from the default (rate 1, absolute), then back-filled,
+    // so the common batch carries empty arrays as the schema allows.
+    private List<Double> sampleRates;
+    private List<Boolean> relative;
+
+    SeriesBuilder(SeriesKey key) {
+      this.key = key;
+    }
+
+    void add(StatsdSample sample, long receivedAtMillis) {
+      int index = receivedAt.size();
+      if (key.type() == MetricType.SET) {
+        members.add(sample.member());
+      } else {
+        values.add(sample.value());
+      }
+      receivedAt.add(receivedAtMillis);
+      if (sampleRates == null && sample.sampleRate() != 1.0) {
+        sampleRates = new ArrayList<>(Collections.nCopies(index, 1.0));
+      }
+      if (sampleRates != null) {
+        sampleRates.add(sample.sampleRate());
+      }
+      if (relative == null && sample.relative()) {
+        relative = new ArrayList<>(Collections.nCopies(index, false));
+      }
+      if (relative != null) {
+        relative.add(sample.relative());
+      }
+    }
+
+    Series build() {
+      return Series.newBuilder()
+          .setName(key.name())
+          .setType(key.type())
+          .setTags(new TreeMap<>(key.tags()))
+          .setValues(values)
+          .setMembers(members)
+          .setSampleRates(sampleRates == null ? List.of() : sampleRates)
+          .setRelative(relative == null ? List.of() : relative)
+          .setReceivedAt(receivedAt)
+          .build();
+    }
+  }
+}

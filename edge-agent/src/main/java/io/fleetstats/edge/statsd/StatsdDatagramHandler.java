@@ -1,0 +1,59 @@
+package io.fleetstats.edge.statsd;
+
+import io.fleetstats.edge.LogThrottle;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Netty side of the UDP listener: decodes each datagram as UTF-8 and hands it to the
+ * {@link PacketIngester}. Receive time is taken once per datagram from the injected clock.
+ */
+public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+  private static final Logger log = LoggerFactory.getLogger(StatsdDatagramHandler.class);
+
+  private final PacketIngester ingester;
+  private final Clock clock;
+  private final int maxPacketSize;
+  private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
+
+  /**
+   * @param maxPacketSize the receive buffer size per datagram; a datagram that fills it was
+   *     probably cut by the OS, which is counted and logged
+   */
+  public StatsdDatagramHandler(PacketIngester ingester, Clock clock, int maxPacketSize) {
+    this.ingester = ingester;
+    this.clock = clock;
+    this.maxPacketSize = maxPacketSize;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
+    long receivedAt = clock.millis();
+    int size = packet.content().readableBytes();
+    boolean truncated = size >= maxPacketSize;
+    ingester.packetReceived(truncated);
+    if (truncated && throttle.tryAcquire("truncated") >= 0) {
+      log.warn(
+          "statsd datagram from {} filled the {}-byte receive buffer and was probably cut; raise"
+              + " FLEETSTATS_STATSD_MAX_PACKET_SIZE or lower the client's max packet size",
+          packet.sender(),
+          maxPacketSize);
+    }
+    ingester.ingest(packet.content().toString(StandardCharsets.UTF_8), receivedAt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // A UDP socket serves every client: one bad read must not close it, so log and keep going.
+    long heldBack = throttle.tryAcquire(cause.getClass());
+    if (heldBack >= 0) {
+      log.warn("statsd listener error ({} more since the last report)", heldBack, cause);
+    }
+  }
+}

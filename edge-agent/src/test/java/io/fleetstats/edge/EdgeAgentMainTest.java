@@ -1,0 +1,46 @@
+package io.fleetstats.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class EdgeAgentMainTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(Map<String, String> env, String... args) {
+    return new CommandLine(new EdgeAgentMain(env))
+        .setOut(new PrintWriter(out))
+        .setErr(new PrintWriter(err))
+        .execute(args);
+  }
+
+  @Test
+  void exitsWithTwoNamingTheKeyOnBadSettings() {
+    int code = run(Map.of("FLEETSTATS_FLUSH_INTERVAL", "soon"));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("FLEETSTATS_FLUSH_INTERVAL='soon'");
+  }
+
+  @Test
+  void flagOverridesAreValidatedLikeTheEnvironment() {
+    int code = run(Map.of(), "--statsd-address", "nowhere");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("FLEETSTATS_STATSD_ADDRESS='nowhere'");
+  }
+
+  @Test
+  void helpListsFlagsAndEnvironment() {
+    int code = run(Map.of(), "--help");
+
+    assertThat(code).isZero();
+    assertThat(out.toString())
+        .contains("--statsd-address", "--kafka-bootstrap", "FLEETSTATS_FLUSH_INTERVAL", "POD_NAME");
+  }
+}
