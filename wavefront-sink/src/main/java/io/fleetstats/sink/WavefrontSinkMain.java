@@ -1,0 +1,74 @@
+package io.fleetstats.sink;
+
+import io.fleetstats.config.ConfigException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Runs the Wavefront sink standalone until SIGINT/SIGTERM. All settings come from the
+ * environment (see {@link SinkConfig}).
+ *
+ * <p>Exit codes: 0 after a clean stop, 1 if the sink failed (e.g. the proxy refused us), 2 for
+ * bad configuration or usage.
+ */
+@Command(
+    name = "wavefront-sink",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Consumes fleetstats.aggregates and delivers Wavefront lines to a proxy, at least once.",
+      "",
+      "Settings (environment):",
+      "  FLEETSTATS_KAFKA_BOOTSTRAP    Kafka bootstrap servers (localhost:9092)",
+      "  FLEETSTATS_KAFKA_<PROPERTY>   any Kafka client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
+      "  FLEETSTATS_PROXY_URL          proxy URL (http://<WAVEFRONT_PROXY>:2878, else http://localhost:2878)",
+      "  FLEETSTATS_GROUP_ID           consumer group (fleetstats-wavefront-sink)",
+      "  FLEETSTATS_TOPIC_PREFIX       topic prefix (fleetstats)",
+      "  FLEETSTATS_BATCH_LINES        most lines per HTTP request (10000)",
+      "  FLEETSTATS_REQUEST_TIMEOUT    HTTP connect/response timeout (10s)",
+      "  FLEETSTATS_RETRY_MAX_BACKOFF  cap of the retry backoff (30s)",
+      "  FLEETSTATS_METRIC_PREFIX      prefix for every metric name (empty)",
+      "  FLEETSTATS_CREATE_TOPICS      create missing topics at start (true)"
+    })
+public final class WavefrontSinkMain implements Callable<Integer> {
+  private final Map<String, String> env;
+
+  WavefrontSinkMain(Map<String, String> env) {
+    this.env = env;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(System.getenv(), args));
+  }
+
+  static int run(Map<String, String> env, String... args) {
+    return new CommandLine(new WavefrontSinkMain(env)).execute(args);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    SinkConfig config;
+    try {
+      config = SinkConfig.fromEnv(env);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return 2;
+    }
+    WavefrontSink sink;
+    try {
+      sink = WavefrontSink.start(config);
+    } catch (IllegalStateException e) {
+      System.err.println("cannot start: " + e.getMessage());
+      return 1;
+    }
+    Thread hook = new Thread(sink::close, "wavefront-sink-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    sink.awaitStop();
+    if (sink.state() == WavefrontSink.State.FAILED) {
+      System.err.println(sink.failure().map(Throwable::getMessage).orElse("wavefront sink failed"));
+      return 1;
+    }
+    return 0;
+  }
+}

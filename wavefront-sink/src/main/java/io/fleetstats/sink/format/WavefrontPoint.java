@@ -1,0 +1,70 @@
+package io.fleetstats.sink.format;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * One Wavefront metric point, holding exactly the strings the proxy will hold after parsing its
+ * line: the name and tag keys already sanitised, the source and tag values already cleaned (a
+ * newline is the two characters {@code \n}, no trailing backslash). {@link #toLine()} only adds
+ * quotes and escapes {@code "}, so {@link LineValidator} can check the point instead of re-parsing
+ * the line.
+ *
+ * @param name metric name
+ * @param value finite value
+ * @param epochSeconds timestamp in seconds (the aggregate's window start)
+ * @param source Wavefront source
+ * @param tags point tags, sorted by key
+ */
+public record WavefrontPoint(
+    String name, double value, long epochSeconds, String source, SortedMap<String, String> tags) {
+
+  public WavefrontPoint {
+    tags = Collections.unmodifiableSortedMap(new TreeMap<>(tags));
+  }
+
+  public static WavefrontPoint of(
+      String name, double value, long epochSeconds, String source, Map<String, String> tags) {
+    return new WavefrontPoint(name, value, epochSeconds, source, new TreeMap<>(tags));
+  }
+
+  /**
+   * The line in the proxy's format, without the terminating newline: {@code "<name>" <value>
+   * <seconds> source="<source>" "<key>"="<value>" ...}, everything quoted as Telegraf and the
+   * Wavefront SDKs do.
+   */
+  public String toLine() {
+    StringBuilder b = new StringBuilder(64 + name.length() + 32 * tags.size());
+    b.append('"').append(name).append("\" ");
+    b.append(Numbers.format(value)).append(' ').append(epochSeconds);
+    b.append(" source=");
+    quote(b, source);
+    for (Map.Entry<String, String> tag : tags.entrySet()) {
+      b.append(" \"").append(tag.getKey()).append("\"=");
+      quote(b, tag.getValue());
+    }
+    return b.toString();
+  }
+
+  // The proxy's tokenizer ends a quoted token at the first quote not preceded by a backslash and
+  // drops only that one backslash; every other backslash is literal. So escaping '"' is enough,
+  // provided the text does not end in a backslash (the formatter guarantees that).
+  private static void quote(StringBuilder b, String text) {
+    b.append('"');
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '"') {
+        b.append('\\');
+      }
+      b.append(c);
+    }
+    b.append('"');
+  }
+
+  @Override
+  public String toString() {
+    return toLine();
+  }
+}
