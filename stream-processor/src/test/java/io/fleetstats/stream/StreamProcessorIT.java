@@ -1,0 +1,165 @@
+package io.fleetstats.stream;
+
+import static io.fleetstats.stream.Fixtures.batch;
+import static io.fleetstats.stream.Fixtures.series;
+import static io.fleetstats.stream.Fixtures.source;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.MetricType;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
+import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.TopicSetup;
+import io.fleetstats.schemas.Topics;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.streams.KafkaStreams;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The stream processor on a real in-JVM KRaft broker, with exactly-once and a real changelog. */
+class StreamProcessorIT {
+  private static KafkaClusterTestKit cluster;
+  @TempDir static Path brokerDir;
+  @TempDir Path stateDir;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    cluster =
+        new KafkaClusterTestKit.Builder(
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .setBaseDirectory(brokerDir)
+                    .build())
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("offsets.topic.num.partitions", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("transaction.state.log.min.isr", "1")
+            .setConfigProp("transaction.state.log.num.partitions", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152")
+            .build();
+    cluster.format();
+    cluster.startup();
+    cluster.waitForReadyBrokers();
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void singleBurstThenSilenceStillEmitsItsWindowExactlyOnce() {
+    StreamConfig config =
+        StreamConfig.fromEnv(
+            Map.of(
+                StreamConfig.BOOTSTRAP, cluster.bootstrapServers(),
+                StreamConfig.APPLICATION_ID, "fleetstats-it-burst",
+                StreamConfig.WINDOW, "2s",
+                StreamConfig.GRACE, "1s",
+                StreamConfig.STATE_DIR, stateDir.toString()));
+    Topics topics = config.topics();
+    TopicSetup.ensure(
+        Map.of("bootstrap.servers", cluster.bootstrapServers()),
+        topics,
+        2,
+        Optional.empty(),
+        Duration.ofHours(1),
+        Duration.ofSeconds(30));
+
+    // one burst: 1000 timer samples 1..1000 and 500 counter increments, in two flushes
+    Source pod = source("api-server-0");
+    long now = System.currentTimeMillis();
+    double[] timer = IntStream.rangeClosed(1, 1000).asDoubleStream().toArray();
+    double[] ones = Collections.nCopies(500, 1.0).stream().mapToDouble(Double::doubleValue).toArray();
+    List<StatsdBatch> burst =
+        List.of(
+            batch(
+                pod,
+                now,
+                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, java.util.Arrays.copyOfRange(timer, 0, 600)),
+                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, java.util.Arrays.copyOfRange(ones, 0, 200))),
+            batch(
+                pod,
+                now,
+                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, java.util.Arrays.copyOfRange(timer, 600, 1000)),
+                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, java.util.Arrays.copyOfRange(ones, 200, 500))));
+    try (KafkaProducer<String, StatsdBatch> producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+            topics.rawStatsd().keySerde().serializer(),
+            topics.rawStatsd().valueSerde().serializer())) {
+      for (StatsdBatch b : burst) {
+        producer.send(new ProducerRecord<>(topics.rawStatsd().name(), null, now, Sources.id(pod), b));
+      }
+      producer.flush();
+    }
+
+    List<Aggregate> aggregates = new ArrayList<>();
+    try (StreamProcessor processor = StreamProcessor.start(config);
+        KafkaConsumer<String, Aggregate> consumer =
+            new KafkaConsumer<>(
+                Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                    ConsumerConfig.GROUP_ID_CONFIG, "it-reader",
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+                topics.aggregates().keySerde().deserializer(),
+                topics.aggregates().valueSerde().deserializer())) {
+      assertThat(processor.state()).isEqualTo(KafkaStreams.State.RUNNING);
+      consumer.subscribe(List.of(topics.aggregates().name()));
+
+      // nothing more is produced: only the wall clock can close the window
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> aggregates.add(r.value()));
+                return aggregates.size() >= 2;
+              });
+      assertThat(processor.lateSamples()).isZero();
+      assertThat(processor.aggregatesEmitted()).isEqualTo(2);
+    }
+
+    Map<String, Aggregate> byName = new java.util.HashMap<>();
+    aggregates.forEach(a -> byName.put(a.getName(), a));
+    assertThat(aggregates).hasSize(2);
+    Map<String, Double> t = byName.get("fitcycle-api-server.prospectPullTime").getFields();
+    assertThat(t.get("count")).isEqualTo(1000.0);
+    assertThat(t.get("sum")).isEqualTo(500_500.0);
+    assertThat(t.get("lower")).isEqualTo(1.0);
+    assertThat(t.get("upper")).isEqualTo(1000.0);
+    assertThat(t.get("mean")).isEqualTo(500.5);
+    assertThat(t.get("90_percentile")).isBetween(901 * 0.99, 901 * 1.01);
+    assertThat(byName.get("fitcycle-api-server.ProspectPull").getFields())
+        .containsExactly(Map.entry("value", 500.0));
+    Aggregate timerAgg = byName.get("fitcycle-api-server.prospectPullTime");
+    assertThat(timerAgg.getWindowEnd() - timerAgg.getWindowStart()).isEqualTo(2_000);
+    assertThat(timerAgg.getSource()).isEqualTo("node-1");
+  }
+}
