@@ -1,6 +1,7 @@
 package io.fleetstats.stream;
 
 import io.fleetstats.config.ConfigException;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -29,16 +30,21 @@ import picocli.CommandLine.Command;
       "2:invalid configuration"
     })
 public final class StreamProcessorMain implements Callable<Integer> {
+  private final Map<String, String> env;
+
+  StreamProcessorMain(Map<String, String> env) {
+    this.env = env;
+  }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new StreamProcessorMain()).execute(args));
+    System.exit(new CommandLine(new StreamProcessorMain(System.getenv())).execute(args));
   }
 
   @Override
   public Integer call() {
     StreamConfig config;
     try {
-      config = StreamConfig.fromEnv(System.getenv());
+      config = StreamConfig.fromEnv(env);
     } catch (ConfigException e) {
       System.err.println(e.getMessage());
       return 2;
