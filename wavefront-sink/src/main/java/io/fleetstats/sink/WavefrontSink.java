@@ -166,9 +166,11 @@ public final class WavefrontSink implements AutoCloseable {
           break;
         }
         if (result.status() == BatchSender.Status.FATAL) {
+          // A configuration problem with a message that names the fix: no stack trace needed.
           fail(
               new IllegalStateException(
-                  "wavefront sink stopped, nothing more is committed: " + result.detail()));
+                  "wavefront sink stopped, nothing more is committed: " + result.detail()),
+              false);
           return;
         }
         commit(nextOffsets(records));
@@ -178,7 +180,7 @@ public final class WavefrontSink implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
-      fail(e);
+      fail(e, true);
       return;
     } finally {
       closeConsumer();
@@ -310,11 +312,14 @@ public final class WavefrontSink implements AutoCloseable {
     commits.incrementAndGet();
   }
 
-  private void fail(Throwable e) {
+  private void fail(Throwable e, boolean unexpected) {
     failure = e;
     state = State.FAILED;
-    log.error(
-        "wavefront sink failed and stopped consuming; fix the cause and restart: {}", e.getMessage(), e);
+    if (unexpected) {
+      log.error("wavefront sink failed and stopped consuming; fix the cause and restart", e);
+    } else {
+      log.error("wavefront sink stopped; fix the cause and restart: {}", e.getMessage());
+    }
     closeConsumer();
     stopped.countDown();
   }

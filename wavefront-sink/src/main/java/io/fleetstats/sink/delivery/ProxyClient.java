@@ -71,7 +71,7 @@ public final class ProxyClient {
     } catch (HttpTimeoutException e) {
       return Outcome.retryable(-1, Optional.empty(), "no answer from " + endpoint + " within " + requestTimeout.toMillis() + " ms");
     } catch (ConnectException e) {
-      return Outcome.retryable(-1, Optional.empty(), "cannot connect to " + endpoint + ": " + e.getMessage());
+      return Outcome.retryable(-1, Optional.empty(), "cannot connect to " + endpoint + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage()));
     } catch (IOException e) {
       return Outcome.retryable(-1, Optional.empty(), "I/O error talking to " + endpoint + ": " + e);
     }
