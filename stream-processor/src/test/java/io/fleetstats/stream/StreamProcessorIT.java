@@ -16,7 +16,9 @@ import io.fleetstats.schemas.Topics;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -71,7 +73,7 @@ class StreamProcessorIT {
   }
 
   @Test
-  void singleBurstThenSilenceStillEmitsItsWindowExactlyOnce() {
+  void singleBurstThenSilenceIsEmittedOnceAndStaysClosedAcrossARestart() {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
@@ -99,21 +101,14 @@ class StreamProcessorIT {
             batch(
                 pod,
                 now,
-                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, java.util.Arrays.copyOfRange(timer, 0, 600)),
-                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, java.util.Arrays.copyOfRange(ones, 0, 200))),
+                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, Arrays.copyOfRange(timer, 0, 600)),
+                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, Arrays.copyOfRange(ones, 0, 200))),
             batch(
                 pod,
                 now,
-                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, java.util.Arrays.copyOfRange(timer, 600, 1000)),
-                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, java.util.Arrays.copyOfRange(ones, 200, 500))));
-    try (KafkaProducer<String, StatsdBatch> producer =
-        new KafkaProducer<>(
-            Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
-            topics.rawStatsd().keySerde().serializer(),
-            topics.rawStatsd().valueSerde().serializer())) {
+                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, Arrays.copyOfRange(timer, 600, 1000)),
+                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, Arrays.copyOfRange(ones, 200, 500))));
+    try (KafkaProducer<String, StatsdBatch> producer = producer(topics)) {
       for (StatsdBatch b : burst) {
         producer.send(new ProducerRecord<>(topics.rawStatsd().name(), null, now, Sources.id(pod), b));
       }
@@ -121,32 +116,52 @@ class StreamProcessorIT {
     }
 
     List<Aggregate> aggregates = new ArrayList<>();
-    try (StreamProcessor processor = StreamProcessor.start(config);
-        KafkaConsumer<String, Aggregate> consumer =
-            new KafkaConsumer<>(
-                Map.of(
-                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                    ConsumerConfig.GROUP_ID_CONFIG, "it-reader",
-                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-                topics.aggregates().keySerde().deserializer(),
-                topics.aggregates().valueSerde().deserializer())) {
-      assertThat(processor.state()).isEqualTo(KafkaStreams.State.RUNNING);
-      consumer.subscribe(List.of(topics.aggregates().name()));
+    try (KafkaProducer<String, StatsdBatch> producer = producer(topics);
+        KafkaConsumer<String, Aggregate> consumer = consumer(topics)) {
+      try (StreamProcessor processor = StreamProcessor.start(config)) {
+        assertThat(processor.state()).isEqualTo(KafkaStreams.State.RUNNING);
+        // nothing more is produced: only the wall clock can close the window
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  consumer.poll(Duration.ofMillis(200)).forEach(r -> aggregates.add(r.value()));
+                  return aggregates.size() >= 2;
+                });
+        assertThat(processor.lateSamples()).isZero();
+        assertThat(processor.aggregatesEmitted()).isEqualTo(2);
+      }
 
-      // nothing more is produced: only the wall clock can close the window
-      await()
-          .atMost(Duration.ofSeconds(30))
-          .until(
-              () -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(r -> aggregates.add(r.value()));
-                return aggregates.size() >= 2;
-              });
-      assertThat(processor.lateSamples()).isZero();
-      assertThat(processor.aggregatesEmitted()).isEqualTo(2);
+      // Restart on the same state. A straggler for the emitted window, in a batch whose own time
+      // is still before that window's close by stream time: only the stored close horizon knows
+      // the window is gone. Then a sample for a new window, as a marker that all came through.
+      long later = System.currentTimeMillis() + 2_000;
+      producer.send(
+          new ProducerRecord<>(
+              topics.rawStatsd().name(), null, now, Sources.id(pod),
+              batch(pod, now, series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, 1))));
+      producer.send(
+          new ProducerRecord<>(
+              topics.rawStatsd().name(), null, later, Sources.id(pod),
+              batch(pod, later, series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, later, 3))));
+      producer.flush();
+      List<Aggregate> afterRestart = new ArrayList<>();
+      try (StreamProcessor processor = StreamProcessor.start(config)) {
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .until(
+                () -> {
+                  consumer.poll(Duration.ofMillis(200)).forEach(r -> afterRestart.add(r.value()));
+                  return !afterRestart.isEmpty();
+                });
+        assertThat(processor.lateSamples()).isEqualTo(1);
+      }
+      assertThat(afterRestart)
+          .singleElement()
+          .satisfies(a -> assertThat(a.getFields()).containsExactly(Map.entry("value", 3.0)));
     }
 
-    Map<String, Aggregate> byName = new java.util.HashMap<>();
+    Map<String, Aggregate> byName = new HashMap<>();
     aggregates.forEach(a -> byName.put(a.getName(), a));
     assertThat(aggregates).hasSize(2);
     Map<String, Double> t = byName.get("fitcycle-api-server.prospectPullTime").getFields();
@@ -161,5 +176,29 @@ class StreamProcessorIT {
     Aggregate timerAgg = byName.get("fitcycle-api-server.prospectPullTime");
     assertThat(timerAgg.getWindowEnd() - timerAgg.getWindowStart()).isEqualTo(2_000);
     assertThat(timerAgg.getSource()).isEqualTo("node-1");
+  }
+
+  private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
+    return new KafkaProducer<>(
+        Map.of(
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+            ProducerConfig.ACKS_CONFIG, "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+        topics.rawStatsd().keySerde().serializer(),
+        topics.rawStatsd().valueSerde().serializer());
+  }
+
+  private static KafkaConsumer<String, Aggregate> consumer(Topics topics) {
+    KafkaConsumer<String, Aggregate> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "it-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+            topics.aggregates().keySerde().deserializer(),
+            topics.aggregates().valueSerde().deserializer());
+    consumer.subscribe(List.of(topics.aggregates().name()));
+    return consumer;
   }
 }

@@ -21,6 +21,7 @@ import io.fleetstats.stream.StreamProcessor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -302,6 +303,6 @@ class WindowAggregatorTest {
   }
 
   private static double[] slice(double[] v, int from, int to) {
-    return java.util.Arrays.copyOfRange(v, from, to);
+    return Arrays.copyOfRange(v, from, to);
   }
 }
