@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "wavefront-sink",
     mixinStandardHelpOptions = true,
+    usageHelpWidth = 120,
     description = {
       "Consumes fleetstats.aggregates and delivers Wavefront lines to a proxy, at least once.",
       "",
