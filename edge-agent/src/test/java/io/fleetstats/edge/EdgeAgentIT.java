@@ -13,12 +13,12 @@ import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -245,21 +245,19 @@ class EdgeAgentIT {
     /** Every series across batches, its values (or set members) sorted: series key → values. */
     Map<String, List<Object>> series() {
       Map<String, List<Object>> out = new TreeMap<>();
-      Set<MetricType> seen = new HashSet<>();
       for (ConsumerRecord<String, StatsdBatch> r : records) {
         for (Series s : r.value().getSeries()) {
-          seen.add(s.getType());
           List<Object> values = out.computeIfAbsent(seriesKey(s), k -> new ArrayList<>());
           values.addAll(s.getType() == MetricType.SET ? s.getMembers() : s.getValues());
         }
       }
-      out.values().forEach(v -> v.sort((a, b) -> ((Comparable) a).compareTo(b)));
+      out.values().forEach(v -> v.sort(Comparator.comparing(Object::toString)));
       return out;
     }
 
     @Override
     public void close() {
-      consumer.close(Duration.ofSeconds(1));
+      consumer.close(CloseOptions.timeout(Duration.ofSeconds(1)));
     }
   }
 }

@@ -39,7 +39,7 @@ public final class StatsdServer implements AutoCloseable {
             // only keep memory the sidecar's small heap needs elsewhere.
             .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             // Netty's default for datagrams is 2048 bytes, which silently cuts larger packets.
-            .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxPacketSize))
+            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxPacketSize))
             .handler(handler);
     try {
       Channel channel = bootstrap.bind(address).syncUninterruptibly().channel();
