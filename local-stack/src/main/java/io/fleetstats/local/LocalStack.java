@@ -159,6 +159,11 @@ public final class LocalStack implements AutoCloseable {
     return agent.statsdAddress();
   }
 
+  /** The stack's own edge agent (not the demo pods' agents). */
+  public EdgeAgent agent() {
+    return agent;
+  }
+
   /** Where the sink sends: the built-in receiver or the given proxy. */
   public URI proxyUrl() {
     return proxyUrl;

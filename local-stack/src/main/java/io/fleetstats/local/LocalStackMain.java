@@ -60,6 +60,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
   @Option(names = "--quiet", description = "do not print the received lines (use with --capture)")
   boolean quiet;
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   private final PrintStream out;
 
   LocalStackMain(PrintStream out) {
@@ -76,7 +78,9 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          if (e instanceof ConfigException || e instanceof IllegalStateException) {
+          if (e instanceof CommandLine.ParameterException
+              || e instanceof ConfigException
+              || e instanceof IllegalStateException) {
             err.println("fleetstats-local: " + e.getMessage());
             return 2;
           }
@@ -89,7 +93,7 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
   public Integer call() throws InterruptedException {
     if (proxy != null && capture != null) {
       throw new CommandLine.ParameterException(
-          new CommandLine(this), "--capture works with the built-in receiver only; drop --proxy or --capture");
+          spec.commandLine(), "--capture works with the built-in receiver only; drop --proxy or --capture");
     }
     AtomicLong lines = new AtomicLong();
     LocalStack.Options options =

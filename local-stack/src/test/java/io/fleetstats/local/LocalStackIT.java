@@ -76,6 +76,7 @@ class LocalStackIT {
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(5))
         .until(() -> System.currentTimeMillis() % WINDOW.toMillis() < 1_000);
+    long before = stack.agent().samplesReceived();
     try (client) {
       for (int i = 0; i < values.size(); i++) {
         client.recordExecutionTime("prospectPullTime", values.get(i));
@@ -83,6 +84,8 @@ class LocalStackIT {
           client.increment("ProspectPull");
         }
       }
+      // the client drops what it has not sent yet when closed: wait until the agent has it all
+      await().atMost(Duration.ofSeconds(10)).until(() -> stack.agent().samplesReceived() - before >= 1_500);
     }
 
     String timer = "\"fitcycle-api-server.prospectPullTime.";
