@@ -2,6 +2,7 @@ package io.fleetstats.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetstats.sink.format.ProxyParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -42,7 +43,8 @@ class LocalStackMainIT {
           .anySatisfy(l -> assertThat(l).startsWith("\"fitcycle-api-server.ProspectPull\" ").contains("\"pod_name\"=\"" + pod + "\""));
     }
     assertThat(captured).anySatisfy(l -> assertThat(l).startsWith("\"fitcycle-server.signupTime.mean\" ").contains("source=\"node-2\""));
-    // the printed lines are the captured ones
+    // the printed lines are the captured ones, and the Wavefront proxy's own parser accepts them all
     assertThat(stdout).contains(captured.get(0));
+    assertThat(captured).allSatisfy(ProxyParser::parseAndValidate);
   }
 }
