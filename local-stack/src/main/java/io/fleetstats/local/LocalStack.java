@@ -67,6 +67,14 @@ public final class LocalStack implements AutoCloseable {
           new String[] {"api-server", "api-server-2", "node-2"},
           new String[] {"web-server", "web-server-0", "node-2"});
 
+  /** Seed env name and our FLEETSTATS_ alternative (which wins in the agent) of each identity key. */
+  private static final String[][] IDENTITY_KEYS = {
+    {"APP_NAME", "FLEETSTATS_APP"},
+    {"CONTAINER_NAME", "FLEETSTATS_CONTAINER"},
+    {"POD_NAME", "FLEETSTATS_POD"},
+    {"NODE_HOSTNAME", "FLEETSTATS_NODE"}
+  };
+
   private final Deque<AutoCloseable> running = new ArrayDeque<>();
   private final Path dataDir;
   private final boolean deleteDataDir;
@@ -139,7 +147,12 @@ public final class LocalStack implements AutoCloseable {
       for (String[] p : DEMO_PODS) {
         Map<String, String> podEnv = new HashMap<>(env);
         podEnv.put("FLEETSTATS_STATSD_ADDRESS", "127.0.0.1:0");
+        // a simulated pod's identity must not be overridden by this process's own
+        for (String[] key : IDENTITY_KEYS) {
+          podEnv.remove(key[1]);
+        }
         podEnv.put("APP_NAME", p[0]);
+        podEnv.put("CONTAINER_NAME", p[0]);
         podEnv.put("POD_NAME", p[1]);
         podEnv.put("NODE_HOSTNAME", p[2]);
         EdgeAgent podAgent = EdgeAgent.start(EdgeConfig.fromEnv(podEnv));
