@@ -121,6 +121,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
             () -> {
               stop.countDown();
               stack.close();
+              out.printf("Fleetstats local stack stopped; %d lines received%n", lines.get());
+              out.flush();
             },
             "fleetstats-local-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
