@@ -40,6 +40,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
                 .add(Series.class)
                 .add(StatsdBatch.class)
                 .add(MysqlSnapshot.class)
+                .add(MysqlSeries.class)
                 .add(Aggregate.class)
                 .build()));
   }

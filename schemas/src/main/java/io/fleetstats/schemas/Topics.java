@@ -21,7 +21,9 @@ public record Topics(
   public static final String DEFAULT_PREFIX = "fleetstats";
 
   public static final AvroSerde<StatsdBatch> STATSD_BATCH = AvroSerde.of(StatsdBatch.class);
-  public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT = AvroSerde.of(MysqlSnapshot.class);
+  /** Also reads snapshots written with the first released schema (before {@code series}). */
+  public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT =
+      AvroSerde.of(MysqlSnapshot.class, SchemaHistory.load("MysqlSnapshot-1.avsc"));
   public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
 
   /** The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}). */
