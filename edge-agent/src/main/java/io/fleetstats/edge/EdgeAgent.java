@@ -1,5 +1,6 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.edge.mysql.MysqlCollector;
 import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.publish.SeriesBatcher;
 import io.fleetstats.edge.statsd.PacketIngester;
@@ -54,6 +55,8 @@ public final class EdgeAgent implements AutoCloseable {
   private final ScheduledFuture<?> flushTask;
   private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Null unless a MySQL server is configured. */
+  private volatile MysqlCollector mysql;
 
   private EdgeAgent(
       EdgeConfig config,
@@ -120,6 +123,16 @@ public final class EdgeAgent implements AutoCloseable {
             config.identity().toSource(), UUID.randomUUID().toString(), config.maxBatchSamples());
     try {
       EdgeAgent agent = new EdgeAgent(config, clock, group, publisher, batcher, new StatsdStats());
+      if (config.mysql().enabled()) {
+        agent.mysql =
+            MysqlCollector.start(
+                config.mysql(),
+                config.identity().toSource(),
+                config.kafkaBootstrap(),
+                config.kafkaProperties(),
+                topics.rawMysql(),
+                clock);
+      }
       InetSocketAddress bound = agent.statsdAddress();
       log.info(
           "edge agent listening for statsd on udp://{}:{}, publishing to {} at {} as source {} ({})",
@@ -165,6 +178,11 @@ public final class EdgeAgent implements AutoCloseable {
   /** The bound statsd address, with the actual port when port 0 was configured. */
   public InetSocketAddress statsdAddress() {
     return server.localAddress();
+  }
+
+  /** The MySQL collector, when a server is configured. */
+  public Optional<MysqlCollector> mysql() {
+    return Optional.ofNullable(mysql);
   }
 
   /** The settings this agent runs with. */
@@ -230,6 +248,9 @@ public final class EdgeAgent implements AutoCloseable {
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (mysql != null) {
+      mysql.close();
     }
     flushTask.cancel(false);
     server.close();

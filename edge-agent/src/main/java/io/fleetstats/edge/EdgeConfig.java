@@ -3,6 +3,7 @@ package io.fleetstats.edge;
 import io.fleetstats.config.ConfigException;
 import io.fleetstats.config.Durations;
 import io.fleetstats.config.EnvReader;
+import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Topics;
 import java.net.InetAddress;
@@ -47,6 +48,8 @@ import java.util.regex.Pattern;
  * @param rawRetention {@code FLEETSTATS_RAW_RETENTION}: retention of raw topics the agent creates
  *     (sized for backfill by replay); default {@code 7d}
  * @param identity the source stamped on every batch, from the Downward API variables
+ * @param mysql the MySQL poller's settings ({@code FLEETSTATS_MYSQL_*}, {@code MYSQL_SERVER} …);
+ *     off unless a server is configured
  */
 public record EdgeConfig(
     String kafkaBootstrap,
@@ -62,7 +65,8 @@ public record EdgeConfig(
     boolean createTopics,
     int topicPartitions,
     Duration rawRetention,
-    Identity identity) {
+    Identity identity,
+    MysqlConfig mysql) {
 
   public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String STATSD_ADDRESS = "FLEETSTATS_STATSD_ADDRESS";
@@ -159,6 +163,7 @@ public record EdgeConfig(
             pod,
             r.string("", "FLEETSTATS_CONTAINER", "CONTAINER_NAME"),
             r.string("", "FLEETSTATS_APP", "APP_NAME"));
+    MysqlConfig mysql = MysqlConfig.read(r);
     r.check();
     return new EdgeConfig(
         bootstrap,
@@ -174,7 +179,8 @@ public record EdgeConfig(
         createTopics,
         partitions,
         retention,
-        identity);
+        identity,
+        mysql);
   }
 
   /** The topics under {@link #topicPrefix()}. */
@@ -196,7 +202,9 @@ public record EdgeConfig(
         + " or "
         + maxBatchSamples
         + " samples, heartbeat "
-        + (heartbeat ? "on" : "off");
+        + (heartbeat ? "on" : "off")
+        + "; "
+        + mysql.summary();
   }
 
   private static String machineHostname() {
