@@ -29,7 +29,8 @@ public final class FieldKinds {
           "select_", "sort_", "table_locks_", "innodb_rows_", "feature_", "performance_schema_",
           "ssl_session_cache_", "aria_pagecache_read", "aria_pagecache_write", "binlog_group_commit",
           "innodb_buffer_pool_read_ahead", "innodb_onlineddl_", "innodb_encryption_n_",
-          "innodb_defragment_", "innodb_page_compression_", "innodb_num_page", "innodb_num_pages_",
+          "innodb_defragment_", "innodb_page_compression_", "innodb_ibuf_merged_",
+          "innodb_ibuf_discarded_", "innodb_encryption_rotation_pages_", "innodb_num_page", "innodb_num_pages_",
           "key_read", "key_write", "qcache_hits", "qcache_inserts", "qcache_not_cached",
           "qcache_lowmem_prunes", "rpl_semi_sync_master_no_", "rpl_semi_sync_master_yes_",
           "rpl_semi_sync_master_net_waits", "rpl_semi_sync_master_tx_waits",
@@ -66,7 +67,21 @@ public final class FieldKinds {
           "subquery_cache_miss", "syncs", "tc_log_page_waits", "threads_created",
           "transactions_gtid_foreign_engine", "transactions_multi_engine",
           "rpl_transactions_multi_engine", "update_scripts",
-          "resultset_metadata_skipped", "com_stmt_reprepare");
+          "resultset_metadata_skipped", "com_stmt_reprepare", "aria_transaction_log_syncs",
+          "column_compressions", "column_decompressions", "delete_scan", "update_scan",
+          "innodb_adaptive_hash_hash_searches", "innodb_adaptive_hash_non_hash_searches",
+          "innodb_background_log_sync", "innodb_buffer_pool_pages_made_not_young",
+          "innodb_buffer_pool_pages_made_young", "innodb_ibuf_merges",
+          "innodb_master_thread_active_loops", "innodb_master_thread_idle_loops",
+          "innodb_truncated_status_writes", "innodb_undo_truncations", "innodb_bulk_operations",
+          "innodb_instant_alter_column", "innodb_encryption_num_key_requests",
+          "master_gtid_wait_count", "master_gtid_wait_time", "master_gtid_wait_timeouts",
+          "optimizer_join_prefixes_check_calls", "rpl_semi_sync_master_get_ack",
+          "rpl_semi_sync_master_request_ack", "rpl_semi_sync_master_timefunc_failures",
+          "rpl_semi_sync_master_wait_pos_backtraverse", "rpl_semi_sync_master_tx_wait_time",
+          "rpl_semi_sync_master_net_wait_time", "rpl_semi_sync_slave_send_ack",
+          "slave_received_heartbeats", "slave_retried_transactions", "slave_skipped_errors",
+          "ssl_callback_cache_hits", "innodb_buffer_pool_pages_split");
 
   /** Gauges that a counter prefix above would catch. */
   static final Set<String> GAUGE_EXCEPTIONS =
