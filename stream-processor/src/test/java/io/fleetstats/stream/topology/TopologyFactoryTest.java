@@ -20,6 +20,9 @@ class TopologyFactoryTest {
         .contains("Source: raw-statsd-source (topics: [fleetstats.raw.statsd])")
         .contains("Processor: window-aggregator (stores: [fleetstats-window-store])")
         .contains("Sink: aggregates-sink (topic: fleetstats.aggregates)")
+        .contains("Source: raw-mysql-source (topics: [fleetstats.raw.mysql])")
+        .contains("Processor: mysql-rates (stores: [fleetstats-mysql-baseline-store])")
+        .contains("Sink: mysql-aggregates-sink (topic: fleetstats.aggregates)")
         .doesNotContain("KSTREAM-")
         .doesNotContain("KTABLE-");
   }
