@@ -15,7 +15,7 @@ public enum Group {
   REPLICA_STATUS(
       "gather_slave_status",
       true,
-      "REPLICATION CLIENT (MySQL), REPLICA MONITOR or SUPER (MariaDB ≥ 10.5)",
+      "REPLICATION CLIENT (MySQL), SLAVE MONITOR (alias REPLICA MONITOR) or SUPER (MariaDB ≥ 10.5)",
       false),
   BINARY_LOGS(
       "gather_binary_logs", false, "REPLICATION CLIENT (MySQL), BINLOG MONITOR or SUPER (MariaDB ≥ 10.5)", false),

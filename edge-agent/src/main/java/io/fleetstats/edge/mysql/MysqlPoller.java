@@ -86,7 +86,7 @@ public final class MysqlPoller implements AutoCloseable {
         pollOnce();
         failures = 0;
         if (lastLoggedCause != null) {
-          log.info("mysql {}: polling again after {}", config.safeUrl(), lastLoggedCause);
+          log.info("{}: polling again after {}", config.safeUrl(), lastLoggedCause);
           lastLoggedCause = null;
         }
         next += config.interval().toNanos();
@@ -152,7 +152,7 @@ public final class MysqlPoller implements AutoCloseable {
       try {
         gatherer.gather(g, connection, info, out);
         if (deniedUntil.remove(g) != null) {
-          log.info("mysql {}: group {} works again", config.safeUrl(), g.label());
+          log.info("{}: group {} works again", config.safeUrl(), g.label());
         }
       } catch (SQLException e) {
         Diagnosis.Problem p = Diagnosis.group(e, g, config.user());
@@ -163,12 +163,12 @@ public final class MysqlPoller implements AutoCloseable {
         lastProblem.set(p);
         if (p.cause() == Diagnosis.Cause.UNSUPPORTED) {
           skipped.put(g, p.message());
-          log.warn("mysql {}: {}; skipped from now on", config.safeUrl(), p.message());
+          log.warn("{}: {}; skipped from now on", config.safeUrl(), p.message());
         } else {
           boolean first = !deniedUntil.containsKey(g);
           deniedUntil.put(g, nowMono + config.slowInterval().toMillis());
           if (first) {
-            log.warn("mysql {}: {}; retrying it every {}", config.safeUrl(), p.message(), Durations.format(config.slowInterval()));
+            log.warn("{}: {}; retrying it every {}", config.safeUrl(), p.message(), Durations.format(config.slowInterval()));
           }
         }
       }
@@ -205,7 +205,7 @@ public final class MysqlPoller implements AutoCloseable {
         lacking.add("user_statistics stays empty while userstat is OFF (SET GLOBAL userstat=1)");
       }
       log.info(
-          "mysql {}: connected to {} as {}; gathering {}{}",
+          "{}: connected to {} as {}; gathering {}{}",
           config.safeUrl(),
           info,
           config.user(),
