@@ -170,6 +170,10 @@ class MysqlPollerIT {
       await().atMost(Duration.ofSeconds(30)).until(() -> !out.isEmpty());
       ServerInfo info = poller.serverInfo();
       MysqlSnapshot s = out.poll();
+      if (server.name().equals("MariaDB (private)")) {
+        assertThat(info.performanceSchema()).as("private server runs with performance_schema").isTrue();
+        assertThat(info.logBin()).as("private server runs with --log-bin").isTrue();
+      }
       assertThat(poller.groupsFailed()).isZero();
       if (info.logBin()) {
         assertThat(s.getGauges().get("binary_files_count")).isGreaterThanOrEqualTo(1);
