@@ -146,6 +146,9 @@ public final class LocalStack implements AutoCloseable {
       List<DemoTraffic.Pod> pods = new ArrayList<>();
       for (String[] p : DEMO_PODS) {
         Map<String, String> podEnv = new HashMap<>(env);
+        // only the stack's own agent polls MySQL (--mysql); the simulated app pods do not
+        podEnv.remove("FLEETSTATS_MYSQL_URL");
+        podEnv.remove("MYSQL_SERVER");
         podEnv.put("FLEETSTATS_STATSD_ADDRESS", "127.0.0.1:0");
         // a simulated pod's identity must not be overridden by this process's own
         for (String[] key : IDENTITY_KEYS) {

@@ -27,7 +27,11 @@ import picocli.CommandLine.Option;
       "Wavefront proxy's HTTP protocol and prints every line it gets.",
       "Every FLEETSTATS_* environment variable is passed through to the services."
     },
-    footer = {"", "Example: fleetstats-local --demo --duration 60s --capture lines.txt"})
+    footer = {
+      "",
+      "Example: fleetstats-local --demo --duration 60s --capture lines.txt",
+      "         FLEETSTATS_MYSQL_USER=app FLEETSTATS_MYSQL_PASSWORD=... fleetstats-local --mysql jdbc:mysql://127.0.0.1:3306/"
+    })
 public final class LocalStackMain implements java.util.concurrent.Callable<Integer> {
 
   @Option(names = "--statsd-port", paramLabel = "N", description = "UDP port of the edge agent (default: ${DEFAULT-VALUE})")
@@ -59,6 +63,15 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
 
   @Option(names = "--quiet", description = "do not print the received lines (use with --capture)")
   boolean quiet;
+
+  @Option(
+      names = "--mysql",
+      paramLabel = "JDBC_URL",
+      description = {
+        "also poll this MySQL/MariaDB server from the stack's edge agent, e.g. jdbc:mysql://127.0.0.1:3306/;",
+        "credentials from FLEETSTATS_MYSQL_USER / MYSQL_ID and FLEETSTATS_MYSQL_PASSWORD(_FILE) / MYSQL_PASSWORD"
+      })
+  String mysql;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -95,6 +108,14 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--capture works with the built-in receiver only; drop --proxy or --capture");
     }
+    if (mysql != null && !mysql.startsWith("jdbc:")) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--mysql needs a JDBC URL such as jdbc:mysql://127.0.0.1:3306/, got '" + mysql + "'");
+    }
+    java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    if (mysql != null) {
+      env.put("FLEETSTATS_MYSQL_URL", mysql);
+    }
     AtomicLong lines = new AtomicLong();
     LocalStack.Options options =
         new LocalStack.Options(
@@ -106,7 +127,7 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
             Optional.ofNullable(capture),
             demo,
             Optional.ofNullable(dataDir),
-            System.getenv(),
+            env,
             line -> {
               lines.incrementAndGet();
               if (!quiet) {
@@ -127,7 +148,7 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
             "fleetstats-local-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     out.printf(
-        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%n",
+        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%s%n",
         (System.nanoTime() - t0) / 1e9,
         stack.statsdAddress().getHostString(),
         stack.statsdAddress().getPort(),
@@ -136,7 +157,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
         stack.proxyUrl(),
         Durations.format(window),
         Durations.format(grace),
-        demo ? ", demo traffic on" : "");
+        demo ? ", demo traffic on" : "",
+        mysql != null ? ", polling MySQL at " + stack.agent().config().mysql().safeUrl() : "");
     out.flush();
     if (duration != null) {
       if (!stop.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
