@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
     name = "fleetstats-edge-agent",
     mixinStandardHelpOptions = true,
     version = "fleetstats edge agent 0.1.0",
-    description = "Receives statsd over UDP and publishes it, batched per flush, to Kafka.",
+    description = "Receives statsd over UDP and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
     footerHeading = "%nEnvironment (default):%n",
     footer = {
       "  FLEETSTATS_KAFKA_BOOTSTRAP         Kafka bootstrap servers (localhost:9092)",
@@ -37,7 +37,12 @@ import picocli.CommandLine.Spec;
       "  FLEETSTATS_TOPIC_PARTITIONS        partitions of created topics (6)",
       "  FLEETSTATS_RAW_RETENTION           retention of created raw topics (7d)",
       "  CLUSTER_NAME, NAMESPACE, NODE_HOSTNAME, POD_NAME, CONTAINER_NAME, APP_NAME",
-      "                                     the source (local, default, host name, host name, -, -)"
+      "                                     the source (local, default, host name, host name, -, -)",
+      "  FLEETSTATS_MYSQL_URL or MYSQL_SERVER  poll this MySQL/MariaDB server (off)",
+      "  FLEETSTATS_MYSQL_USER / MYSQL_ID, FLEETSTATS_MYSQL_PASSWORD(_FILE) / MYSQL_PASSWORD",
+      "                                     credentials (root, empty)",
+      "  FLEETSTATS_MYSQL_INTERVAL / INTERVAL, FLEETSTATS_MYSQL_SLOW_INTERVAL   polls (10s, 30m)",
+      "  FLEETSTATS_MYSQL_SSL_MODE, FLEETSTATS_MYSQL_GATHER_<GROUP>, ... see the README"
     })
 public final class EdgeAgentMain implements Callable<Integer> {
   private final Map<String, String> env;

@@ -28,6 +28,14 @@ class EdgeAgentMainTest {
   }
 
   @Test
+  void reportsMysqlAndAgentProblemsTogether() {
+    int code = run(Map.of("FLEETSTATS_FLUSH_INTERVAL", "soon", "MYSQL_SERVER", "db", "FLEETSTATS_MYSQL_SSL_MODE", "maybe"));
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("FLEETSTATS_FLUSH_INTERVAL='soon'").contains("FLEETSTATS_MYSQL_SSL_MODE='MAYBE'");
+  }
+
+  @Test
   void flagOverridesAreValidatedLikeTheEnvironment() {
     int code = run(Map.of(), "--statsd-address", "nowhere");
 
@@ -41,6 +49,7 @@ class EdgeAgentMainTest {
 
     assertThat(code).isZero();
     assertThat(out.toString())
-        .contains("--statsd-address", "--kafka-bootstrap", "FLEETSTATS_FLUSH_INTERVAL", "POD_NAME");
+        .contains("--statsd-address", "--kafka-bootstrap", "FLEETSTATS_FLUSH_INTERVAL", "POD_NAME",
+            "FLEETSTATS_MYSQL_URL", "MYSQL_SERVER", "MYSQL_PASSWORD");
   }
 }
