@@ -96,7 +96,7 @@ public record MysqlConfig(
   private static final Set<String> SSL_MODES =
       Set.of("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY");
   private static final Pattern JDBC =
-      Pattern.compile("jdbc:(?:mysql|mariadb)://(\\[[^\\]]+\\]|[^/:?,]+)(?::(\\d+))?(?:[/?].*)?");
+      Pattern.compile("jdbc:(?:mysql|mariadb)://(?:[^@/?]*@)?(\\[[^\\]]+\\]|[^/:?,@]+)(?::(\\d+))?(?:[/?].*)?");
   private static final Pattern SCHEMA_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
 
   public MysqlConfig {

@@ -45,6 +45,13 @@ class MysqlConfigTest {
   }
 
   @Test
+  void theServerTagLeavesOutUserInfoInTheUrl() {
+    MysqlConfig c = MysqlConfig.fromEnv(Map.of(MysqlConfig.URL, "jdbc:mysql://app:secret@db:3306/"));
+    assertThat(c.server()).isEqualTo("db:3306");
+    assertThat(c.summary()).doesNotContain("secret");
+  }
+
+  @Test
   void readsThePasswordFromAMountedFile(@TempDir Path dir) throws Exception {
     Path secret = dir.resolve("password");
     Files.writeString(secret, "from-file\n");
