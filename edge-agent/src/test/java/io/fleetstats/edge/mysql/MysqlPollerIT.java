@@ -204,4 +204,18 @@ class MysqlPollerIT {
       assertThat(s.getGauges()).doesNotContainKeys("slave_seconds_behind_master", "slave_exec_master_log_pos");
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void tlsRequiredAgainstAServerWithoutTlsNamesTheSslSettings() {
+    TestServers.Server server = TestServers.MARIADB;
+    MysqlConfig config =
+        MysqlConfig.fromEnv(server.env(server.user(), server.password(), Map.of(MysqlConfig.SSL_MODE, "REQUIRED")));
+    LinkedBlockingQueue<MysqlSnapshot> out = new LinkedBlockingQueue<>();
+    try (MysqlPoller poller = new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
+      await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 1);
+      assertThat(poller.lastProblem().cause()).isEqualTo(Diagnosis.Cause.TLS);
+      assertThat(poller.lastProblem().message()).contains("sslMode REQUIRED").contains("FLEETSTATS_MYSQL_SSL_MODE");
+      assertThat(out).isEmpty();
+    }
+  }
 }
