@@ -33,16 +33,34 @@ public final class PacketIngester {
 
   /** One payload: lines separated by {@code \n}; empty lines and a trailing {@code \r} ignored. */
   public void ingest(String payload, long receivedAtMillis) {
+    ingest(payload, false, receivedAtMillis);
+  }
+
+  /**
+   * One payload.
+   *
+   * @param cut the payload is only the start of a datagram larger than the receive buffer: its
+   *     last line (when not ended by {@code \n}) is incomplete and is rejected as
+   *     {@link RejectReason#DATAGRAM_TOO_LARGE} instead of being read with a wrong value
+   */
+  public void ingest(String payload, boolean cut, long receivedAtMillis) {
     int start = 0;
     int length = payload.length();
     while (start < length) {
       int end = payload.indexOf('\n', start);
-      if (end < 0) {
+      boolean last = end < 0;
+      if (last) {
         end = length;
       }
       int lineEnd = end > start && payload.charAt(end - 1) == '\r' ? end - 1 : end;
       if (lineEnd > start) {
-        ingestLine(payload.substring(start, lineEnd), receivedAtMillis);
+        String line = payload.substring(start, lineEnd);
+        if (last && cut) {
+          stats.lineReceived();
+          reject(RejectReason.DATAGRAM_TOO_LARGE, line);
+        } else {
+          ingestLine(line, receivedAtMillis);
+        }
       }
       start = end + 1;
     }
@@ -57,16 +75,26 @@ public final class PacketIngester {
       }
       stats.samplesAccepted(ok.samples().size());
     } else if (result instanceof ParseResult.Rejected rejected) {
-      stats.lineRejected(rejected.reason());
-      long heldBack = throttle.tryAcquire(rejected.reason());
-      if (heldBack >= 0) {
-        log.warn(
-            "rejected statsd line ({}; {} more since the last report; {}): {}",
-            rejected.reason(),
-            heldBack,
-            rejected.reason().hint(),
-            abbreviate(rejected.line()));
-      }
+      reject(rejected.reason(), rejected.line());
+    }
+  }
+
+  /** Counts a line that was rejected before it could be read (e.g. too long for the TCP framer). */
+  public void rejectUnread(RejectReason reason, String description) {
+    stats.lineReceived();
+    reject(reason, description);
+  }
+
+  private void reject(RejectReason reason, String line) {
+    stats.lineRejected(reason);
+    long heldBack = throttle.tryAcquire(reason);
+    if (heldBack >= 0) {
+      log.warn(
+          "rejected statsd line ({}; {} more since the last report; {}): {}",
+          reason,
+          heldBack,
+          reason.hint(),
+          abbreviate(line));
     }
   }
 
@@ -76,11 +104,16 @@ public final class PacketIngester {
         : line.substring(0, LOGGED_LINE_CHARS) + "... (" + line.length() + " chars)";
   }
 
-  /** Counts a datagram; package-private hooks for the Netty handler. */
-  void packetReceived(boolean probablyTruncated) {
-    stats.packetReceived();
-    if (probablyTruncated) {
+  /** Counts a datagram (or a TCP line) of {@code bytes} bytes; hooks for the Netty handlers. */
+  void packetReceived(int bytes, boolean truncated) {
+    stats.packetReceived(bytes);
+    if (truncated) {
       stats.packetTruncated();
     }
+  }
+
+  /** The counters this ingester updates. */
+  public StatsdStats stats() {
+    return stats;
   }
 }

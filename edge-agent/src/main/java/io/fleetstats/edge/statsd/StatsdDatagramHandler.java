@@ -1,6 +1,7 @@
 package io.fleetstats.edge.statsd;
 
 import io.fleetstats.edge.LogThrottle;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
@@ -23,8 +24,9 @@ public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<Dat
   private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
 
   /**
-   * @param maxPacketSize the receive buffer size per datagram; a datagram that fills it was
-   *     probably cut by the OS, which is counted and logged
+   * @param maxPacketSize the largest datagram read whole, in bytes; the server's receive buffer
+   *     is one byte larger, so a datagram that fills it was cut: it is counted, its complete lines
+   *     are used and its last, cut line is rejected
    */
   public StatsdDatagramHandler(PacketIngester ingester, Clock clock, int maxPacketSize) {
     this.ingester = ingester;
@@ -35,17 +37,21 @@ public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<Dat
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket packet) {
     long receivedAt = clock.millis();
-    int size = packet.content().readableBytes();
-    boolean truncated = size >= maxPacketSize;
-    ingester.packetReceived(truncated);
-    if (truncated && throttle.tryAcquire("truncated") >= 0) {
+    ByteBuf content = packet.content();
+    int size = content.readableBytes();
+    boolean cut = size > maxPacketSize;
+    ingester.packetReceived(size, cut);
+    if (cut && throttle.tryAcquire("cut") >= 0) {
       log.warn(
-          "statsd datagram from {} filled the {}-byte receive buffer and was probably cut; raise"
-              + " FLEETSTATS_STATSD_MAX_PACKET_SIZE or lower the client's max packet size",
+          "statsd datagram from {} is larger than {} bytes and was cut; its last line is rejected"
+              + " (DATAGRAM_TOO_LARGE); raise FLEETSTATS_STATSD_MAX_PACKET_SIZE or lower the client's"
+              + " max packet size",
           packet.sender(),
           maxPacketSize);
     }
-    ingester.ingest(packet.content().toString(StandardCharsets.UTF_8), receivedAt);
+    String payload =
+        content.toString(content.readerIndex(), Math.min(size, maxPacketSize), StandardCharsets.UTF_8);
+    ingester.ingest(payload, cut, receivedAt);
   }
 
   @Override

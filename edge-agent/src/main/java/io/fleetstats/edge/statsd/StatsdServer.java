@@ -1,74 +1,188 @@
 package io.fleetstats.edge.statsd;
 
+import io.fleetstats.edge.LogThrottle;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The UDP statsd listener: one datagram channel on the given event loop group. */
+/**
+ * The statsd listeners: one UDP datagram channel and, when configured, one TCP server whose
+ * connections are newline framed. Both feed the same {@link PacketIngester} on the same event
+ * loop, so the agent's batcher stays single-threaded.
+ */
 public final class StatsdServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(StatsdServer.class);
   /** Asked of the kernel; Linux caps it at {@code net.core.rmem_max}. Absorbs bursts. */
   private static final int SO_RCVBUF = 4 * 1024 * 1024;
 
-  private final Channel channel;
+  private final Channel udp;
+  private final Channel tcp;
+  private final ChannelGroup connections;
 
-  private StatsdServer(Channel channel) {
-    this.channel = channel;
+  private StatsdServer(Channel udp, Channel tcp, ChannelGroup connections) {
+    this.udp = udp;
+    this.tcp = tcp;
+    this.connections = connections;
+  }
+
+  /** UDP only: binds and returns once the socket is listening. */
+  public static StatsdServer bind(
+      InetSocketAddress address, EventLoopGroup group, ChannelHandler handler, int maxPacketSize) {
+    return new StatsdServer(bindUdp(address, group, handler, maxPacketSize), null, null);
   }
 
   /**
-   * Binds and returns once the socket is listening.
+   * Binds UDP and, when {@code tcpAddress} is not null, TCP; returns once listening.
    *
-   * @param maxPacketSize bytes read per datagram; longer datagrams are cut by the OS
-   * @throws IllegalStateException naming the address when it cannot be bound
+   * @param maxPacketSize the largest datagram read whole, bytes
+   * @param maxLineLength the longest TCP line, bytes
+   * @param maxTcpConnections connections beyond this many are closed at once and counted
+   * @throws IllegalStateException naming the address and its setting when it cannot be bound
    */
   public static StatsdServer bind(
+      EventLoopGroup group,
+      InetSocketAddress udpAddress,
+      InetSocketAddress tcpAddress,
+      PacketIngester ingester,
+      Clock clock,
+      int maxPacketSize,
+      int maxLineLength,
+      int maxTcpConnections) {
+    Channel udp =
+        bindUdp(udpAddress, group, new StatsdDatagramHandler(ingester, clock, maxPacketSize), maxPacketSize);
+    if (tcpAddress == null) {
+      return new StatsdServer(udp, null, null);
+    }
+    ChannelGroup connections = new DefaultChannelGroup(udp.eventLoop());
+    try {
+      Channel tcp =
+          bindTcp(tcpAddress, group, ingester, clock, maxLineLength, maxTcpConnections, connections);
+      return new StatsdServer(udp, tcp, connections);
+    } catch (RuntimeException e) {
+      udp.close().syncUninterruptibly();
+      throw e;
+    }
+  }
+
+  private static Channel bindUdp(
       InetSocketAddress address, EventLoopGroup group, ChannelHandler handler, int maxPacketSize) {
     Bootstrap bootstrap =
         new Bootstrap()
             .group(group)
             .channel(NioDatagramChannel.class)
             .option(ChannelOption.SO_RCVBUF, SO_RCVBUF)
-            // Unpooled: each datagram is decoded to a String at once and released, so a pool would
-            // only keep memory the sidecar's small heap needs elsewhere.
+            // Unpooled: each datagram is decoded at once and released, so a pool would only keep
+            // memory the sidecar's small heap needs elsewhere.
             .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
-            // Netty's default for datagrams is 2048 bytes, which silently cuts larger packets.
-            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxPacketSize))
+            // One byte more than the limit, so that a datagram filling the buffer is known to be cut.
+            // (Netty's default for datagrams is 2048 bytes, which silently cuts larger packets.)
+            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxPacketSize + 1))
             .handler(handler);
     try {
-      Channel channel = bootstrap.bind(address).syncUninterruptibly().channel();
-      return new StatsdServer(channel);
+      return bootstrap.bind(address).syncUninterruptibly().channel();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          "cannot listen for statsd on udp://"
-              + address.getHostString()
-              + ":"
-              + address.getPort()
-              + " (FLEETSTATS_STATSD_ADDRESS): "
-              + e,
-          e);
+          "cannot listen for statsd on udp://" + hostPort(address) + " (FLEETSTATS_STATSD_ADDRESS): " + e, e);
     }
   }
 
-  /** The bound address (with the actual port when 0 was asked for). */
+  private static Channel bindTcp(
+      InetSocketAddress address,
+      EventLoopGroup group,
+      PacketIngester ingester,
+      Clock clock,
+      int maxLineLength,
+      int maxConnections,
+      ChannelGroup connections) {
+    LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
+    StatsdStats stats = ingester.stats();
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(group)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
+            .childOption(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    if (!stats.tcpConnectionOpened(maxConnections)) {
+                      if (throttle.tryAcquire("refused") >= 0) {
+                        log.warn(
+                            "refused a statsd TCP connection from {}: {} are open; raise"
+                                + " FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS",
+                            ch.remoteAddress(),
+                            maxConnections);
+                      }
+                      ch.close();
+                      return;
+                    }
+                    ch.closeFuture().addListener(f -> stats.tcpConnectionClosed());
+                    connections.add(ch);
+                    tcpPipeline(ch, ingester, clock, maxLineLength);
+                  }
+                });
+    try {
+      return bootstrap.bind(address).syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(
+          "cannot listen for statsd on tcp://" + hostPort(address) + " (FLEETSTATS_STATSD_TCP_ADDRESS): " + e, e);
+    }
+  }
+
+  /** The TCP connection pipeline: newline framing, then the shared ingester. */
+  public static void tcpPipeline(Channel ch, PacketIngester ingester, Clock clock, int maxLineLength) {
+    ch.pipeline().addLast(new StatsdLineDecoder(maxLineLength), new StatsdLineHandler(ingester, clock));
+  }
+
+  private static String hostPort(InetSocketAddress address) {
+    return address.getHostString() + ":" + address.getPort();
+  }
+
+  /** The bound UDP address (with the actual port when 0 was asked for). */
   public InetSocketAddress localAddress() {
-    return (InetSocketAddress) channel.localAddress();
+    return (InetSocketAddress) udp.localAddress();
   }
 
-  /** The event loop that reads this socket. */
+  /** The bound TCP address, or null when TCP is off. */
+  public InetSocketAddress tcpAddress() {
+    return tcp == null ? null : (InetSocketAddress) tcp.localAddress();
+  }
+
+  /** True while the sockets are open. */
+  public boolean isListening() {
+    return udp.isActive() && (tcp == null || tcp.isActive());
+  }
+
+  /** The event loop that reads these sockets. */
   public EventLoop eventLoop() {
-    return channel.eventLoop();
+    return udp.eventLoop();
   }
 
-  /** Stops listening. */
+  /** Stops listening and closes open TCP connections. */
   @Override
   public void close() {
-    channel.close().syncUninterruptibly();
+    udp.close().syncUninterruptibly();
+    if (tcp != null) {
+      tcp.close().syncUninterruptibly();
+      connections.close().syncUninterruptibly();
+    }
   }
 }

@@ -10,6 +10,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class StatsdStats {
   private final LongAdder packets = new LongAdder();
+  private final LongAdder bytes = new LongAdder();
+  private final LongAdder tcpLines = new LongAdder();
+  private final LongAdder tcpConnectionsOpened = new LongAdder();
+  private final LongAdder tcpConnectionsRefused = new LongAdder();
+  private final java.util.concurrent.atomic.AtomicInteger tcpConnections =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final LongAdder truncatedPackets = new LongAdder();
   private final LongAdder lines = new LongAdder();
   private final LongAdder samples = new LongAdder();
@@ -26,7 +32,32 @@ public final class StatsdStats {
     return packets.sum();
   }
 
-  /** Datagrams that filled the receive buffer and were probably cut by the OS. */
+  /** Bytes of payload received (datagrams and TCP lines). */
+  public long bytes() {
+    return bytes.sum();
+  }
+
+  /** Lines received over TCP (they are also in {@link #lines()}). */
+  public long tcpLines() {
+    return tcpLines.sum();
+  }
+
+  /** TCP connections accepted since start. */
+  public long tcpConnectionsOpened() {
+    return tcpConnectionsOpened.sum();
+  }
+
+  /** TCP connections closed at once because {@code FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS} were open. */
+  public long tcpConnectionsRefused() {
+    return tcpConnectionsRefused.sum();
+  }
+
+  /** TCP connections open now. */
+  public int tcpConnections() {
+    return tcpConnections.get();
+  }
+
+  /** Datagrams larger than the receive buffer, cut by the OS. */
   public long truncatedPackets() {
     return truncatedPackets.sum();
   }
@@ -55,8 +86,33 @@ public final class StatsdStats {
     return total;
   }
 
-  void packetReceived() {
+  void packetReceived(int size) {
     packets.increment();
+    bytes.add(size);
+  }
+
+  void tcpLineReceived(int size) {
+    tcpLines.increment();
+    bytes.add(size);
+  }
+
+  /** Takes a connection slot; false (and counted as refused) when {@code max} are open. */
+  boolean tcpConnectionOpened(int max) {
+    while (true) {
+      int open = tcpConnections.get();
+      if (open >= max) {
+        tcpConnectionsRefused.increment();
+        return false;
+      }
+      if (tcpConnections.compareAndSet(open, open + 1)) {
+        tcpConnectionsOpened.increment();
+        return true;
+      }
+    }
+  }
+
+  void tcpConnectionClosed() {
+    tcpConnections.decrementAndGet();
   }
 
   void packetTruncated() {

@@ -82,11 +82,25 @@ class StatsdDatagramHandlerTest {
   }
 
   @Test
-  void countsDatagramsThatFillTheBufferAsTruncated() {
-    send("x".repeat(252) + ":1|c");
+  void countsDatagramsLargerThanTheLimitAndRejectsTheirCutLastLine() {
+    // The server's buffer is one byte larger than the limit: 257 bytes arrive for a 256 limit.
+    String whole = "a:1|c\n" + "x".repeat(240) + ":1|c|@0.125";
+    send(whole.substring(0, 257));
 
     assertThat(stats.truncatedPackets()).isEqualTo(1);
+    assertThat(received).extracting(r -> r.sample().name()).containsExactly("a");
+    assertThat(stats.rejected(RejectReason.DATAGRAM_TOO_LARGE)).isEqualTo(1);
+    assertThat(stats.bytes()).isEqualTo(257);
     assertThat(channel.isOpen()).isTrue();
+  }
+
+  @Test
+  void usesADatagramOfExactlyTheLimitWhole() {
+    send("a:1|c\n" + "bbbbb:1|c\n".repeat(25));
+
+    assertThat(stats.truncatedPackets()).isZero();
+    assertThat(stats.bytes()).isEqualTo(256);
+    assertThat(received).hasSize(26);
   }
 
   @Test

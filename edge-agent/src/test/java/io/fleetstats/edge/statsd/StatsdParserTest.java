@@ -77,7 +77,7 @@ class StatsdParserTest {
         argumentSet("exponent", "a:1e3|ms", List.of(s("a", TIMER, 1000))),
         argumentSet("leading dot", "a:.5|g", List.of(s("a", GAUGE, 0.5))),
         argumentSet("trailing carriage return", "a:1|c\r", List.of(s("a", COUNTER, 1))),
-        argumentSet("name is kept raw", "My App/req time:1|ms", List.of(s("My App/req time", TIMER, 1))));
+        argumentSet("a blank ends the name, as in Telegraf", "My App/req time:1|ms", List.of(s("My", TIMER, 1))));
   }
 
   @ParameterizedTest(name = "{argumentSetName}")
@@ -105,7 +105,7 @@ class StatsdParserTest {
         argumentSet("leading blank", "a: 1|c", RejectReason.BAD_VALUE),
         argumentSet("exponent without digits", "a:1e|ms", RejectReason.BAD_VALUE),
         argumentSet("sign only", "a:-|g", RejectReason.BAD_VALUE),
-        argumentSet("dogstatsd packed values", "a:1:2:3|d", RejectReason.BAD_VALUE),
+        argumentSet("packed counter values", "a:1:2:3|c", RejectReason.BAD_VALUE),
         argumentSet("one bad value rejects the line", "a:1|c:oops|c", RejectReason.BAD_VALUE),
         argumentSet("rate zero", "a:1|c|@0", RejectReason.BAD_SAMPLE_RATE),
         argumentSet("rate above one", "a:1|c|@1.5", RejectReason.BAD_SAMPLE_RATE),
