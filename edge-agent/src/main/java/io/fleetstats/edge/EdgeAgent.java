@@ -5,7 +5,6 @@ import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.publish.SeriesBatcher;
 import io.fleetstats.edge.statsd.PacketIngester;
 import io.fleetstats.edge.statsd.RejectReason;
-import io.fleetstats.edge.statsd.StatsdDatagramHandler;
 import io.fleetstats.edge.statsd.StatsdParser;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.edge.statsd.StatsdServer;
@@ -28,6 +27,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.fleetstats.admin.AdminServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,7 @@ public final class EdgeAgent implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Null unless a MySQL server is configured. */
   private volatile MysqlCollector mysql;
+  private final PrometheusMeterRegistry registry;
 
   private EdgeAgent(
       EdgeConfig config,
@@ -71,18 +73,24 @@ public final class EdgeAgent implements AutoCloseable {
     this.publisher = publisher;
     this.batcher = batcher;
     this.stats = stats;
-    PacketIngester ingester =
-        new PacketIngester(new StatsdParser(config.maxLineLength()), this::accept, stats);
+    IngestSettings ingest = config.ingest();
+    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), this::accept, stats);
     this.server =
         StatsdServer.bind(
-            config.statsdAddress(),
             group,
-            new StatsdDatagramHandler(ingester, clock, config.maxPacketSize()),
-            config.maxPacketSize());
+            config.statsdAddress(),
+            ingest.tcpAddress(),
+            ingester,
+            clock,
+            config.maxPacketSize(),
+            config.maxLineLength(),
+            ingest.maxTcpConnections());
     this.eventLoop = server.eventLoop();
     long interval = config.flushInterval().toMillis();
     this.flushTask =
         eventLoop.scheduleAtFixedRate(this::flushTick, interval, interval, TimeUnit.MILLISECONDS);
+    this.registry = AdminServer.newRegistry();
+    EdgeMetrics.bind(registry, config.identity(), stats, publisher);
   }
 
   /** {@link #start(EdgeConfig, Clock)} with the system clock. */
@@ -110,11 +118,21 @@ public final class EdgeAgent implements AutoCloseable {
           config.rawRetention(),
           TOPIC_SETUP_TIMEOUT);
     }
-    KafkaProducer<String, StatsdBatch> producer =
+    KafkaProducer<byte[], byte[]> producer =
         BatchPublisher.createProducer(
-            BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()), topic);
+            BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
+    IngestSettings ingest = config.ingest();
     BatchPublisher publisher =
-        new BatchPublisher(producer, topic.name(), config.maxPendingBatches(), CLOSE_TIMEOUT);
+        new BatchPublisher(
+            producer,
+            topic,
+            new BatchPublisher.Limits(
+                ingest.bufferMaxBytes(),
+                config.maxPendingBatches(),
+                8,
+                ingest.spoolDirectory(),
+                ingest.spoolMaxBytes()),
+            CLOSE_TIMEOUT);
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), NioIoHandler.newFactory());
@@ -134,10 +152,12 @@ public final class EdgeAgent implements AutoCloseable {
                 clock);
       }
       InetSocketAddress bound = agent.statsdAddress();
+      InetSocketAddress tcp = agent.statsdTcpAddress();
       log.info(
-          "edge agent listening for statsd on udp://{}:{}, publishing to {} at {} as source {} ({})",
+          "edge agent listening for statsd on udp://{}:{}{}, publishing to {} at {} as source {} ({})",
           bound.getHostString(),
           bound.getPort(),
+          tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
           topic.name(),
           config.kafkaBootstrap(),
           Sources.id(config.identity().toSource()),
@@ -185,6 +205,25 @@ public final class EdgeAgent implements AutoCloseable {
     return Optional.ofNullable(mysql);
   }
 
+  /** The bound TCP statsd address, or null when TCP is off. */
+  public InetSocketAddress statsdTcpAddress() {
+    return server.tcpAddress();
+  }
+
+  /** The agent's own metrics (see the README's "Metrics emitted"), for {@code /metrics}. */
+  public PrometheusMeterRegistry meterRegistry() {
+    return registry;
+  }
+
+  /** Empty when ready (listening, Kafka reachable), else why not: for {@code /readyz}. */
+  public String notReadyReason() {
+    if (closed.get() || !server.isListening()) {
+      return "the statsd listener is not listening";
+    }
+    String kafka = publisher.kafkaProblem();
+    return kafka == null ? "" : kafka;
+  }
+
   /** The settings this agent runs with. */
   public EdgeConfig config() {
     return config;
@@ -230,9 +269,29 @@ public final class EdgeAgent implements AutoCloseable {
     return publisher.samplesSent();
   }
 
-  /** Batches dropped because Kafka did not keep up and the pending queue was full. */
+  /** Batches dropped, oldest first, because the buffer (or the spool) was full. */
   public long batchesDropped() {
     return publisher.batchesDropped();
+  }
+
+  /** Samples in {@link #batchesDropped()}. */
+  public long samplesDropped() {
+    return publisher.samplesDropped();
+  }
+
+  /** Samples in {@link #batchesFailed()}. */
+  public long samplesFailed() {
+    return publisher.samplesFailed();
+  }
+
+  /** Batches waiting for Kafka or in flight (memory and spool). */
+  public int pendingBatches() {
+    return publisher.pendingBatches();
+  }
+
+  /** The statsd listener's counters. */
+  public StatsdStats statsdStats() {
+    return stats;
   }
 
   /** Batches the producer gave up on. */
@@ -265,6 +324,7 @@ public final class EdgeAgent implements AutoCloseable {
         .syncUninterruptibly();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
     publisher.close();
+    registry.close();
     log.info(
         "edge agent stopped: {} samples received, {} published, {} lines rejected, {} batches dropped,"
             + " {} failed",

@@ -1,6 +1,8 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.admin.AdminServer;
 import io.fleetstats.config.ConfigException;
+import java.net.InetSocketAddress;
 import java.io.PrintWriter;
 import java.util.HashMap;
 import java.util.Map;
@@ -20,22 +22,37 @@ import picocli.CommandLine.Spec;
     name = "fleetstats-edge-agent",
     mixinStandardHelpOptions = true,
     version = "fleetstats edge agent 0.1.0",
-    description = "Receives statsd over UDP and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
+    description = "Receives statsd over UDP (and TCP) and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
     footerHeading = "%nEnvironment (default):%n",
     footer = {
       "  FLEETSTATS_KAFKA_BOOTSTRAP         Kafka bootstrap servers (localhost:9092)",
       "  FLEETSTATS_KAFKA_<PROPERTY>        any Kafka client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
+      "  FLEETSTATS_CONFIG_FILE             optional YAML settings file; the environment wins (-)",
       "  FLEETSTATS_STATSD_ADDRESS          UDP host:port to listen on (127.0.0.1:8125)",
+      "  FLEETSTATS_STATSD_TCP_ADDRESS      TCP host:port to listen on, newline framed (off)",
+      "  FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS  further connections are refused (250)",
+      "  FLEETSTATS_STATSD_TAGS_DOGSTATSD|_INFLUX|_LIBRATO|_SIGNALFX  tag dialects (true)",
+      "  FLEETSTATS_STATSD_KEEP_CONTAINER_TAG   DogStatsD |c: as tag container (false)",
+      "  FLEETSTATS_STATSD_SANITIZE_NAME_METHOD telegraf, upstream or none (telegraf)",
+      "  FLEETSTATS_STATSD_CONVERT_NAMES    . -> _ and - -> __ (false)",
+      "  FLEETSTATS_STATSD_METRIC_SEPARATOR joins template parts (.)",
+      "  FLEETSTATS_STATSD_TEMPLATES        Telegraf templates, ';'-separated (-)",
+      "  FLEETSTATS_STATSD_MAX_NAME_LENGTH / _MAX_TAGS / _MAX_TAG_LENGTH  limits (512 / 32 / 256)",
       "  FLEETSTATS_STATSD_MAX_LINE_LENGTH  longer lines are rejected (8192)",
       "  FLEETSTATS_STATSD_MAX_PACKET_SIZE  receive buffer per datagram, bytes (8192)",
       "  FLEETSTATS_FLUSH_INTERVAL          send a batch at least this often (1s)",
       "  FLEETSTATS_MAX_BATCH_SAMPLES       send early at this many samples (10000)",
       "  FLEETSTATS_MAX_PENDING_BATCHES     batches held while Kafka is slow (120)",
+      "  FLEETSTATS_BUFFER_MAX_BYTES        memory for batches while Kafka is slow (8MiB)",
+      "  FLEETSTATS_SPOOL_DIR               disk spool for batches beyond it (-)",
+      "  FLEETSTATS_SPOOL_MAX_BYTES         bound of the spool (256MiB)",
+      "  FLEETSTATS_ADMIN_ADDRESS           /healthz /readyz /metrics, or off (:9125)",
       "  FLEETSTATS_TOPIC_PREFIX            topic name prefix (fleetstats)",
       "  FLEETSTATS_HEARTBEAT               empty batch on idle ticks (true)",
       "  FLEETSTATS_CREATE_TOPICS           create missing topics (true)",
       "  FLEETSTATS_TOPIC_PARTITIONS        partitions of created topics (6)",
       "  FLEETSTATS_RAW_RETENTION           retention of created raw topics (7d)",
+      "  INTERVAL                           seed's interval: caps the flush interval (-)",
       "  CLUSTER_NAME, NAMESPACE, NODE_HOSTNAME, POD_NAME, CONTAINER_NAME, APP_NAME",
       "                                     the source (local, default, host name, host name, -, -)",
       "  FLEETSTATS_MYSQL_URL or MYSQL_SERVER  poll this MySQL/MariaDB server (off)",
@@ -101,11 +118,29 @@ public final class EdgeAgentMain implements Callable<Integer> {
       err.flush();
       return 1;
     }
+    AdminServer admin = null;
+    InetSocketAddress adminAddress = config.ingest().adminAddress();
+    if (adminAddress != null) {
+      try {
+        admin =
+            AdminServer.start(
+                adminAddress, agent.meterRegistry(), () -> agent.notReadyReason());
+      } catch (RuntimeException e) {
+        agent.close();
+        err.println("cannot start the edge agent: " + e.getMessage());
+        err.flush();
+        return 1;
+      }
+    }
+    AdminServer adminServer = admin;
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  if (adminServer != null) {
+                    adminServer.close();
+                  }
                   agent.close();
                   stopped.countDown();
                 },

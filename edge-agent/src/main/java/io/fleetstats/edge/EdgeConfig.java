@@ -9,13 +9,20 @@ import io.fleetstats.schemas.Topics;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
- * Settings of the edge agent, read from the environment and validated at start.
+ * Settings of the edge agent, read from the environment and an optional YAML file
+ * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start.
  *
  * @param kafkaBootstrap {@code FLEETSTATS_KAFKA_BOOTSTRAP}: Kafka bootstrap servers; default
  *     {@code localhost:9092}
@@ -30,8 +37,9 @@ import java.util.regex.Pattern;
  * @param maxPacketSize {@code FLEETSTATS_STATSD_MAX_PACKET_SIZE}: receive buffer per datagram;
  *     bytes, 512 to 65535; default 8192 (clients send at most about 1.5 KB by default); a datagram
  *     that fills it was probably cut and is counted
- * @param flushInterval {@code FLEETSTATS_FLUSH_INTERVAL}: a batch is sent at least this often;
- *     default {@code 1s}, at least {@code 10ms}
+ * @param flushInterval {@code FLEETSTATS_FLUSH_INTERVAL}: a batch (or a heartbeat) is sent at
+ *     least this often; default {@code 1s}, or the seed's {@code INTERVAL} when that is shorter;
+ *     at least {@code 10ms}
  * @param maxBatchSamples {@code FLEETSTATS_MAX_BATCH_SAMPLES}: a batch is sent early once it holds
  *     this many samples; default 10000
  * @param maxPendingBatches {@code FLEETSTATS_MAX_PENDING_BATCHES}: batches held while Kafka is
@@ -50,6 +58,8 @@ import java.util.regex.Pattern;
  * @param identity the source stamped on every batch, from the Downward API variables
  * @param mysql the MySQL poller's settings ({@code FLEETSTATS_MYSQL_*}, {@code MYSQL_SERVER} …);
  *     off unless a server is configured
+ * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
+ *     outage buffer
  */
 public record EdgeConfig(
     String kafkaBootstrap,
@@ -66,7 +76,8 @@ public record EdgeConfig(
     int topicPartitions,
     Duration rawRetention,
     Identity identity,
-    MysqlConfig mysql) {
+    MysqlConfig mysql,
+    IngestSettings ingest) {
 
   public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String STATSD_ADDRESS = "FLEETSTATS_STATSD_ADDRESS";
@@ -80,6 +91,20 @@ public record EdgeConfig(
   public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
   public static final String TOPIC_PARTITIONS = "FLEETSTATS_TOPIC_PARTITIONS";
   public static final String RAW_RETENTION = "FLEETSTATS_RAW_RETENTION";
+  /** The seed's Telegraf interval; an upper bound of the flush interval here. */
+  public static final String INTERVAL = "INTERVAL";
+
+  /** Every {@code FLEETSTATS_*} key a settings file may set. */
+  static final Set<String> KEYS =
+      Stream.concat(
+              Stream.of(
+                  KAFKA_BOOTSTRAP, STATSD_ADDRESS, STATSD_MAX_LINE_LENGTH, STATSD_MAX_PACKET_SIZE,
+                  FLUSH_INTERVAL, MAX_BATCH_SAMPLES, MAX_PENDING_BATCHES, TOPIC_PREFIX, HEARTBEAT,
+                  CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION, "FLEETSTATS_CLUSTER",
+                  "FLEETSTATS_NAMESPACE", "FLEETSTATS_NODE", "FLEETSTATS_POD", "FLEETSTATS_CONTAINER",
+                  "FLEETSTATS_APP"),
+              IngestSettings.KEYS.stream())
+          .collect(Collectors.toUnmodifiableSet());
 
   private static final Pattern TOPIC_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
@@ -127,13 +152,29 @@ public record EdgeConfig(
    * @throws ConfigException naming every bad key, its value and what is allowed
    */
   public static EdgeConfig fromEnv(Map<String, String> env) {
-    EnvReader r = new EnvReader(env);
+    // The optional file fills in what the environment does not set.
+    Map<String, String> merged = new HashMap<>(env);
+    List<String> fileProblems = new ArrayList<>();
+    String file = env.get(ConfigFile.KEY);
+    if (file != null && !file.isBlank()) {
+      // The MySQL poller's keys are validated by MysqlConfig itself.
+      ConfigFile.read(Path.of(file.strip()), k -> KEYS.contains(k) || k.startsWith("FLEETSTATS_MYSQL_"), fileProblems)
+          .forEach(merged::putIfAbsent);
+    }
+    EnvReader r = new EnvReader(merged);
+    fileProblems.forEach(r::problem);
     String bootstrap = r.string("localhost:9092", KAFKA_BOOTSTRAP);
     InetSocketAddress address =
         r.address(new InetSocketAddress("127.0.0.1", 8125), STATSD_ADDRESS);
     int maxLine = r.integer(8192, 64, 1 << 20, STATSD_MAX_LINE_LENGTH);
     int maxPacket = r.integer(8192, 512, 65535, STATSD_MAX_PACKET_SIZE);
-    Duration flush = r.duration(Duration.ofSeconds(1), Duration.ofMillis(10), FLUSH_INTERVAL);
+    // The seed's INTERVAL (Telegraf's 60s) was the aggregation period, which the stream processor
+    // owns here; flushing that rarely would hold a minute of samples in the sidecar and delay every
+    // window, so INTERVAL only caps the default flush interval.
+    Duration interval = r.duration(null, Duration.ofMillis(10), INTERVAL);
+    Duration defaultFlush =
+        interval != null && interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval : Duration.ofSeconds(1);
+    Duration flush = r.duration(defaultFlush, Duration.ofMillis(10), FLUSH_INTERVAL);
     int maxBatch = r.integer(10_000, 1, 10_000_000, MAX_BATCH_SAMPLES);
     int maxPending = r.integer(120, 1, 1_000_000, MAX_PENDING_BATCHES);
     String prefix = r.string(Topics.DEFAULT_PREFIX, TOPIC_PREFIX);
@@ -164,6 +205,7 @@ public record EdgeConfig(
             r.string("", "FLEETSTATS_CONTAINER", "CONTAINER_NAME"),
             r.string("", "FLEETSTATS_APP", "APP_NAME"));
     MysqlConfig mysql = MysqlConfig.read(r);
+    IngestSettings ingest = IngestSettings.read(r, maxLine);
     r.check();
     return new EdgeConfig(
         bootstrap,
@@ -180,7 +222,8 @@ public record EdgeConfig(
         partitions,
         retention,
         identity,
-        mysql);
+        mysql,
+        ingest);
   }
 
   /** The topics under {@link #topicPrefix()}. */
