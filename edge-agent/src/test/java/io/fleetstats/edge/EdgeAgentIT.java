@@ -5,12 +5,20 @@ import static org.awaitility.Awaitility.await;
 
 import com.timgroup.statsd.NonBlockingStatsDClientBuilder;
 import com.timgroup.statsd.StatsDClient;
+import io.fleetstats.admin.AdminServer;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -193,6 +201,50 @@ class EdgeAgentIT {
       assertThat(batches.series()).containsExactly(Map.entry("app.signups|COUNTER|{env=test}", List.of(1.0, 1.0, 1.0)));
     } finally {
       agent.close();
+    }
+  }
+
+  @Test
+  void readsTcpAndServesMetricsAndReadinessOnTheAdminPort() throws Exception {
+    Map<String, String> env = env("tcp-0", "200ms");
+    env.put("FLEETSTATS_STATSD_TCP_ADDRESS", "127.0.0.1:0");
+    env.put("FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", "1");
+    try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env));
+        AdminServer admin =
+            AdminServer.start(new InetSocketAddress("127.0.0.1", 0), agent.meterRegistry(), agent::notReadyReason);
+        Socket tcp = new Socket()) {
+      tcp.connect(agent.statsdTcpAddress(), 5_000);
+      tcp.getOutputStream().write("tcp.c:1|c\ntcp.t:5|ms|#k:v\nbad:x|c\n".getBytes(StandardCharsets.UTF_8));
+      tcp.getOutputStream().flush();
+      await().atMost(Duration.ofSeconds(10)).until(() -> agent.samplesReceived() == 2);
+
+      // Max connections is 1: a second connection is accepted by the kernel, then closed at once.
+      try (Socket second = new Socket()) {
+        second.connect(agent.statsdTcpAddress(), 5_000);
+        second.setSoTimeout(5_000);
+        assertThat(second.getInputStream().read()).isEqualTo(-1);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> agent.samplesPublished() == 2);
+
+      HttpClient http = HttpClient.newHttpClient();
+      URI base = URI.create("http://127.0.0.1:" + admin.address().getPort());
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(
+              () -> assertThat(http.send(HttpRequest.newBuilder(base.resolve("/readyz")).build(), BodyHandlers.ofString()).statusCode()).isEqualTo(200));
+      String metrics = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(), BodyHandlers.ofString()).body();
+      String tags = "cluster=\"it\",namespace=\"fitcycle\",pod=\"tcp-0\"";
+      assertThat(metrics)
+          .contains("fleetstats_edge_statsd_samples_total{" + tags + "} 2.0")
+          .contains("fleetstats_edge_statsd_lines_total{" + tags + "} 3.0")
+          .contains("fleetstats_edge_statsd_tcp_lines_total{" + tags + "} 3.0")
+          .contains("fleetstats_edge_statsd_rejected_total{" + tags + ",reason=\"bad_value\"} 1.0")
+          .contains("fleetstats_edge_statsd_tcp_connections_refused_total{" + tags + "} 1.0")
+          .contains("fleetstats_edge_samples_produced_total{" + tags + "} 2.0")
+          .contains("fleetstats_edge_samples_dropped_total{" + tags + "} 0.0")
+          .contains("fleetstats_edge_buffer_bytes{" + tags + "}");
+      assertThat(http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(), BodyHandlers.ofString()).statusCode())
+          .isEqualTo(200);
     }
   }
 

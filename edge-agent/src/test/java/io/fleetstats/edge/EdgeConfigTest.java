@@ -4,10 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fleetstats.config.ConfigException;
+import io.fleetstats.edge.statsd.StatsdOptions;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class EdgeConfigTest {
 
@@ -131,5 +137,135 @@ class EdgeConfigTest {
     assertThatThrownBy(() -> EdgeConfig.fromEnv(Map.of("FLEETSTATS_FLUSH_INTERVAL", "1ms")))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("at least 10ms");
+  }
+
+  @Test
+  void readsStatsdTcpAdminAndBufferKeys() {
+    EdgeConfig c =
+        EdgeConfig.fromEnv(
+            Map.ofEntries(
+                Map.entry("FLEETSTATS_STATSD_TCP_ADDRESS", "127.0.0.1:0"),
+                Map.entry("FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", "3"),
+                Map.entry("FLEETSTATS_STATSD_TAGS_SIGNALFX", "false"),
+                Map.entry("FLEETSTATS_STATSD_KEEP_CONTAINER_TAG", "true"),
+                Map.entry("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD", "upstream"),
+                Map.entry("FLEETSTATS_STATSD_CONVERT_NAMES", "true"),
+                Map.entry("FLEETSTATS_STATSD_METRIC_SEPARATOR", "_"),
+                Map.entry("FLEETSTATS_STATSD_TEMPLATES", "cpu.* measurement.measurement.host; mem.* measurement.field"),
+                Map.entry("FLEETSTATS_STATSD_MAX_NAME_LENGTH", "100"),
+                Map.entry("FLEETSTATS_STATSD_MAX_TAGS", "5"),
+                Map.entry("FLEETSTATS_STATSD_MAX_TAG_LENGTH", "50"),
+                Map.entry("FLEETSTATS_ADMIN_ADDRESS", "off"),
+                Map.entry("FLEETSTATS_BUFFER_MAX_BYTES", "2MiB"),
+                Map.entry("FLEETSTATS_SPOOL_DIR", "/tmp/spool"),
+                Map.entry("FLEETSTATS_SPOOL_MAX_BYTES", "1GiB")));
+
+    IngestSettings i = c.ingest();
+    assertThat(i.tcpAddress()).isEqualTo(new InetSocketAddress("127.0.0.1", 0));
+    assertThat(i.maxTcpConnections()).isEqualTo(3);
+    assertThat(i.statsd().signalfxTags()).isFalse();
+    assertThat(i.statsd().dogstatsdTags()).isTrue();
+    assertThat(i.statsd().keepContainerTag()).isTrue();
+    assertThat(i.statsd().sanitizeNames()).isEqualTo(StatsdOptions.NameMethod.UPSTREAM);
+    assertThat(i.statsd().convertNames()).isTrue();
+    assertThat(i.statsd().templates().joiner()).isEqualTo("_");
+    assertThat(i.statsd().templates().apply("cpu.idle.h1").tags()).containsEntry("host", "h1");
+    assertThat(i.statsd().maxNameLength()).isEqualTo(100);
+    assertThat(i.statsd().maxTags()).isEqualTo(5);
+    assertThat(i.statsd().maxTagLength()).isEqualTo(50);
+    assertThat(i.statsd().maxLineLength()).isEqualTo(8192);
+    assertThat(i.adminAddress()).isNull();
+    assertThat(i.bufferMaxBytes()).isEqualTo(2L << 20);
+    assertThat(i.spoolDirectory()).isEqualTo(Path.of("/tmp/spool"));
+    assertThat(i.spoolMaxBytes()).isEqualTo(1L << 30);
+  }
+
+  @Test
+  void defaultsOfTheNewKeys() {
+    IngestSettings i = EdgeConfig.fromEnv(Map.of()).ingest();
+
+    assertThat(i.tcpAddress()).isNull();
+    assertThat(i.maxTcpConnections()).isEqualTo(250);
+    assertThat(i.adminAddress()).isEqualTo(new InetSocketAddress("0.0.0.0", 9125));
+    assertThat(i.bufferMaxBytes()).isEqualTo(8L << 20);
+    assertThat(i.spoolDirectory()).isNull();
+    assertThat(i.statsd().sanitizeNames()).isEqualTo(StatsdOptions.NameMethod.TELEGRAF);
+    assertThat(i.statsd().templates().isIdentity()).isTrue();
+    assertThat(List.of(i.statsd().dogstatsdTags(), i.statsd().influxTags(), i.statsd().libratoTags(), i.statsd().signalfxTags()))
+        .containsOnly(true);
+  }
+
+  @Test
+  void theSeedsIntervalCapsTheFlushInterval() {
+    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "60s")).flushInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "500ms")).flushInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "60s", "FLEETSTATS_FLUSH_INTERVAL", "5s")).flushInterval())
+        .isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void readsTheYamlFileAndTheEnvironmentWins(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("edge.yaml");
+    Files.writeString(
+        file,
+        """
+        kafka:
+          bootstrap: file-kafka:9092
+          security.protocol: SASL_SSL
+        statsd:
+          address: 127.0.0.1:0
+          tcp_address: 127.0.0.1:0
+          templates:
+            - "cpu.* measurement.measurement.host"
+            - "mem.* measurement.measurement.host dc=1a"
+          max-tags: 7
+        flush_interval: 2s
+        cluster: from-file
+        """);
+
+    EdgeConfig c =
+        EdgeConfig.fromEnv(Map.of("FLEETSTATS_CONFIG_FILE", file.toString(), "FLEETSTATS_FLUSH_INTERVAL", "3s"));
+
+    assertThat(c.kafkaBootstrap()).isEqualTo("file-kafka:9092");
+    assertThat(c.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
+    assertThat(c.ingest().tcpAddress()).isNotNull();
+    assertThat(c.ingest().statsd().maxTags()).isEqualTo(7);
+    assertThat(c.ingest().statsd().templates().apply("mem.free.h2").tags()).containsEntry("dc", "1a");
+    assertThat(c.flushInterval()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(c.identity().cluster()).isEqualTo("from-file");
+  }
+
+  @Test
+  void reportsFileAndEnvironmentProblemsTogether(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("edge.yaml");
+    Files.writeString(file, "statsd:\n  max_tagz: 3\n  templates: [\"host.field\"]\nbuffer_max_bytes: lots\n");
+
+    assertThatThrownBy(
+            () ->
+                EdgeConfig.fromEnv(
+                    Map.of(
+                        "FLEETSTATS_CONFIG_FILE", file.toString(),
+                        "FLEETSTATS_STATSD_SANITIZE_NAME_METHOD", "strict",
+                        "INTERVAL", "sixty",
+                        "FLEETSTATS_STATSD_TCP_ADDRESS", "nowhere")))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .hasSize(6)
+                    .anySatisfy(p -> assertThat(p).contains("unknown setting FLEETSTATS_STATSD_MAX_TAGZ"))
+                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_TEMPLATES='host.field'").contains("names no measurement part"))
+                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_BUFFER_MAX_BYTES='lots'").contains("a size in bytes"))
+                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD='strict'").contains("telegraf, upstream or none"))
+                    .anySatisfy(p -> assertThat(p).contains("INTERVAL='sixty'"))
+                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_TCP_ADDRESS='nowhere'")));
+  }
+
+  @Test
+  void reportsAnUnreadableFile(@TempDir Path dir) {
+    assertThatThrownBy(() -> EdgeConfig.fromEnv(Map.of("FLEETSTATS_CONFIG_FILE", dir.resolve("missing.yaml").toString())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_CONFIG_FILE=")
+        .hasMessageContaining("cannot be read");
   }
 }
