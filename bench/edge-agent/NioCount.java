@@ -1,0 +1,46 @@
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
+
+/**
+ * The ceiling: a bare blocking NIO DatagramChannel receive loop on one thread that only counts
+ * lines ('\n' separated). Same socket buffer as the agent asks (4 MiB, capped by rmem_max).
+ * Usage: java NioCount PORT COUNT_FILE  (writes the cumulative line count to COUNT_FILE every 200 ms)
+ */
+public class NioCount {
+  public static void main(String[] a) throws Exception {
+    int port = Integer.parseInt(a[0]);
+    java.nio.file.Path out = java.nio.file.Path.of(a[1]);
+    DatagramChannel ch = DatagramChannel.open();
+    ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 * 1024 * 1024);
+    ch.bind(new InetSocketAddress("127.0.0.1", port));
+    ByteBuffer buf = ByteBuffer.allocateDirect(65536);
+    long[] lines = new long[1];
+    Thread writer = new Thread(() -> {
+      while (true) {
+        try {
+          java.nio.file.Files.writeString(out, Long.toString(lines[0]));
+          Thread.sleep(200);
+        } catch (Exception e) {
+          return;
+        }
+      }
+    });
+    writer.setDaemon(true);
+    writer.start();
+    long n = 0;
+    while (true) {
+      buf.clear();
+      ch.receive(buf);
+      buf.flip();
+      int len = buf.limit();
+      if (len == 0) continue;
+      for (int i = 0; i < len; i++) {
+        if (buf.get(i) == '\n') n++;
+      }
+      if (buf.get(len - 1) != '\n') n++;
+      lines[0] = n;
+    }
+  }
+}

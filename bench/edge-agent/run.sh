@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Edge-agent load harness: in ONE run on loopback, the highest zero-loss statsd rate of
+#   - the edge agent (bin/fleetstats-edge-agent, sidecar JVM flags, publishing to a real KRaft broker),
+#   - a bare Java NIO DatagramChannel receive loop that only counts lines (the ceiling),
+#   - Etsy statsd 0.9.0 (npm, installed here at bench time),
+# on the same load (StatsdBlast, "mix" of counters and timers), then RSS and CPU of each at 10 k lines/s.
+# Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
+# Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
+set -euo pipefail
+if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
+  export FLEETSTATS_BENCH_LOCKED=1
+  exec flock /tmp/fleetstats-bench.lock "$0" "$@"
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+dur=${1:-5}
+work=$(mktemp -d /tmp/fleetstats-edge-bench.XXXXXX)
+results=$work/results.txt
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}" $(cat "$work/pids" 2>/dev/null); do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+log() { echo "$*" | tee -a "$results" >&2; }
+
+log "# edge-agent bench $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), node $(node --version)"
+
+# --- build: the runnable jar, the broker's classpath, the helpers
+(cd "$repo" && mvn -B -q -o -pl edge-agent -am package -DskipTests \
+   dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null)
+javac -d "$work" "$here/StatsdBlast.java" "$here/NioCount.java"
+javac -d "$work" -cp "$(cat "$work/cp.txt")" "$here/BenchBroker.java"
+# class-data sharing for the agent, as the start script uses it when present
+"$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
+if [ ! -d "$here/node_modules/statsd" ]; then
+  (cd "$here" && npm install --no-audit --no-fund --silent statsd@0.9.0 >/dev/null 2>&1)
+fi
+
+# --- the broker
+java -Xmx1g -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 120); do [ -s "$work/bootstrap" ] && break; sleep 0.5; done
+bootstrap=$(cat "$work/bootstrap")
+log "broker at $bootstrap"
+
+port=18125
+admin=19125
+hz=$(getconf CLK_TCK)
+
+start_receiver() { # name -> sets rpid
+  case $1 in
+    nio)
+      java -cp "$work" NioCount $port "$work/nio.count" >"$work/nio.log" 2>&1 &
+      rpid=$! ;;
+    agent)
+      FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap \
+      FLEETSTATS_ADMIN_ADDRESS=127.0.0.1:$admin FLEETSTATS_TOPIC_PARTITIONS=1 POD_NAME=bench-0 NODE_HOSTNAME=bench \
+        "$repo/edge-agent/bin/fleetstats-edge-agent" >"$work/agent.log" 2>&1 &
+      rpid=$! ;;
+    etsy)
+      cat >"$work/etsy.js" <<EOF
+{ port: $port, address: "127.0.0.1", mgmt_port: 18226, mgmt_address: "127.0.0.1", flushInterval: 1000,
+  backends: ["$here/etsy-backend.js"] }
+EOF
+      COUNT_FILE=$work/etsy.count node "$here/node_modules/statsd/stats.js" "$work/etsy.js" >"$work/etsy.log" 2>&1 &
+      rpid=$! ;;
+  esac
+  echo "$rpid" >>"$work/pids"
+  sleep 2
+  for _ in $(seq 60); do count "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  log "$1 did not start"; return 1
+}
+
+count() { # name -> cumulative lines received
+  case $1 in
+    nio) cat "$work/nio.count" ;;
+    etsy) cat "$work/etsy.count" ;;
+    agent) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_statsd_lines_total/ {printf "%d", $2}' | grep . ;;
+  esac
+}
+
+settled_count() { # waits until the count stops moving (etsy flushes every second)
+  local a b
+  a=$(count "$1"); sleep 1.5; b=$(count "$1")
+  while [ "$a" != "$b" ]; do a=$b; sleep 1.5; b=$(count "$1"); done
+  echo "$b"
+}
+
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+blast() { # rate L seconds -> sent_lines
+  java -cp "$work" StatsdBlast $port "$1" "$2" "$3" mix | tee -a "$results" | sed -E 's/.*sent_lines=([0-9]+).*/\1/'
+}
+
+run_once() { # name rate L -> prints "got expected"
+  local before sent after
+  before=$(settled_count "$1")
+  sent=$(blast "$2" "$3" "$dur")
+  after=$(settled_count "$1")
+  echo "$((after - before)) $sent"
+}
+
+search() { # name L ladder... -> best zero-loss rate (confirmed by a second run)
+  local name=$1 L=$2; shift 2
+  local best=0 prev=0
+  start_receiver "$name"
+  blast 10000 "$L" 2 >/dev/null # warm-up, not counted
+  for rate in "$@"; do
+    read -r got sent < <(run_once "$name" "$rate" "$L")
+    log "$name L=$L rate=$rate got=$got sent=$sent $([ "$got" = "$sent" ] && echo exact || echo LOSS)"
+    if [ "$got" != "$sent" ]; then break; fi
+    prev=$best; best=$rate
+  done
+  if [ "$best" != 0 ]; then
+    read -r got sent < <(run_once "$name" "$best" "$L")
+    log "$name L=$L rate=$best confirm got=$got sent=$sent $([ "$got" = "$sent" ] && echo exact || echo LOSS)"
+    [ "$got" = "$sent" ] || best=$prev
+  fi
+  if [ "$name" = agent ]; then
+    curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_samples)_total' | tee -a "$results" >&2 || true
+  fi
+  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  echo "$best"
+}
+
+footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
+  local name=$1 L=$2 t0 t1 rss hwm
+  start_receiver "$name"
+  blast 10000 "$L" 3 >/dev/null
+  t0=$(cpu_ticks "$rpid")
+  blast 10000 "$L" 20 >/dev/null
+  t1=$(cpu_ticks "$rpid")
+  rss=$(awk '/VmRSS/ {print $2}' "/proc/$rpid/status")
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$rpid/status")
+  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  awk -v r="$rss" -v h="$hwm" -v d="$((t1 - t0))" -v hz="$hz" 'BEGIN {printf "%.1f %.1f %.3f", r/1024, h/1024, d/hz/20}'
+}
+
+declare -A best
+l20="50000 100000 200000 300000 400000 500000 600000 800000"
+l1="10000 20000 30000 40000 60000 80000 120000"
+for name in nio agent etsy; do
+  best[$name,20]=$(search $name 20 $l20)
+  best[$name,1]=$(search $name 1 $l1)
+done
+declare -A fp
+for name in agent nio etsy; do
+  fp[$name]=$(footprint $name 1)
+  log "footprint $name at 10k lines/s L=1: rss/hwm MiB, cores = ${fp[$name]}"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+{
+  echo "| receiver | max zero-loss lines/s, L=20 | max zero-loss lines/s, L=1 | RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
+  echo "|---|---|---|---|---|"
+  for name in agent nio etsy; do
+    read -r rss hwm cores <<<"${fp[$name]}"
+    echo "| $name | ${best[$name,20]} | ${best[$name,1]} | $rss / $hwm MiB | $cores cores |"
+  done
+  echo
+  echo "agent / bare NIO: L=20 $(ratio "${best[agent,20]}" "${best[nio,20]}"), L=1 $(ratio "${best[agent,1]}" "${best[nio,1]}");" \
+       "agent / Etsy statsd: L=20 $(ratio "${best[agent,20]}" "${best[etsy,20]}"), L=1 $(ratio "${best[agent,1]}" "${best[etsy,1]}")"
+  echo "(run $dur s per rate, ladder L=20: $l20; L=1: $l1; raw results: $results)"
+} | tee -a "$results"
