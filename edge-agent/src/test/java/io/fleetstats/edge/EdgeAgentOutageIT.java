@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -28,13 +29,15 @@ import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Kafka outage under load, on a real in-JVM KRaft cluster (separate broker and controller, so
  * the broker can be stopped alone): two agents each receive 10 k samples/s over UDP; the broker is
  * stopped for 30 s and started again. The agent with a roomy buffer loses nothing; the one with a
  * small buffer drops its oldest batches, counts each sample, and drops nothing before its bound is
- * reached. For both: delivered (read back from Kafka) + dropped-and-counted = sent.
+ * reached; a third with the same small memory buffer and a disk spool loses nothing. For all:
+ * delivered (read back from Kafka) + dropped-and-counted = sent.
  */
 class EdgeAgentOutageIT {
   private static final String TOPIC = Topics.defaults().rawStatsd().name();
@@ -131,11 +134,15 @@ class EdgeAgentOutageIT {
   }
 
   @Test
-  void survivesA30SecondBrokerOutageCountingEveryDroppedSample() throws Exception {
+  void survivesA30SecondBrokerOutageCountingEveryDroppedSample(@TempDir Path spoolDir) throws Exception {
+    Map<String, String> spooledEnv = env("spooled-0", SMALL_BUFFER);
+    spooledEnv.put("FLEETSTATS_SPOOL_DIR", spoolDir.toString());
+    spooledEnv.put("FLEETSTATS_SPOOL_MAX_BYTES", "64MiB");
     try (EdgeAgent roomy = EdgeAgent.start(EdgeConfig.fromEnv(env("roomy-0", 64L << 20)));
-        EdgeAgent small = EdgeAgent.start(EdgeConfig.fromEnv(env("small-0", SMALL_BUFFER)))) {
+        EdgeAgent small = EdgeAgent.start(EdgeConfig.fromEnv(env("small-0", SMALL_BUFFER)));
+        EdgeAgent spooled = EdgeAgent.start(EdgeConfig.fromEnv(spooledEnv))) {
       long total = (BEFORE.getSeconds() + OUTAGE.getSeconds() + AFTER.getSeconds()) * RATE;
-      Load load = new Load(total, roomy.statsdAddress(), small.statsdAddress());
+      Load load = new Load(total, roomy.statsdAddress(), small.statsdAddress(), spooled.statsdAddress());
       Thread sender = new Thread(load, "outage-load");
       sender.start();
 
@@ -172,17 +179,18 @@ class EdgeAgentOutageIT {
       watcher.join(TimeUnit.SECONDS.toMillis(5));
       long sent = load.sent.get();
       assertThat(sent).isEqualTo(total);
-      await().atMost(Duration.ofSeconds(20)).until(() -> roomy.samplesReceived() == sent && small.samplesReceived() == sent);
+      await().atMost(Duration.ofSeconds(20)).until(() -> roomy.samplesReceived() == sent && small.samplesReceived() == sent && spooled.samplesReceived() == sent);
 
       // Everything is either acknowledged or dropped (and counted) once the buffers drain.
       await()
           .atMost(Duration.ofSeconds(90))
-          .until(() -> settled(roomy) && settled(small));
+          .until(() -> settled(roomy) && settled(small) && settled(spooled));
       await().atMost(Duration.ofSeconds(10)).until(() -> roomy.notReadyReason().isEmpty());
 
       Map<String, Long> delivered = deliveredSamples();
       long roomyDelivered = delivered.getOrDefault("it/outage/roomy-0/", 0L);
       long smallDelivered = delivered.getOrDefault("it/outage/small-0/", 0L);
+      long spooledDelivered = delivered.getOrDefault("it/outage/spooled-0/", 0L);
 
       org.slf4j.LoggerFactory.getLogger(EdgeAgentOutageIT.class)
           .info(
@@ -190,6 +198,9 @@ class EdgeAgentOutageIT {
                   + " delivered {} dropped {} ({} batches) max buffered before the first drop {} B of {}",
               sent, roomyDelivered, roomy.samplesDropped(), maxBufferedRoomy.get(), smallDelivered,
               small.samplesDropped(), small.batchesDropped(), maxBufferedBeforeDrop.get(), SMALL_BUFFER);
+      org.slf4j.LoggerFactory.getLogger(EdgeAgentOutageIT.class)
+          .info("outage result: spooled delivered {} dropped {}, {} batches went through the spool",
+              spooledDelivered, spooled.samplesDropped(), spooledBatches(spooled));
       assertThat(roomy.samplesDropped()).isZero();
       assertThat(roomy.samplesFailed()).isZero();
       assertThat(roomy.samplesPublished()).isEqualTo(sent);
@@ -203,7 +214,19 @@ class EdgeAgentOutageIT {
       // No drop while below the bound: before the first drop the buffer had filled up to the
       // bound, less at most one flush's batch (10 k samples/s * 200 ms, ~30 KB serialized).
       assertThat(maxBufferedBeforeDrop.get()).isGreaterThan(SMALL_BUFFER - 64 * 1024);
+
+      assertThat(spooledBatches(spooled)).as("batches went through the spool").isPositive();
+      assertThat(spooled.samplesDropped()).isZero();
+      assertThat(spooled.samplesFailed()).isZero();
+      assertThat(spooledDelivered).isEqualTo(sent);
+      try (var files = java.nio.file.Files.list(spoolDir)) {
+        assertThat(files).as("the spool is empty again").isEmpty();
+      }
     }
+  }
+
+  private static double spooledBatches(EdgeAgent a) {
+    return a.meterRegistry().get("fleetstats.edge.batches.spooled").functionCounter().count();
   }
 
   private static boolean settled(EdgeAgent a) {
