@@ -138,23 +138,24 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
 }
 
 declare -A best
-l20="50000 100000 200000 300000 400000 500000 600000 800000"
-l1="10000 20000 30000 40000 60000 80000 120000"
-for name in nio agent etsy; do
+l20=${LADDER_L20:-"50000 100000 200000 300000 400000 500000 600000 800000 1000000"}
+l1=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 120000 160000"}
+receivers=${RECEIVERS:-nio agent etsy}
+for name in $receivers; do
   best[$name,20]=$(search $name 20 $l20)
   best[$name,1]=$(search $name 1 $l1)
 done
 declare -A fp
-for name in agent nio etsy; do
+for name in $receivers; do
   fp[$name]=$(footprint $name 1)
   log "footprint $name at 10k lines/s L=1: rss/hwm MiB, cores = ${fp[$name]}"
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
 {
   echo "| receiver | max zero-loss lines/s, L=20 | max zero-loss lines/s, L=1 | RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
   echo "|---|---|---|---|---|"
-  for name in agent nio etsy; do
+  for name in $receivers; do
     read -r rss hwm cores <<<"${fp[$name]}"
     echo "| $name | ${best[$name,20]} | ${best[$name,1]} | $rss / $hwm MiB | $cores cores |"
   done
