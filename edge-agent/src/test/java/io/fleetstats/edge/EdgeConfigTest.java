@@ -251,8 +251,10 @@ class EdgeConfigTest {
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
+                // INTERVAL is read twice: as the flush cap here, and by the MySQL poller, which
+                // reports it under its own key.
                 assertThat(e.problems())
-                    .hasSize(6)
+                    .hasSize(7)
                     .anySatisfy(p -> assertThat(p).contains("unknown setting FLEETSTATS_STATSD_MAX_TAGZ"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_TEMPLATES='host.field'").contains("names no measurement part"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_BUFFER_MAX_BYTES='lots'").contains("a size in bytes"))
