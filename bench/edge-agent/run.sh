@@ -157,10 +157,10 @@ ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a
   echo "|---|---|---|---|---|"
   for name in $receivers; do
     read -r rss hwm cores <<<"${fp[$name]}"
-    echo "| $name | ${best[$name,20]} | ${best[$name,1]} | $rss / $hwm MiB | $cores cores |"
+    echo "| $name | ${best[$name,20]:-} | ${best[$name,1]:-} | $rss / $hwm MiB | $cores cores |"
   done
   echo
-  echo "agent / bare NIO: L=20 $(ratio "${best[agent,20]}" "${best[nio,20]}"), L=1 $(ratio "${best[agent,1]}" "${best[nio,1]}");" \
-       "agent / Etsy statsd: L=20 $(ratio "${best[agent,20]}" "${best[etsy,20]}"), L=1 $(ratio "${best[agent,1]}" "${best[etsy,1]}")"
+  echo "agent / bare NIO: L=20 $(ratio "${best[agent,20]:-}" "${best[nio,20]:-}"), L=1 $(ratio "${best[agent,1]:-}" "${best[nio,1]:-}");" \
+       "agent / Etsy statsd: L=20 $(ratio "${best[agent,20]:-}" "${best[etsy,20]:-}"), L=1 $(ratio "${best[agent,1]:-}" "${best[etsy,1]:-}")"
   echo "(run $dur s per rate, ladder L=20: $l20; L=1: $l1; raw results: $results)"
 } | tee -a "$results"
