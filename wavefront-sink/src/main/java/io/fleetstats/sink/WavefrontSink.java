@@ -201,7 +201,7 @@ public final class WavefrontSink implements AutoCloseable {
         continue;
       }
       AggregateLines.Result r = aggregateLines.apply(aggregate);
-      lines.addAll(r.lines());
+      r.lines().forEach(l -> lines.add(l.toLine()));
       linesNonFinite.addAndGet(r.nonFinite());
       for (AggregateLines.Invalid invalid : r.invalid()) {
         linesInvalid.incrementAndGet();
@@ -213,7 +213,7 @@ public final class WavefrontSink implements AutoCloseable {
               invalid.verdict().reason().proxyCode(),
               invalid.verdict().reason(),
               invalid.verdict().detail(),
-              invalid.point().toLine(),
+              invalid.text(),
               record.topic(), record.partition(), record.offset(),
               held);
         }

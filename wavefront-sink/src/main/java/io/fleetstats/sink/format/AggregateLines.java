@@ -3,26 +3,36 @@ package io.fleetstats.sink.format;
 import io.fleetstats.schemas.Aggregate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Formats an aggregate and keeps only the points the proxy will accept: the sink's pure core.
+ * Formats an aggregate and keeps only the lines the proxy will accept: the sink's pure core.
  */
 public final class AggregateLines {
 
   /**
-   * A point that is not sent, with why.
+   * A line that is not sent, with why.
    *
-   * @param point the point as it would have been sent
+   * @param line the line as it would have been sent; null when there is no line to show (an
+   *     undecodable sketch)
    * @param verdict the failed check
    */
-  public record Invalid(WavefrontPoint point, LineValidator.Verdict verdict) {}
+  public record Invalid(WavefrontLine line, LineValidator.Verdict verdict) {
+    /** The line's text, or a placeholder when there is none. */
+    public String text() {
+      return line == null ? "(no line: " + verdict.detail() + ")" : line.toLine();
+    }
+  }
 
   /**
-   * @param lines valid lines, ready to send
-   * @param invalid points that failed validation
+   * @param lines valid lines, ready to send, points before distributions
+   * @param invalid lines that failed validation
    * @param nonFinite fields skipped because their value was NaN or infinite
+   * @param fits changes made to fit the limits, by kind
+   * @param deltaZeroSkipped delta counters skipped because the window counted 0
    */
-  public record Result(List<String> lines, List<Invalid> invalid, int nonFinite) {}
+  public record Result(
+      List<WavefrontLine> lines, List<Invalid> invalid, int nonFinite, Map<Fit, Integer> fits, int deltaZeroSkipped) {}
 
   private final WavefrontFormatter formatter;
   private final LineValidator validator;
@@ -32,23 +42,31 @@ public final class AggregateLines {
     this.validator = validator;
   }
 
-  /** With the given metric prefix and the backend's default limits. */
+  /** With the given metric prefix, plain points only and the backend's default limits. */
   public static AggregateLines withPrefix(String metricPrefix) {
-    return new AggregateLines(new WavefrontFormatter(metricPrefix), LineValidator.backendDefaults());
+    return of(WavefrontFormatter.Options.plain(metricPrefix));
+  }
+
+  /** Formatter and validator with the same options and limits. */
+  public static AggregateLines of(WavefrontFormatter.Options options) {
+    return new AggregateLines(new WavefrontFormatter(options), new LineValidator(options.limits()));
   }
 
   public Result apply(Aggregate aggregate) {
     WavefrontFormatter.Formatted formatted = formatter.format(aggregate);
-    List<String> lines = new ArrayList<>(formatted.points().size());
+    List<WavefrontLine> lines = new ArrayList<>(formatted.points().size() + formatted.distributions().size());
     List<Invalid> invalid = new ArrayList<>(0);
-    for (WavefrontPoint p : formatted.points()) {
-      LineValidator.Verdict verdict = validator.check(p);
+    for (WavefrontLine line : formatted.lines()) {
+      LineValidator.Verdict verdict = validator.check(line);
       if (verdict.ok()) {
-        lines.add(p.toLine());
+        lines.add(line);
       } else {
-        invalid.add(new Invalid(p, verdict));
+        invalid.add(new Invalid(line, verdict));
       }
     }
-    return new Result(lines, invalid, formatted.nonFinite());
+    formatted
+        .sketchProblem()
+        .ifPresent(why -> invalid.add(new Invalid(null, new LineValidator.Verdict(LineValidator.Reason.SKETCH_UNDECODABLE, why))));
+    return new Result(lines, invalid, formatted.nonFinite(), formatted.fits(), formatted.deltaZeroSkipped());
   }
 }

@@ -29,7 +29,20 @@ public final class LineValidator {
     /** NaN or infinite value. */
     NON_FINITE_VALUE("-"),
     /** Delta counter ({@code ∆}) with a value ≤ 0: the proxy discards it silently. */
-    DELTA_NOT_POSITIVE("WF-404");
+    DELTA_NOT_POSITIVE("WF-404"),
+    /** Distribution without centroids, or with a count below 1 or a non-finite centroid value. */
+    EMPTY_DISTRIBUTION("WF-405"),
+    /** {@code Aggregate.sketch} is not a DDSketch: its distribution cannot be sent. */
+    SKETCH_UNDECODABLE("-"),
+    /** The proxy answered 400 for this line alone (found by bisecting a rejected batch). */
+    REJECTED_BY_PROXY("400"),
+    /** The proxy answered 413 for this line alone. */
+    TOO_LARGE_FOR_PROXY("413");
+
+    /** Name for metric labels and headers: lower case. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
 
     private final String proxyCode;
 
@@ -76,8 +89,8 @@ public final class LineValidator {
     return limits;
   }
 
-  public Verdict check(WavefrontPoint p) {
-    String name = p.name();
+  public Verdict check(WavefrontLine line) {
+    String name = line.name();
     if (name.isEmpty()) {
       return Verdict.invalid(Reason.NAME_EMPTY, "metric name is empty");
     }
@@ -88,12 +101,27 @@ public final class LineValidator {
     if (!charactersAreValid(name)) {
       return Verdict.invalid(Reason.NAME_ILLEGAL_CHARS, "metric name " + name);
     }
-    if (!Double.isFinite(p.value())) {
-      return Verdict.invalid(Reason.NON_FINITE_VALUE, "value " + p.value());
+    if (line instanceof WavefrontPoint p) {
+      if (!Double.isFinite(p.value())) {
+        return Verdict.invalid(Reason.NON_FINITE_VALUE, "value " + p.value());
+      }
+      if ((name.charAt(0) == Names.DELTA || name.charAt(0) == Names.ALT_DELTA) && p.value() <= 0) {
+        return Verdict.invalid(Reason.DELTA_NOT_POSITIVE, "delta counter value " + p.value());
+      }
+    } else if (line instanceof WavefrontDistribution d) {
+      if (d.centroids().isEmpty()) {
+        return Verdict.invalid(Reason.EMPTY_DISTRIBUTION, "distribution without centroids");
+      }
+      for (WavefrontDistribution.Centroid c : d.centroids()) {
+        if (c.count() < 1 || !Double.isFinite(c.value())) {
+          return Verdict.invalid(Reason.EMPTY_DISTRIBUTION, "centroid " + c);
+        }
+      }
     }
-    if ((name.charAt(0) == Names.DELTA || name.charAt(0) == Names.ALT_DELTA) && p.value() <= 0) {
-      return Verdict.invalid(Reason.DELTA_NOT_POSITIVE, "delta counter value " + p.value());
-    }
+    return checkSourceAndTags(line);
+  }
+
+  private Verdict checkSourceAndTags(WavefrontLine p) {
     String source = p.source();
     if (source.isBlank()) {
       return Verdict.invalid(Reason.SOURCE_BLANK, "source is blank");

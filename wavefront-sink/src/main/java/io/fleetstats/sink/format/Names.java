@@ -63,6 +63,11 @@ final class Names {
    * "Unmatched quote character". The result may be empty; callers drop such tags.
    */
   static String cleanValue(String value) {
+    return trimTrailingBackslashes(escapeBreaks(value));
+  }
+
+  /** {@link #cleanValue} without the trailing-backslash step, so callers can see whether it applies. */
+  static String escapeBreaks(String value) {
     String v = value.strip();
     StringBuilder b = new StringBuilder(v.length());
     for (int i = 0; i < v.length(); i++) {
@@ -74,12 +79,32 @@ final class Names {
         default -> b.append(c);
       }
     }
-    int end = b.length();
-    while (end > 0 && b.charAt(end - 1) == '\\') {
+    return b.toString();
+  }
+
+  /** Removes trailing backslashes (and whitespace they leave at the end). */
+  static String trimTrailingBackslashes(String v) {
+    int end = v.length();
+    while (end > 0 && (v.charAt(end - 1) == '\\' || Character.isWhitespace(v.charAt(end - 1)))) {
       end--;
     }
-    b.setLength(end);
-    return b.toString();
+    return v.substring(0, end);
+  }
+
+  /**
+   * Cuts {@code v} to at most {@code max} UTF-16 units (the proxy counts {@code String.length()})
+   * without splitting a surrogate pair, then removes what the proxy cannot read at the end of a
+   * quoted value (backslashes) and trailing whitespace.
+   */
+  static String truncate(String v, int max) {
+    if (v.length() <= max) {
+      return v;
+    }
+    int end = Math.max(0, max);
+    if (end > 0 && Character.isHighSurrogate(v.charAt(end - 1))) {
+      end--;
+    }
+    return trimTrailingBackslashes(v.substring(0, end));
   }
 
   private static boolean isKept(char c) {

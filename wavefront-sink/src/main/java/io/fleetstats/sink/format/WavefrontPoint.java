@@ -19,7 +19,10 @@ import java.util.TreeMap;
  * @param tags point tags, sorted by key
  */
 public record WavefrontPoint(
-    String name, double value, long epochSeconds, String source, SortedMap<String, String> tags) {
+    String name, double value, long epochSeconds, String source, SortedMap<String, String> tags)
+    implements WavefrontLine {
+  /** {@code f=} value of requests with metric lines (plain points and delta counters). */
+  public static final String FORMAT = "wavefront";
 
   public WavefrontPoint {
     tags = Collections.unmodifiableSortedMap(new TreeMap<>(tags));
@@ -35,23 +38,33 @@ public record WavefrontPoint(
    * <seconds> source="<source>" "<key>"="<value>" ...}, everything quoted as Telegraf and the
    * Wavefront SDKs do.
    */
+  @Override
   public String toLine() {
     StringBuilder b = new StringBuilder(64 + name.length() + 32 * tags.size());
     b.append('"').append(name).append("\" ");
     b.append(Numbers.format(value)).append(' ').append(epochSeconds);
+    appendSourceAndTags(b, source, tags);
+    return b.toString();
+  }
+
+  @Override
+  public String format() {
+    return FORMAT;
+  }
+
+  static void appendSourceAndTags(StringBuilder b, String source, SortedMap<String, String> tags) {
     b.append(" source=");
     quote(b, source);
     for (Map.Entry<String, String> tag : tags.entrySet()) {
       b.append(" \"").append(tag.getKey()).append("\"=");
       quote(b, tag.getValue());
     }
-    return b.toString();
   }
 
   // The proxy's tokenizer ends a quoted token at the first quote not preceded by a backslash and
   // drops only that one backslash; every other backslash is literal. So escaping '"' is enough,
   // provided the text does not end in a backslash (the formatter guarantees that).
-  private static void quote(StringBuilder b, String text) {
+  static void quote(StringBuilder b, String text) {
     b.append('"');
     for (int i = 0; i < text.length(); i++) {
       char c = text.charAt(i);

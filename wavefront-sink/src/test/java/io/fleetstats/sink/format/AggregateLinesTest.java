@@ -15,22 +15,23 @@ class AggregateLinesTest {
   void keepsValidLinesAndCountsTheRest() {
     Aggregate a = Aggregates.timer("api.timer", Map.of("mean", 2.0, "count", 4.0, "upper", Double.NaN));
     AggregateLines.Result r = lines.apply(a);
-    assertThat(r.lines()).hasSize(2).allSatisfy(ProxyParser::parseAndValidate);
+    assertThat(r.lines()).hasSize(2).allSatisfy(l -> ProxyParser.parseAndValidate(l.toLine()));
     assertThat(r.invalid()).isEmpty();
     assertThat(r.nonFinite()).isEqualTo(1);
   }
 
   @Test
-  void rejectsEveryFieldOfAnAggregateWithTooManyTags() {
+  void fitsAnAggregateWithTooManyTagsInsteadOfLosingIt() {
     Map<String, String> tags = new HashMap<>(Aggregates.seedTags("timing"));
     for (int i = 0; i < 21; i++) {
       tags.put("t" + i, "v");
     }
     Aggregate a = Aggregates.aggregate("api.timer", "timing", "node-1", tags, Aggregates.WINDOW_START_MS, Map.of("mean", 2.0, "count", 4.0));
     AggregateLines.Result r = lines.apply(a);
-    assertThat(r.lines()).isEmpty();
-    assertThat(r.invalid()).hasSize(2).allSatisfy(i -> assertThat(i.verdict().reason()).isEqualTo(Reason.TOO_MANY_TAGS));
-    assertThat(r.invalid()).allSatisfy(i -> assertThat(ProxyParser.rejection(i.point().toLine())).hasValueSatisfying(m -> assertThat(m).startsWith("WF-410")));
+    assertThat(r.invalid()).isEmpty();
+    assertThat(r.lines()).hasSize(2).allSatisfy(l -> assertThat(l.tags()).hasSize(20).containsKeys("metric_type", "pod_name", "cluster", "namespace"));
+    assertThat(r.lines()).allSatisfy(l -> ProxyParser.parseAndValidate(l.toLine()));
+    assertThat(r.fits()).containsExactly(Map.entry(Fit.TAG_DROPPED_OVER_COUNT, 5));
   }
 
   @Test
@@ -40,8 +41,10 @@ class AggregateLinesTest {
   }
 
   @Test
-  void rejectsAName300CharsLong() {
+  void cutsAName300CharsLongKeepingTheField() {
     Aggregate a = Aggregates.timer("n".repeat(300), Map.of("mean", 1.0));
-    assertThat(lines.apply(a).invalid()).singleElement().satisfies(i -> assertThat(i.verdict().reason()).isEqualTo(Reason.NAME_TOO_LONG));
+    AggregateLines.Result r = lines.apply(a);
+    assertThat(r.invalid()).isEmpty();
+    assertThat(r.lines()).singleElement().satisfies(l -> assertThat(l.name()).hasSize(256).endsWith("nnn.mean"));
   }
 }

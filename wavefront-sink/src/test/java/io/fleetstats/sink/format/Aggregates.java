@@ -9,6 +9,10 @@ public final class Aggregates {
   /** 2025-11-25T16:00:00Z, the window start of the example line. */
   public static final long WINDOW_START_MS = 1_764_086_400_000L;
 
+  /** The seed tags of {@link #seedTags(String)} with type timing, as they appear in a line. */
+  public static final String SEED_TAG_TEXT =
+      " \"cluster\"=\"local\" \"metric_type\"=\"timing\" \"namespace\"=\"default\" \"pod_name\"=\"api-server-0\"";
+
   private Aggregates() {}
 
   /** The seed's standard tags: metric_type, pod_name, cluster, namespace. */
