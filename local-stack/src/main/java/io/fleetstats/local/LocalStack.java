@@ -132,6 +132,8 @@ public final class LocalStack implements AutoCloseable {
     }
     Map<String, String> sinkEnv = new HashMap<>(env);
     sinkEnv.put("FLEETSTATS_PROXY_URL", proxyUrl.toString());
+    // one JVM hosts every service: the sink's admin port must not collide with theirs or a test's
+    sinkEnv.putIfAbsent("FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:0");
     WavefrontSink sink = WavefrontSink.start(SinkConfig.fromEnv(sinkEnv));
     running.push(sink);
 

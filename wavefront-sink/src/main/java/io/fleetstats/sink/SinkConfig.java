@@ -3,12 +3,20 @@ package io.fleetstats.sink;
 import io.fleetstats.config.ConfigException;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.sink.format.Limits;
+import io.fleetstats.sink.format.WavefrontFormatter;
+import io.fleetstats.sink.format.WavefrontFormatter.Distributions;
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Settings of the Wavefront sink, read from the environment and validated at start.
@@ -35,6 +43,20 @@ import java.util.Map;
  *     Telegraf's {@code prefix} was (sanitised like the name); default empty
  * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing platform topics at start;
  *     default {@code true}
+ * @param token {@code FLEETSTATS_WAVEFRONT_TOKEN}, or the first line of the file named by {@code
+ *     FLEETSTATS_WAVEFRONT_TOKEN_FILE}: sent as {@code Authorization: Bearer} (the API token for
+ *     direct ingestion to {@code https://<cluster>.wavefront.com}, or a proxy's token); default
+ *     none. Never logged
+ * @param batchBytes {@code FLEETSTATS_BATCH_BYTES}: most uncompressed bytes per HTTP request
+ *     (a batch ends at whichever of lines and bytes comes first); default 4194304 (4 MiB, well
+ *     under the proxy's 16 MB buffer), 1024 to 16000000
+ * @param distributions {@code FLEETSTATS_DISTRIBUTIONS}: {@code off}, {@code minute} ({@code !M})
+ *     or {@code hour} ({@code !H}) distributions from the aggregates' sketches; default {@code
+ *     off}
+ * @param deltaCounters {@code FLEETSTATS_DELTA_COUNTERS}: send counters as {@code ∆} delta
+ *     counters instead of plain points; default {@code false}
+ * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
+ *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9127}
  */
 public record SinkConfig(
     String kafkaBootstrap,
@@ -46,7 +68,12 @@ public record SinkConfig(
     Duration requestTimeout,
     Duration retryMaxBackoff,
     String metricPrefix,
-    boolean createTopics) {
+    boolean createTopics,
+    Optional<String> token,
+    int batchBytes,
+    Distributions distributions,
+    boolean deltaCounters,
+    Optional<InetSocketAddress> adminAddress) {
 
   public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String PROXY_URL = "FLEETSTATS_PROXY_URL";
@@ -59,17 +86,43 @@ public record SinkConfig(
   public static final String RETRY_MAX_BACKOFF = "FLEETSTATS_RETRY_MAX_BACKOFF";
   public static final String METRIC_PREFIX = "FLEETSTATS_METRIC_PREFIX";
   public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
+  public static final String TOKEN = "FLEETSTATS_WAVEFRONT_TOKEN";
+  public static final String TOKEN_FILE = "FLEETSTATS_WAVEFRONT_TOKEN_FILE";
+  public static final String BATCH_BYTES = "FLEETSTATS_BATCH_BYTES";
+  public static final String DISTRIBUTIONS = "FLEETSTATS_DISTRIBUTIONS";
+  public static final String DELTA_COUNTERS = "FLEETSTATS_DELTA_COUNTERS";
+  public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
 
   public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
   public static final String DEFAULT_GROUP_ID = "fleetstats-wavefront-sink";
   public static final int DEFAULT_BATCH_LINES = 10_000;
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(30);
+  public static final int DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+  /** The sink's admin port (the edge agent and stream processor use their own). */
+  public static final int DEFAULT_ADMIN_PORT = 9127;
   /** The proxy's default metrics port (pushListenerPorts), as in the seed's Telegraf config. */
   public static final int PROXY_PORT = 2878;
 
   public SinkConfig {
     kafkaProperties = Map.copyOf(kafkaProperties);
+  }
+
+  /** Like the record's, but never shows the token. */
+  @Override
+  public String toString() {
+    return "SinkConfig[kafkaBootstrap=" + kafkaBootstrap + ", kafkaProperties=" + kafkaProperties.keySet()
+        + ", proxyUrl=" + proxyUrl + ", groupId=" + groupId + ", topicPrefix=" + topicPrefix
+        + ", batchLines=" + batchLines + ", batchBytes=" + batchBytes + ", requestTimeout=" + requestTimeout
+        + ", retryMaxBackoff=" + retryMaxBackoff + ", metricPrefix=" + metricPrefix
+        + ", createTopics=" + createTopics + ", token=" + (token.isPresent() ? "(set)" : "(none)")
+        + ", distributions=" + distributions + ", deltaCounters=" + deltaCounters
+        + ", adminAddress=" + adminAddress + "]";
+  }
+
+  /** What the formatter produces, from these settings. */
+  public WavefrontFormatter.Options formatOptions() {
+    return new WavefrontFormatter.Options(metricPrefix, Limits.BACKEND_DEFAULTS, distributions, deltaCounters);
   }
 
   /** All defaults: local broker, local proxy. */
@@ -94,11 +147,55 @@ public record SinkConfig(
     Duration maxBackoff = r.duration(DEFAULT_RETRY_MAX_BACKOFF, minimum, RETRY_MAX_BACKOFF);
     String metricPrefix = r.string("", METRIC_PREFIX);
     boolean createTopics = r.bool(true, CREATE_TOPICS);
+    Optional<String> token = token(r);
+    int batchBytes = r.integer(DEFAULT_BATCH_BYTES, 1024, 16_000_000, BATCH_BYTES);
+    String distText = r.string("off", DISTRIBUTIONS);
+    Distributions distributions =
+        Distributions.parse(distText)
+            .orElseGet(
+                () -> {
+                  r.problem(DISTRIBUTIONS, distText, "off, minute or hour");
+                  return Distributions.OFF;
+                });
+    boolean delta = r.bool(false, DELTA_COUNTERS);
+    Optional<InetSocketAddress> admin;
+    String adminText = r.string(null, ADMIN_ADDRESS);
+    if (adminText != null && (adminText.equalsIgnoreCase("off") || adminText.equalsIgnoreCase("none"))) {
+      admin = Optional.empty();
+    } else {
+      admin = Optional.of(r.address(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS));
+    }
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
     return new SinkConfig(
         bootstrap, kafka, proxy, groupId, prefix, batchLines, timeout, maxBackoff, metricPrefix,
-        createTopics);
+        createTopics, token, batchBytes, distributions, delta, admin);
+  }
+
+  private static Optional<String> token(EnvReader r) {
+    String direct = r.string(null, TOKEN);
+    String file = r.string(null, TOKEN_FILE);
+    if (direct != null && file != null) {
+      r.problem(TOKEN_FILE, file, "unset when " + TOKEN + " is set (use one of the two)");
+      return Optional.of(direct);
+    }
+    if (direct != null) {
+      return Optional.of(direct);
+    }
+    if (file == null) {
+      return Optional.empty();
+    }
+    try {
+      String first = Files.readAllLines(Path.of(file)).stream().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+      if (first.isEmpty()) {
+        r.problem(TOKEN_FILE, file, "a readable file whose first non-blank line is the token (the file is empty)");
+        return Optional.empty();
+      }
+      return Optional.of(first);
+    } catch (IOException | RuntimeException e) {
+      r.problem(TOKEN_FILE, file, "a readable file whose first non-blank line is the token (" + e + ")");
+      return Optional.empty();
+    }
   }
 
   private static URI proxyUrl(EnvReader r) {
@@ -160,13 +257,23 @@ public record SinkConfig(
   public SinkConfig withKafkaBootstrap(String bootstrap) {
     return new SinkConfig(
         bootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
-        retryMaxBackoff, metricPrefix, createTopics);
+        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
+        adminAddress);
+  }
+
+  /** Returns a copy with another admin address (empty: no admin port). */
+  public SinkConfig withAdminAddress(Optional<InetSocketAddress> address) {
+    return new SinkConfig(
+        kafkaBootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
+        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
+        address);
   }
 
   /** Returns a copy sending to another proxy URL. */
   public SinkConfig withProxyUrl(URI url) {
     return new SinkConfig(
         kafkaBootstrap, kafkaProperties, url, groupId, topicPrefix, batchLines, requestTimeout,
-        retryMaxBackoff, metricPrefix, createTopics);
+        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
+        adminAddress);
   }
 }

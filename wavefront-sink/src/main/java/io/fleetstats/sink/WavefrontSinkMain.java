@@ -30,7 +30,13 @@ import picocli.CommandLine.Command;
       "  FLEETSTATS_REQUEST_TIMEOUT    HTTP connect/response timeout (10s)",
       "  FLEETSTATS_RETRY_MAX_BACKOFF  cap of the retry backoff (30s)",
       "  FLEETSTATS_METRIC_PREFIX      prefix for every metric name (empty)",
-      "  FLEETSTATS_CREATE_TOPICS      create missing topics at start (true)"
+      "  FLEETSTATS_CREATE_TOPICS      create missing topics at start (true)",
+      "  FLEETSTATS_BATCH_BYTES        most uncompressed bytes per HTTP request (4194304)",
+      "  FLEETSTATS_WAVEFRONT_TOKEN    token sent as 'Authorization: Bearer' (direct ingestion: https URL + API token)",
+      "  FLEETSTATS_WAVEFRONT_TOKEN_FILE  file whose first line is the token (instead of the variable)",
+      "  FLEETSTATS_DISTRIBUTIONS      off | minute (!M) | hour (!H) distributions from sketches (off)",
+      "  FLEETSTATS_DELTA_COUNTERS     send counters as delta counters (false)",
+      "  FLEETSTATS_ADMIN_ADDRESS      admin port: /healthz /readyz /metrics, host:port or off (:9127)"
     })
 public final class WavefrontSinkMain implements Callable<Integer> {
   private final Map<String, String> env;

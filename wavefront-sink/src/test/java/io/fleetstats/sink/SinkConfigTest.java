@@ -29,6 +29,51 @@ class SinkConfigTest {
     assertThat(c.retryMaxBackoff()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.metricPrefix()).isEmpty();
     assertThat(c.createTopics()).isTrue();
+    assertThat(c.token()).isEmpty();
+    assertThat(c.batchBytes()).isEqualTo(4 * 1024 * 1024);
+    assertThat(c.distributions()).isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.OFF);
+    assertThat(c.deltaCounters()).isFalse();
+    assertThat(c.adminAddress()).hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(9127));
+  }
+
+  @Test
+  void readsTheOptionsOfIssue7(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path tokenFile = dir.resolve("token");
+    java.nio.file.Files.writeString(tokenFile, "\n  file-token  \nignored\n");
+    SinkConfig c =
+        SinkConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_PROXY_URL", "https://example.wavefront.com",
+                "FLEETSTATS_WAVEFRONT_TOKEN_FILE", tokenFile.toString(),
+                "FLEETSTATS_DISTRIBUTIONS", "Hour",
+                "FLEETSTATS_DELTA_COUNTERS", "true",
+                "FLEETSTATS_BATCH_BYTES", "65536",
+                "FLEETSTATS_ADMIN_ADDRESS", "off"));
+    assertThat(c.token()).contains("file-token");
+    assertThat(c.distributions()).isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.HOUR);
+    assertThat(c.deltaCounters()).isTrue();
+    assertThat(c.batchBytes()).isEqualTo(65536);
+    assertThat(c.adminAddress()).isEmpty();
+    assertThat(c.toString()).doesNotContain("file-token").contains("token=(set)");
+    assertThat(SinkConfig.fromEnv(Map.of("FLEETSTATS_WAVEFRONT_TOKEN", "abc")).token()).contains("abc");
+  }
+
+  @Test
+  void reportsBadOptionsOfIssue7AtOnce() {
+    assertThatThrownBy(
+            () ->
+                SinkConfig.fromEnv(
+                    Map.of(
+                        "FLEETSTATS_DISTRIBUTIONS", "daily",
+                        "FLEETSTATS_WAVEFRONT_TOKEN_FILE", "/nonexistent/token",
+                        "FLEETSTATS_ADMIN_ADDRESS", "nowhere",
+                        "FLEETSTATS_BATCH_BYTES", "10")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_DISTRIBUTIONS='daily'")
+        .hasMessageContaining("off, minute or hour")
+        .hasMessageContaining("FLEETSTATS_WAVEFRONT_TOKEN_FILE='/nonexistent/token'")
+        .hasMessageContaining("FLEETSTATS_ADMIN_ADDRESS='nowhere'")
+        .hasMessageContaining("FLEETSTATS_BATCH_BYTES='10'");
   }
 
   @Test

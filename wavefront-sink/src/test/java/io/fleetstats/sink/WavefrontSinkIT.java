@@ -3,25 +3,37 @@ package io.fleetstats.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.datadoghq.sketch.ddsketch.DDSketch;
+import com.datadoghq.sketch.ddsketch.DDSketches;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.sink.deadletter.DeadLetter;
 import io.fleetstats.sink.delivery.RecordingProxy;
 import io.fleetstats.sink.format.Aggregates;
-import io.fleetstats.sink.format.LineValidator.Reason;
 import io.fleetstats.sink.format.ProxyParser;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.AfterAll;
@@ -29,15 +41,21 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The sink against a real in-JVM KRaft broker and a real HTTP server on loopback. */
+/**
+ * The sink against a real in-JVM KRaft broker and real HTTP servers on loopback, through the
+ * faults of the issue: 503 and refused connections for 30 s, 413 for large bodies, 400 for a
+ * batch with one bad line, 401. After each: every valid point delivered, nothing committed
+ * before delivery, the dead-letter topic holds exactly the bad records.
+ */
 class WavefrontSinkIT {
   private static final Duration WAIT = Duration.ofSeconds(45);
+  private static final Duration OUTAGE = Duration.ofSeconds(30);
   private static final AtomicInteger RUN = new AtomicInteger();
   private static KafkaClusterTestKit cluster;
   private static Admin admin;
 
-  private final RecordingProxy proxy = RecordingProxy.start();
-  private WavefrontSink sink;
+  private final List<RecordingProxy> proxies = new ArrayList<>();
+  private final List<WavefrontSink> sinks = new ArrayList<>();
 
   @BeforeAll
   static void startBroker() throws Exception {
@@ -64,41 +82,79 @@ class WavefrontSinkIT {
 
   @AfterEach
   void stop() {
-    if (sink != null) {
-      sink.close();
-    }
-    proxy.close();
+    sinks.forEach(WavefrontSink::close);
+    proxies.forEach(RecordingProxy::close);
+  }
+
+  private RecordingProxy proxy() {
+    RecordingProxy p = RecordingProxy.start();
+    proxies.add(p);
+    return p;
+  }
+
+  private WavefrontSink start(SinkConfig config) {
+    WavefrontSink sink = WavefrontSink.start(config);
+    sinks.add(sink);
+    return sink;
   }
 
   /** A config with its own topic prefix and group, so tests do not see each other's data. */
-  private SinkConfig config() {
+  private static SinkConfig config(RecordingProxy proxy, String... extra) {
     int run = RUN.incrementAndGet();
-    return SinkConfig.fromEnv(
-        Map.of(
-            "FLEETSTATS_KAFKA_BOOTSTRAP", cluster.bootstrapServers(),
-            "FLEETSTATS_PROXY_URL", proxy.url().toString(),
-            "FLEETSTATS_TOPIC_PREFIX", "it" + run,
-            "FLEETSTATS_GROUP_ID", "sink-it-" + run,
-            "FLEETSTATS_BATCH_LINES", "50",
-            "FLEETSTATS_RETRY_MAX_BACKOFF", "300ms",
-            "FLEETSTATS_REQUEST_TIMEOUT", "2s"));
+    Map<String, String> env = new HashMap<>();
+    env.put("FLEETSTATS_KAFKA_BOOTSTRAP", cluster.bootstrapServers());
+    env.put("FLEETSTATS_PROXY_URL", proxy.url().toString());
+    env.put("FLEETSTATS_TOPIC_PREFIX", "it" + run);
+    env.put("FLEETSTATS_GROUP_ID", "sink-it-" + run);
+    env.put("FLEETSTATS_BATCH_LINES", "50");
+    env.put("FLEETSTATS_RETRY_MAX_BACKOFF", "1s");
+    env.put("FLEETSTATS_REQUEST_TIMEOUT", "2s");
+    env.put("FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:0");
+    for (int i = 0; i < extra.length; i += 2) {
+      env.put(extra[i], extra[i + 1]);
+    }
+    return SinkConfig.fromEnv(env);
   }
 
-  private static void produce(SinkConfig config, List<Aggregate> aggregates, byte[]... garbage) {
+  /** The records of a test: valid aggregates, then bad ones (each a dead letter to be). */
+  private record Input(List<Aggregate> valid, List<byte[]> bad) {
+    int records() {
+      return valid.size() + bad.size();
+    }
+  }
+
+  private static Input input(int valid, boolean withBad) {
+    List<byte[]> bad = new ArrayList<>();
+    if (withBad) {
+      // blank source: the proxy would replace it with our hostname; no policy can fit it
+      bad.add(Topics.AGGREGATE.encode(Aggregates.aggregate("blank.source", "gauge", "  ", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", 1.0))));
+      bad.add(new byte[] {1, 2, 3}); // not an Aggregate
+    }
+    return new Input(timers(valid), bad);
+  }
+
+  // Everything to partition 0 before the sink starts, so the first poll holds all records and
+  // "committed" can be checked against "delivered" at every request.
+  private static void produce(SinkConfig config, Input input) {
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
-    try (KafkaProducer<String, byte[]> producer =
-        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+    io.fleetstats.schemas.TopicSetup.ensure(
+        config.adminConfig(), config.topics(), 1, java.util.Optional.empty(), Duration.ofDays(1), Duration.ofSeconds(30));
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
       String topic = config.topics().aggregates().name();
-      for (Aggregate a : aggregates) {
-        producer.send(new ProducerRecord<>(topic, a.getName(), Topics.AGGREGATE.encode(a)));
+      for (Aggregate a : input.valid()) {
+        producer.send(new ProducerRecord<>(topic, 0, key(a.getName()), Topics.AGGREGATE.encode(a)));
       }
-      for (byte[] g : garbage) {
-        producer.send(new ProducerRecord<>(topic, "garbage", g));
+      for (int i = 0; i < input.bad().size(); i++) {
+        producer.send(new ProducerRecord<>(topic, 0, key("bad-" + i), input.bad().get(i)));
       }
       producer.flush();
     }
+  }
+
+  private static byte[] key(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   private static long committedRecords(SinkConfig config) throws Exception {
@@ -107,79 +163,251 @@ class WavefrontSinkIT {
     return offsets.values().stream().filter(o -> o != null).mapToLong(OffsetAndMetadata::offset).sum();
   }
 
+  private static List<ConsumerRecord<byte[], byte[]>> deadLetters(SinkConfig config) {
+    String topic = config.topics().deadletter().name();
+    try (KafkaConsumer<byte[], byte[]> c =
+        new KafkaConsumer<>(Map.of("bootstrap.servers", cluster.bootstrapServers()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      c.assign(parts);
+      c.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = c.endOffsets(parts);
+      List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+        c.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+      return out;
+    }
+  }
+
+  private static String header(ConsumerRecord<byte[], byte[]> r, String key) {
+    return new String(r.headers().lastHeader(key).value(), StandardCharsets.UTF_8);
+  }
+
   private static List<Aggregate> timers(int n) {
-    return java.util.stream.IntStream.range(0, n)
+    return IntStream.range(0, n)
         .mapToObj(i -> Aggregates.timer("svc" + i + ".latency", Map.of("count", 10.0, "mean", 1.5, "upper", 3.0, "90_percentile", 2.75)))
         .toList();
   }
 
-  @Test
-  void commitsOnlyAfterProxyAccepts() throws Exception {
-    SinkConfig config = config();
-    proxy.answerByDefault(503);
-    sink = WavefrontSink.start(config);
-    // 60 valid timers (4 fields each = 240 lines, so 5 requests of 50), one aggregate whose 25
-    // tags exceed the backend's limit, one record that is not an Aggregate.
-    Map<String, String> tooManyTags = new HashMap<>(Aggregates.seedTags("timing"));
-    for (int i = 0; i < 21; i++) {
-      tooManyTags.put("t" + i, "v");
+  private static List<String> expectedLines(List<Aggregate> valid) {
+    List<String> out = new ArrayList<>();
+    for (Aggregate a : valid) {
+      for (String f : List.of("90.percentile", "count", "mean", "upper")) {
+        String v = switch (f) {
+          case "90.percentile" -> "2.75";
+          case "count" -> "10";
+          case "mean" -> "1.5";
+          default -> "3";
+        };
+        out.add("\"" + a.getName() + "." + f + "\" " + v + " 1764086400 source=\"node-1\"" + Aggregates.SEED_TAG_TEXT);
+      }
     }
-    Aggregate invalid =
-        Aggregates.aggregate("bad.timer", "timing", "node-1", tooManyTags, Aggregates.WINDOW_START_MS, Map.of("mean", 1.0, "count", 2.0));
-    List<Aggregate> valid = timers(60);
-    List<Aggregate> all = new java.util.ArrayList<>(valid);
-    all.add(invalid);
-    produce(config, all, new byte[] {1, 2, 3});
-    long records = all.size() + 1;
+    return out;
+  }
 
-    await().atMost(WAIT).until(() -> proxy.requests() >= 4);
-    assertThat(sink.retries()).isGreaterThanOrEqualTo(3);
-    assertThat(committedRecords(config)).as("nothing committed while the proxy answers 503").isZero();
-    assertThat(sink.state()).isEqualTo(WavefrontSink.State.RUNNING);
-
-    proxy.answerByDefault(202);
-    await().atMost(WAIT).until(() -> committedRecords(config) == records);
-
+  /** Every valid point once, every line valid for the proxy's own parser. */
+  private static void assertDeliveredExactly(RecordingProxy proxy, List<String> expected) {
     List<String> lines = proxy.acceptedLines();
-    assertThat(lines).hasSize(valid.size() * 4).doesNotHaveDuplicates();
-    assertThat(lines).contains("\"svc7.latency.90.percentile\" 2.75 1764086400 source=\"node-1\" \"cluster\"=\"local\" \"metric_type\"=\"timing\" \"namespace\"=\"default\" \"pod_name\"=\"api-server-0\"");
+    assertThat(lines).containsExactlyInAnyOrderElementsOf(expected);
     lines.forEach(ProxyParser::parseAndValidate);
-    assertThat(proxy.bodyLines()).allSatisfy(n -> assertThat(n).isLessThanOrEqualTo(50));
-    assertThat(sink.linesSent()).isEqualTo(lines.size());
-    assertThat(sink.batchesSent()).isGreaterThanOrEqualTo(5);
-    assertThat(sink.linesInvalid()).isEqualTo(2);
-    assertThat(sink.linesInvalidByReason()).containsEntry(Reason.TOO_MANY_TAGS, 2L);
-    assertThat(sink.recordsUndecodable()).isEqualTo(1);
-    assertThat(sink.recordsConsumed()).isEqualTo(records);
+  }
+
+  /** The dead-letter topic holds exactly the bad records, with their original bytes. */
+  private static void assertDeadLettersExactly(SinkConfig config, Input input, Map<String, String> extraByKey) {
+    List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(config);
+    Map<String, String> expectedReasons = new HashMap<>();
+    if (!input.bad().isEmpty()) {
+      expectedReasons.put("bad-0", "source_blank");
+      expectedReasons.put("bad-1", "undecodable");
+    }
+    expectedReasons.putAll(extraByKey);
+    Map<String, String> actual = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      actual.put(new String(r.key(), StandardCharsets.UTF_8), header(r, DeadLetter.REASON));
+      assertThat(header(r, DeadLetter.TOPIC)).isEqualTo(config.topics().aggregates().name());
+      assertThat(header(r, DeadLetter.PARTITION)).isEqualTo("0");
+      assertThat(Long.parseLong(header(r, DeadLetter.OFFSET))).isBetween(0L, (long) input.records() - 1);
+    }
+    assertThat(dead).hasSize(expectedReasons.size());
+    assertThat(actual).containsExactlyInAnyOrderEntriesOf(expectedReasons);
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      if (key.startsWith("bad-")) {
+        assertThat(r.value()).isEqualTo(input.bad().get(Integer.parseInt(key.substring(4))));
+      } else {
+        Aggregate original = input.valid().stream().filter(a -> a.getName().equals(key)).findFirst().orElseThrow();
+        assertThat(r.value()).isEqualTo(Topics.AGGREGATE.encode(original));
+      }
+    }
+  }
+
+  private static HttpResponse<String> admin(WavefrontSink sink, String path) throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + sink.adminAddress().orElseThrow().getPort() + path);
+    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
-  void stopsWithAClearErrorWhenTheProxyRefusesUs() throws Exception {
-    SinkConfig config = config();
-    proxy.answerByDefault(401);
-    sink = WavefrontSink.start(config);
-    produce(config, timers(3));
+  void survives30SecondsOf503AndOfRefusedConnectionsCommittingNothingMeanwhile() throws Exception {
+    RecordingProxy failing = proxy().answerByDefault(503);
+    RecordingProxy down = proxy();
+    SinkConfig c503 = config(failing);
+    SinkConfig cDown = config(down);
+    Input in503 = input(60, true);
+    Input inDown = input(60, true);
+    produce(c503, in503);
+    produce(cDown, inDown);
+    down.stop();
+    WavefrontSink s503 = start(c503);
+    WavefrontSink sDown = start(cDown);
+
+    await().atMost(WAIT).until(() -> failing.requests() >= 2 && sDown.retries() >= 2);
+    assertThat(admin(s503, "/readyz").statusCode()).isEqualTo(503);
+    assertThat(admin(sDown, "/readyz").statusCode()).isEqualTo(503);
+    // Both outages last 30 s, side by side; all the while nothing is committed or dead-lettered.
+    await()
+        .during(OUTAGE.minusSeconds(3))
+        .atMost(OUTAGE)
+        .pollInterval(Duration.ofSeconds(1))
+        .until(() -> committedRecords(c503) == 0 && committedRecords(cDown) == 0
+            && failing.acceptedLines().isEmpty() && s503.deadLettered() == 0 && sDown.deadLettered() == 0);
+    String metrics = admin(s503, "/metrics").body();
+    assertThat(metrics).contains("fleetstats_sink_retries_total{cause=\"5xx\"}", "fleetstats_sink_consumer_lag " + (double) in503.records());
+    assertThat(admin(sDown, "/metrics").body()).contains("fleetstats_sink_retries_total{cause=\"refused\"}");
+
+    failing.answerByDefault(202);
+    down.restart();
+    await().atMost(WAIT).until(() -> committedRecords(c503) == in503.records() && committedRecords(cDown) == inDown.records());
+
+    assertDeliveredExactly(failing, expectedLines(in503.valid()));
+    assertDeliveredExactly(down, expectedLines(inDown.valid()));
+    assertDeadLettersExactly(c503, in503, Map.of());
+    assertDeadLettersExactly(cDown, inDown, Map.of());
+    assertThat(s503.retries()).isGreaterThanOrEqualTo(10);
+    await().atMost(WAIT).until(() -> admin(s503, "/readyz").statusCode() == 200 && admin(sDown, "/readyz").statusCode() == 200);
+    String after = admin(s503, "/metrics").body();
+    assertThat(after)
+        .contains("fleetstats_sink_points_sent_total{format=\"wavefront\"} 240.0")
+        .contains("fleetstats_sink_deadlettered_total{reason=\"source_blank\"} 1.0")
+        .contains("fleetstats_sink_deadlettered_total{reason=\"undecodable\"} 1.0")
+        .contains("fleetstats_sink_consumer_lag 0.0")
+        .contains("fleetstats_sink_send_seconds_count{outcome=\"accepted\"}")
+        .contains("fleetstats_sink_bytes_sent_bytes_total");
+  }
+
+  @Test
+  void splitsLargeBodiesOn413AndCommitsOnlyAfterEveryPart() throws Exception {
+    RecordingProxy proxy = proxy().tooLargeAboveBytes(3_000);
+    SinkConfig config = config(proxy);
+    Input input = input(30, false);
+    produce(config, input);
+    List<Long> committedAtRequest = new CopyOnWriteArrayList<>();
+    proxy.onRequest(() -> committedAtRequest.add(uncheckedCommitted(config)));
+    WavefrontSink sink = start(config);
+
+    await().atMost(WAIT).until(() -> committedRecords(config) == input.records());
+    assertDeliveredExactly(proxy, expectedLines(input.valid()));
+    assertThat(proxy.statuses()).contains(413);
+    assertThat(committedAtRequest).as("committed offsets seen by the proxy at each request").containsOnly(0L);
+    assertDeadLettersExactly(config, input, Map.of());
+    assertThat(sink.linesRejectedByProxy()).isZero();
+  }
+
+  @Test
+  void bisectsA400ToTheBadLineAndDeadLettersExactlyItsRecord() throws Exception {
+    RecordingProxy proxy = proxy().refuseLinesContaining("\"svc13.latency.mean\"");
+    SinkConfig config = config(proxy);
+    Input input = input(40, true);
+    produce(config, input);
+    List<Long> committedAtRequest = new CopyOnWriteArrayList<>();
+    proxy.onRequest(() -> committedAtRequest.add(uncheckedCommitted(config)));
+    WavefrontSink sink = start(config);
+
+    await().atMost(WAIT).until(() -> committedRecords(config) == input.records());
+    List<String> expected = new ArrayList<>(expectedLines(input.valid()));
+    String bad = expected.stream().filter(l -> l.startsWith("\"svc13.latency.mean\"")).findFirst().orElseThrow();
+    expected.remove(bad);
+    assertDeliveredExactly(proxy, expected);
+    assertThat(proxy.statuses()).contains(400);
+    assertThat(committedAtRequest).containsOnly(0L);
+    assertDeadLettersExactly(config, input, Map.of("svc13.latency", "rejected_by_proxy"));
+    ConsumerRecord<byte[], byte[]> letter =
+        deadLetters(config).stream().filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("svc13.latency")).findFirst().orElseThrow();
+    assertThat(header(letter, DeadLetter.LINE)).isEqualTo(bad);
+    assertThat(header(letter, DeadLetter.OFFSET)).isEqualTo("13");
+    assertThat(sink.linesRejectedByProxy()).isEqualTo(1);
+    assertThat(sink.deadLetteredByReason()).containsOnly(
+        Map.entry("rejected_by_proxy", 1L), Map.entry("source_blank", 1L), Map.entry("undecodable", 1L));
+  }
+
+  @Test
+  void stopsOn401WithAClearErrorAndCommitsNothing() throws Exception {
+    RecordingProxy proxy = proxy().answerByDefault(401);
+    SinkConfig config = config(proxy);
+    Input input = input(3, true);
+    produce(config, input);
+    WavefrontSink sink = start(config);
 
     await().atMost(WAIT).until(() -> sink.state() == WavefrontSink.State.FAILED);
-    assertThat(sink.failure()).hasValueSatisfying(e -> assertThat(e.getMessage()).contains("401", "FLEETSTATS_PROXY_URL"));
+    assertThat(sink.failure()).hasValueSatisfying(e -> assertThat(e.getMessage()).contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN"));
     assertThat(committedRecords(config)).isZero();
     assertThat(proxy.requests()).isEqualTo(1);
+    assertThat(proxy.acceptedLines()).isEmpty();
+    // the bad records are not dead-lettered either: the poll is redelivered after a restart
+    assertThat(deadLetters(config)).isEmpty();
+    assertThat(admin(sink, "/readyz").body()).contains("failed", "401");
   }
 
   @Test
   void closeDuringRetriesCommitsNothingAndANewSinkDeliversEverything() throws Exception {
-    SinkConfig config = config();
-    proxy.answerByDefault(503);
-    sink = WavefrontSink.start(config);
-    produce(config, timers(5));
+    RecordingProxy proxy = proxy().answerByDefault(503);
+    SinkConfig config = config(proxy);
+    Input input = input(5, false);
+    produce(config, input);
+    WavefrontSink sink = start(config);
     await().atMost(WAIT).until(() -> proxy.requests() >= 2);
     sink.close();
     assertThat(sink.state()).isEqualTo(WavefrontSink.State.CLOSED);
     assertThat(committedRecords(config)).isZero();
 
     proxy.answerByDefault(202);
-    sink = WavefrontSink.start(config);
+    start(config);
     await().atMost(WAIT).until(() -> committedRecords(config) == 5);
-    assertThat(proxy.acceptedLines()).hasSize(20).doesNotHaveDuplicates();
+    assertDeliveredExactly(proxy, expectedLines(input.valid()));
+  }
+
+  @Test
+  void sendsDistributionsAndDeltaCountersWithTheToken() throws Exception {
+    RecordingProxy proxy = proxy();
+    SinkConfig config =
+        config(proxy, "FLEETSTATS_DISTRIBUTIONS", "minute", "FLEETSTATS_DELTA_COUNTERS", "true", "FLEETSTATS_WAVEFRONT_TOKEN", "t0ken");
+    DDSketch sketch = DDSketches.unboundedDense(0.01);
+    sketch.accept(10, 3);
+    sketch.accept(100);
+    Aggregate timer = Aggregates.timer("api.timer", Map.of("count", 4.0));
+    timer.setSketch(sketch.serialize());
+    Aggregate counter = Aggregates.aggregate("api.calls", "counter", "node-1", Aggregates.seedTags("counter"), Aggregates.WINDOW_START_MS, Map.of("value", 7.0));
+    Aggregate idle = Aggregates.aggregate("api.idle", "counter", "node-1", Aggregates.seedTags("counter"), Aggregates.WINDOW_START_MS, Map.of("value", 0.0));
+    Input input = new Input(List.of(timer, counter, idle), List.of());
+    produce(config, input);
+    WavefrontSink sink = start(config);
+
+    await().atMost(WAIT).until(() -> committedRecords(config) == 3);
+    List<String> lines = proxy.acceptedLines();
+    assertThat(lines).hasSize(3).allSatisfy(ProxyParser::parseAndValidate);
+    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("\"api.timer.count\" 4 "));
+    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("\"∆api.calls\" 7 1764086400 source=\"node-1\""));
+    assertThat(lines).anySatisfy(l -> assertThat(l).matches("!M 1764086400 #3 \\S+ #1 \\S+ \"api.timer\" source=\"node-1\" .*"));
+    assertThat(proxy.formats()).containsExactlyInAnyOrder("wavefront", "histogram");
+    assertThat(proxy.authorizations()).containsOnly("Bearer t0ken");
+    assertThat(sink.deadLettered()).isZero();
+  }
+
+  private static long uncheckedCommitted(SinkConfig config) {
+    try {
+      return committedRecords(config);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 }

@@ -10,8 +10,10 @@ import java.util.Optional;
  * @param status HTTP status, or -1 when there was no answer (refused, timeout, I/O error)
  * @param retryAfter the server's {@code Retry-After}, when it sent one in seconds
  * @param detail human-readable cause for logs
+ * @param cause short label of the cause for metrics: {@code 2xx}, {@code 5xx}, {@code 429},
+ *     {@code 408}, {@code 413}, {@code 400}, {@code 4xx}, {@code timeout}, {@code refused}, {@code io}
  */
-public record Outcome(Kind kind, int status, Optional<Duration> retryAfter, String detail) {
+public record Outcome(Kind kind, int status, Optional<Duration> retryAfter, String detail, String cause) {
 
   /** Classes of answers, each with its own handling. */
   public enum Kind {
@@ -28,14 +30,30 @@ public record Outcome(Kind kind, int status, Optional<Duration> retryAfter, Stri
   }
 
   public static Outcome accepted(int status) {
-    return new Outcome(Kind.ACCEPTED, status, Optional.empty(), "HTTP " + status);
+    return new Outcome(Kind.ACCEPTED, status, Optional.empty(), "HTTP " + status, "2xx");
   }
 
+  /** A retryable HTTP answer. */
   public static Outcome retryable(int status, Optional<Duration> retryAfter, String detail) {
-    return new Outcome(Kind.RETRYABLE, status, retryAfter, detail);
+    return new Outcome(Kind.RETRYABLE, status, retryAfter, detail, statusCause(status));
+  }
+
+  /** No HTTP answer at all; {@code cause} is {@code timeout}, {@code refused} or {@code io}. */
+  public static Outcome noAnswer(String cause, String detail) {
+    return new Outcome(Kind.RETRYABLE, -1, Optional.empty(), detail, cause);
   }
 
   public static Outcome of(Kind kind, int status, String detail) {
-    return new Outcome(kind, status, Optional.empty(), detail);
+    return new Outcome(kind, status, Optional.empty(), detail, statusCause(status));
+  }
+
+  private static String statusCause(int status) {
+    if (status >= 500) {
+      return "5xx";
+    }
+    if (status == 429 || status == 408 || status == 413 || status == 400) {
+      return Integer.toString(status);
+    }
+    return status >= 200 && status < 300 ? "2xx" : "4xx";
   }
 }

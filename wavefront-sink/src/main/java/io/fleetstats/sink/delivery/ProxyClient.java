@@ -21,15 +21,28 @@ import java.util.zip.GZIPOutputStream;
  * synchronous request per call, so the caller knows exactly which lines a 2xx covers.
  *
  * <p>The body is the lines joined by {@code \n}, gzip-compressed ({@code Content-Encoding:
- * gzip}, which the proxy decodes). No {@code f=} parameter: the proxy then detects each line's
- * format itself, so distributions can later share a request with plain points.
+ * gzip}, which the proxy decodes). Each request carries one kind of line and says so ({@code
+ * ?f=wavefront} for points and delta counters, {@code ?f=histogram} for distributions), as the
+ * Wavefront SDKs do: direct ingestion needs it, and an account without histograms then answers
+ * 403 (a clear error) instead of the proxy discarding auto-detected distributions silently.
+ *
+ * <p>With a token, every request carries {@code Authorization: Bearer <token>}: the API token for
+ * direct ingestion, or the proxy's token when its token authentication is on.
  */
 public final class ProxyClient {
   /** Setting to name in errors about the URL. */
   public static final String URL_SETTING = "FLEETSTATS_PROXY_URL";
+  /** Setting to name in errors about the token. */
+  public static final String TOKEN_SETTING = "FLEETSTATS_WAVEFRONT_TOKEN";
+  /** Setting to name when distributions are refused. */
+  public static final String DISTRIBUTIONS_SETTING = "FLEETSTATS_DISTRIBUTIONS";
+
+  /** {@code f=} of distribution requests (as {@code WavefrontDistribution.FORMAT}). */
+  static final String HISTOGRAM_FORMAT = "histogram";
 
   private final URI endpoint;
   private final Duration requestTimeout;
+  private final Optional<String> token;
   private final HttpClient http;
 
   /**
@@ -37,10 +50,21 @@ public final class ProxyClient {
    * @param requestTimeout connect timeout and response timeout of each request
    */
   public ProxyClient(URI proxyUrl, Duration requestTimeout) {
+    this(proxyUrl, requestTimeout, Optional.empty());
+  }
+
+  /**
+   * @param proxyUrl base URL of the proxy listener or of the Wavefront cluster (direct ingestion)
+   * @param requestTimeout connect timeout and response timeout of each request
+   * @param token sent as {@code Authorization: Bearer}, if present
+   */
+  public ProxyClient(URI proxyUrl, Duration requestTimeout, Optional<String> token) {
     String base = proxyUrl.toString();
-    // The proxy ignores the path; /report is what the Wavefront SDKs use.
+    // The proxy ignores the path; /report is what the Wavefront SDKs use, and the direct
+    // ingestion endpoint.
     this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/report");
     this.requestTimeout = requestTimeout;
+    this.token = token;
     this.http =
         HttpClient.newBuilder()
             .connectTimeout(requestTimeout)
@@ -58,24 +82,53 @@ public final class ProxyClient {
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
   public Outcome send(List<String> lines) throws InterruptedException {
-    HttpRequest request =
-        HttpRequest.newBuilder(endpoint)
+    return send(lines, null).outcome();
+  }
+
+  /**
+   * An answer and the size of the request body that got it.
+   *
+   * @param outcome what the proxy made of the request
+   * @param bodyBytes gzip-compressed body size
+   */
+  public record Sent(Outcome outcome, int bodyBytes) {}
+
+  /**
+   * POSTs {@code lines} with {@code ?f=<format>} (none if null) and waits for the answer.
+   *
+   * @throws InterruptedException if the calling thread is interrupted while waiting
+   */
+  public Sent send(List<String> lines, String format) throws InterruptedException {
+    byte[] body = gzip(lines);
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(format == null ? endpoint : URI.create(endpoint + "?f=" + format))
             .timeout(requestTimeout)
             .header("Content-Type", "text/plain; charset=utf-8")
             .header("Content-Encoding", "gzip")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(gzip(lines)))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
     HttpResponse<String> response;
     try {
-      response = http.send(request, HttpResponse.BodyHandlers.ofString());
+      response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (HttpTimeoutException e) {
-      return Outcome.retryable(-1, Optional.empty(), "no answer from " + endpoint + " within " + requestTimeout.toMillis() + " ms");
+      return new Sent(Outcome.noAnswer("timeout", "no answer from " + endpoint + " within " + requestTimeout.toMillis() + " ms"), body.length);
     } catch (ConnectException e) {
-      return Outcome.retryable(-1, Optional.empty(), "cannot connect to " + endpoint + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage()));
+      return new Sent(Outcome.noAnswer("refused", "cannot connect to " + endpoint + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage())), body.length);
     } catch (IOException e) {
-      return Outcome.retryable(-1, Optional.empty(), "I/O error talking to " + endpoint + ": " + e);
+      return new Sent(Outcome.noAnswer("io", "I/O error talking to " + endpoint + ": " + e), body.length);
     }
-    return classify(response.statusCode(), response.headers().firstValue("Retry-After"), response.body());
+    Outcome outcome = classify(response.statusCode(), response.headers().firstValue("Retry-After"), response.body());
+    if (outcome.status() == 403 && HISTOGRAM_FORMAT.equals(format)) {
+      outcome =
+          Outcome.of(
+              Outcome.Kind.FATAL,
+              403,
+              outcome.detail()
+                  + "; distributions may be disabled for this account: set "
+                  + DISTRIBUTIONS_SETTING
+                  + "=off or ask for histograms to be enabled");
+    }
+    return new Sent(outcome, body.length);
   }
 
   /** The outcome of an HTTP status; pure, so the table is testable without a server. */
@@ -100,7 +153,11 @@ public final class ProxyClient {
           detail
               + ": the proxy refuses our data; check "
               + URL_SETTING
-              + " points at a Wavefront proxy and that its token authentication (if enabled) accepts this sink");
+              + " points at a Wavefront proxy (or, for direct ingestion, at the cluster's https URL) and that "
+              + TOKEN_SETTING
+              + " (or "
+              + TOKEN_SETTING
+              + "_FILE) holds a token it accepts");
     }
     return Outcome.of(
         Kind.FATAL,
@@ -122,12 +179,16 @@ public final class ProxyClient {
   }
 
   static byte[] gzip(List<String> lines) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + lines.size() * 40);
-    try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 8192)) {
-      for (String line : lines) {
-        gz.write(line.getBytes(StandardCharsets.UTF_8));
-        gz.write('\n');
-      }
+    StringBuilder text = new StringBuilder(lines.size() * 160);
+    for (String line : lines) {
+      text.append(line).append('\n');
+    }
+    byte[] raw = text.toString().getBytes(StandardCharsets.UTF_8);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + raw.length / 8);
+    // One write of the whole body: the deflater then works on large blocks (faster than a write
+    // per line); the default level keeps bodies small for the proxy's 16 MB buffer.
+    try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 65536)) {
+      gz.write(raw);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot gzip in memory", e);
     }

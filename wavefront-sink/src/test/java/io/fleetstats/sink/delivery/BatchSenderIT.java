@@ -71,13 +71,47 @@ class BatchSenderIT {
   }
 
   @Test
-  void countsTheLinesOfA400AsRejectedAndMovesOn() throws Exception {
-    proxy.answerNext(400, 1);
+  void bisectsA400ToTheRefusedLinesAndDeliversTheRest() throws Exception {
+    proxy.refuseLinesContaining("\"m5\"").refuseLinesContaining("\"m6\"");
     BatchSender sender = sender(proxy.url());
-    assertThat(sender.send(lines(4), this::recordWait).status()).isEqualTo(Status.DELIVERED);
-    assertThat(sender.linesRejectedByProxy()).isEqualTo(4);
-    assertThat(sender.linesSent()).isZero();
-    assertThat(proxy.requests()).isEqualTo(1);
+    BatchSender.Result result = sender.send(lines(16), this::recordWait);
+    assertThat(result.status()).isEqualTo(Status.DELIVERED);
+    assertThat(result.rejected()).extracting(BatchSender.Rejected::index).containsExactly(5, 6);
+    assertThat(result.rejected()).allSatisfy(r -> assertThat(r.status()).isEqualTo(400));
+    List<String> expected = new ArrayList<>(lines(16));
+    expected.removeAll(List.of(lines(16).get(5), lines(16).get(6)));
+    assertThat(proxy.acceptedLines()).containsExactlyElementsOf(expected);
+    assertThat(sender.linesRejectedByProxy()).isEqualTo(2);
+    assertThat(sender.linesSent()).isEqualTo(14);
+    // 16 → 8+8 → 4+4 → 2+2 (m4 m5 | m6 m7) → singles: 1 + 2 + 2 + 2 + 4 = 11 requests
+    assertThat(proxy.requests()).isEqualTo(11);
+    assertThat(sender.retries()).isZero();
+  }
+
+  @Test
+  void aSingleLineTooLargeIsReturnedAsRejected() throws Exception {
+    proxy.tooLargeAboveBytes(10);
+    BatchSender.Result result = sender(proxy.url()).send(lines(1), this::recordWait);
+    assertThat(result.status()).isEqualTo(Status.DELIVERED);
+    assertThat(result.rejected()).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(413));
+  }
+
+  @Test
+  void sendsTheTokenAsBearerAndTheFormat() throws Exception {
+    BatchSender sender =
+        new BatchSender(new ProxyClient(proxy.url(), Duration.ofSeconds(2), java.util.Optional.of("s3cret")), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+    sender.send(lines(1), "wavefront", this::recordWait);
+    sender.send(List.of("!M 1764086400 #1 2 \"m\" source=\"h\""), "histogram", this::recordWait);
+    assertThat(proxy.authorizations()).containsExactly("Bearer s3cret", "Bearer s3cret");
+    assertThat(proxy.formats()).containsExactly("wavefront", "histogram");
+  }
+
+  @Test
+  void a403ForDistributionsNamesTheSetting() throws Exception {
+    proxy.answerByDefault(403);
+    BatchSender.Result result = sender(proxy.url()).send(lines(1), "histogram", this::recordWait);
+    assertThat(result.status()).isEqualTo(Status.FATAL);
+    assertThat(result.detail()).contains("403", "FLEETSTATS_DISTRIBUTIONS");
   }
 
   @Test
@@ -85,7 +119,7 @@ class BatchSenderIT {
     proxy.answerByDefault(401);
     BatchSender.Result result = sender(proxy.url()).send(lines(1), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.FATAL);
-    assertThat(result.detail()).contains("401", "FLEETSTATS_PROXY_URL");
+    assertThat(result.detail()).contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN");
     assertThat(proxy.requests()).isEqualTo(1);
   }
 

@@ -20,37 +20,109 @@ import java.util.zip.GZIPInputStream;
 /**
  * A loopback HTTP server speaking the proxy's side of the protocol: any path, gzip or plain
  * bodies, 202 by default. Answers can be scripted (503 for the next N requests, 413 above a line
- * count, ...). Records the lines of every body it accepted with a 2xx.
+ * count or a body size, 400 for bodies holding a line it is told to refuse, ...). Records the
+ * lines of every body it accepted with a 2xx, and the {@code f=} parameter and {@code
+ * Authorization} header of every request. It can be stopped and restarted on the same port, to
+ * play a proxy that refuses connections for a while.
  */
 public final class RecordingProxy implements AutoCloseable {
-  private final HttpServer server;
+  private HttpServer server;
+  private final int port;
+  private boolean running = true;
   private final Deque<Integer> scripted = new ArrayDeque<>();
   private int defaultStatus = 202;
   private int tooLargeAboveLines = Integer.MAX_VALUE;
+  private long tooLargeAboveBytes = Long.MAX_VALUE;
+  private final List<String> refusedMarkers = new ArrayList<>();
   private String retryAfter;
+  private Runnable onRequest = () -> {};
   private final List<String> accepted = new ArrayList<>();
   private final List<Integer> statuses = new ArrayList<>();
   private final List<Integer> bodyLines = new ArrayList<>();
+  private final List<String> formats = new ArrayList<>();
+  private final List<String> authorizations = new ArrayList<>();
 
   private RecordingProxy(HttpServer server) {
     this.server = server;
+    this.port = server.getAddress().getPort();
   }
 
   /** Starts on a free loopback port. */
   public static RecordingProxy start() {
     try {
-      HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-      RecordingProxy proxy = new RecordingProxy(server);
-      server.createContext("/", proxy::handle);
-      server.start();
+      RecordingProxy proxy = new RecordingProxy(bind(0));
+      proxy.server.createContext("/", proxy::handle);
+      proxy.server.start();
       return proxy;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
+  private static HttpServer bind(int port) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+    server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "recording-proxy");
+      t.setDaemon(true);
+      return t;
+    }));
+    return server;
+  }
+
   public URI url() {
-    return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    return URI.create("http://127.0.0.1:" + port);
+  }
+
+  /** Stops listening: connections to {@link #url()} are refused until {@link #restart()}. */
+  public synchronized void stop() {
+    if (running) {
+      running = false;
+      server.stop(0);
+    }
+  }
+
+  /** Listens again on the same port, with the same script and records. */
+  public synchronized void restart() {
+    try {
+      server = bind(port);
+      server.createContext("/", this::handle);
+      server.start();
+      running = true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot listen again on port " + port, e);
+    }
+  }
+
+  /**
+   * Bodies holding a line that contains {@code marker} get 400, as a proxy would for a line it
+   * cannot parse. Our own validator catches every line the real proxy would refuse, so tests
+   * name an ordinary line as "bad" to exercise bisection.
+   */
+  public synchronized RecordingProxy refuseLinesContaining(String marker) {
+    refusedMarkers.add(marker);
+    return this;
+  }
+
+  /** Bodies larger than {@code bytes} (uncompressed) get 413, as the proxy's buffer limit does. */
+  public synchronized RecordingProxy tooLargeAboveBytes(long bytes) {
+    tooLargeAboveBytes = bytes;
+    return this;
+  }
+
+  /** Runs {@code hook} on the server thread before answering each request. */
+  public synchronized RecordingProxy onRequest(Runnable hook) {
+    onRequest = hook;
+    return this;
+  }
+
+  /** The {@code f=} parameter of every request ({@code ""} when absent). */
+  public synchronized List<String> formats() {
+    return List.copyOf(formats);
+  }
+
+  /** The {@code Authorization} header of every request ({@code ""} when absent). */
+  public synchronized List<String> authorizations() {
+    return List.copyOf(authorizations);
   }
 
   /** The next {@code times} requests get {@code status}, then the default again. */
@@ -108,15 +180,26 @@ public final class RecordingProxy implements AutoCloseable {
       }
       // As the proxy: split on '\n', trim, drop empty lines.
       List<String> lines = Arrays.stream(body.split("\n")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+      Runnable hook;
+      synchronized (this) {
+        hook = onRequest;
+      }
+      hook.run();
       int status;
       synchronized (this) {
         if (!scripted.isEmpty()) {
           status = scripted.poll();
-        } else if (lines.size() > tooLargeAboveLines) {
+        } else if (lines.size() > tooLargeAboveLines || body.getBytes(StandardCharsets.UTF_8).length > tooLargeAboveBytes) {
           status = 413;
+        } else if (lines.stream().anyMatch(l -> refusedMarkers.stream().anyMatch(l::contains))) {
+          status = 400;
         } else {
           status = defaultStatus;
         }
+        String query = exchange.getRequestURI().getRawQuery();
+        formats.add(query != null && query.startsWith("f=") ? query.substring(2) : "");
+        String auth = exchange.getRequestHeaders().getFirst("Authorization");
+        authorizations.add(auth == null ? "" : auth);
         statuses.add(status);
         bodyLines.add(lines.size());
         if (status >= 200 && status < 300) {
@@ -131,7 +214,7 @@ public final class RecordingProxy implements AutoCloseable {
   }
 
   @Override
-  public void close() {
-    server.stop(0);
+  public synchronized void close() {
+    stop();
   }
 }
