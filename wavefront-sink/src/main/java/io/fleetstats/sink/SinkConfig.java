@@ -55,6 +55,8 @@ import java.nio.file.Path;
  *     off}
  * @param deltaCounters {@code FLEETSTATS_DELTA_COUNTERS}: send counters as {@code ∆} delta
  *     counters instead of plain points; default {@code false}
+ * @param gzipLevel {@code FLEETSTATS_GZIP_LEVEL}: deflate level of request bodies, 0 to 9;
+ *     default 1 (about 3× faster than 6 for bodies about 15 % larger)
  * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
  *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9127}
  */
@@ -73,6 +75,7 @@ public record SinkConfig(
     int batchBytes,
     Distributions distributions,
     boolean deltaCounters,
+    int gzipLevel,
     Optional<InetSocketAddress> adminAddress) {
 
   public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
@@ -92,6 +95,7 @@ public record SinkConfig(
   public static final String DISTRIBUTIONS = "FLEETSTATS_DISTRIBUTIONS";
   public static final String DELTA_COUNTERS = "FLEETSTATS_DELTA_COUNTERS";
   public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
+  public static final String GZIP_LEVEL = "FLEETSTATS_GZIP_LEVEL";
 
   public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
   public static final String DEFAULT_GROUP_ID = "fleetstats-wavefront-sink";
@@ -116,7 +120,7 @@ public record SinkConfig(
         + ", batchLines=" + batchLines + ", batchBytes=" + batchBytes + ", requestTimeout=" + requestTimeout
         + ", retryMaxBackoff=" + retryMaxBackoff + ", metricPrefix=" + metricPrefix
         + ", createTopics=" + createTopics + ", token=" + (token.isPresent() ? "(set)" : "(none)")
-        + ", distributions=" + distributions + ", deltaCounters=" + deltaCounters
+        + ", distributions=" + distributions + ", deltaCounters=" + deltaCounters + ", gzipLevel=" + gzipLevel
         + ", adminAddress=" + adminAddress + "]";
   }
 
@@ -158,6 +162,7 @@ public record SinkConfig(
                   return Distributions.OFF;
                 });
     boolean delta = r.bool(false, DELTA_COUNTERS);
+    int gzipLevel = r.integer(io.fleetstats.sink.delivery.ProxyClient.DEFAULT_GZIP_LEVEL, 0, 9, GZIP_LEVEL);
     Optional<InetSocketAddress> admin;
     String adminText = r.string(null, ADMIN_ADDRESS);
     if (adminText != null && (adminText.equalsIgnoreCase("off") || adminText.equalsIgnoreCase("none"))) {
@@ -169,7 +174,7 @@ public record SinkConfig(
     r.check();
     return new SinkConfig(
         bootstrap, kafka, proxy, groupId, prefix, batchLines, timeout, maxBackoff, metricPrefix,
-        createTopics, token, batchBytes, distributions, delta, admin);
+        createTopics, token, batchBytes, distributions, delta, gzipLevel, admin);
   }
 
   private static Optional<String> token(EnvReader r) {
@@ -258,7 +263,7 @@ public record SinkConfig(
     return new SinkConfig(
         bootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        adminAddress);
+        gzipLevel, adminAddress);
   }
 
   /** Returns a copy with another admin address (empty: no admin port). */
@@ -266,7 +271,7 @@ public record SinkConfig(
     return new SinkConfig(
         kafkaBootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        address);
+        gzipLevel, address);
   }
 
   /** Returns a copy sending to another proxy URL. */
@@ -274,6 +279,6 @@ public record SinkConfig(
     return new SinkConfig(
         kafkaBootstrap, kafkaProperties, url, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        adminAddress);
+        gzipLevel, adminAddress);
   }
 }

@@ -14,7 +14,6 @@ import io.fleetstats.sink.format.AggregateLines;
 import io.fleetstats.sink.format.Fit;
 import io.fleetstats.sink.format.LineValidator.Reason;
 import io.fleetstats.sink.format.WavefrontDistribution;
-import io.fleetstats.sink.format.WavefrontLine;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -168,7 +167,7 @@ public final class WavefrontSink implements AutoCloseable {
     this.backoff = Backoff.upTo(config.retryMaxBackoff());
     this.sender =
         new BatchSender(
-            new ProxyClient(config.proxyUrl(), config.requestTimeout(), config.token()),
+            new ProxyClient(config.proxyUrl(), config.requestTimeout(), config.token(), config.gzipLevel()),
             backoff,
             () -> ThreadLocalRandom.current().nextDouble(),
             registry);
@@ -321,8 +320,8 @@ public final class WavefrontSink implements AutoCloseable {
         continue;
       }
       AggregateLines.Result r = aggregateLines.apply(aggregate);
-      for (WavefrontLine line : r.lines()) {
-        (line instanceof WavefrontDistribution ? distributions : points).add(line.toLine(), i);
+      for (int k = 0; k < r.lines().size(); k++) {
+        (r.lines().get(k) instanceof WavefrontDistribution ? distributions : points).add(r.text().get(k), i);
       }
       linesNonFinite.addAndGet(r.nonFinite());
       deltaZeroSkipped.addAndGet(r.deltaZeroSkipped());

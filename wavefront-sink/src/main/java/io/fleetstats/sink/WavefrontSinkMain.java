@@ -36,6 +36,7 @@ import picocli.CommandLine.Command;
       "  FLEETSTATS_WAVEFRONT_TOKEN_FILE  file whose first line is the token (instead of the variable)",
       "  FLEETSTATS_DISTRIBUTIONS      off | minute (!M) | hour (!H) distributions from sketches (off)",
       "  FLEETSTATS_DELTA_COUNTERS     send counters as delta counters (false)",
+      "  FLEETSTATS_GZIP_LEVEL         deflate level of request bodies, 0-9 (1)",
       "  FLEETSTATS_ADMIN_ADDRESS      admin port: /healthz /readyz /metrics, host:port or off (:9127)"
     })
 public final class WavefrontSinkMain implements Callable<Integer> {

@@ -43,6 +43,13 @@ public final class ProxyClient {
   private final URI endpoint;
   private final Duration requestTimeout;
   private final Optional<String> token;
+  private final int gzipLevel;
+
+  /**
+   * Deflate level 1: about 3× faster than the JDK's default 6 on Wavefront lines for bodies about
+   * 15 % larger (bench/README.md), the better trade for a sink that sits next to its proxy.
+   */
+  public static final int DEFAULT_GZIP_LEVEL = 1;
   private final HttpClient http;
 
   /**
@@ -59,6 +66,14 @@ public final class ProxyClient {
    * @param token sent as {@code Authorization: Bearer}, if present
    */
   public ProxyClient(URI proxyUrl, Duration requestTimeout, Optional<String> token) {
+    this(proxyUrl, requestTimeout, token, DEFAULT_GZIP_LEVEL);
+  }
+
+  /**
+   * @param gzipLevel deflate level 0–9 ({@link #DEFAULT_GZIP_LEVEL} unless set)
+   */
+  public ProxyClient(URI proxyUrl, Duration requestTimeout, Optional<String> token, int gzipLevel) {
+    this.gzipLevel = gzipLevel;
     String base = proxyUrl.toString();
     // The proxy ignores the path; /report is what the Wavefront SDKs use, and the direct
     // ingestion endpoint.
@@ -99,7 +114,7 @@ public final class ProxyClient {
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
   public Sent send(List<String> lines, String format) throws InterruptedException {
-    byte[] body = gzip(lines);
+    byte[] body = gzip(lines, gzipLevel);
     HttpRequest.Builder b =
         HttpRequest.newBuilder(format == null ? endpoint : URI.create(endpoint + "?f=" + format))
             .timeout(requestTimeout)
@@ -179,20 +194,43 @@ public final class ProxyClient {
   }
 
   static byte[] gzip(List<String> lines) {
-    StringBuilder text = new StringBuilder(lines.size() * 160);
-    for (String line : lines) {
-      text.append(line).append('\n');
-    }
-    byte[] raw = text.toString().getBytes(StandardCharsets.UTF_8);
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + raw.length / 8);
-    // One write of the whole body: the deflater then works on large blocks (faster than a write
-    // per line); the default level keeps bodies small for the proxy's 16 MB buffer.
-    try (GZIPOutputStream gz = new GZIPOutputStream(bytes, 65536)) {
-      gz.write(raw);
+    return gzip(lines, DEFAULT_GZIP_LEVEL);
+  }
+
+  // Lines are copied into a 64 KiB block and each block is deflated at once: the deflater is
+  // much faster on large inputs than on a write per line, and no joined String is built.
+  static byte[] gzip(List<String> lines, int level) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096 + lines.size() * 16);
+    byte[] block = new byte[65536];
+    int pos = 0;
+    try (GZIPOutputStream gz = new LevelGzip(bytes, level)) {
+      for (String line : lines) {
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        if (pos + b.length + 1 > block.length) {
+          gz.write(block, 0, pos);
+          pos = 0;
+        }
+        if (b.length + 1 > block.length) {
+          gz.write(b);
+          gz.write('\n');
+          continue;
+        }
+        System.arraycopy(b, 0, block, pos, b.length);
+        pos += b.length;
+        block[pos++] = '\n';
+      }
+      gz.write(block, 0, pos);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot gzip in memory", e);
     }
     return bytes.toByteArray();
+  }
+
+  private static final class LevelGzip extends GZIPOutputStream {
+    LevelGzip(java.io.OutputStream out, int level) throws IOException {
+      super(out, 65536);
+      def.setLevel(level);
+    }
   }
 
   private static String abbreviate(String s) {

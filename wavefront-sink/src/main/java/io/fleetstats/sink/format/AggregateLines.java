@@ -26,13 +26,19 @@ public final class AggregateLines {
 
   /**
    * @param lines valid lines, ready to send, points before distributions
+   * @param text the lines' text, in the same order
    * @param invalid lines that failed validation
    * @param nonFinite fields skipped because their value was NaN or infinite
    * @param fits changes made to fit the limits, by kind
    * @param deltaZeroSkipped delta counters skipped because the window counted 0
    */
   public record Result(
-      List<WavefrontLine> lines, List<Invalid> invalid, int nonFinite, Map<Fit, Integer> fits, int deltaZeroSkipped) {}
+      List<WavefrontLine> lines,
+      List<String> text,
+      List<Invalid> invalid,
+      int nonFinite,
+      Map<Fit, Integer> fits,
+      int deltaZeroSkipped) {}
 
   private final WavefrontFormatter formatter;
   private final LineValidator validator;
@@ -54,19 +60,34 @@ public final class AggregateLines {
 
   public Result apply(Aggregate aggregate) {
     WavefrontFormatter.Formatted formatted = formatter.format(aggregate);
-    List<WavefrontLine> lines = new ArrayList<>(formatted.points().size() + formatted.distributions().size());
+    List<WavefrontLine> all = formatted.lines();
+    List<WavefrontLine> lines = new ArrayList<>(all.size());
+    List<String> text = new ArrayList<>(all.size());
     List<Invalid> invalid = new ArrayList<>(0);
-    for (WavefrontLine line : formatted.lines()) {
-      LineValidator.Verdict verdict = validator.check(line);
+    // The lines of one aggregate share source and tags: check and render that part once.
+    LineValidator.Verdict shared = all.isEmpty() ? LineValidator.Verdict.OK : validator.checkSourceAndTags(all.get(0));
+    String tail = null;
+    for (WavefrontLine line : all) {
+      LineValidator.Verdict verdict = validator.checkOwn(line);
       if (verdict.ok()) {
-        lines.add(line);
-      } else {
+        verdict = shared;
+      }
+      if (!verdict.ok()) {
         invalid.add(new Invalid(line, verdict));
+      } else if (line instanceof WavefrontPoint p) {
+        if (tail == null) {
+          tail = WavefrontPoint.sourceAndTags(p.source(), p.tags());
+        }
+        lines.add(line);
+        text.add(p.toLine(tail));
+      } else {
+        lines.add(line);
+        text.add(line.toLine());
       }
     }
     formatted
         .sketchProblem()
         .ifPresent(why -> invalid.add(new Invalid(null, new LineValidator.Verdict(LineValidator.Reason.SKETCH_UNDECODABLE, why))));
-    return new Result(lines, invalid, formatted.nonFinite(), formatted.fits(), formatted.deltaZeroSkipped());
+    return new Result(lines, text, invalid, formatted.nonFinite(), formatted.fits(), formatted.deltaZeroSkipped());
   }
 }

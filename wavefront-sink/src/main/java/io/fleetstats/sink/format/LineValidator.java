@@ -90,6 +90,15 @@ public final class LineValidator {
   }
 
   public Verdict check(WavefrontLine line) {
+    Verdict own = checkOwn(line);
+    return own.ok() ? checkSourceAndTags(line) : own;
+  }
+
+  /**
+   * The checks of what differs between the lines of one aggregate: name, value, centroids. With
+   * {@link #checkSourceAndTags} (the part they share, checked once) this is {@link #check}.
+   */
+  public Verdict checkOwn(WavefrontLine line) {
     String name = line.name();
     if (name.isEmpty()) {
       return Verdict.invalid(Reason.NAME_EMPTY, "metric name is empty");
@@ -118,10 +127,11 @@ public final class LineValidator {
         }
       }
     }
-    return checkSourceAndTags(line);
+    return Verdict.OK;
   }
 
-  private Verdict checkSourceAndTags(WavefrontLine p) {
+  /** The checks of the source and tags. */
+  public Verdict checkSourceAndTags(WavefrontLine p) {
     String source = p.source();
     if (source.isBlank()) {
       return Verdict.invalid(Reason.SOURCE_BLANK, "source is blank");

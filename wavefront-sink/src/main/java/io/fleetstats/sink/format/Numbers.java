@@ -28,6 +28,10 @@ final class Numbers {
     if (abs < PLAIN_MIN || abs >= PLAIN_MAX) {
       return shortest;
     }
+    if (shortest.indexOf('E') < 0) {
+      // Double.toString is plain in [1e-3, 1e7): only a trailing ".0" to drop (the hot path)
+      return shortest.endsWith(".0") ? shortest.substring(0, shortest.length() - 2) : shortest;
+    }
     return new BigDecimal(shortest).stripTrailingZeros().toPlainString();
   }
 }

@@ -39,7 +39,7 @@ public record WavefrontDistribution(
 
   public WavefrontDistribution {
     centroids = List.copyOf(centroids);
-    tags = Collections.unmodifiableSortedMap(new TreeMap<>(tags));
+    tags = WavefrontPoint.freeze(tags);
   }
 
   @Override

@@ -158,12 +158,17 @@ public final class WavefrontFormatter {
     Limits limits = options.limits();
     EnumMap<Fit, Integer> fits = new EnumMap<>(Fit.class);
     String source = fitValue(aggregate.getSource(), limits.source(), Fit.SOURCE_TRUNCATED, fits);
-    SortedMap<String, String> tags = tags(aggregate.getTags(), limits, fits);
+    // every line of the aggregate shares this frozen map (no copy per point)
+    SortedMap<String, String> tags = Collections.unmodifiableSortedMap(tags(aggregate.getTags(), limits, fits));
     long seconds = Math.floorDiv(aggregate.getWindowStart(), 1000L);
     boolean delta = options.deltaCounters() && COUNTER_TYPE.equals(aggregate.getMetricType());
     String prefix = options.metricPrefix();
 
     List<WavefrontPoint> points = new ArrayList<>(aggregate.getFields().size());
+    // sanitize() works char by char, so the series part is sanitised once and each field's
+    // suffix comes from a small cache
+    String base = Names.convertPaths(Names.sanitize(prefix + aggregate.getName()));
+    String deltaBase = delta ? Names.convertPaths(Names.sanitize(Names.DELTA + prefix + aggregate.getName())) : null;
     int nonFinite = 0;
     int deltaZero = 0;
     boolean nameCut = false;
@@ -178,7 +183,7 @@ public final class WavefrontFormatter {
         deltaZero++;
         continue;
       }
-      String full = metricName(deltaField ? Names.DELTA + prefix : prefix, aggregate.getName(), field.getKey());
+      String full = (deltaField ? deltaBase : base) + suffix(field.getKey());
       String name = fitName(full, field.getKey(), limits.metricName());
       nameCut |= name.length() != full.length();
       // A negative delta stays as it is: LineValidator rejects it (the proxy would discard it).
@@ -192,7 +197,7 @@ public final class WavefrontFormatter {
       try {
         List<Centroid> centroids = SketchCentroids.decode(sketch);
         if (!centroids.isEmpty()) {
-          String full = metricName(prefix, aggregate.getName(), VALUE_FIELD);
+          String full = base;
           String name = fitName(full, VALUE_FIELD, limits.metricName());
           nameCut |= name.length() != full.length();
           char granularity = options.distributions() == Distributions.HOUR ? 'H' : 'M';
@@ -206,6 +211,24 @@ public final class WavefrontFormatter {
       fits.merge(Fit.NAME_TRUNCATED, 1, Integer::sum);
     }
     return new Formatted(points, distributions, nonFinite, fits, deltaZero, sketchProblem);
+  }
+
+  private static final int SUFFIX_CACHE_MAX = 10_000;
+  private final java.util.concurrent.ConcurrentHashMap<String, String> suffixes = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** {@code ""} for the field {@code value}, else the field as a name suffix ({@code .90.percentile}). */
+  private String suffix(String field) {
+    if (VALUE_FIELD.equals(field)) {
+      return "";
+    }
+    String cached = suffixes.get(field);
+    if (cached == null) {
+      cached = Names.convertPaths(Names.sanitize("." + field));
+      if (suffixes.size() < SUFFIX_CACHE_MAX) {
+        suffixes.put(field, cached);
+      }
+    }
+    return cached;
   }
 
   /** The Wavefront name of one field of series {@code name}, before fitting to the limit. */
