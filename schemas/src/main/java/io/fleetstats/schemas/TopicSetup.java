@@ -51,6 +51,10 @@ public final class TopicSetup {
     wanted.add(topic(topics.rawMysql().name(), partitions, replication, rawMs));
     wanted.add(topic(topics.aggregates().name(), partitions, replication, threeDays));
     wanted.add(topic(topics.deadletter().name(), partitions, replication, threeDays));
+    // compacted: the latest metadata per cluster is kept for as long as the cluster exists
+    wanted.add(
+        new NewTopic(topics.clusters().name(), Optional.of(1), replication)
+            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     List<String> created = new ArrayList<>();
     try (Admin admin = Admin.create(adminConfig)) {
       Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);

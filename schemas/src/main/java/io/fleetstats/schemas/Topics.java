@@ -11,12 +11,14 @@ import org.apache.kafka.common.serialization.Serdes;
  * @param rawMysql key: source id, value: one MySQL poll
  * @param aggregates key: series id, value: one closed window of one series
  * @param deadletter key: as the original record, value: the original bytes (reason in headers)
+ * @param clusters compacted; key: cluster name, value: that cluster's metadata tags
  */
 public record Topics(
     Topic<String, StatsdBatch> rawStatsd,
     Topic<String, MysqlSnapshot> rawMysql,
     Topic<String, Aggregate> aggregates,
-    Topic<byte[], byte[]> deadletter) {
+    Topic<byte[], byte[]> deadletter,
+    Topic<String, ClusterMetadata> clusters) {
 
   public static final String DEFAULT_PREFIX = "fleetstats";
 
@@ -25,6 +27,7 @@ public record Topics(
   public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT =
       AvroSerde.of(MysqlSnapshot.class, SchemaHistory.load("MysqlSnapshot-1.avsc"));
   public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
+  public static final AvroSerde<ClusterMetadata> CLUSTER_METADATA = AvroSerde.of(ClusterMetadata.class);
 
   /** The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}). */
   public static Topics withPrefix(String prefix) {
@@ -33,7 +36,8 @@ public record Topics(
         new Topic<>(prefix + ".raw.statsd", keys, STATSD_BATCH),
         new Topic<>(prefix + ".raw.mysql", keys, MYSQL_SNAPSHOT),
         new Topic<>(prefix + ".aggregates", keys, AGGREGATE),
-        new Topic<>(prefix + ".deadletter", Serdes.ByteArray(), Serdes.ByteArray()));
+        new Topic<>(prefix + ".deadletter", Serdes.ByteArray(), Serdes.ByteArray()),
+        new Topic<>(prefix + ".clusters", keys, CLUSTER_METADATA));
   }
 
   public static Topics defaults() {

@@ -91,5 +91,16 @@ class AvroSerdeTest {
     assertThat(topics.rawStatsd().name()).isEqualTo("acme.raw.statsd");
     assertThat(topics.aggregates().name()).isEqualTo("acme.aggregates");
     assertThat(Topics.defaults().deadletter().name()).isEqualTo("fleetstats.deadletter");
+    assertThat(topics.clusters().name()).isEqualTo("acme.clusters");
+  }
+
+  @Test
+  void clusterMetadataRoundTripsWithDefaults() {
+    ClusterMetadata m =
+        ClusterMetadata.newBuilder().setTags(java.util.Map.of("region", "eu-west-1")).build();
+    ClusterMetadata back = Topics.CLUSTER_METADATA.decode(Topics.CLUSTER_METADATA.encode(m));
+    assertThat(back.getTags()).containsEntry("region", "eu-west-1");
+    assertThat(back.getCluster()).isEmpty();
+    assertThat(back.getUpdatedAt()).isZero();
   }
 }
