@@ -3,6 +3,8 @@ package io.fleetstats.stream;
 import io.fleetstats.config.ConfigException;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.stream.aggregate.StateOptions;
+import io.fleetstats.stream.rollup.RollupRule;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +43,21 @@ import java.util.TreeSet;
  *     source's last window is emitted; default {@code true}
  * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing platform topics at start;
  *     default {@code true}
+ * @param setExactLimit {@code FLEETSTATS_SET_EXACT_LIMIT}: sets count distinct members exactly up
+ *     to this many per series and window, then estimate them with UltraLogLog (~1.2 % standard
+ *     error); default {@code 1000}, 0 estimates always
+ * @param rollups {@code FLEETSTATS_ROLLUPS}: roll-up rules, {@code
+ *     <name>:drop=<tag>,...;<name>:keep=<tag>,...} (see {@link RollupRule}); default none
+ * @param rollupGrace {@code FLEETSTATS_ROLLUP_GRACE}: how much longer than {@code grace} a roll-up
+ *     window waits for the per-source windows of the slowest partition; default {@code 5s}
+ * @param maxSeriesPerSource {@code FLEETSTATS_MAX_SERIES_PER_SOURCE}: live series per source and
+ *     window before new ones fold into {@code fleetstats.overflow}; default {@code 10000}, 0 = no
+ *     limit
+ * @param maxSeriesPerName {@code FLEETSTATS_MAX_SERIES_PER_NAME}: live series per metric name,
+ *     window and partition before new ones fold into {@code <name>{overflow=true}}; default {@code
+ *     10000}, 0 = no limit
+ * @param lateToDeadletter {@code FLEETSTATS_LATE_TO_DEADLETTER}: write late samples to the
+ *     dead-letter topic (they are counted either way); default {@code true}
  */
 public record StreamConfig(
     String bootstrap,
@@ -55,7 +72,13 @@ public record StreamConfig(
     int streamThreads,
     Duration commitInterval,
     boolean wallClockClose,
-    boolean createTopics) {
+    boolean createTopics,
+    int setExactLimit,
+    List<RollupRule> rollups,
+    Duration rollupGrace,
+    int maxSeriesPerSource,
+    int maxSeriesPerName,
+    boolean lateToDeadletter) {
 
   public static final String BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String APPLICATION_ID = "FLEETSTATS_APPLICATION_ID";
@@ -69,6 +92,12 @@ public record StreamConfig(
   public static final String COMMIT_INTERVAL = "FLEETSTATS_COMMIT_INTERVAL";
   public static final String WALL_CLOCK_CLOSE = "FLEETSTATS_WALL_CLOCK_CLOSE";
   public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
+  public static final String SET_EXACT_LIMIT = "FLEETSTATS_SET_EXACT_LIMIT";
+  public static final String ROLLUPS = "FLEETSTATS_ROLLUPS";
+  public static final String ROLLUP_GRACE = "FLEETSTATS_ROLLUP_GRACE";
+  public static final String MAX_SERIES_PER_SOURCE = "FLEETSTATS_MAX_SERIES_PER_SOURCE";
+  public static final String MAX_SERIES_PER_NAME = "FLEETSTATS_MAX_SERIES_PER_NAME";
+  public static final String LATE_TO_DEADLETTER = "FLEETSTATS_LATE_TO_DEADLETTER";
 
   public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
   public static final String DEFAULT_APPLICATION_ID = "fleetstats-stream-processor";
@@ -77,10 +106,13 @@ public record StreamConfig(
   public static final List<Double> DEFAULT_PERCENTILES = List.of(90.0);
   public static final double DEFAULT_SKETCH_ACCURACY = 0.01;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
+  public static final Duration DEFAULT_ROLLUP_GRACE = Duration.ofSeconds(5);
+  public static final int DEFAULT_MAX_SERIES = 10_000;
 
   public StreamConfig {
     kafka = Map.copyOf(kafka);
     percentiles = List.copyOf(percentiles);
+    rollups = List.copyOf(rollups);
   }
 
   /**
@@ -112,6 +144,24 @@ public record StreamConfig(
     Duration commit = r.duration(DEFAULT_COMMIT_INTERVAL, Duration.ofMillis(10), COMMIT_INTERVAL);
     boolean wallClockClose = r.bool(true, WALL_CLOCK_CLOSE);
     boolean createTopics = r.bool(true, CREATE_TOPICS);
+    int setExactLimit = r.integer(StateOptions.DEFAULT_SET_EXACT_LIMIT, 0, 1_000_000, SET_EXACT_LIMIT);
+    List<RollupRule> rollups = List.of();
+    String rollupsRaw = r.string(null, ROLLUPS);
+    try {
+      rollups = RollupRule.parse(rollupsRaw);
+    } catch (IllegalArgumentException e) {
+      r.problem(
+          ROLLUPS,
+          rollupsRaw,
+          "rules '<name>:drop=<tag>,...' or '<name>:keep=<tag>,...' separated by ';', e.g."
+              + " app:drop=pod_name,node;fleet:drop=pod_name,node,cluster ("
+              + e.getMessage()
+              + ")");
+    }
+    Duration rollupGrace = r.duration(DEFAULT_ROLLUP_GRACE, Duration.ZERO, ROLLUP_GRACE);
+    int maxPerSource = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_SOURCE);
+    int maxPerName = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_NAME);
+    boolean lateToDeadletter = r.bool(true, LATE_TO_DEADLETTER);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
     return new StreamConfig(
@@ -127,7 +177,13 @@ public record StreamConfig(
         threads,
         commit,
         wallClockClose,
-        createTopics);
+        createTopics,
+        setExactLimit,
+        rollups,
+        rollupGrace,
+        maxPerSource,
+        maxPerName,
+        lateToDeadletter);
   }
 
   /** The platform's topics under {@link #topicPrefix()}. */

@@ -5,6 +5,7 @@ import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;
+import io.fleetstats.stream.tagging.Tagging;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
@@ -23,7 +24,8 @@ import java.util.TreeMap;
  * without parsing store keys.
  */
 public final class SeriesWindow {
-  private static final byte FORMAT = 1;
+  /** 2: sets may hold an UltraLogLog, gauges carry roll-up fields; 1 is still read. */
+  static final byte FORMAT = 2;
 
   private final String name;
   private final MetricType type;
@@ -53,8 +55,13 @@ public final class SeriesWindow {
     this.state = state;
   }
 
-  /** An empty window for {@code series} of {@code source}. */
+  /** An empty window for {@code series} of {@code source}, with the default set bound. */
   public static SeriesWindow empty(Source source, Series series, double relativeAccuracy) {
+    return empty(source, series, StateOptions.of(relativeAccuracy));
+  }
+
+  /** An empty window for {@code series} of {@code source}. */
+  public static SeriesWindow empty(Source source, Series series, StateOptions options) {
     return new SeriesWindow(
         series.getName(),
         series.getType(),
@@ -63,7 +70,7 @@ public final class SeriesWindow {
         source.getNamespace(),
         source.getNode(),
         source.getPod(),
-        WindowState.empty(series.getType(), relativeAccuracy));
+        WindowState.empty(series.getType(), options));
   }
 
   /**
@@ -100,23 +107,50 @@ public final class SeriesWindow {
     return state.isEmpty();
   }
 
+  public String name() {
+    return name;
+  }
+
+  public MetricType type() {
+    return type;
+  }
+
+  public String cluster() {
+    return cluster;
+  }
+
+  /** The Wavefront source of this per-pod series. */
+  public String node() {
+    return node;
+  }
+
+  public WindowState state() {
+    return state;
+  }
+
+  /** The point tags with {@code clusterTags} applied; see {@link Tagging#seriesTags}. */
+  public Map<String, String> tags(Map<String, String> clusterTags) {
+    return Tagging.seriesTags(Telegraf.metricType(type), pod, cluster, namespace, clusterTags, tags);
+  }
+
+  /** {@link #toAggregate(long, long, List, Map)} without cluster metadata. */
+  public Aggregate toAggregate(long windowStart, long windowEnd, List<Double> percentiles) {
+    return toAggregate(windowStart, windowEnd, percentiles, Map.of());
+  }
+
   /**
    * The aggregate of this series over {@code [windowStart, windowEnd)}, with Telegraf's field
-   * names and tags: {@code metric_type}, {@code pod_name}, {@code cluster}, {@code namespace}, then
-   * the series' own tags (which win on a clash, as a tag sent by the app is the more specific).
+   * names and tags: {@code metric_type}, {@code pod_name}, {@code cluster}, {@code namespace}, the
+   * cluster's metadata tags, then the series' own tags (which win on a clash, as a tag sent by the
+   * app is the more specific).
    */
-  public Aggregate toAggregate(long windowStart, long windowEnd, List<Double> percentiles) {
-    Map<String, String> out = new LinkedHashMap<>();
-    out.put("metric_type", Telegraf.metricType(type));
-    out.put("pod_name", pod);
-    out.put("cluster", cluster);
-    out.put("namespace", namespace);
-    out.putAll(tags);
+  public Aggregate toAggregate(
+      long windowStart, long windowEnd, List<Double> percentiles, Map<String, String> clusterTags) {
     return Aggregate.newBuilder()
         .setName(name)
         .setMetricType(Telegraf.metricType(type))
         .setSource(node)
-        .setTags(out)
+        .setTags(tags(clusterTags))
         .setWindowStart(windowStart)
         .setWindowEnd(windowEnd)
         .setFields(new LinkedHashMap<>(state.fields(percentiles)))
@@ -154,10 +188,20 @@ public final class SeriesWindow {
    * @throws IllegalArgumentException when the bytes are not a window state of a known format
    */
   public static SeriesWindow fromBytes(byte[] bytes) {
+    return fromBytes(bytes, StateOptions.of(0.01));
+  }
+
+  /**
+   * Reads what {@link #toBytes} wrote; {@code options} matter only for a set whose exact bound was
+   * lowered since.
+   *
+   * @throws IllegalArgumentException when the bytes are not a window state of a known format
+   */
+  public static SeriesWindow fromBytes(byte[] bytes, StateOptions options) {
     try {
       DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
       byte format = in.readByte();
-      if (format != FORMAT) {
+      if (format != FORMAT && format != 1) {
         throw new IllegalArgumentException("unknown window state format " + format);
       }
       String name = Codec.readString(in);
@@ -171,7 +215,7 @@ public final class SeriesWindow {
       String namespace = Codec.readString(in);
       String node = Codec.readString(in);
       String pod = Codec.readString(in);
-      WindowState state = WindowState.read(type, in);
+      WindowState state = WindowState.read(type, in, format, options);
       return new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
     } catch (IOException e) {
       throw new IllegalArgumentException("corrupt window state (" + bytes.length + " bytes): " + e, e);

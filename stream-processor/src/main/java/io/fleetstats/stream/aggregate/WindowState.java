@@ -5,6 +5,9 @@ import com.datadoghq.sketch.ddsketch.DDSketches;
 import com.datadoghq.sketch.ddsketch.encoding.ByteArrayInput;
 import com.datadoghq.sketch.ddsketch.encoding.GrowingByteArrayOutput;
 import com.datadoghq.sketch.ddsketch.store.UnboundedSizeDenseStore;
+import com.dynatrace.hash4j.distinctcount.UltraLogLog;
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import java.io.DataInput;
@@ -24,19 +27,31 @@ import java.util.Map;
  * <p>Sample rates: a sample sent with {@code @r} stands for {@code 1/r} samples; a missing or
  * invalid rate (not in (0,1]) counts as 1. Values that are NaN or infinite are rejected and
  * counted by the caller.
+ *
+ * <p>Roll-ups: {@link #merge} folds another source's state of the same type into this one with
+ * exact statistics (sums, counts, bounds, the variance by Chan's parallel formula) and mergeable
+ * sketches (DDSketch, UltraLogLog), never by averaging percentiles.
  */
 public sealed interface WindowState
     permits WindowState.Counter, WindowState.Gauge, WindowState.Set, WindowState.Distribution {
 
   /** An empty state for a series of {@code type}. */
-  static WindowState empty(MetricType type, double relativeAccuracy) {
+  static WindowState empty(MetricType type, StateOptions options) {
     return switch (type) {
       case COUNTER -> new Counter();
       case GAUGE -> new Gauge();
-      case SET -> new Set();
-      case TIMER, HISTOGRAM, DISTRIBUTION -> new Distribution(relativeAccuracy);
+      case SET -> new Set(options.setExactLimit());
+      case TIMER, HISTOGRAM, DISTRIBUTION -> new Distribution(options.relativeAccuracy());
     };
   }
+
+  /**
+   * Folds {@code other}, a state of the same type from another source or window slice, into this
+   * one.
+   *
+   * @throws IllegalArgumentException when the types differ or the sketches cannot merge
+   */
+  void merge(WindowState other);
 
   /**
    * Adds the samples at {@code indices[0..count)} of {@code series}, in that order.
@@ -58,14 +73,26 @@ public sealed interface WindowState
 
   void write(DataOutput out) throws IOException;
 
-  /** Reads a state written by {@link #write} for a series of {@code type}. */
-  static WindowState read(MetricType type, DataInput in) throws IOException {
+  /**
+   * Reads a state written by {@link #write} for a series of {@code type}; {@code format} 1 is the
+   * layout before roll-ups (sets always exact, gauges without roll-up fields).
+   */
+  static WindowState read(MetricType type, DataInput in, int format, StateOptions options)
+      throws IOException {
     return switch (type) {
       case COUNTER -> Counter.read(in);
-      case GAUGE -> Gauge.read(in);
-      case SET -> Set.read(in);
+      case GAUGE -> Gauge.read(in, format);
+      case SET -> Set.read(in, format, options.setExactLimit());
       case TIMER, HISTOGRAM, DISTRIBUTION -> Distribution.read(in);
     };
+  }
+
+  private static <T extends WindowState> T same(Class<T> type, WindowState other) {
+    if (!type.isInstance(other)) {
+      throw new IllegalArgumentException(
+          "cannot merge a " + other.getClass().getSimpleName() + " into a " + type.getSimpleName());
+    }
+    return type.cast(other);
   }
 
   /** The weight of sample {@code i}: {@code 1/rate}, exactly. */
@@ -107,6 +134,13 @@ public sealed interface WindowState
     }
 
     @Override
+    public void merge(WindowState other) {
+      Counter o = same(Counter.class, other);
+      sum += o.sum;
+      any |= o.any;
+    }
+
+    @Override
     public Map<String, Double> fields(List<Double> percentiles) {
       return Map.of("value", sum);
     }
@@ -130,13 +164,26 @@ public sealed interface WindowState
    * previous value of the same window, or 0 when the window has none yet. That is Telegraf's
    * behaviour with its default {@code delete_gauges = true}, which forgets gauges at every flush;
    * a gauge that must carry across windows should be sent as an absolute value.
+   *
+   * <p>A roll-up of gauges has no "last" across sources; it emits {@code value} = the sum of the
+   * sources' last values (e.g. total queue length), {@code count} = the number of sources, and
+   * their {@code lower}, {@code upper} and {@code mean}.
    */
   final class Gauge implements WindowState {
     private double value;
     private boolean any;
+    /** True once other sources were merged in: fields are then the roll-up's. */
+    private boolean rolled;
+    private int sources;
+    private double sum;
+    private double lower = Double.POSITIVE_INFINITY;
+    private double upper = Double.NEGATIVE_INFINITY;
 
     @Override
     public int add(Series series, int[] indices, int count) {
+      if (rolled) {
+        throw new IllegalStateException("samples cannot be added to a gauge roll-up");
+      }
       List<Double> values = series.getValues();
       List<Boolean> relative = series.getRelative();
       int rejected = 0;
@@ -155,65 +202,195 @@ public sealed interface WindowState
     }
 
     @Override
+    public void merge(WindowState other) {
+      Gauge o = same(Gauge.class, other);
+      if (!rolled) {
+        rollUp();
+      }
+      if (o.rolled) {
+        sources += o.sources;
+        sum += o.sum;
+        lower = Math.min(lower, o.lower);
+        upper = Math.max(upper, o.upper);
+      } else if (o.any) {
+        sources++;
+        sum += o.value;
+        lower = Math.min(lower, o.value);
+        upper = Math.max(upper, o.value);
+      }
+      any = sources > 0;
+    }
+
+    /** Turns this source's value into the first member of a roll-up. */
+    private void rollUp() {
+      rolled = true;
+      if (any) {
+        sources = 1;
+        sum = value;
+        lower = value;
+        upper = value;
+      }
+    }
+
+    @Override
     public boolean isEmpty() {
       return !any;
     }
 
     @Override
     public Map<String, Double> fields(List<Double> percentiles) {
-      return Map.of("value", value);
+      if (!rolled) {
+        return Map.of("value", value);
+      }
+      Map<String, Double> f = new LinkedHashMap<>();
+      f.put("value", sum);
+      f.put("count", (double) sources);
+      f.put("mean", sum / sources);
+      f.put("lower", lower);
+      f.put("upper", upper);
+      return f;
     }
 
     @Override
     public void write(DataOutput out) throws IOException {
       out.writeBoolean(any);
       out.writeDouble(value);
+      out.writeBoolean(rolled);
+      out.writeInt(sources);
+      out.writeDouble(sum);
+      out.writeDouble(lower);
+      out.writeDouble(upper);
     }
 
-    static Gauge read(DataInput in) throws IOException {
+    static Gauge read(DataInput in, int format) throws IOException {
       Gauge g = new Gauge();
       g.any = in.readBoolean();
       g.value = in.readDouble();
+      if (format >= 2) {
+        g.rolled = in.readBoolean();
+        g.sources = in.readInt();
+        g.sum = in.readDouble();
+        g.lower = in.readDouble();
+        g.upper = in.readDouble();
+      }
       return g;
     }
   }
 
-  /** Sets: the number of distinct members seen in the window, exactly, as field {@code value}. */
+  /**
+   * Sets: the number of distinct members seen in the window, as field {@code value}. Exact up to
+   * {@link StateOptions#setExactLimit()} distinct members; beyond that the members are hashed
+   * into an UltraLogLog sketch (2^12 registers, about 1.2 % standard error, 4 KiB), which merges
+   * across sources as exactly as if it had seen every member itself.
+   */
   final class Set implements WindowState {
-    private final java.util.Set<String> members = new HashSet<>();
+    private static final Hasher64 HASHER = Hashing.komihash5_0();
+    private static final byte EXACT = 0;
+    private static final byte SKETCH = 1;
+
+    private final int exactLimit;
+    private java.util.Set<String> members = new HashSet<>();
+    /** Non-null once the exact bound was passed; {@link #members} is then empty. */
+    private UltraLogLog sketch;
+
+    Set(int exactLimit) {
+      this.exactLimit = exactLimit;
+      if (exactLimit == 0) {
+        sketch = UltraLogLog.create(StateOptions.SET_SKETCH_PRECISION);
+      }
+    }
 
     @Override
     public int add(Series series, int[] indices, int count) {
       List<String> m = series.getMembers();
       for (int k = 0; k < count; k++) {
-        members.add(m.get(indices[k]));
+        addMember(m.get(indices[k]));
       }
       return 0;
     }
 
+    private void addMember(String member) {
+      if (sketch != null) {
+        sketch.add(HASHER.hashCharsToLong(member));
+      } else if (members.add(member) && members.size() > exactLimit) {
+        toSketch();
+      }
+    }
+
+    private void toSketch() {
+      sketch = UltraLogLog.create(StateOptions.SET_SKETCH_PRECISION);
+      for (String m : members) {
+        sketch.add(HASHER.hashCharsToLong(m));
+      }
+      members = new HashSet<>();
+    }
+
+    /** True once the count is an estimate. */
+    public boolean estimated() {
+      return sketch != null;
+    }
+
+    @Override
+    public void merge(WindowState other) {
+      Set o = same(Set.class, other);
+      if (o.sketch != null) {
+        if (sketch == null) {
+          toSketch();
+        }
+        sketch.add(o.sketch);
+      } else {
+        for (String m : o.members) {
+          addMember(m);
+        }
+      }
+    }
+
     @Override
     public boolean isEmpty() {
-      return members.isEmpty();
+      return sketch != null ? sketch.isEmpty() : members.isEmpty();
     }
 
     @Override
     public Map<String, Double> fields(List<Double> percentiles) {
-      return Map.of("value", (double) members.size());
+      double n = sketch != null ? Math.rint(sketch.getDistinctCountEstimate()) : members.size();
+      return Map.of("value", n);
     }
 
     @Override
     public void write(DataOutput out) throws IOException {
-      out.writeInt(members.size());
-      for (String m : members) {
-        Codec.writeString(out, m);
+      if (sketch != null) {
+        out.writeByte(SKETCH);
+        byte[] state = sketch.getState();
+        out.writeInt(state.length);
+        out.write(state);
+      } else {
+        out.writeByte(EXACT);
+        out.writeInt(members.size());
+        for (String m : members) {
+          Codec.writeString(out, m);
+        }
       }
     }
 
-    static Set read(DataInput in) throws IOException {
-      Set s = new Set();
+    static Set read(DataInput in, int format, int exactLimit) throws IOException {
+      Set s = new Set(exactLimit);
+      byte mode = format >= 2 ? in.readByte() : EXACT;
+      if (mode == SKETCH) {
+        byte[] state = new byte[in.readInt()];
+        in.readFully(state);
+        s.sketch = UltraLogLog.wrap(state);
+        return s;
+      }
+      if (mode != EXACT) {
+        throw new IOException("unknown set mode " + mode);
+      }
+      s.sketch = null;
       int n = in.readInt();
       for (int i = 0; i < n; i++) {
         s.members.add(Codec.readString(in));
+      }
+      if (s.members.size() > exactLimit) {
+        s.toSketch(); // the bound was lowered since this state was written
       }
       return s;
     }
@@ -268,6 +445,24 @@ public sealed interface WindowState
         sketch.accept(v, w);
       }
       return rejected;
+    }
+
+    @Override
+    public void merge(WindowState other) {
+      Distribution o = same(Distribution.class, other);
+      if (o.count == 0) {
+        return;
+      }
+      double total = count + o.count;
+      double delta = o.mean - mean;
+      // Chan et al.: the exact variance of the union from the parts' means and M2s
+      m2 += o.m2 + delta * delta * count * o.count / total;
+      mean += delta * o.count / total;
+      count = total;
+      sum += o.sum;
+      lower = Math.min(lower, o.lower);
+      upper = Math.max(upper, o.upper);
+      sketch.mergeWith(o.sketch);
     }
 
     @Override

@@ -64,4 +64,30 @@ public final class Windows {
     }
     return out;
   }
+
+  /**
+   * A copy of {@code series} with only the samples at {@code indices[0..count)}: the slice of a
+   * batch that is dead-lettered, in the same shape as the agent sent it.
+   */
+  public static Series subset(Series series, int[] indices, int count) {
+    Series.Builder b =
+        Series.newBuilder().setName(series.getName()).setType(series.getType()).setTags(series.getTags());
+    b.setValues(pick(series.getValues(), indices, count));
+    b.setMembers(pick(series.getMembers(), indices, count));
+    b.setSampleRates(pick(series.getSampleRates(), indices, count));
+    b.setRelative(pick(series.getRelative(), indices, count));
+    b.setReceivedAt(pick(series.getReceivedAt(), indices, count));
+    return b.build();
+  }
+
+  /** The picked elements, or an empty list when {@code list} is shorter (an omitted array). */
+  private static <T> List<T> pick(List<T> list, int[] indices, int count) {
+    List<T> out = new ArrayList<>(count);
+    for (int k = 0; k < count; k++) {
+      if (indices[k] < list.size()) {
+        out.add(list.get(indices[k]));
+      }
+    }
+    return out.size() == count ? out : new ArrayList<>();
+  }
 }

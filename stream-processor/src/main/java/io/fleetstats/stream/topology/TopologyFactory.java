@@ -1,67 +1,78 @@
 package io.fleetstats.stream.topology;
 
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.ClusterMetadata;
 import io.fleetstats.schemas.MysqlSnapshot;
+import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.stream.mysql.MysqlRateProcessor;
 import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.mysql.MysqlRateProcessor;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The stream processor's topology, a pure function of its config:
+ * The stream processor's topology, a pure function of its config. Every processor, store and
+ * internal topic is named:
  *
  * <pre>
+ * clusters-source (fleetstats.clusters) → clusters-updater [fleetstats-clusters-store, global]
+ *
  * raw-statsd-source (fleetstats.raw.statsd, key = source id)
- *   → window-aggregator [fleetstats-window-store]
- *   → aggregates-sink (fleetstats.aggregates, key = series id)
+ *   → window-aggregator [fleetstats-window-store]                      stage 1: per source
+ *       ├─ aggregates  → aggregates-sink (fleetstats.aggregates)
+ *       ├─ deadletters → deadletter-sink (fleetstats.deadletter)
+ *       └─ partials    → &lt;app id&gt;-fleetstats-rollup-repartition (only with roll-up rules)
+ *             → rollup-aggregator [fleetstats-rollup-store]           stage 2: roll-ups
+ *                 ├─ aggregates  → rollup-aggregates-sink (fleetstats.aggregates)
+ *                 └─ deadletters → rollup-deadletter-sink (fleetstats.deadletter)
  *
  * raw-mysql-source (fleetstats.raw.mysql, key = source id)
  *   → mysql-rates [fleetstats-mysql-baseline-store]
  *   → mysql-aggregates-sink (fleetstats.aggregates, key = series id)
  * </pre>
  *
- * The raw topic is keyed by source, so each source's windows live in one task and need no
- * repartition topic. The only internal topic is the store's changelog, {@code
- * <application.id>-fleetstats-window-store-changelog}.
+ * The raw topic is keyed by source, so stage 1 needs no repartition; only closed per-source
+ * windows (one partial per series, window and rule) cross the repartition topic. Internal
+ * topics: the two stores' changelogs and the roll-up repartition topic.
  */
 public final class TopologyFactory {
   public static final String SOURCE = "raw-statsd-source";
   public static final String AGGREGATOR = "window-aggregator";
   public static final String SINK = "aggregates-sink";
-  /** Open windows: key {@code <16 hex digits window start>|<series id>}, value a SeriesWindow. */
+  /** Stage 1 open windows: key {@code <16 hex digits window start>|<series id>}, value a SeriesWindow. */
   public static final String STORE = "fleetstats-window-store";
+  /** Stage 2 open roll-up windows: key {@code <16 hex digits window start>|<roll-up id>}. */
+  public static final String ROLLUP_STORE = "fleetstats-rollup-store";
+  /** Repartition topic {@code <application.id>-fleetstats-rollup-repartition}. */
+  public static final String ROLLUP_REPARTITION = "fleetstats-rollup";
+  public static final String ROLLUP_AGGREGATOR = "rollup-aggregator";
+  /** Global store over {@code fleetstats.clusters}: cluster name → metadata. */
+  public static final String CLUSTERS_STORE = "fleetstats-clusters-store";
+
+  private TopologyFactory() {}
 
   public static final String MYSQL_SOURCE = "raw-mysql-source";
   public static final String MYSQL_RATES = "mysql-rates";
   public static final String MYSQL_SINK = "mysql-aggregates-sink";
 
-  private TopologyFactory() {}
-
   public static Topology build(StreamConfig config, Topics topics) {
-    // Caching off: every batch touches each of its series once anyway, and with a 100 ms
-    // exactly-once commit interval the cache would merge little while hiding memory use.
-    StoreBuilder<KeyValueStore<String, byte[]>> store =
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
-            .withCachingDisabled()
-            .withLoggingEnabled(java.util.Map.of());
-    Topology topology = new Topology()
-        .addSource(
-            SOURCE,
-            topics.rawStatsd().keySerde().deserializer(),
-            topics.rawStatsd().valueSerde().deserializer(),
-            topics.rawStatsd().name())
-        .addProcessor(AGGREGATOR, () -> new WindowAggregator(WindowAggregator.Settings.of(config)), SOURCE)
-        .addStateStore(store, AGGREGATOR)
-        .addSink(
-            SINK,
-            topics.aggregates().name(),
-            topics.aggregates().keySerde().serializer(),
-            topics.aggregates().valueSerde().serializer(),
-            AGGREGATOR);
+    StreamsBuilder builder = new StreamsBuilder();
+    clusterMetadata(builder, topics);
+    statsd(builder, config, topics);
+    Topology topology = builder.build();
     addMysql(topology, topics);
     return topology;
   }
@@ -88,5 +99,117 @@ public final class TopologyFactory {
             topics.aggregates().keySerde().serializer(),
             topics.aggregates().valueSerde().serializer(),
             MYSQL_RATES);
+  }
+
+  /** The global store of cluster metadata tags, read by stage 1 when it emits. */
+  private static void clusterMetadata(StreamsBuilder builder, Topics topics) {
+    StoreBuilder<KeyValueStore<String, ClusterMetadata>> store =
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(CLUSTERS_STORE),
+                Serdes.String(),
+                topics.clusters().valueSerde())
+            // a global store restores from its source topic, which is compacted: no changelog
+            .withLoggingDisabled();
+    builder.addGlobalStore(
+        store,
+        topics.clusters().name(),
+        Consumed.with(Serdes.String(), topics.clusters().valueSerde()).withName("clusters-source"),
+        ClustersUpdater::new);
+  }
+
+  /** Stage 1 over the raw statsd topic and, with roll-up rules, stage 2. */
+  private static void statsd(StreamsBuilder builder, StreamConfig config, Topics topics) {
+    // Caching on: a batch's series each cost one store write; the cache folds the writes of one
+    // commit interval into one changelog record per series and window.
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
+            .withCachingEnabled()
+            .withLoggingEnabled(java.util.Map.of()));
+    KStream<String, StatsdBatch> raw =
+        builder.stream(
+            topics.rawStatsd().name(),
+            Consumed.with(topics.rawStatsd().keySerde(), topics.rawStatsd().valueSerde())
+                .withName(SOURCE));
+    WindowAggregator.Settings settings = WindowAggregator.Settings.of(config);
+    KStream<String, Emitted> stage1 =
+        raw.process(() -> new WindowAggregator(settings), Named.as(AGGREGATOR), STORE);
+    var branches =
+        stage1
+            .split(Named.as("stage1-"))
+            .branch(
+                (k, v) -> v instanceof Emitted.Final,
+                Branched.withConsumer(s -> toAggregates(s, topics, "aggregates"), "aggregates"))
+            .branch(
+                (k, v) -> v instanceof Emitted.DeadLetter,
+                Branched.withConsumer(s -> toDeadletter(s, topics, "deadletter"), "deadletters"));
+    if (config.rollups().isEmpty()) {
+      branches.noDefaultBranch();
+      return;
+    }
+    branches.defaultBranch(
+        Branched.withConsumer(s -> rollups(builder, s, config, topics), "partials"));
+  }
+
+  /** Stage 2: partials through the named repartition topic into the roll-up aggregator. */
+  private static void rollups(
+      StreamsBuilder builder, KStream<String, Emitted> partials, StreamConfig config, Topics topics) {
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ROLLUP_STORE), Serdes.String(), Serdes.ByteArray())
+            .withCachingEnabled()
+            .withLoggingEnabled(java.util.Map.of()));
+    RollupAggregator.Settings settings = RollupAggregator.Settings.of(config);
+    KStream<String, Emitted> stage2 =
+        partials
+            .mapValues(v -> ((Emitted.Partial) v).rollupWindow(), Named.as("partial-bytes"))
+            .repartition(
+                Repartitioned.<String, byte[]>as(ROLLUP_REPARTITION)
+                    .withKeySerde(Serdes.String())
+                    .withValueSerde(Serdes.ByteArray()))
+            .process(() -> new RollupAggregator(settings), Named.as(ROLLUP_AGGREGATOR), ROLLUP_STORE);
+    stage2
+        .split(Named.as("stage2-"))
+        .branch(
+            (k, v) -> v instanceof Emitted.Final,
+            Branched.withConsumer(s -> toAggregates(s, topics, "rollup-aggregates"), "aggregates"))
+        .defaultBranch(
+            Branched.withConsumer(s -> toDeadletter(s, topics, "rollup-deadletter"), "deadletters"));
+  }
+
+  private static void toAggregates(KStream<String, Emitted> s, Topics topics, String name) {
+    s.mapValues(v -> ((Emitted.Final) v).aggregate(), Named.as(name + "-values"))
+        .to(
+            topics.aggregates().name(),
+            Produced.<String, Aggregate>with(topics.aggregates().keySerde(), topics.aggregates().valueSerde())
+                .withName(name + "-sink"));
+  }
+
+  private static void toDeadletter(KStream<String, Emitted> s, Topics topics, String name) {
+    // keys are strings (source or series ids); the topic takes them as their UTF-8 bytes
+    s.mapValues(v -> ((Emitted.DeadLetter) v).value(), Named.as(name + "-values"))
+        .to(topics.deadletter().name(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name + "-sink"));
+  }
+
+  /** Keeps the global cluster metadata store in step with its compacted topic. */
+  static final class ClustersUpdater implements Processor<String, ClusterMetadata, Void, Void> {
+    private KeyValueStore<String, ClusterMetadata> store;
+
+    @Override
+    public void init(ProcessorContext<Void, Void> context) {
+      store = context.getStateStore(CLUSTERS_STORE);
+    }
+
+    @Override
+    public void process(Record<String, ClusterMetadata> record) {
+      if (record.key() == null) {
+        return;
+      }
+      if (record.value() == null) {
+        store.delete(record.key());
+      } else {
+        store.put(record.key(), record.value());
+      }
+    }
   }
 }

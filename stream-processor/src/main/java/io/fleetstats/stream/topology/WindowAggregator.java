@@ -1,20 +1,28 @@
 package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.ClusterMetadata;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.aggregate.CardinalityGuard;
 import io.fleetstats.stream.aggregate.SeriesWindow;
+import io.fleetstats.stream.aggregate.StateOptions;
+import io.fleetstats.stream.aggregate.Telegraf;
 import io.fleetstats.stream.aggregate.Windows;
-import java.nio.ByteBuffer;
+import io.fleetstats.stream.rollup.RollupRule;
+import io.fleetstats.stream.rollup.RollupWindow;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.MetricName;
-import org.apache.kafka.common.metrics.Sensor;
-import org.apache.kafka.common.metrics.stats.CumulativeSum;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -26,78 +34,81 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Per-source tumbling windows over raw statsd batches. One instance runs per task, i.e. per
- * partition of the raw topic, so its fields describe one partition.
+ * Stage 1: per-source tumbling windows over raw statsd batches. One instance runs per task, i.e.
+ * per partition of the raw topic, so its fields describe one partition. Work is per series per
+ * batch (one store read and write), never per sample.
  *
- * <p><b>Time.</b> A sample's event time is its agent receive time. The partition's stream time is
- * the largest batch timestamp (agent flush time) seen. A window {@code [s, s+W)} closes once the
- * close horizon reaches {@code s + W + grace}; samples for a closed window are late: counted and
- * dropped. The horizon is the stream time, and, with wall-clock close on, while the partition
- * receives nothing, the stream time of its last record plus the wall-clock time since then. The
- * wall clock thus only stands in for missing records: a processor catching up on a backlog still
- * closes windows by the records' own times and drops nothing as late that was on time.
+ * <p><b>Time.</b> A sample's event time is its agent receive time; the task's record timestamps
+ * (agent flush times) drive the {@link WindowClock} with close delay = grace. Samples for a closed
+ * window are late: counted and, as a batch holding only them, written to the dead-letter topic.
  *
- * <p><b>State.</b> Open windows live in {@link TopologyFactory#STORE} under {@code <16 hex digit
- * window start>|<series id>}, which sorts by window start, so closable windows are one range
- * scan. The horizon up to which windows were emitted is kept there too ({@value #HORIZON_KEY},
- * which sorts after every hex digit): with the store's changelog in the same exactly-once
- * transaction as the output, a restart neither re-emits a window nor reopens one.
+ * <p><b>Output.</b> A closed window emits one {@link Aggregate} per series, tagged with its
+ * cluster's metadata, and one roll-up partial per series and {@link RollupRule}, whose timestamp
+ * is this task's horizon at emission (stage 2 judges lateness by it).
+ *
+ * <p><b>Cardinality.</b> New series beyond the limits are folded into overflow series by a
+ * {@link CardinalityGuard}, rebuilt from the store at start.
  */
-final class WindowAggregator implements Processor<String, StatsdBatch, String, Aggregate> {
+final class WindowAggregator implements Processor<String, StatsdBatch, String, Emitted> {
   private static final Logger log = LoggerFactory.getLogger(WindowAggregator.class);
 
-  static final String HORIZON_KEY = "~horizon";
-  private static final long UNKNOWN = Long.MIN_VALUE;
+  /** Dead-letter header: why the record is there ({@value #REASON_LATE}, ...). */
+  static final String REASON_HEADER = "fleetstats.reason";
+  /** Dead-letter header: the source id the data came from. */
+  static final String SOURCE_HEADER = "fleetstats.source";
+  /** Dead-letter header: a human-readable explanation with the setting to change. */
+  static final String DETAIL_HEADER = "fleetstats.detail";
+  static final String REASON_LATE = "late";
 
   /** What the processor needs from the config. */
   record Settings(
-      long window, long grace, List<Double> percentiles, double accuracy, boolean wallClockClose) {
+      long window,
+      long grace,
+      List<Double> percentiles,
+      StateOptions options,
+      boolean wallClockClose,
+      List<RollupRule> rollups,
+      int maxSeriesPerSource,
+      int maxSeriesPerName,
+      boolean lateToDeadletter) {
     static Settings of(StreamConfig c) {
       return new Settings(
           c.window().toMillis(),
           c.grace().toMillis(),
           c.percentiles(),
-          c.sketchAccuracy(),
-          c.wallClockClose());
+          new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
+          c.wallClockClose(),
+          c.rollups(),
+          c.maxSeriesPerSource(),
+          c.maxSeriesPerName(),
+          c.lateToDeadletter());
     }
   }
 
   private final Settings settings;
-  private ProcessorContext<String, Aggregate> context;
+  private ProcessorContext<String, Emitted> context;
   private KeyValueStore<String, byte[]> store;
-  private final List<Sensor> sensors = new ArrayList<>();
-  private Sensor late;
-  private Sensor invalid;
-  private Sensor emitted;
-  private Sensor corrupt;
-
-  private long streamTime = UNKNOWN;
-  /** Wall-clock time when the last record arrived or the stream time was first known. */
-  private long wallAnchor;
-  /** Every window ending at or before {@code closedHorizon - grace} has been emitted. */
-  private long closedHorizon = UNKNOWN;
-  /** Start of the latest window the last scan looked for; no need to scan again before it moves. */
-  private long scannedThrough = UNKNOWN;
+  private KeyValueStore<String, ClusterMetadata> clusters;
+  private WindowClock clock;
+  private CardinalityGuard guard;
+  private TaskMetrics metrics;
+  private final Map<String, Long> overflowLogged = new HashMap<>();
 
   WindowAggregator(Settings settings) {
     this.settings = settings;
   }
 
   @Override
-  public void init(ProcessorContext<String, Aggregate> context) {
+  public void init(ProcessorContext<String, Emitted> context) {
     this.context = context;
     this.store = context.getStateStore(TopologyFactory.STORE);
-    String task = context.taskId().toString();
-    late = sensor(task, StreamMetrics.LATE_SAMPLES, "samples dropped because their window had closed");
-    invalid = sensor(task, StreamMetrics.INVALID_SAMPLES, "samples with a NaN/infinite value or a negative time");
-    emitted = sensor(task, StreamMetrics.AGGREGATES_EMITTED, "aggregates sent, one per series per closed window");
-    corrupt = sensor(task, StreamMetrics.CORRUPT_STATES, "window states that could not be read and were dropped");
-    byte[] h = store.get(HORIZON_KEY);
-    if (h != null && h.length == Long.BYTES) {
-      closedHorizon = ByteBuffer.wrap(h).getLong();
+    this.clusters = context.getStateStore(TopologyFactory.CLUSTERS_STORE);
+    this.metrics = new TaskMetrics(context);
+    this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
+    this.guard = new CardinalityGuard(settings.maxSeriesPerSource(), settings.maxSeriesPerName());
+    if (guard.enabled()) {
+      restoreGuard();
     }
-    wallAnchor = context.currentSystemTimeMs();
-    streamTime = Math.max(knownStreamTime(), closedHorizon);
     if (settings.wallClockClose()) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
@@ -105,138 +116,210 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, A
 
   @Override
   public void process(Record<String, StatsdBatch> record) {
-    streamTime = Math.max(Math.max(streamTime, record.timestamp()), knownStreamTime());
-    wallAnchor = context.currentSystemTimeMs();
+    long horizon = clock.onRecord(record.timestamp());
     StatsdBatch batch = record.value();
     if (batch == null) {
       return;
     }
-    long horizon = Math.max(closedHorizon, streamTime);
     Source source = batch.getSource();
+    List<Series> late = null;
     for (Series series : batch.getSeries()) {
-      String id = SeriesWindow.id(source, series);
+      String id = null;
       for (Windows.Slice slice : Windows.slices(series, batch.getCreatedAt(), settings.window())) {
         long start = slice.windowStart();
         if (start < 0) {
-          invalid.record(slice.count());
-        } else if (closes(start) <= horizon) {
-          late.record(slice.count());
+          metrics.invalid.record(slice.count());
+        } else if (clock.closed(start, horizon)) {
+          metrics.late.record(slice.count());
+          if (settings.lateToDeadletter()) {
+            if (late == null) {
+              late = new ArrayList<>();
+            }
+            late.add(Windows.subset(series, slice.indices(), slice.count()));
+          }
         } else {
+          if (id == null) {
+            id = SeriesWindow.id(source, series);
+          }
           add(source, series, id, slice);
         }
       }
     }
-    closeThrough(horizon);
+    if (late != null) {
+      deadLetterLate(record, batch, late, horizon);
+    }
+    clock.closeThrough(horizon, this::emit);
   }
 
   private void add(Source source, Series series, String id, Windows.Slice slice) {
-    String key = key(slice.windowStart(), id);
+    long start = slice.windowStart();
+    String key = WindowClock.key(start, id);
     byte[] old = store.get(key);
+    Series identity = series;
+    if (old == null && guard.enabled()) {
+      CardinalityGuard.Verdict verdict = guard.admit(start, Sources.id(source), series.getName());
+      if (verdict == CardinalityGuard.Verdict.NAME_OVERFLOW) {
+        identity = overflowSeries(series.getName(), series);
+        key = WindowClock.key(start, SeriesWindow.id(source, identity));
+        old = store.get(key);
+        if (old == null && !guard.admitNameOverflow(start, Sources.id(source))) {
+          verdict = CardinalityGuard.Verdict.SOURCE_OVERFLOW;
+        }
+      }
+      if (verdict == CardinalityGuard.Verdict.SOURCE_OVERFLOW) {
+        identity = overflowSeries(CardinalityGuard.OVERFLOW_NAME, series);
+        key = WindowClock.key(start, SeriesWindow.id(source, identity));
+        old = store.get(key);
+      }
+      if (verdict != CardinalityGuard.Verdict.KEEP) {
+        overflowed(verdict, source, series, slice.count());
+      }
+    }
     SeriesWindow window = null;
     if (old != null) {
       try {
-        window = SeriesWindow.fromBytes(old);
+        window = SeriesWindow.fromBytes(old, settings.options());
       } catch (IllegalArgumentException e) {
-        corrupt.record();
+        metrics.corrupt.record();
         log.warn("dropping unreadable window state {}: {}", key, e.getMessage());
       }
     }
     if (window == null) {
-      window = SeriesWindow.empty(source, series, settings.accuracy());
+      window = SeriesWindow.empty(source, identity, settings.options());
     }
     int rejected = window.add(series, slice.indices(), slice.count());
     if (rejected > 0) {
-      invalid.record(rejected);
+      metrics.invalid.record(rejected);
     }
     store.put(key, window.toBytes());
   }
 
-  private void onWallClock(long now) {
-    long known = knownStreamTime();
-    if (known > streamTime) {
-      streamTime = known;
-      wallAnchor = now;
-    }
-    if (streamTime == UNKNOWN) {
-      return; // nothing seen, nothing restored: no window can be open
-    }
-    long idle = Math.max(0, now - wallAnchor);
-    closeThrough(Math.max(closedHorizon, streamTime + idle));
+  /** The identity of an overflow series: {@code name} with only {@code overflow=true}. */
+  private static Series overflowSeries(String name, Series of) {
+    return Series.newBuilder()
+        .setName(name)
+        .setType(of.getType())
+        .setTags(Map.of(CardinalityGuard.OVERFLOW_TAG, "true"))
+        .build();
   }
 
-  /** Emits and forgets every window that closes at or before {@code horizon}. */
-  private void closeThrough(long horizon) {
-    long last = horizon - settings.grace() - settings.window();
-    if (last < 0) {
-      return;
-    }
-    long lastStart = Windows.start(last, settings.window());
-    if (scannedThrough != UNKNOWN && lastStart <= scannedThrough) {
-      return;
-    }
-    List<KeyValue<String, byte[]>> closing = new ArrayList<>();
-    // '}' sorts right after '|', so this takes every key of windows starting up to lastStart
-    try (KeyValueIterator<String, byte[]> it = store.range(hex(0), hex(lastStart) + "}")) {
-      it.forEachRemaining(closing::add);
-    }
-    for (KeyValue<String, byte[]> kv : closing) {
-      long start = Long.parseUnsignedLong(kv.key.substring(0, 16), 16);
-      String seriesId = kv.key.substring(17);
-      try {
-        SeriesWindow window = SeriesWindow.fromBytes(kv.value);
-        if (!window.isEmpty()) {
-          Aggregate aggregate =
-              window.toAggregate(start, start + settings.window(), settings.percentiles());
-          context.forward(new Record<>(seriesId, aggregate, start));
-          emitted.record();
-        }
-      } catch (IllegalArgumentException e) {
-        corrupt.record();
-        log.warn("dropping unreadable window state {}: {}", kv.key, e.getMessage());
+  private void overflowed(CardinalityGuard.Verdict verdict, Source source, Series series, int samples) {
+    String reason =
+        verdict == CardinalityGuard.Verdict.NAME_OVERFLOW ? "series-per-name" : "series-per-source";
+    metrics.overflow(series.getName(), reason, samples);
+    String key = reason + '|' + series.getName();
+    long now = context.currentSystemTimeMs();
+    Long last = overflowLogged.get(key);
+    if (last == null || now - last >= 60_000) {
+      if (overflowLogged.size() > 1000) {
+        overflowLogged.clear();
       }
-      store.delete(kv.key);
+      overflowLogged.put(key, now);
+      log.warn(
+          "series limit reached ({}): new series of metric '{}' from {} are folded into an overflow"
+              + " series; raise {} if this cardinality is intended",
+          reason,
+          series.getName(),
+          Sources.id(source),
+          verdict == CardinalityGuard.Verdict.NAME_OVERFLOW
+              ? StreamConfig.MAX_SERIES_PER_NAME
+              : StreamConfig.MAX_SERIES_PER_SOURCE);
     }
-    scannedThrough = lastStart;
-    if (horizon > closedHorizon) {
-      closedHorizon = horizon;
-      store.put(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
+  }
+
+  private void deadLetterLate(
+      Record<String, StatsdBatch> record, StatsdBatch batch, List<Series> late, long horizon) {
+    StatsdBatch slice =
+        StatsdBatch.newBuilder(batch).setSeries(late).build();
+    int samples = late.stream().mapToInt(Windows::sampleCount).sum();
+    String sourceId = Sources.id(batch.getSource());
+    RecordHeaders headers = new RecordHeaders();
+    headers.add(REASON_HEADER, REASON_LATE.getBytes(StandardCharsets.UTF_8));
+    headers.add(SOURCE_HEADER, sourceId.getBytes(StandardCharsets.UTF_8));
+    headers.add(
+        DETAIL_HEADER,
+        (samples
+                + " samples arrived after their window closed (horizon "
+                + Instant.ofEpochMilli(horizon)
+                + "); raise "
+                + StreamConfig.GRACE
+                + " (now "
+                + Duration.ofMillis(settings.grace())
+                + ") if such delays are normal")
+            .getBytes(StandardCharsets.UTF_8));
+    context.forward(
+        new Record<String, Emitted>(
+            record.key(),
+            new Emitted.DeadLetter(Topics.STATSD_BATCH.encode(slice)),
+            record.timestamp(),
+            headers));
+    metrics.deadLettered.record();
+  }
+
+  private void onWallClock(long now) {
+    clock.closeThrough(clock.onWallClock(now), this::emit);
+  }
+
+  /** Emits one closed window of one series: its aggregate and its roll-up partials. */
+  private void emit(long start, String seriesId, byte[] value) {
+    guard.forget(start);
+    SeriesWindow window;
+    try {
+      window = SeriesWindow.fromBytes(value, settings.options());
+    } catch (IllegalArgumentException e) {
+      metrics.corrupt.record();
+      log.warn("dropping unreadable window state {}|{}: {}", start, seriesId, e.getMessage());
+      return;
+    }
+    if (window.isEmpty()) {
+      return;
+    }
+    Map<String, String> clusterTags = clusterTags(window.cluster());
+    long end = start + settings.window();
+    Aggregate aggregate = window.toAggregate(start, end, settings.percentiles(), clusterTags);
+    context.forward(new Record<>(seriesId, new Emitted.Final(aggregate), start));
+    metrics.emitted.record();
+    if (settings.rollups().isEmpty()) {
+      return;
+    }
+    String metricType = Telegraf.metricType(window.type());
+    long horizon = clock.horizon();
+    for (RollupRule rule : settings.rollups()) {
+      RollupRule.Target target = rule.target(window.node(), aggregate.getTags());
+      RollupWindow partial = RollupWindow.partial(window.name(), window.type(), target, window.state());
+      // the key carries the window start so that stage 2 can place the partial without decoding
+      String key = WindowClock.key(start, target.id(window.name(), metricType));
+      context.forward(new Record<>(key, new Emitted.Partial(partial.toBytes()), horizon));
     }
   }
 
-  /** When the window starting at {@code start} closes. */
-  private long closes(long start) {
-    return start + settings.window() + settings.grace();
+  private Map<String, String> clusterTags(String cluster) {
+    if (clusters == null) {
+      return Map.of();
+    }
+    ClusterMetadata m = clusters.get(cluster);
+    return m == null ? Map.of() : m.getTags();
   }
 
-  /** The task's stream time as Kafka Streams tracks it (restored from commit metadata). */
-  private long knownStreamTime() {
-    long t = context.currentStreamTimeMs();
-    return t < 0 ? UNKNOWN : t;
-  }
-
-  static String key(long windowStart, String seriesId) {
-    return hex(windowStart) + '|' + seriesId;
-  }
-
-  private static String hex(long v) {
-    return String.format("%016x", v);
-  }
-
-  private Sensor sensor(String task, String name, String description) {
-    Sensor s =
-        context
-            .metrics()
-            .addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
-    s.add(
-        new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)),
-        new CumulativeSum());
-    sensors.add(s);
-    return s;
+  /** Counts the live series of the open windows after a restart. */
+  private void restoreGuard() {
+    List<KeyValue<String, byte[]>> open = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = store.range(WindowClock.hex(0), WindowClock.hex(Long.MAX_VALUE) + "}")) {
+      it.forEachRemaining(open::add);
+    }
+    for (KeyValue<String, byte[]> kv : open) {
+      long start = Long.parseUnsignedLong(kv.key.substring(0, 16), 16);
+      // series id: <source id>|<name>|<type>|<tags>; source ids and statsd names hold no '|'
+      String[] parts = kv.key.substring(17).split("\\|", 4);
+      if (parts.length == 4) {
+        boolean nameOverflow = parts[3].equals(CardinalityGuard.OVERFLOW_TAG + "=true");
+        guard.restore(start, parts[0], parts[1], nameOverflow);
+      }
+    }
   }
 
   @Override
   public void close() {
-    sensors.forEach(s -> context.metrics().removeSensor(s));
-    sensors.clear();
+    metrics.close();
   }
 }

@@ -29,8 +29,8 @@ class TopologyFactoryTest {
 
   @Test
   void storeKeysSortByWindowStart() {
-    assertThat(WindowAggregator.key(0x10, "a")).isEqualTo("0000000000000010|a");
-    assertThat(WindowAggregator.key(9_000, "z")).isLessThan(WindowAggregator.key(10_000, "a"));
-    assertThat(WindowAggregator.key(Long.MAX_VALUE, "z")).isLessThan(WindowAggregator.HORIZON_KEY);
+    assertThat(WindowClock.key(0x10, "a")).isEqualTo("0000000000000010|a");
+    assertThat(WindowClock.key(9_000, "z")).isLessThan(WindowClock.key(10_000, "a"));
+    assertThat(WindowClock.key(Long.MAX_VALUE, "z")).isLessThan(WindowClock.HORIZON_KEY);
   }
 }

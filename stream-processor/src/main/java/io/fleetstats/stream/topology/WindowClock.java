@@ -1,0 +1,138 @@
+package io.fleetstats.stream.topology;
+
+import io.fleetstats.stream.aggregate.Windows;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * When the windows of one task close, shared by both stages. Open windows live in a store under
+ * {@code <16 hex digit window start>|<series id>}, which sorts by window start, so closable
+ * windows are one range scan. The horizon up to which windows were emitted is kept in the same
+ * store ({@value #HORIZON_KEY}, which sorts after every hex digit): with the store's changelog in
+ * the same exactly-once transaction as the output, a restart neither re-emits a window nor
+ * reopens one.
+ *
+ * <p>A window {@code [s, s+W)} closes once the horizon reaches {@code s + W + closeDelay}. The
+ * horizon is the task's stream time (the largest record timestamp seen) and, with wall-clock close
+ * on, while the task receives nothing, the stream time of its last record plus the wall-clock time
+ * since then. The wall clock thus only stands in for missing records: a task catching up on a
+ * backlog still closes windows by the records' own times.
+ */
+final class WindowClock {
+  static final String HORIZON_KEY = "~horizon";
+  static final long UNKNOWN = Long.MIN_VALUE;
+
+  /** Receives each closing window's entry; the clock deletes the entry afterwards. */
+  interface Closer {
+    void close(long windowStart, String id, byte[] value);
+  }
+
+  private final long window;
+  private final long closeDelay;
+  private final ProcessorContext<?, ?> context;
+  private final KeyValueStore<String, byte[]> store;
+
+  private long streamTime = UNKNOWN;
+  /** Wall-clock time when the last record arrived or the stream time was first known. */
+  private long wallAnchor;
+  /** Every window ending at or before {@code closedHorizon - closeDelay} has been emitted. */
+  private long closedHorizon = UNKNOWN;
+  /** Start of the latest window the last scan looked for; no need to scan again before it moves. */
+  private long scannedThrough = UNKNOWN;
+
+  WindowClock(long window, long closeDelay, ProcessorContext<?, ?> context, KeyValueStore<String, byte[]> store) {
+    this.window = window;
+    this.closeDelay = closeDelay;
+    this.context = context;
+    this.store = store;
+    byte[] h = store.get(HORIZON_KEY);
+    if (h != null && h.length == Long.BYTES) {
+      closedHorizon = ByteBuffer.wrap(h).getLong();
+    }
+    wallAnchor = context.currentSystemTimeMs();
+    streamTime = Math.max(knownStreamTime(), closedHorizon);
+  }
+
+  /** A record with timestamp {@code ts} arrived; returns the horizon to judge its samples by. */
+  long onRecord(long ts) {
+    streamTime = Math.max(Math.max(streamTime, ts), knownStreamTime());
+    wallAnchor = context.currentSystemTimeMs();
+    return horizon();
+  }
+
+  long horizon() {
+    return Math.max(closedHorizon, streamTime);
+  }
+
+  /** True when the window starting at {@code start} is closed at {@code horizon}. */
+  boolean closed(long start, long horizon) {
+    return start + window + closeDelay <= horizon;
+  }
+
+  /**
+   * The horizon the wall clock allows at {@code now}, or {@link #UNKNOWN} when nothing was ever
+   * seen (no window can be open then).
+   */
+  long onWallClock(long now) {
+    long known = knownStreamTime();
+    if (known > streamTime) {
+      streamTime = known;
+      wallAnchor = now;
+    }
+    if (streamTime == UNKNOWN) {
+      return UNKNOWN;
+    }
+    long idle = Math.max(0, now - wallAnchor);
+    return Math.max(closedHorizon, streamTime + idle);
+  }
+
+  /** Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets it. */
+  void closeThrough(long horizon, Closer closer) {
+    if (horizon == UNKNOWN) {
+      return;
+    }
+    long last = horizon - closeDelay - window;
+    if (last < 0) {
+      return;
+    }
+    long lastStart = Windows.start(last, window);
+    if (scannedThrough != UNKNOWN && lastStart <= scannedThrough) {
+      return;
+    }
+    List<KeyValue<String, byte[]>> closing = new ArrayList<>();
+    // '}' sorts right after '|', so this takes every key of windows starting up to lastStart
+    try (KeyValueIterator<String, byte[]> it = store.range(hex(0), hex(lastStart) + "}")) {
+      it.forEachRemaining(closing::add);
+    }
+    for (KeyValue<String, byte[]> kv : closing) {
+      long start = Long.parseUnsignedLong(kv.key.substring(0, 16), 16);
+      closer.close(start, kv.key.substring(17), kv.value);
+      store.delete(kv.key);
+    }
+    scannedThrough = lastStart;
+    if (horizon > closedHorizon) {
+      closedHorizon = horizon;
+      store.put(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
+    }
+  }
+
+  /** The task's stream time as Kafka Streams tracks it (restored from commit metadata). */
+  private long knownStreamTime() {
+    long t = context.currentStreamTimeMs();
+    return t < 0 ? UNKNOWN : t;
+  }
+
+  static String key(long windowStart, String seriesId) {
+    return hex(windowStart) + '|' + seriesId;
+  }
+
+  static String hex(long v) {
+    String h = Long.toHexString(v);
+    return "0000000000000000".substring(h.length()) + h;
+  }
+}
