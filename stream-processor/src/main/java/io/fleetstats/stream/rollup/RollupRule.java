@@ -53,7 +53,8 @@ public record RollupRule(String name, boolean keep, Set<String> tags) {
   public Target target(String node, Map<String, String> seriesTags) {
     TreeMap<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> t : seriesTags.entrySet()) {
-      if (keeps(t.getKey())) {
+      // metric_type is part of the id already and leads the aggregate's tags
+      if (keeps(t.getKey()) && !t.getKey().equals("metric_type")) {
         out.put(t.getKey(), t.getValue());
       }
     }

@@ -1,0 +1,233 @@
+package io.fleetstats.stream.topology;
+
+import static io.fleetstats.stream.Fixtures.batch;
+import static io.fleetstats.stream.Fixtures.series;
+import static io.fleetstats.stream.Fixtures.set;
+import static io.fleetstats.stream.Fixtures.withRates;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.MetricType;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Topics;
+import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.aggregate.SeriesWindow;
+import io.fleetstats.stream.rollup.RollupRule;
+import io.fleetstats.stream.rollup.RollupWindow;
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.apache.kafka.streams.test.TestRecord;
+import org.assertj.core.data.Percentage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Stage 2 with explicit event times: the demo's pods on two nodes in two clusters. */
+class RollupTopologyTest {
+  private static final long W = 10_000;
+  private static final long G = 5_000;
+  private static final long RG = 5_000;
+  private static final long T = 1_600_000_000_000L;
+  private static final String RULES = "app:drop=pod_name,node;fleet:drop=pod_name,node,cluster";
+
+  private static final Source API0 = pod("prod", "node-1", "api-server-0");
+  private static final Source API1 = pod("prod", "node-1", "api-server-1");
+  private static final Source API2 = pod("prod", "node-2", "api-server-2");
+  private static final Source API3 = pod("staging", "node-9", "api-server-0");
+
+  @TempDir Path stateDir;
+  private Driver d;
+
+  static Source pod(String cluster, String node, String pod) {
+    return Source.newBuilder()
+        .setCluster(cluster)
+        .setNamespace("fitcycle")
+        .setNode(node)
+        .setPod(pod)
+        .setContainer("app")
+        .build();
+  }
+
+  private void start(String rules) {
+    d = new Driver(stateDir, Map.of(StreamConfig.ROLLUPS, rules, StreamConfig.PERCENTILES, "50,90,99"));
+  }
+
+  @AfterEach
+  void close() {
+    if (d != null) {
+      d.close();
+    }
+  }
+
+  private static double[] range(int from, int to) {
+    return IntStream.rangeClosed(from, to).asDoubleStream().toArray();
+  }
+
+  @Test
+  void rollsUpTimersPerClusterAndFleetByMergingSketchesAndExactStats() {
+    start(RULES);
+    // per pod: values 1..100, 101..200, 201..300 in one cluster, 301..400 in another
+    d.send(batch(API0, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(1, 100))));
+    d.send(batch(API1, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(101, 200))));
+    d.send(batch(API2, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(201, 300))));
+    d.send(batch(API3, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(301, 400))));
+    // every partition's stream time passes the window's close (one partition in the driver)
+    d.send(batch(API0, T + W + G));
+    Map<String, Aggregate> perPod = d.byKey();
+    assertThat(perPod).hasSize(4).allSatisfy((k, a) -> assertThat(a.getTags()).doesNotContainKey("rollup"));
+
+    // the roll-up window waits RG longer for slower partitions, here by the wall clock
+    d.tick(Duration.ofMillis(RG - 1_000));
+    assertThat(d.out.isEmpty()).isTrue();
+    d.tick(Duration.ofSeconds(2));
+
+    List<TestRecord<String, Aggregate>> records = d.records();
+    assertThat(records).hasSize(3);
+    Map<String, Aggregate> byKey = new java.util.HashMap<>();
+    records.forEach(r -> byKey.put(r.key(), r.value()));
+    assertThat(records).allSatisfy(r -> assertThat(r.timestamp()).isEqualTo(T));
+
+    Aggregate prod = byKey.get("rollup/prod|api.time|timing|cluster=prod,namespace=fitcycle,rollup=app");
+    assertThat(prod.getSource()).isEqualTo("prod");
+    assertThat(prod.getTags())
+        .containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
+            Map.entry("metric_type", "timing"),
+            Map.entry("cluster", "prod"),
+            Map.entry("namespace", "fitcycle"),
+            Map.entry("rollup", "app")));
+    assertThat(prod.getWindowStart()).isEqualTo(T);
+    assertThat(prod.getWindowEnd()).isEqualTo(T + W);
+    Map<String, Double> f = prod.getFields();
+    assertThat(f.get("count")).isEqualTo(300.0);
+    assertThat(f.get("sum")).isEqualTo(45_150.0);
+    assertThat(f.get("mean")).isEqualTo(150.5);
+    assertThat(f.get("lower")).isEqualTo(1.0);
+    assertThat(f.get("upper")).isEqualTo(300.0);
+    assertThat(f.get("stddev")).isCloseTo(Math.sqrt((300.0 * 300 - 1) / 12), within(1e-9));
+    // percentiles of the union of samples, not the average of per-pod percentiles (≈ 190)
+    assertThat(f.get("median")).isCloseTo(150.0, Percentage.withPercentage(1));
+    assertThat(f.get("90_percentile")).isCloseTo(270.0, Percentage.withPercentage(1));
+    assertThat(f.get("99_percentile")).isCloseTo(297.0, Percentage.withPercentage(1));
+    assertThat(prod.getSketch()).isNotNull();
+
+    Aggregate staging = byKey.get("rollup/staging|api.time|timing|cluster=staging,namespace=fitcycle,rollup=app");
+    assertThat(staging.getFields().get("count")).isEqualTo(100.0);
+
+    Aggregate fleet = byKey.get("rollup/fleet|api.time|timing|namespace=fitcycle,rollup=fleet");
+    assertThat(fleet.getSource()).isEqualTo("fleet");
+    assertThat(fleet.getFields().get("count")).isEqualTo(400.0);
+    assertThat(fleet.getFields().get("sum")).isEqualTo(80_200.0);
+    assertThat(fleet.getFields().get("upper")).isEqualTo(400.0);
+    assertThat(fleet.getFields().get("99_percentile")).isCloseTo(396.0, Percentage.withPercentage(1));
+    assertThat(d.metric(StreamMetrics.LATE_PARTIALS)).isZero();
+  }
+
+  @Test
+  void rollsUpCountersGaugesAndSets() {
+    start("app:drop=pod_name,node");
+    d.send(
+        batch(
+            API0,
+            T + 1_000,
+            withRates(series("hits", MetricType.COUNTER, T + 100, 1, 1), 0.5, 1),
+            series("queue", MetricType.GAUGE, T + 100, 4, 7),
+            set("users", T + 100, "ann", "bob")));
+    d.send(
+        batch(
+            API1,
+            T + 1_000,
+            series("hits", MetricType.COUNTER, T + 100, 5),
+            series("queue", MetricType.GAUGE, T + 100, 2),
+            set("users", T + 100, "bob", "cy")));
+    d.send(batch(API2, T + 1_000, series("queue", MetricType.GAUGE, T + 100, 12)));
+    d.send(batch(API0, T + W + G));
+    d.byKey();
+    d.tick(Duration.ofMillis(RG + 1_000));
+
+    Map<String, Aggregate> byName = new java.util.HashMap<>();
+    d.records().forEach(r -> byName.put(r.value().getName(), r.value()));
+    assertThat(byName.get("hits").getFields()).containsExactly(Map.entry("value", 8.0));
+    assertThat(byName.get("users").getFields()).containsExactly(Map.entry("value", 3.0));
+    // a gauge roll-up: the sum of the pods' last values, with their count, spread and mean
+    assertThat(byName.get("queue").getFields())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of("value", 21.0, "count", 3.0, "lower", 2.0, "upper", 12.0, "mean", 7.0));
+    assertThat(byName.values()).allSatisfy(a -> assertThat(a.getTags()).containsEntry("rollup", "app"));
+  }
+
+  @Test
+  void keepRuleGroupsByNodeWithTheNodeAsSource() {
+    start("node:keep=node,cluster");
+    d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
+    d.send(batch(API1, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
+    d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 4)));
+    d.send(batch(API0, T + W + G));
+    d.byKey();
+    d.tick(Duration.ofMillis(RG + 1_000));
+
+    Map<String, Double> bySource = new java.util.HashMap<>();
+    d.records().forEach(r -> bySource.put(r.value().getSource(), r.value().getFields().get("value")));
+    assertThat(bySource).containsExactlyInAnyOrderEntriesOf(Map.of("node-1", 3.0, "node-2", 4.0));
+  }
+
+  @Test
+  void laterWindowsTrafficClosesRollupsWithoutTheWallClock() {
+    d = new Driver(stateDir, Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node", StreamConfig.WALL_CLOCK_CLOSE, "false"));
+    d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
+    d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
+    d.send(batch(API0, T + W + 1_000, series("hits", MetricType.COUNTER, T + W + 100, 10)));
+    d.send(batch(API0, T + W + G));
+    assertThat(d.byKey()).hasSize(2);
+    assertThat(d.out.isEmpty()).isTrue();
+
+    // the next window closes in stage 1: its partial's time passes the first roll-up's close
+    d.send(batch(API0, T + 2 * W + G));
+    List<TestRecord<String, Aggregate>> records = d.records();
+    assertThat(records).filteredOn(r -> r.value().getTags().containsKey("rollup"))
+        .singleElement()
+        .satisfies(r -> {
+          assertThat(r.timestamp()).isEqualTo(T);
+          assertThat(r.value().getFields().get("value")).isEqualTo(3.0);
+        });
+  }
+
+  @Test
+  void aPartialAfterTheRollupClosedIsCountedAndDeadLetteredNotMerged() {
+    start("app:drop=pod_name,node");
+    d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
+    d.send(batch(API0, T + W + G));
+    d.tick(Duration.ofMillis(RG + 1_000));
+    assertThat(d.records()).hasSize(2); // per pod + roll-up
+
+    // A stage-1 task on another partition that closed the same window later than the roll-up
+    // grace allows: its partial reaches the roll-up repartition topic after the roll-up closed.
+    RollupRule rule = RollupRule.parse("app:drop=pod_name,node").get(0);
+    SeriesWindow w = SeriesWindow.empty(API2, series("hits", MetricType.COUNTER, T + 100, 5), 0.01);
+    w.add(series("hits", MetricType.COUNTER, T + 100, 5), new int[] {0}, 1);
+    RollupRule.Target target = rule.target("node-2", w.tags(Map.of()));
+    byte[] partial = RollupWindow.partial("hits", MetricType.COUNTER, target, w.state()).toBytes();
+    TestInputTopic<String, byte[]> repartition =
+        d.driver.createInputTopic(
+            "fleetstats-stream-processor-fleetstats-rollup-repartition",
+            new StringSerializer(),
+            new ByteArraySerializer());
+    repartition.pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G + 200);
+
+    assertThat(d.out.isEmpty()).isTrue();
+    assertThat(d.metric(StreamMetrics.LATE_PARTIALS)).isEqualTo(1.0);
+    TestRecord<String, byte[]> dead = d.deadletter.readRecord();
+    assertThat(new String(dead.headers().lastHeader("fleetstats.reason").value(), StandardCharsets.UTF_8))
+        .isEqualTo("late-rollup");
+    Aggregate a = Topics.AGGREGATE.decode(dead.value());
+    assertThat(a.getFields()).containsExactly(Map.entry("value", 5.0));
+    assertThat(a.getTags()).containsEntry("rollup", "app");
+  }
+}
