@@ -48,8 +48,9 @@ import java.util.TreeSet;
  *     error); default {@code 1000}, 0 estimates always
  * @param rollups {@code FLEETSTATS_ROLLUPS}: roll-up rules, {@code
  *     <name>:drop=<tag>,...;<name>:keep=<tag>,...} (see {@link RollupRule}); default none
- * @param rollupGrace {@code FLEETSTATS_ROLLUP_GRACE}: how much longer than {@code grace} a roll-up
- *     window waits for the per-source windows of the slowest partition; default {@code 5s}
+ * @param rollupGrace {@code FLEETSTATS_ROLLUP_GRACE}: how long (wall clock) roll-ups wait for a
+ *     silent stage-1 task (its instance died and its tasks have not moved yet) before closing
+ *     without it; default {@code 60s}
  * @param maxSeriesPerSource {@code FLEETSTATS_MAX_SERIES_PER_SOURCE}: live series per source and
  *     window before new ones fold into {@code fleetstats.overflow}; default {@code 10000}, 0 = no
  *     limit
@@ -106,7 +107,7 @@ public record StreamConfig(
   public static final List<Double> DEFAULT_PERCENTILES = List.of(90.0);
   public static final double DEFAULT_SKETCH_ACCURACY = 0.01;
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
-  public static final Duration DEFAULT_ROLLUP_GRACE = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_ROLLUP_GRACE = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_SERIES = 10_000;
 
   public StreamConfig {

@@ -1,17 +1,24 @@
 package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.rollup.RollupWindow;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,30 +26,53 @@ import org.slf4j.LoggerFactory;
 /**
  * Stage 2: merges the roll-up partials that stage 1 sends through the roll-up repartition topic
  * (key {@code <hex window start>|<roll-up series id>}, so all partials of one roll-up series and
- * window meet in one task) and emits each roll-up window once it is closed.
+ * window meet in one task) and emits each roll-up window once every contributing stage-1 task
+ * has closed it.
  *
- * <p><b>Time.</b> A partial's timestamp is the horizon of the stage-1 task that closed its
- * per-source window. A roll-up window {@code [s, s+W)} closes when this task's horizon reaches
- * {@code s + W + grace + rollupGrace}: every source has had its own grace, then {@code
- * rollupGrace} for the slowest stage-1 task to close the window too. With wall-clock close on, an
- * idle task's horizon moves with the wall clock as in stage 1. A partial for a closed roll-up
- * window is late: counted and dead-lettered as its per-source aggregate; the roll-up is never
- * re-emitted.
+ * <p><b>Time: a low watermark.</b> Each stage-1 task (an <i>origin</i>) broadcasts a watermark to
+ * every partition of the repartition topic each time it closes a window, after that window's
+ * partials, so on each partition a watermark follows the partials it covers. This task keeps the
+ * latest watermark per origin (in its store, so a restart keeps them) and closes a roll-up window
+ * {@code [s, s+W)} once the lowest watermark of the live origins reaches {@code s + W + grace}.
+ * Stage-1 tasks that catch up at different speeds after a restart therefore never make each
+ * other's partials late. An origin silent for longer than {@code rollupGrace} of wall-clock time
+ * (its instance died and its tasks have not moved yet) stops holding roll-ups back; a partial it
+ * sends later for an emitted roll-up window is late: counted and dead-lettered as its per-source
+ * aggregate. A roll-up window is never emitted twice.
  */
 final class RollupAggregator implements Processor<String, byte[], String, Emitted> {
   private static final Logger log = LoggerFactory.getLogger(RollupAggregator.class);
   static final String REASON_LATE_PARTIAL = "late-rollup";
+  /** Key prefix of watermarks on the repartition topic and in the store; sorts after hex digits. */
+  static final String WATERMARK_PREFIX = "~wm|";
 
   /** What the processor needs from the config. */
   record Settings(
-      long window, long closeDelay, List<Double> percentiles, StateOptions options, boolean wallClockClose) {
+      long window,
+      long grace,
+      long rollupGrace,
+      List<Double> percentiles,
+      StateOptions options,
+      boolean wallClockClose) {
     static Settings of(StreamConfig c) {
       return new Settings(
           c.window().toMillis(),
-          c.grace().toMillis() + c.rollupGrace().toMillis(),
+          c.grace().toMillis(),
+          c.rollupGrace().toMillis(),
           c.percentiles(),
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
           c.wallClockClose());
+    }
+  }
+
+  /** The latest watermark of one origin and when (wall clock) it arrived. */
+  private static final class Origin {
+    long watermark;
+    long seenAt;
+
+    Origin(long watermark, long seenAt) {
+      this.watermark = watermark;
+      this.seenAt = seenAt;
     }
   }
 
@@ -51,9 +81,14 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   private KeyValueStore<String, byte[]> store;
   private WindowClock clock;
   private TaskMetrics metrics;
+  private final Map<String, Origin> origins = new HashMap<>();
 
   RollupAggregator(Settings settings) {
     this.settings = settings;
+  }
+
+  static byte[] encodeWatermark(long horizon) {
+    return ByteBuffer.allocate(Long.BYTES).putLong(horizon).array();
   }
 
   @Override
@@ -61,7 +96,14 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     this.context = context;
     this.store = context.getStateStore(TopologyFactory.ROLLUP_STORE);
     this.metrics = new TaskMetrics(context);
-    this.clock = new WindowClock(settings.window(), settings.closeDelay(), context, store);
+    this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
+    long now = context.currentSystemTimeMs();
+    List<KeyValue<String, byte[]>> saved = new ArrayList<>();
+    try (KeyValueIterator<String, byte[]> it = store.prefixScan(WATERMARK_PREFIX, new org.apache.kafka.common.serialization.StringSerializer())) {
+      it.forEachRemaining(saved::add);
+    }
+    // after a restart every origin gets a full rollupGrace to show up again
+    saved.forEach(kv -> origins.put(kv.key.substring(WATERMARK_PREFIX.length()), new Origin(ByteBuffer.wrap(kv.value).getLong(), now)));
     if (settings.wallClockClose()) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
@@ -69,10 +111,13 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
 
   @Override
   public void process(Record<String, byte[]> record) {
-    long horizon = clock.onRecord(record.timestamp());
     String key = record.key();
-    if (key == null || key.length() < 17 || record.value() == null) {
+    if (key == null || record.value() == null) {
       metrics.corrupt.record();
+      return;
+    }
+    if (key.startsWith(WATERMARK_PREFIX)) {
+      onWatermark(key, record.value());
       return;
     }
     long start;
@@ -80,30 +125,72 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     try {
       start = Long.parseUnsignedLong(key.substring(0, 16), 16);
       partial = RollupWindow.fromBytes(record.value(), settings.options());
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
       metrics.corrupt.record();
       log.warn("dropping unreadable roll-up partial {}: {}", key, e.getMessage());
       return;
     }
-    if (clock.closed(start, horizon)) {
+    long emitted = clock.emittedHorizon();
+    if (emitted != WindowClock.UNKNOWN && clock.closed(start, emitted)) {
       metrics.latePartials.record();
       deadLetter(record, partial, start);
-    } else {
-      byte[] old = store.get(key);
-      RollupWindow merged = partial;
-      if (old != null) {
-        try {
-          merged = RollupWindow.fromBytes(old, settings.options());
-          merged.merge(partial);
-        } catch (IllegalArgumentException e) {
-          metrics.corrupt.record();
-          log.warn("dropping unreadable or unmergeable roll-up state {}: {}", key, e.getMessage());
-          merged = partial;
-        }
-      }
-      store.put(key, merged.toBytes());
+      return;
     }
-    clock.closeThrough(horizon, this::emit);
+    byte[] old = store.get(key);
+    RollupWindow merged = partial;
+    if (old != null) {
+      try {
+        merged = RollupWindow.fromBytes(old, settings.options());
+        merged.merge(partial);
+      } catch (IllegalArgumentException e) {
+        metrics.corrupt.record();
+        log.warn("dropping unreadable or unmergeable roll-up state {}: {}", key, e.getMessage());
+        merged = partial;
+      }
+    }
+    store.put(key, merged.toBytes());
+  }
+
+  private void onWatermark(String key, byte[] value) {
+    if (value.length != Long.BYTES) {
+      metrics.corrupt.record();
+      return;
+    }
+    long watermark = ByteBuffer.wrap(value).getLong();
+    long now = context.currentSystemTimeMs();
+    Origin o = origins.get(key.substring(WATERMARK_PREFIX.length()));
+    if (o == null) {
+      origins.put(key.substring(WATERMARK_PREFIX.length()), new Origin(watermark, now));
+    } else {
+      o.seenAt = now;
+      if (watermark <= o.watermark) {
+        return;
+      }
+      o.watermark = watermark;
+    }
+    store.put(key, value);
+    clock.closeThrough(lowWatermark(now), this::emit);
+  }
+
+  /**
+   * The lowest watermark among origins heard from within {@code rollupGrace}; when all are silent,
+   * the highest: nothing more is coming, so nothing should stay open.
+   */
+  private long lowWatermark(long now) {
+    long low = Long.MAX_VALUE;
+    long high = WindowClock.UNKNOWN;
+    for (Origin o : origins.values()) {
+      high = Math.max(high, o.watermark);
+      boolean live = !settings.wallClockClose() || now - o.seenAt <= settings.rollupGrace();
+      if (live) {
+        low = Math.min(low, o.watermark);
+      }
+    }
+    return low == Long.MAX_VALUE ? high : low;
+  }
+
+  private void onWallClock(long now) {
+    clock.closeThrough(lowWatermark(now), this::emit);
   }
 
   private void deadLetter(Record<String, byte[]> record, RollupWindow partial, long start) {
@@ -113,21 +200,18 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     headers.add(WindowAggregator.SOURCE_HEADER, partial.source().getBytes(StandardCharsets.UTF_8));
     headers.add(
         WindowAggregator.DETAIL_HEADER,
-        ("a source's window reached the roll-up after the roll-up window had closed; raise "
+        ("a partition's per-source window reached the roll-up after the roll-up window was emitted"
+                + " without it (its task was silent longer than "
                 + StreamConfig.ROLLUP_GRACE
-                + " if stage-1 tasks often close windows this far apart")
+                + "); raise it if task moves take longer")
             .getBytes(StandardCharsets.UTF_8));
     context.forward(
         new Record<String, Emitted>(
             record.key().substring(17),
-            new Emitted.DeadLetter(io.fleetstats.schemas.Topics.AGGREGATE.encode(a)),
+            new Emitted.DeadLetter(Topics.AGGREGATE.encode(a)),
             record.timestamp(),
             headers));
     metrics.deadLettered.record();
-  }
-
-  private void onWallClock(long now) {
-    clock.closeThrough(clock.onWallClock(now), this::emit);
   }
 
   private void emit(long start, String id, byte[] value) {

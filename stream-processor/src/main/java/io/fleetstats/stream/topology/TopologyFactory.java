@@ -7,6 +7,10 @@ import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.mysql.MysqlRateProcessor;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
@@ -34,7 +38,8 @@ import org.apache.kafka.streams.state.Stores;
  *   → window-aggregator [fleetstats-window-store]                      stage 1: per source
  *       ├─ aggregates  → aggregates-sink (fleetstats.aggregates)
  *       ├─ deadletters → deadletter-sink (fleetstats.deadletter)
- *       └─ partials    → &lt;app id&gt;-fleetstats-rollup-repartition (only with roll-up rules)
+ *       └─ partials and watermarks (broadcast)
+ *             → &lt;app id&gt;-fleetstats-rollup-repartition (only with roll-up rules)
  *             → rollup-aggregator [fleetstats-rollup-store]           stage 2: roll-ups
  *                 ├─ aggregates  → rollup-aggregates-sink (fleetstats.aggregates)
  *                 └─ deadletters → rollup-deadletter-sink (fleetstats.deadletter)
@@ -166,7 +171,8 @@ public final class TopologyFactory {
             .repartition(
                 Repartitioned.<String, byte[]>as(ROLLUP_REPARTITION)
                     .withKeySerde(Serdes.String())
-                    .withValueSerde(Serdes.ByteArray()))
+                    .withValueSerde(Serdes.ByteArray())
+                    .withStreamPartitioner(TopologyFactory::rollupPartitions))
             .process(() -> new RollupAggregator(settings), Named.as(ROLLUP_AGGREGATOR), ROLLUP_STORE);
     stage2
         .split(Named.as("stage2-"))
@@ -175,6 +181,15 @@ public final class TopologyFactory {
             Branched.withConsumer(s -> toAggregates(s, topics, "rollup-aggregates"), "aggregates"))
         .defaultBranch(
             Branched.withConsumer(s -> toDeadletter(s, topics, "rollup-deadletter"), "deadletters"));
+  }
+
+  /** Watermarks go to every stage-2 task; partials by key, as usual. */
+  private static Optional<Set<Integer>> rollupPartitions(
+      String topic, String key, byte[] value, int partitions) {
+    if (key != null && key.startsWith(RollupAggregator.WATERMARK_PREFIX)) {
+      return Optional.of(IntStream.range(0, partitions).boxed().collect(Collectors.toSet()));
+    }
+    return Optional.empty();
   }
 
   private static void toAggregates(KStream<String, Emitted> s, Topics topics, String name) {

@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * window are late: counted and, as a batch holding only them, written to the dead-letter topic.
  *
  * <p><b>Output.</b> A closed window emits one {@link Aggregate} per series, tagged with its
- * cluster's metadata, and one roll-up partial per series and {@link RollupRule}, whose timestamp
- * is this task's horizon at emission (stage 2 judges lateness by it).
+ * cluster's metadata, and one roll-up partial per series and {@link RollupRule}; then a
+ * watermark (how far this task has closed) to every stage-2 task, which closes a roll-up window
+ * once every live stage-1 task has closed it.
  *
  * <p><b>Cardinality.</b> New series beyond the limits are folded into overflow series by a
  * {@link CardinalityGuard}, rebuilt from the store at start.
@@ -148,7 +149,23 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     if (late != null) {
       deadLetterLate(record, batch, late, horizon);
     }
-    clock.closeThrough(horizon, this::emit);
+    closeThrough(horizon);
+  }
+
+  /**
+   * Closes windows up to {@code horizon}; with roll-ups, then tells every stage-2 task how far
+   * this task has closed (a watermark broadcast over the roll-up repartition topic), after the
+   * partials of the windows it closed.
+   */
+  private void closeThrough(long horizon) {
+    if (clock.closeThrough(horizon, this::emit) && !settings.rollups().isEmpty()) {
+      long closed = clock.emittedHorizon();
+      context.forward(
+          new Record<String, Emitted>(
+              RollupAggregator.WATERMARK_PREFIX + context.taskId(),
+              new Emitted.Partial(RollupAggregator.encodeWatermark(closed)),
+              closed));
+    }
   }
 
   private void add(Source source, Series series, String id, Windows.Slice slice) {
@@ -257,7 +274,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   private void onWallClock(long now) {
-    clock.closeThrough(clock.onWallClock(now), this::emit);
+    closeThrough(clock.onWallClock(now));
   }
 
   /** Emits one closed window of one series: its aggregate and its roll-up partials. */

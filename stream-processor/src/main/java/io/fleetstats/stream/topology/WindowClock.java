@@ -26,6 +26,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class WindowClock {
   static final String HORIZON_KEY = "~horizon";
   static final long UNKNOWN = Long.MIN_VALUE;
+  /**
+   * After a (re)start the wall clock stands in for records only after this long without any, so
+   * that a backlog that built up while the processor was down is read before idle time closes its
+   * windows.
+   */
+  static final long STARTUP_ALLOWANCE_MS = 10_000;
 
   /** Receives each closing window's entry; the clock deletes the entry afterwards. */
   interface Closer {
@@ -54,7 +60,7 @@ final class WindowClock {
     if (h != null && h.length == Long.BYTES) {
       closedHorizon = ByteBuffer.wrap(h).getLong();
     }
-    wallAnchor = context.currentSystemTimeMs();
+    wallAnchor = context.currentSystemTimeMs() + STARTUP_ALLOWANCE_MS;
     streamTime = Math.max(knownStreamTime(), closedHorizon);
   }
 
@@ -82,7 +88,7 @@ final class WindowClock {
     long known = knownStreamTime();
     if (known > streamTime) {
       streamTime = known;
-      wallAnchor = now;
+      wallAnchor = Math.max(wallAnchor, now);
     }
     if (streamTime == UNKNOWN) {
       return UNKNOWN;
@@ -91,18 +97,29 @@ final class WindowClock {
     return Math.max(closedHorizon, streamTime + idle);
   }
 
-  /** Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets it. */
-  void closeThrough(long horizon, Closer closer) {
+  /** Every window ending at or before {@code emittedHorizon() - closeDelay} has been emitted. */
+  long emittedHorizon() {
+    return closedHorizon;
+  }
+
+  /**
+   * Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets
+   * it.
+   *
+   * @return true when the horizon passed the close of a window not passed before (at most once
+   *     per window): the moment to tell downstream how far this task has closed
+   */
+  boolean closeThrough(long horizon, Closer closer) {
     if (horizon == UNKNOWN) {
-      return;
+      return false;
     }
     long last = horizon - closeDelay - window;
     if (last < 0) {
-      return;
+      return false;
     }
     long lastStart = Windows.start(last, window);
     if (scannedThrough != UNKNOWN && lastStart <= scannedThrough) {
-      return;
+      return false;
     }
     List<KeyValue<String, byte[]>> closing = new ArrayList<>();
     // '}' sorts right after '|', so this takes every key of windows starting up to lastStart
@@ -119,6 +136,7 @@ final class WindowClock {
       closedHorizon = horizon;
       store.put(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
     }
+    return true;
   }
 
   /** The task's stream time as Kafka Streams tracks it (restored from commit metadata). */

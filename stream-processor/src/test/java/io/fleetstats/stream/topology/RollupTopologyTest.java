@@ -34,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RollupTopologyTest {
   private static final long W = 10_000;
   private static final long G = 5_000;
-  private static final long RG = 5_000;
   private static final long T = 1_600_000_000_000L;
   private static final String RULES = "app:drop=pod_name,node;fleet:drop=pod_name,node,cluster";
 
@@ -79,17 +78,13 @@ class RollupTopologyTest {
     d.send(batch(API1, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(101, 200))));
     d.send(batch(API2, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(201, 300))));
     d.send(batch(API3, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(301, 400))));
-    // every partition's stream time passes the window's close (one partition in the driver)
+    // the partition's stream time passes the window's close (one partition in the driver): its
+    // task emits the per-pod windows, their partials, then its watermark, which closes the roll-up
     d.send(batch(API0, T + W + G));
-    Map<String, Aggregate> perPod = d.byKey();
-    assertThat(perPod).hasSize(4).allSatisfy((k, a) -> assertThat(a.getTags()).doesNotContainKey("rollup"));
-
-    // the roll-up window waits RG longer for slower partitions, here by the wall clock
-    d.tick(Duration.ofMillis(RG - 1_000));
-    assertThat(d.out.isEmpty()).isTrue();
-    d.tick(Duration.ofSeconds(2));
-
-    List<TestRecord<String, Aggregate>> records = d.records();
+    List<TestRecord<String, Aggregate>> all = d.records();
+    assertThat(all).filteredOn(r -> !r.value().getTags().containsKey("rollup")).hasSize(4);
+    List<TestRecord<String, Aggregate>> records =
+        all.stream().filter(r -> r.value().getTags().containsKey("rollup")).toList();
     assertThat(records).hasSize(3);
     Map<String, Aggregate> byKey = new java.util.HashMap<>();
     records.forEach(r -> byKey.put(r.key(), r.value()));
@@ -149,11 +144,9 @@ class RollupTopologyTest {
             set("users", T + 100, "bob", "cy")));
     d.send(batch(API2, T + 1_000, series("queue", MetricType.GAUGE, T + 100, 12)));
     d.send(batch(API0, T + W + G));
-    d.byKey();
-    d.tick(Duration.ofMillis(RG + 1_000));
 
     Map<String, Aggregate> byName = new java.util.HashMap<>();
-    d.records().forEach(r -> byName.put(r.value().getName(), r.value()));
+    rollups().forEach(r -> byName.put(r.value().getName(), r.value()));
     assertThat(byName.get("hits").getFields()).containsExactly(Map.entry("value", 8.0));
     assertThat(byName.get("users").getFields()).containsExactly(Map.entry("value", 3.0));
     // a gauge roll-up: the sum of the pods' last values, with their count, spread and mean
@@ -170,33 +163,71 @@ class RollupTopologyTest {
     d.send(batch(API1, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
     d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 4)));
     d.send(batch(API0, T + W + G));
-    d.byKey();
-    d.tick(Duration.ofMillis(RG + 1_000));
 
     Map<String, Double> bySource = new java.util.HashMap<>();
-    d.records().forEach(r -> bySource.put(r.value().getSource(), r.value().getFields().get("value")));
+    rollups().forEach(r -> bySource.put(r.value().getSource(), r.value().getFields().get("value")));
     assertThat(bySource).containsExactlyInAnyOrderEntriesOf(Map.of("node-1", 3.0, "node-2", 4.0));
   }
 
   @Test
-  void laterWindowsTrafficClosesRollupsWithoutTheWallClock() {
+  void aRollupWaitsForTheSlowestStageOneTaskThenForNoSilentOne() {
+    start("app:drop=pod_name,node");
+    // another stage-1 task (as on a second partition) has closed nothing of this window yet
+    repartition().pipeInput(RollupAggregator.WATERMARK_PREFIX + "0_7", RollupAggregator.encodeWatermark(T), T);
+    d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
+    d.send(batch(API0, T + W + G));
+    assertThat(d.records()).singleElement().satisfies(r -> assertThat(r.value().getTags()).doesNotContainKey("rollup"));
+
+    // its partial for the window arrives, then its watermark: the roll-up holds both sources
+    RollupRule rule = RollupRule.parse("app:drop=pod_name,node").get(0);
+    SeriesWindow w = SeriesWindow.empty(API2, series("hits", MetricType.COUNTER, T + 100, 5), 0.01);
+    w.add(series("hits", MetricType.COUNTER, T + 100, 5), new int[] {0}, 1);
+    RollupRule.Target target = rule.target("node-2", w.tags(Map.of()));
+    byte[] partial = RollupWindow.partial("hits", MetricType.COUNTER, target, w.state()).toBytes();
+    repartition().pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G);
+    assertThat(d.out.isEmpty()).isTrue();
+    repartition().pipeInput(RollupAggregator.WATERMARK_PREFIX + "0_7", RollupAggregator.encodeWatermark(T + W + G), T + W + G);
+    assertThat(d.records())
+        .singleElement()
+        .satisfies(r -> assertThat(r.value().getFields()).containsExactly(Map.entry("value", 6.0)));
+
+    // the next window: the other task falls silent; after the roll-up grace it no longer counts
+    d.send(batch(API0, T + W + 1_000, series("hits", MetricType.COUNTER, T + W + 100, 1)));
+    d.send(batch(API0, T + 2 * W + G));
+    assertThat(rollups()).isEmpty();
+    d.tick(Duration.ofSeconds(59));
+    assertThat(rollups()).isEmpty();
+    d.tick(Duration.ofSeconds(2));
+    assertThat(rollups()).singleElement().satisfies(r -> assertThat(r.timestamp()).isEqualTo(T + W));
+  }
+
+  @Test
+  void withoutWallClockCloseRollupsCloseByWatermarksAlone() {
     d = new Driver(stateDir, Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node", StreamConfig.WALL_CLOCK_CLOSE, "false"));
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
-    d.send(batch(API0, T + W + 1_000, series("hits", MetricType.COUNTER, T + W + 100, 10)));
-    d.send(batch(API0, T + W + G));
-    assertThat(d.byKey()).hasSize(2);
+    d.send(batch(API0, T + W + G - 1));
     assertThat(d.out.isEmpty()).isTrue();
-
-    // the next window closes in stage 1: its partial's time passes the first roll-up's close
-    d.send(batch(API0, T + 2 * W + G));
-    List<TestRecord<String, Aggregate>> records = d.records();
-    assertThat(records).filteredOn(r -> r.value().getTags().containsKey("rollup"))
+    d.send(batch(API0, T + W + G));
+    assertThat(rollups())
         .singleElement()
-        .satisfies(r -> {
-          assertThat(r.timestamp()).isEqualTo(T);
-          assertThat(r.value().getFields().get("value")).isEqualTo(3.0);
-        });
+        .satisfies(
+            r -> {
+              assertThat(r.timestamp()).isEqualTo(T);
+              assertThat(r.value().getFields().get("value")).isEqualTo(3.0);
+            });
+  }
+
+  private TestInputTopic<String, byte[]> repartition() {
+    return d.driver.createInputTopic(
+        "fleetstats-stream-processor-fleetstats-rollup-repartition",
+        new StringSerializer(),
+        new ByteArraySerializer());
+  }
+
+  /** The roll-up records emitted since the last read (per-pod ones are read and dropped). */
+  private List<TestRecord<String, Aggregate>> rollups() {
+    return d.records().stream().filter(r -> r.value().getTags().containsKey("rollup")).toList();
   }
 
   @Test
@@ -204,22 +235,16 @@ class RollupTopologyTest {
     start("app:drop=pod_name,node");
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API0, T + W + G));
-    d.tick(Duration.ofMillis(RG + 1_000));
     assertThat(d.records()).hasSize(2); // per pod + roll-up
 
-    // A stage-1 task on another partition that closed the same window later than the roll-up
-    // grace allows: its partial reaches the roll-up repartition topic after the roll-up closed.
+    // A stage-1 task that was silent longer than the roll-up grace (so the roll-up did not wait
+    // for it): its partial reaches the roll-up repartition topic after the roll-up was emitted.
     RollupRule rule = RollupRule.parse("app:drop=pod_name,node").get(0);
     SeriesWindow w = SeriesWindow.empty(API2, series("hits", MetricType.COUNTER, T + 100, 5), 0.01);
     w.add(series("hits", MetricType.COUNTER, T + 100, 5), new int[] {0}, 1);
     RollupRule.Target target = rule.target("node-2", w.tags(Map.of()));
     byte[] partial = RollupWindow.partial("hits", MetricType.COUNTER, target, w.state()).toBytes();
-    TestInputTopic<String, byte[]> repartition =
-        d.driver.createInputTopic(
-            "fleetstats-stream-processor-fleetstats-rollup-repartition",
-            new StringSerializer(),
-            new ByteArraySerializer());
-    repartition.pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G + 200);
+    repartition().pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G + 200);
 
     assertThat(d.out.isEmpty()).isTrue();
     assertThat(d.metric(StreamMetrics.LATE_PARTIALS)).isEqualTo(1.0);
