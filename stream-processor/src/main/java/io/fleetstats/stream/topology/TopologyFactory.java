@@ -32,7 +32,7 @@ import org.apache.kafka.streams.state.Stores;
  * internal topic is named:
  *
  * <pre>
- * clusters-source (fleetstats.clusters) → clusters-updater [fleetstats-clusters-store, global]
+ * clusters-source (fleetstats.clusters) → clusters [fleetstats-clusters-store, global]
  *
  * raw-statsd-source (fleetstats.raw.statsd, key = source id)
  *   → window-aggregator [fleetstats-window-store]                      stage 1: per source
@@ -118,7 +118,7 @@ public final class TopologyFactory {
     builder.addGlobalStore(
         store,
         topics.clusters().name(),
-        Consumed.with(Serdes.String(), topics.clusters().valueSerde()).withName("clusters-source"),
+        Consumed.with(Serdes.String(), topics.clusters().valueSerde()).withName("clusters"),
         ClustersUpdater::new);
   }
 

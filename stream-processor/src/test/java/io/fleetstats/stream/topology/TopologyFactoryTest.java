@@ -4,15 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.StreamProcessor;
+import java.nio.file.Path;
 import java.util.Map;
+import org.apache.kafka.streams.TopologyTestDriver;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TopologyFactoryTest {
+  @TempDir Path stateDir;
 
   @Test
-  void namesEverySourceProcessorSinkAndStore() {
+  void namesEverySourceProcessorSinkStoreAndInternalTopic() {
     String d =
-        TopologyFactory.build(StreamConfig.fromEnv(Map.of()), Topics.defaults())
+        TopologyFactory.build(
+                StreamConfig.fromEnv(Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")), Topics.defaults())
             .describe()
             .toString();
 
@@ -23,8 +29,28 @@ class TopologyFactoryTest {
         .contains("Source: raw-mysql-source (topics: [fleetstats.raw.mysql])")
         .contains("Processor: mysql-rates (stores: [fleetstats-mysql-baseline-store])")
         .contains("Sink: mysql-aggregates-sink (topic: fleetstats.aggregates)")
+        .contains("Sink: deadletter-sink (topic: fleetstats.deadletter)")
+        .contains("fleetstats-rollup-repartition")
+        .contains("Processor: rollup-aggregator (stores: [fleetstats-rollup-store])")
+        .contains("Sink: rollup-aggregates-sink (topic: fleetstats.aggregates)")
+        .contains("Source: clusters-source (topics: [fleetstats.clusters])")
         .doesNotContain("KSTREAM-")
         .doesNotContain("KTABLE-");
+  }
+
+  @Test
+  void startsWithExplicitNamingEnforced() {
+    StreamConfig config =
+        StreamConfig.fromEnv(
+            Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node", StreamConfig.STATE_DIR, stateDir.toString()));
+    assertThat(StreamProcessor.streamsProperties(config))
+        .containsEntry("ensure.explicit.internal.resource.naming", "true");
+    // the driver applies the same config checks as KafkaStreams; unnamed resources would throw
+    try (TopologyTestDriver driver =
+        new TopologyTestDriver(
+            TopologyFactory.build(config, Topics.defaults()), StreamProcessor.streamsProperties(config))) {
+      assertThat(driver.producedTopicNames()).isEmpty();
+    }
   }
 
   @Test
@@ -32,5 +58,6 @@ class TopologyFactoryTest {
     assertThat(WindowClock.key(0x10, "a")).isEqualTo("0000000000000010|a");
     assertThat(WindowClock.key(9_000, "z")).isLessThan(WindowClock.key(10_000, "a"));
     assertThat(WindowClock.key(Long.MAX_VALUE, "z")).isLessThan(WindowClock.HORIZON_KEY);
+    assertThat(WindowClock.key(Long.MAX_VALUE, "z")).isLessThan(RollupAggregator.WATERMARK_PREFIX);
   }
 }
