@@ -60,6 +60,12 @@ public final class LocalStack implements AutoCloseable {
       Consumer<String> lineListener) {}
 
   /** The pods {@code --demo} simulates: three api-server pods on two nodes and a web-server. */
+  /**
+   * The roll-up rule the stack enables unless {@code FLEETSTATS_ROLLUPS} is set: every series also
+   * merged across pods and nodes, tagged {@code rollup="app"}, source = the cluster.
+   */
+  static final String DEFAULT_ROLLUPS = "app:drop=pod_name,node";
+
   static final List<String[]> DEMO_PODS =
       List.of(
           new String[] {"api-server", "api-server-0", "node-1"},
@@ -116,6 +122,8 @@ public final class LocalStack implements AutoCloseable {
     env.put("FLEETSTATS_WINDOW", Durations.format(o.window()));
     env.put("FLEETSTATS_GRACE", Durations.format(o.grace()));
     env.putIfAbsent("FLEETSTATS_STATE_DIR", dataDir.resolve("streams").toString());
+    // roll-up lines beside the per-pod ones: per app per cluster (FLEETSTATS_ROLLUPS= turns it off)
+    env.putIfAbsent(StreamConfig.ROLLUPS, DEFAULT_ROLLUPS);
     env.putIfAbsent("CLUSTER_NAME", "local");
     env.putIfAbsent("NAMESPACE", "default");
 

@@ -104,10 +104,16 @@ class LocalStackIT {
     assertThat(got.get("90.percentile")).isCloseTo(900.0, org.assertj.core.data.Percentage.withPercentage(1));
     assertThat(value(line("\"fitcycle-api-server.ProspectPull\"").get())).isEqualTo(500.0);
 
-    // exactly one line per field per window, with the source and tags of the seed's Telegraf
+    // exactly one per-pod line per field per window, with the source and tags of the seed's Telegraf
     for (String f : fields) {
-      assertThat(lines.stream().filter(l -> l.startsWith(timer + f + "\" "))).hasSize(1);
+      assertThat(lines.stream().filter(l -> l.startsWith(timer + f + "\" ") && !l.contains("\"rollup\""))).hasSize(1);
     }
+    // and one roll-up line per field (the stack's default rule app:drop=pod_name,node), from the
+    // cluster, merged over the pods: here just the one
+    await().atMost(Duration.ofSeconds(20)).until(() -> rollupLine(timer + "count\"").isPresent());
+    String rolled = rollupLine(timer + "count\"").get();
+    assertThat(rolled).contains(" source=\"local\"").contains("\"rollup\"=\"app\"").doesNotContain("pod_name");
+    assertThat(value(rolled)).isEqualTo(1000.0);
     String mean = line(timer + "mean\"").get();
     assertThat(mean)
         .contains(" source=\"node-1\"")
@@ -122,8 +128,13 @@ class LocalStackIT {
     assertThat(lines).isNotEmpty().allSatisfy(ProxyParser::parseAndValidate);
   }
 
+  /** The first per-pod line of {@code prefix}. */
   static Optional<String> line(String prefix) {
-    return lines.stream().filter(l -> l.startsWith(prefix + " ")).findFirst();
+    return lines.stream().filter(l -> l.startsWith(prefix + " ") && !l.contains("\"rollup\"")).findFirst();
+  }
+
+  static Optional<String> rollupLine(String prefix) {
+    return lines.stream().filter(l -> l.startsWith(prefix + " ") && l.contains("\"rollup\"=\"app\"")).findFirst();
   }
 
   static double value(String line) {
