@@ -33,6 +33,43 @@ class StreamConfigTest {
     assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(100));
     assertThat(c.wallClockClose()).isTrue();
     assertThat(c.createTopics()).isTrue();
+    assertThat(c.setExactLimit()).isEqualTo(1000);
+    assertThat(c.rollups()).isEmpty();
+    assertThat(c.rollupGrace()).isEqualTo(Duration.ofSeconds(60));
+    assertThat(c.maxSeriesPerSource()).isEqualTo(10_000);
+    assertThat(c.maxSeriesPerName()).isEqualTo(10_000);
+    assertThat(c.lateToDeadletter()).isTrue();
+  }
+
+  @Test
+  void readsRollupsAndLimits() {
+    StreamConfig c =
+        StreamConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_ROLLUPS", "app:drop=pod_name,node;fleet:drop=pod_name,node,cluster",
+                "FLEETSTATS_ROLLUP_GRACE", "30s",
+                "FLEETSTATS_SET_EXACT_LIMIT", "0",
+                "FLEETSTATS_MAX_SERIES_PER_SOURCE", "0",
+                "FLEETSTATS_MAX_SERIES_PER_NAME", "500",
+                "FLEETSTATS_LATE_TO_DEADLETTER", "false"));
+    assertThat(c.rollups()).extracting(io.fleetstats.stream.rollup.RollupRule::name).containsExactly("app", "fleet");
+    assertThat(c.rollupGrace()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.setExactLimit()).isZero();
+    assertThat(c.maxSeriesPerSource()).isZero();
+    assertThat(c.maxSeriesPerName()).isEqualTo(500);
+    assertThat(c.lateToDeadletter()).isFalse();
+  }
+
+  @Test
+  void aBadRollupRuleIsReportedWithTheOtherProblems() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> StreamConfig.fromEnv(Map.of("FLEETSTATS_ROLLUPS", "app:group=pod_name", "FLEETSTATS_GRACE", "x")));
+    assertThat(e.getMessage())
+        .contains("FLEETSTATS_ROLLUPS='app:group=pod_name'")
+        .contains("neither drop nor keep")
+        .contains("FLEETSTATS_GRACE");
   }
 
   @Test
