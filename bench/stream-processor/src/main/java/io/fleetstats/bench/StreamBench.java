@@ -78,7 +78,7 @@ public final class StreamBench {
       String bootstrap = cluster.bootstrapServers();
       List<String> rows = new ArrayList<>();
 
-      String only = args.length > 2 ? args[2] : "warm,ours,rollups,commit1s,naive";
+      String only = args.length > 2 ? args[2] : "warm,ours,rollups,naive";
       // warm-up of the JIT on a small input, not reported
       if (only.contains("warm")) {
         Topics warm = Topics.withPrefix("warm");
@@ -103,14 +103,6 @@ public final class StreamBench {
             runFleetstats(bootstrap, rolled, dir.resolve("ours-rollups"), "bench-fleetstats-rollups", samples,
                 Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node"));
         rows.add(row("Fleetstats topology + roll-up rule `app:drop=pod_name,node`", samples, withRollups));
-      }
-      if (only.contains("commit1s")) {
-        Topics slow = Topics.withPrefix("bench1s");
-        produceBatches(bootstrap, slow, batches, 2);
-        double[] c1 =
-            runFleetstats(bootstrap, slow, dir.resolve("ours-1s"), "bench-fleetstats-1s", samples,
-                Map.of(StreamConfig.COMMIT_INTERVAL, "1s"));
-        rows.add(row("Fleetstats topology, `FLEETSTATS_COMMIT_INTERVAL=1s` (not the default)", samples, c1));
       }
       if (only.contains("naive")) {
         produceNaive(bootstrap, "bench.naive.samples", naiveRecords);
