@@ -6,6 +6,7 @@ import io.fleetstats.stream.topology.StreamMetrics;
 import io.fleetstats.stream.topology.TopologyFactory;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
@@ -66,7 +68,9 @@ public final class StreamProcessor implements AutoCloseable {
           Duration.ofSeconds(30));
     }
     KafkaStreams streams =
-        new KafkaStreams(TopologyFactory.build(config, topics), streamsProperties(config));
+        new KafkaStreams(
+            TopologyFactory.build(config, topics, rawPartitions(config, topics)),
+            streamsProperties(config));
     StreamProcessor processor = new StreamProcessor(config, streams);
     CompletableFuture<Void> running = new CompletableFuture<>();
     streams.setStateListener(
@@ -115,6 +119,34 @@ public final class StreamProcessor implements AutoCloseable {
         config.window().toMillis(),
         config.grace().toMillis());
     return processor;
+  }
+
+  /**
+   * Partitions of the raw statsd topic, i.e. stage-1 tasks, which every roll-up window waits for;
+   * 0 (learn them as they speak) without roll-ups or when Kafka cannot tell.
+   */
+  private static int rawPartitions(StreamConfig config, Topics topics) {
+    if (config.rollups().isEmpty()) {
+      return 0;
+    }
+    try (Admin admin = Admin.create(adminConfig(config))) {
+      return admin
+          .describeTopics(List.of(topics.rawStatsd().name()))
+          .allTopicNames()
+          .get(30, TimeUnit.SECONDS)
+          .get(topics.rawStatsd().name())
+          .partitions()
+          .size();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn(
+          "cannot read the partitions of {} ({}); roll-ups wait only for partitions heard from",
+          topics.rawStatsd().name(),
+          e.toString());
+      return 0;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 0;
+    }
   }
 
   /** Kafka Streams settings for {@code config}: pass-through client properties, then ours. */

@@ -29,9 +29,13 @@ import org.slf4j.LoggerFactory;
  * window meet in one task) and emits each roll-up window once every contributing stage-1 task
  * has closed it.
  *
- * <p><b>Time: a low watermark.</b> Each stage-1 task (an <i>origin</i>) broadcasts a watermark to
- * every partition of the repartition topic each time it closes a window, after that window's
- * partials, so on each partition a watermark follows the partials it covers. This task keeps the
+ * <p><b>Time: a low watermark.</b> Each stage-1 task (an <i>origin</i>, named by its raw
+ * partition) broadcasts a watermark to every partition of the repartition topic when it processes
+ * its first record and each time it closes a window, after that window's partials, so on each
+ * partition a watermark follows the partials it covers. A stage-1 task that has never had a record
+ * says so once (watermark "empty") and holds nothing back. When the number of raw partitions is
+ * known (the processor looks it up at start), every stage-1 task is waited for from the start,
+ * also before it has said anything. This task keeps the
  * latest watermark per origin (in its store, so a restart keeps them) and closes a roll-up window
  * {@code [s, s+W)} once the lowest watermark of the live origins reaches {@code s + W + grace}.
  * Stage-1 tasks that catch up at different speeds after a restart therefore never make each
@@ -53,17 +57,22 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       long rollupGrace,
       List<Double> percentiles,
       StateOptions options,
-      boolean wallClockClose) {
-    static Settings of(StreamConfig c) {
+      boolean wallClockClose,
+      int expectedOrigins) {
+    static Settings of(StreamConfig c, int expectedOrigins) {
       return new Settings(
           c.window().toMillis(),
           c.grace().toMillis(),
           c.rollupGrace().toMillis(),
           c.percentiles(),
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
-          c.wallClockClose());
+          c.wallClockClose(),
+          expectedOrigins);
     }
   }
+
+  /** A watermark that says "this stage-1 task holds no data at all". */
+  static final long EMPTY = Long.MAX_VALUE;
 
   /** The latest watermark of one origin and when (wall clock) it arrived. */
   private static final class Origin {
@@ -104,6 +113,10 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     }
     // after a restart every origin gets a full rollupGrace to show up again
     saved.forEach(kv -> origins.put(kv.key.substring(WATERMARK_PREFIX.length()), new Origin(ByteBuffer.wrap(kv.value).getLong(), now)));
+    // every stage-1 task (one per raw partition) is waited for, even before it has said anything
+    for (int p = 0; p < settings.expectedOrigins(); p++) {
+      origins.putIfAbsent(Integer.toString(p), new Origin(WindowClock.UNKNOWN, now));
+    }
     if (settings.wallClockClose()) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
@@ -163,7 +176,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       origins.put(key.substring(WATERMARK_PREFIX.length()), new Origin(watermark, now));
     } else {
       o.seenAt = now;
-      if (watermark <= o.watermark) {
+      // only an empty task's first data may move its watermark back
+      if (watermark <= o.watermark && o.watermark != EMPTY) {
         return;
       }
       o.watermark = watermark;
@@ -180,6 +194,9 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     long low = Long.MAX_VALUE;
     long high = WindowClock.UNKNOWN;
     for (Origin o : origins.values()) {
+      if (o.watermark == EMPTY) {
+        continue; // holds nothing back
+      }
       high = Math.max(high, o.watermark);
       boolean live = !settings.wallClockClose() || now - o.seenAt <= settings.rollupGrace();
       if (live) {

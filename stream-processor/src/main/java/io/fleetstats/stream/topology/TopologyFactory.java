@@ -73,10 +73,20 @@ public final class TopologyFactory {
   public static final String MYSQL_RATES = "mysql-rates";
   public static final String MYSQL_SINK = "mysql-aggregates-sink";
 
+  /** {@link #build(StreamConfig, Topics, int)} learning the stage-1 tasks as they announce themselves. */
   public static Topology build(StreamConfig config, Topics topics) {
+    return build(config, topics, 0);
+  }
+
+  /**
+   * @param rawPartitions partitions of the raw statsd topic, i.e. stage-1 tasks, each of which a
+   *     roll-up window waits for (see {@link RollupAggregator}); 0 when unknown: then only the
+   *     tasks heard from are waited for, and one that starts late can miss a first roll-up
+   */
+  public static Topology build(StreamConfig config, Topics topics, int rawPartitions) {
     StreamsBuilder builder = new StreamsBuilder();
     clusterMetadata(builder, topics);
-    statsd(builder, config, topics);
+    statsd(builder, config, topics, rawPartitions);
     Topology topology = builder.build();
     addMysql(topology, topics);
     return topology;
@@ -123,7 +133,7 @@ public final class TopologyFactory {
   }
 
   /** Stage 1 over the raw statsd topic and, with roll-up rules, stage 2. */
-  private static void statsd(StreamsBuilder builder, StreamConfig config, Topics topics) {
+  private static void statsd(StreamsBuilder builder, StreamConfig config, Topics topics, int rawPartitions) {
     // Caching on: a batch's series each cost one store write; the cache folds the writes of one
     // commit interval into one changelog record per series and window.
     builder.addStateStore(
@@ -153,18 +163,22 @@ public final class TopologyFactory {
       return;
     }
     branches.defaultBranch(
-        Branched.withConsumer(s -> rollups(builder, s, config, topics), "partials"));
+        Branched.withConsumer(s -> rollups(builder, s, config, topics, rawPartitions), "partials"));
   }
 
   /** Stage 2: partials through the named repartition topic into the roll-up aggregator. */
   private static void rollups(
-      StreamsBuilder builder, KStream<String, Emitted> partials, StreamConfig config, Topics topics) {
+      StreamsBuilder builder,
+      KStream<String, Emitted> partials,
+      StreamConfig config,
+      Topics topics,
+      int rawPartitions) {
     builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ROLLUP_STORE), Serdes.String(), Serdes.ByteArray())
             .withCachingEnabled()
             .withLoggingEnabled(java.util.Map.of()));
-    RollupAggregator.Settings settings = RollupAggregator.Settings.of(config);
+    RollupAggregator.Settings settings = RollupAggregator.Settings.of(config, rawPartitions);
     KStream<String, Emitted> stage2 =
         partials
             .mapValues(v -> ((Emitted.Partial) v).rollupWindow(), Named.as("partial-bytes"))

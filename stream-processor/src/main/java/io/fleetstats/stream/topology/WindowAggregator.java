@@ -94,6 +94,11 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private CardinalityGuard guard;
   private TaskMetrics metrics;
   private final Map<String, Long> overflowLogged = new HashMap<>();
+  /** Whether this task has told stage 2 it exists since it started. */
+  private boolean announced;
+  /** Whether the last announcement said this task holds no data. */
+  private boolean announcedEmpty;
+  private long startedAt;
 
   WindowAggregator(Settings settings) {
     this.settings = settings;
@@ -106,6 +111,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     this.clusters = context.getStateStore(TopologyFactory.CLUSTERS_STORE);
     this.metrics = new TaskMetrics(context);
     this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
+    this.startedAt = context.currentSystemTimeMs();
     this.guard = new CardinalityGuard(settings.maxSeriesPerSource(), settings.maxSeriesPerName());
     if (guard.enabled()) {
       restoreGuard();
@@ -118,6 +124,13 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   @Override
   public void process(Record<String, StatsdBatch> record) {
     long horizon = clock.onRecord(record.timestamp());
+    if ((!announced || announcedEmpty) && !settings.rollups().isEmpty()) {
+      announcedEmpty = false;
+      // From its first record on, this task may hold roll-up windows open: make it known to every
+      // stage-2 task before it closes anything, so none closes a window without waiting for it.
+      forwardWatermark(clock.emittedHorizon());
+      announced = true;
+    }
     StatsdBatch batch = record.value();
     if (batch == null) {
       return;
@@ -159,13 +172,16 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
    */
   private void closeThrough(long horizon) {
     if (clock.closeThrough(horizon, this::emit) && !settings.rollups().isEmpty()) {
-      long closed = clock.emittedHorizon();
-      context.forward(
-          new Record<String, Emitted>(
-              RollupAggregator.WATERMARK_PREFIX + context.taskId(),
-              new Emitted.Partial(RollupAggregator.encodeWatermark(closed)),
-              closed));
+      forwardWatermark(clock.emittedHorizon());
     }
+  }
+
+  private void forwardWatermark(long closed) {
+    context.forward(
+        new Record<String, Emitted>(
+            RollupAggregator.WATERMARK_PREFIX + context.taskId().partition(),
+            new Emitted.Partial(RollupAggregator.encodeWatermark(closed)),
+            closed == RollupAggregator.EMPTY ? context.currentSystemTimeMs() : Math.max(0, closed)));
   }
 
   private void add(Source source, Series series, String id, Windows.Slice slice) {
@@ -274,7 +290,19 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   private void onWallClock(long now) {
-    closeThrough(clock.onWallClock(now));
+    long horizon = clock.onWallClock(now);
+    if (horizon == WindowClock.UNKNOWN
+        && !announced
+        && !settings.rollups().isEmpty()
+        && now - startedAt >= WindowClock.STARTUP_ALLOWANCE_MS) {
+      // no record since start, not even a backlog: tell stage 2 not to wait for this task (its
+      // first record will announce it again)
+      forwardWatermark(RollupAggregator.EMPTY);
+      announced = true;
+      announcedEmpty = true;
+      return;
+    }
+    closeThrough(horizon);
   }
 
   /** Emits one closed window of one series: its aggregate and its roll-up partials. */
