@@ -103,7 +103,9 @@ class MysqlQuestionsRateIT {
                 .orElseThrow()
                 .getFields()
                 .get("questions_rate");
-        perInterval.add(rate * INTERVAL.toMillis() / 1000.0);
+        // the rate is per second between the two polls; scale by the time that really passed
+        // between them (the first poll after start may land off the nominal schedule)
+        perInterval.add(rate * (next.getTakenAt() - previous.getTakenAt()) / 1000.0);
         previous = next;
       }
     }
