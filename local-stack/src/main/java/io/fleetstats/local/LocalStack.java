@@ -127,7 +127,10 @@ public final class LocalStack implements AutoCloseable {
     env.putIfAbsent("CLUSTER_NAME", "local");
     env.putIfAbsent("NAMESPACE", "default");
 
-    StreamProcessor processor = StreamProcessor.start(StreamConfig.fromEnv(env));
+    Map<String, String> processorEnv = new HashMap<>(env);
+    // one JVM hosts every service: the processor's admin port must not collide with the others'
+    processorEnv.put(StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0");
+    StreamProcessor processor = StreamProcessor.start(StreamConfig.fromEnv(processorEnv));
     running.push(processor);
 
     if (o.proxy().isPresent()) {

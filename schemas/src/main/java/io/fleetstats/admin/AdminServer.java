@@ -72,6 +72,16 @@ public final class AdminServer implements AutoCloseable {
     return new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   }
 
+  /**
+   * A registry with Prometheus defaults whose every meter carries {@code identity}'s tags (set
+   * before any meter is registered, as Micrometer requires).
+   */
+  public static PrometheusMeterRegistry newRegistry(ProcessIdentity identity) {
+    PrometheusMeterRegistry registry = newRegistry();
+    registry.config().commonTags(identity.tags());
+    return registry;
+  }
+
   public InetSocketAddress address() {
     return server.getAddress();
   }

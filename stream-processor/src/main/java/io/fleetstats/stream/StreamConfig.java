@@ -1,15 +1,18 @@
 package io.fleetstats.stream;
 
+import io.fleetstats.admin.ProcessIdentity;
 import io.fleetstats.config.ConfigException;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.rollup.RollupRule;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 
 /**
@@ -59,6 +62,10 @@ import java.util.TreeSet;
  *     10000}, 0 = no limit
  * @param lateToDeadletter {@code FLEETSTATS_LATE_TO_DEADLETTER}: write late samples to the
  *     dead-letter topic (they are counted either way); default {@code true}
+ * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
+ *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9126}
+ * @param identity cluster, namespace and pod of this instance ({@code CLUSTER_NAME}, {@code
+ *     NAMESPACE}, {@code POD_NAME}, see {@link ProcessIdentity}): the tags of its self-metrics
  */
 public record StreamConfig(
     String bootstrap,
@@ -79,7 +86,9 @@ public record StreamConfig(
     Duration rollupGrace,
     int maxSeriesPerSource,
     int maxSeriesPerName,
-    boolean lateToDeadletter) {
+    boolean lateToDeadletter,
+    Optional<InetSocketAddress> adminAddress,
+    ProcessIdentity identity) {
 
   public static final String BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String APPLICATION_ID = "FLEETSTATS_APPLICATION_ID";
@@ -99,6 +108,7 @@ public record StreamConfig(
   public static final String MAX_SERIES_PER_SOURCE = "FLEETSTATS_MAX_SERIES_PER_SOURCE";
   public static final String MAX_SERIES_PER_NAME = "FLEETSTATS_MAX_SERIES_PER_NAME";
   public static final String LATE_TO_DEADLETTER = "FLEETSTATS_LATE_TO_DEADLETTER";
+  public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
 
   public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
   public static final String DEFAULT_APPLICATION_ID = "fleetstats-stream-processor";
@@ -109,6 +119,8 @@ public record StreamConfig(
   public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(100);
   public static final Duration DEFAULT_ROLLUP_GRACE = Duration.ofSeconds(60);
   public static final int DEFAULT_MAX_SERIES = 10_000;
+  /** The processor's admin port (the edge agent uses 9125, the sink 9127). */
+  public static final int DEFAULT_ADMIN_PORT = 9126;
 
   public StreamConfig {
     kafka = Map.copyOf(kafka);
@@ -163,6 +175,14 @@ public record StreamConfig(
     int maxPerSource = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_SOURCE);
     int maxPerName = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_NAME);
     boolean lateToDeadletter = r.bool(true, LATE_TO_DEADLETTER);
+    Optional<InetSocketAddress> admin;
+    String adminText = r.string(null, ADMIN_ADDRESS);
+    if (adminText != null && (adminText.equalsIgnoreCase("off") || adminText.equalsIgnoreCase("none"))) {
+      admin = Optional.empty();
+    } else {
+      admin = Optional.of(r.address(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS));
+    }
+    ProcessIdentity identity = ProcessIdentity.read(r);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
     return new StreamConfig(
@@ -184,7 +204,9 @@ public record StreamConfig(
         rollupGrace,
         maxPerSource,
         maxPerName,
-        lateToDeadletter);
+        lateToDeadletter,
+        admin,
+        identity);
   }
 
   /** The platform's topics under {@link #topicPrefix()}. */

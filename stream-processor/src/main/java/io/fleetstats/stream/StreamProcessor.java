@@ -1,9 +1,13 @@
 package io.fleetstats.stream;
 
+import io.fleetstats.admin.AdminServer;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.topology.StreamMetrics;
 import io.fleetstats.stream.topology.TopologyFactory;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -42,11 +46,19 @@ public final class StreamProcessor implements AutoCloseable {
 
   private final StreamConfig config;
   private final KafkaStreams streams;
+  private final PrometheusMeterRegistry registry;
+  private final KafkaStreamsMetrics kafkaMetrics;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private volatile AdminServer admin;
 
   private StreamProcessor(StreamConfig config, KafkaStreams streams) {
     this.config = config;
     this.streams = streams;
+    this.registry = AdminServer.newRegistry(config.identity());
+    SelfMetrics.bind(registry, streams);
+    // Kafka Streams' and its clients' own metrics (lag, commit latency, ...) as kafka_stream_*
+    this.kafkaMetrics = new KafkaStreamsMetrics(streams);
+    kafkaMetrics.bindTo(registry);
   }
 
   /**
@@ -72,6 +84,14 @@ public final class StreamProcessor implements AutoCloseable {
             TopologyFactory.build(config, topics, rawPartitions(config, topics)),
             streamsProperties(config));
     StreamProcessor processor = new StreamProcessor(config, streams);
+    if (config.adminAddress().isPresent()) {
+      try {
+        processor.admin = AdminServer.start(config.adminAddress().get(), processor.registry, processor::notReadyReason);
+      } catch (RuntimeException e) {
+        processor.close();
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
     CompletableFuture<Void> running = new CompletableFuture<>();
     streams.setStateListener(
         (now, before) -> {
@@ -190,6 +210,23 @@ public final class StreamProcessor implements AutoCloseable {
     return streams.state();
   }
 
+  /** Empty when Kafka Streams is RUNNING, else why the processor is not ready ({@code /readyz}). */
+  String notReadyReason() {
+    KafkaStreams.State state = streams.state();
+    return state == KafkaStreams.State.RUNNING ? "" : "Kafka Streams is " + state;
+  }
+
+  /** The self-metrics registry ({@code /metrics}). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** Where the admin port listens, when it does. */
+  public Optional<InetSocketAddress> adminAddress() {
+    AdminServer a = admin;
+    return a == null ? Optional.empty() : Optional.of(a.address());
+  }
+
   /** Completes when Kafka Streams has stopped, by {@link #close} or by a fatal error. */
   public CompletableFuture<Void> stopped() {
     return stopped;
@@ -214,6 +251,11 @@ public final class StreamProcessor implements AutoCloseable {
     streams.close(
         CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
             .withTimeout(CLOSE_TIMEOUT));
+    kafkaMetrics.close();
+    AdminServer a = admin;
+    if (a != null) {
+      a.close();
+    }
     stopped.complete(null);
   }
 }

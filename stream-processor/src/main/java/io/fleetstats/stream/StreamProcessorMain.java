@@ -25,7 +25,8 @@ import picocli.CommandLine.Command;
       "  FLEETSTATS_SET_EXACT_LIMIT (1000), FLEETSTATS_ROLLUPS (none; e.g.",
       "  app:drop=pod_name,node;fleet:drop=pod_name,node,cluster), FLEETSTATS_ROLLUP_GRACE (60s),",
       "  FLEETSTATS_MAX_SERIES_PER_SOURCE (10000), FLEETSTATS_MAX_SERIES_PER_NAME (10000),",
-      "  FLEETSTATS_LATE_TO_DEADLETTER (true)."
+      "  FLEETSTATS_LATE_TO_DEADLETTER (true), FLEETSTATS_ADMIN_ADDRESS (:9126, or off: /healthz,",
+      "  /readyz, /metrics), CLUSTER_NAME, NAMESPACE, POD_NAME (tags of the self-metrics)."
     },
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {

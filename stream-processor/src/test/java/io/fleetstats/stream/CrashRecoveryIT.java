@@ -247,6 +247,7 @@ class CrashRecoveryIT {
     env.put(StreamConfig.STATE_DIR, stateDir.toString());
     env.put(StreamConfig.ROLLUPS, "app:drop=pod_name,node");
     env.put(StreamConfig.CREATE_TOPICS, "false");
+    env.put(StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0");
     // a killed member leaves no goodbye: let the broker notice within seconds, not 45 s
     env.put("FLEETSTATS_KAFKA_SESSION_TIMEOUT_MS", "2000");
     env.put("FLEETSTATS_KAFKA_HEARTBEAT_INTERVAL_MS", "500");

@@ -60,7 +60,7 @@ class StreamProcessorIT {
   }
 
   @Test
-  void singleBurstThenSilenceIsEmittedOnceAndStaysClosedAcrossARestart() {
+  void singleBurstThenSilenceIsEmittedOnceAndStaysClosedAcrossARestart() throws Exception {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
@@ -68,7 +68,10 @@ class StreamProcessorIT {
                 StreamConfig.APPLICATION_ID, "fleetstats-it-burst",
                 StreamConfig.WINDOW, "2s",
                 StreamConfig.GRACE, "1s",
-                StreamConfig.STATE_DIR, stateDir.toString()));
+                StreamConfig.STATE_DIR, stateDir.toString(),
+                StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0",
+                "CLUSTER_NAME", "it-cluster",
+                "POD_NAME", "processor-0"));
     Topics topics = config.topics();
     TopicSetup.ensure(
         Map.of("bootstrap.servers", cluster.bootstrapServers()),
@@ -117,6 +120,13 @@ class StreamProcessorIT {
                 });
         assertThat(processor.lateSamples()).isZero();
         assertThat(processor.aggregatesEmitted()).isEqualTo(2);
+        assertThat(admin(processor, "/readyz").statusCode()).isEqualTo(200);
+        String tags = "cluster=\"it-cluster\",namespace=\"default\",pod=\"processor-0\"";
+        assertThat(admin(processor, "/metrics").body())
+            .contains("fleetstats_stream_aggregates_emitted_total{" + tags + "} 2.0")
+            .contains("fleetstats_stream_samples_late_total{" + tags + "} 0.0")
+            .contains("fleetstats_stream_running{" + tags + "} 1.0")
+            .contains("kafka_stream_");
       }
 
       // Restart on the same state. A straggler for the emitted window, in a batch whose own time
@@ -163,6 +173,12 @@ class StreamProcessorIT {
     Aggregate timerAgg = byName.get("fitcycle-api-server.prospectPullTime");
     assertThat(timerAgg.getWindowEnd() - timerAgg.getWindowStart()).isEqualTo(2_000);
     assertThat(timerAgg.getSource()).isEqualTo("node-1");
+  }
+
+  private static java.net.http.HttpResponse<String> admin(StreamProcessor processor, String path) throws Exception {
+    java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + processor.adminAddress().orElseThrow().getPort() + path);
+    return java.net.http.HttpClient.newHttpClient()
+        .send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {

@@ -1,5 +1,6 @@
 package io.fleetstats.sink;
 
+import io.fleetstats.admin.ProcessIdentity;
 import io.fleetstats.config.ConfigException;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.schemas.Topics;
@@ -59,6 +60,8 @@ import java.nio.file.Path;
  *     default 1 (about 3× faster than 6 for bodies about 15 % larger)
  * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
  *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9127}
+ * @param identity cluster, namespace and pod of this instance ({@code CLUSTER_NAME}, {@code
+ *     NAMESPACE}, {@code POD_NAME}, see {@link ProcessIdentity}): the tags of its self-metrics
  */
 public record SinkConfig(
     String kafkaBootstrap,
@@ -76,7 +79,8 @@ public record SinkConfig(
     Distributions distributions,
     boolean deltaCounters,
     int gzipLevel,
-    Optional<InetSocketAddress> adminAddress) {
+    Optional<InetSocketAddress> adminAddress,
+    ProcessIdentity identity) {
 
   public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
   public static final String PROXY_URL = "FLEETSTATS_PROXY_URL";
@@ -121,7 +125,7 @@ public record SinkConfig(
         + ", retryMaxBackoff=" + retryMaxBackoff + ", metricPrefix=" + metricPrefix
         + ", createTopics=" + createTopics + ", token=" + (token.isPresent() ? "(set)" : "(none)")
         + ", distributions=" + distributions + ", deltaCounters=" + deltaCounters + ", gzipLevel=" + gzipLevel
-        + ", adminAddress=" + adminAddress + "]";
+        + ", adminAddress=" + adminAddress + ", identity=" + identity + "]";
   }
 
   /** What the formatter produces, from these settings. */
@@ -171,10 +175,11 @@ public record SinkConfig(
       admin = Optional.of(r.address(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS));
     }
     Map<String, String> kafka = r.kafkaProperties();
+    ProcessIdentity identity = ProcessIdentity.read(r);
     r.check();
     return new SinkConfig(
         bootstrap, kafka, proxy, groupId, prefix, batchLines, timeout, maxBackoff, metricPrefix,
-        createTopics, token, batchBytes, distributions, delta, gzipLevel, admin);
+        createTopics, token, batchBytes, distributions, delta, gzipLevel, admin, identity);
   }
 
   private static Optional<String> token(EnvReader r) {
@@ -263,7 +268,7 @@ public record SinkConfig(
     return new SinkConfig(
         bootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, adminAddress);
+        gzipLevel, adminAddress, identity);
   }
 
   /** Returns a copy with another admin address (empty: no admin port). */
@@ -271,7 +276,7 @@ public record SinkConfig(
     return new SinkConfig(
         kafkaBootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, address);
+        gzipLevel, address, identity);
   }
 
   /** Returns a copy sending to another proxy URL. */
@@ -279,6 +284,6 @@ public record SinkConfig(
     return new SinkConfig(
         kafkaBootstrap, kafkaProperties, url, groupId, topicPrefix, batchLines, requestTimeout,
         retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, adminAddress);
+        gzipLevel, adminAddress, identity);
   }
 }

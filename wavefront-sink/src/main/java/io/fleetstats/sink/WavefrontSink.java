@@ -133,7 +133,7 @@ public final class WavefrontSink implements AutoCloseable {
     this.config = config;
     Topics topics = config.topics();
     this.topic = topics.aggregates().name();
-    this.registry = AdminServer.newRegistry();
+    this.registry = AdminServer.newRegistry(config.identity());
     for (Reason r : Reason.values()) {
       AtomicLong n = new AtomicLong();
       invalidByReason.put(r, n);

@@ -90,6 +90,22 @@ class WavefrontSinkIT {
     return sink;
   }
 
+  /**
+   * A Prometheus series as {@code /metrics} shows it: the given labels plus the identity tags of
+   * {@link #config}, in Micrometer's (alphabetical) label order.
+   */
+  private static String series(String name, String... labels) {
+    java.util.TreeMap<String, String> all =
+        new java.util.TreeMap<>(Map.of("cluster", "it-cluster", "namespace", "it", "pod", "sink-it"));
+    for (int i = 0; i < labels.length; i += 2) {
+      all.put(labels[i], labels[i + 1]);
+    }
+    StringBuilder b = new StringBuilder(name).append('{');
+    all.forEach((k, v) -> b.append(k).append("=\"").append(v).append("\","));
+    b.setLength(b.length() - 1);
+    return b.append('}').toString();
+  }
+
   /** A config with its own topic prefix and group, so tests do not see each other's data. */
   private static SinkConfig config(RecordingProxy proxy, String... extra) {
     int run = RUN.incrementAndGet();
@@ -102,6 +118,9 @@ class WavefrontSinkIT {
     env.put("FLEETSTATS_RETRY_MAX_BACKOFF", "1s");
     env.put("FLEETSTATS_REQUEST_TIMEOUT", "2s");
     env.put("FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:0");
+    env.put("CLUSTER_NAME", "it-cluster");
+    env.put("NAMESPACE", "it");
+    env.put("POD_NAME", "sink-it");
     for (int i = 0; i < extra.length; i += 2) {
       env.put(extra[i], extra[i + 1]);
     }
@@ -264,8 +283,11 @@ class WavefrontSinkIT {
         .until(() -> committedRecords(c503) == 0 && committedRecords(cDown) == 0
             && failing.acceptedLines().isEmpty() && s503.deadLettered() == 0 && sDown.deadLettered() == 0);
     String metrics = admin(s503, "/metrics").body();
-    assertThat(metrics).contains("fleetstats_sink_retries_total{cause=\"5xx\"}", "fleetstats_sink_consumer_lag " + (double) in503.records());
-    assertThat(admin(sDown, "/metrics").body()).contains("fleetstats_sink_retries_total{cause=\"refused\"}");
+    assertThat(metrics)
+        .contains(
+            series("fleetstats_sink_retries_total", "cause", "5xx"),
+            series("fleetstats_sink_consumer_lag") + " " + (double) in503.records());
+    assertThat(admin(sDown, "/metrics").body()).contains(series("fleetstats_sink_retries_total", "cause", "refused"));
 
     failing.answerByDefault(202);
     down.restart();
@@ -279,12 +301,12 @@ class WavefrontSinkIT {
     await().atMost(WAIT).until(() -> admin(s503, "/readyz").statusCode() == 200 && admin(sDown, "/readyz").statusCode() == 200);
     String after = admin(s503, "/metrics").body();
     assertThat(after)
-        .contains("fleetstats_sink_points_sent_total{format=\"wavefront\"} 240.0")
-        .contains("fleetstats_sink_deadlettered_total{reason=\"source_blank\"} 1.0")
-        .contains("fleetstats_sink_deadlettered_total{reason=\"undecodable\"} 1.0")
-        .contains("fleetstats_sink_consumer_lag 0.0")
-        .contains("fleetstats_sink_send_seconds_count{outcome=\"accepted\"}")
-        .contains("fleetstats_sink_bytes_sent_bytes_total");
+        .contains(series("fleetstats_sink_points_sent_total", "format", "wavefront") + " 240.0")
+        .contains(series("fleetstats_sink_deadlettered_total", "reason", "source_blank") + " 1.0")
+        .contains(series("fleetstats_sink_deadlettered_total", "reason", "undecodable") + " 1.0")
+        .contains(series("fleetstats_sink_consumer_lag") + " 0.0")
+        .contains(series("fleetstats_sink_send_seconds_count", "outcome", "accepted"))
+        .contains(series("fleetstats_sink_bytes_sent_bytes_total"));
   }
 
   @Test

@@ -1,0 +1,43 @@
+package io.fleetstats.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fleetstats.config.EnvReader;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ProcessIdentityTest {
+
+  @Test
+  void readsTheDownwardApiNamesAndLetsFleetstatsNamesWin() {
+    ProcessIdentity id =
+        ProcessIdentity.read(
+            new EnvReader(
+                Map.of(
+                    "CLUSTER_NAME", "prod-eu",
+                    "NAMESPACE", "shop",
+                    "POD_NAME", "processor-0",
+                    "FLEETSTATS_CLUSTER", "prod-eu-1")));
+
+    assertThat(id).isEqualTo(new ProcessIdentity("prod-eu-1", "shop", "processor-0"));
+  }
+
+  @Test
+  void defaultsLikeTheEdgeAgent() {
+    ProcessIdentity id = ProcessIdentity.read(new EnvReader(Map.of("HOSTNAME", "sink-7c9")));
+
+    assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "sink-7c9"));
+  }
+
+  @Test
+  void everyMeterOfTheRegistryCarriesTheIdentityTags() {
+    PrometheusMeterRegistry registry =
+        AdminServer.newRegistry(new ProcessIdentity("prod-eu", "shop", "sink-0"));
+    registry.counter("fleetstats.test.lines", "reason", "bad_value").increment(2);
+
+    assertThat(registry.scrape())
+        .contains(
+            "fleetstats_test_lines_total{cluster=\"prod-eu\",namespace=\"shop\",pod=\"sink-0\",reason=\"bad_value\"} 2.0");
+  }
+}
