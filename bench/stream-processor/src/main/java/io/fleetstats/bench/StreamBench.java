@@ -1,5 +1,6 @@
 package io.fleetstats.bench;
 
+import io.fleetstats.local.EmbeddedKafka;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
@@ -35,10 +36,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.DoubleSerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.common.test.KafkaClusterTestKit;
-import org.apache.kafka.common.test.TestKitNodes;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -70,81 +68,125 @@ public final class StreamBench {
   private static final int PODS = 20;
   private static final int TAIL = 100;
 
-  public static void main(String[] args) throws Exception {
-    int batches = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
-    int naiveRecords = args.length > 1 ? Integer.parseInt(args[1]) : 1_000_000;
-    Path dir = Files.createTempDirectory("fleetstats-bench");
-    try (KafkaClusterTestKit cluster = broker(dir.resolve("broker"))) {
-      String bootstrap = cluster.bootstrapServers();
-      List<String> rows = new ArrayList<>();
-
-      String only = args.length > 2 ? args[2] : "warm,ours,rollups,naive";
-      // warm-up of the JIT on a small input, not reported
-      if (only.contains("warm")) {
-        Topics warm = Topics.withPrefix("warm");
-        produceBatches(bootstrap, warm, 200, 1);
-        runFleetstats(bootstrap, warm, dir.resolve("warm"), "bench-warm", 200L * SERIES * SAMPLES_PER_SERIES);
-      }
-      double[] ours = {Double.NaN, Double.NaN};
-      double[] withRollups = {Double.NaN, Double.NaN};
-      double[] naive = {Double.NaN, Double.NaN};
-      long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
-
-      if (only.contains("ours")) {
-        Topics topics = Topics.withPrefix("bench");
-        produceBatches(bootstrap, topics, batches, 2);
-        ours = runFleetstats(bootstrap, topics, dir.resolve("ours"), "bench-fleetstats", samples);
-        rows.add(row("Fleetstats topology (per-series work per batch), no roll-ups", samples, ours));
-      }
-      if (only.contains("rollups")) {
-        Topics rolled = Topics.withPrefix("benchr");
-        produceBatches(bootstrap, rolled, batches, 2);
-        withRollups =
-            runFleetstats(bootstrap, rolled, dir.resolve("ours-rollups"), "bench-fleetstats-rollups", samples,
-                Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node"));
-        rows.add(row("Fleetstats topology + roll-up rule `app:drop=pod_name,node`", samples, withRollups));
-      }
-      if (only.contains("naive")) {
-        produceNaive(bootstrap, "bench.naive.samples", naiveRecords);
-        naive = runNaive(bootstrap, "bench.naive.samples", dir.resolve("naive"), naiveRecords);
-        rows.add(row("naive DSL: one record per sample, windowed aggregate (count/sum/min/max)", naiveRecords, naive));
-      }
-
-      System.out.println("| topology (1 stream thread, exactly_once_v2, commit 100 ms) | samples | seconds | samples/s |");
-      System.out.println("|---|---:|---:|---:|");
-      rows.forEach(System.out::println);
-      System.out.printf("%nspeed-up vs naive: %.1fx (no roll-ups), %.1fx (with roll-ups)%n", ours[1] / naive[1], withRollups[1] / naive[1]);
+  /** One timed run: wall seconds, samples per wall second, stream-thread CPU seconds. */
+  record Run(double seconds, double samplesPerSecond, double threadCpuSeconds, long samples) {
+    double samplesPerCpuSecond() {
+      return samples / threadCpuSeconds;
     }
   }
 
-  private static String row(String what, long samples, double[] r) {
-    return String.format("| %s | %,d | %.2f | %,.0f |", what, samples, r[0], r[1]);
+  /**
+   * Arguments {@code key=value}: {@code batches} (1000), {@code naive} (naive records, 1 000
+   * 000), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
+   * separated by commas, each a table of its own; default the product's {@code
+   * FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default
+   * {@code ours,rollups,naive}).
+   */
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = new java.util.HashMap<>();
+    for (String a : args) {
+      int eq = a.indexOf('=');
+      if (eq < 0) {
+        throw new IllegalArgumentException("arguments are key=value (batches, naive, rounds, commit, only): " + a);
+      }
+      opts.put(a.substring(0, eq), a.substring(eq + 1));
+    }
+    int batches = Integer.parseInt(opts.getOrDefault("batches", "1000"));
+    int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "1000000"));
+    int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
+    List<Long> commits =
+        java.util.Arrays.stream(
+                opts.getOrDefault("commit", Long.toString(StreamConfig.DEFAULT_COMMIT_INTERVAL.toMillis())).split(","))
+            .map(Long::parseLong)
+            .toList();
+    String only = opts.getOrDefault("only", "ours,rollups,naive");
+    Path dir = Files.createTempDirectory("fleetstats-bench");
+    // the local stack's broker: KafkaRaftServer formatted as `kafka-storage format --standalone`,
+    // newest production metadata version
+    try (EmbeddedKafka cluster = EmbeddedKafka.start(dir.resolve("broker"), 0)) {
+      String bootstrap = cluster.bootstrapServers();
+      long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+
+      // the input of each contender is produced once; every round reads it anew under a fresh
+      // application id (fresh group, state and changelog)
+      Topics warm = Topics.withPrefix("warm");
+      produceBatches(bootstrap, warm, 200, 1);
+      Topics topics = Topics.withPrefix("bench");
+      Topics rolled = Topics.withPrefix("benchr");
+      if (only.contains("ours")) {
+        produceBatches(bootstrap, topics, batches, 2);
+      }
+      if (only.contains("rollups")) {
+        produceBatches(bootstrap, rolled, batches, 2);
+      }
+      if (only.contains("naive")) {
+        produceNaive(bootstrap, "bench.naive.samples", naiveRecords);
+      }
+      // warm-up of the JIT on a small input, not reported
+      runFleetstats(bootstrap, warm, dir.resolve("warm"), "bench-warm", 200L * SERIES * SAMPLES_PER_SERIES, commits.get(0), Map.of());
+
+      for (long commitMs : commits) {
+      Map<String, List<Run>> results = new java.util.LinkedHashMap<>();
+      for (int r = 1; r <= rounds; r++) {
+        String run = "c" + commitMs + "-" + r;
+        if (only.contains("ours")) {
+          results.computeIfAbsent(OURS, k -> new ArrayList<>()).add(
+              runFleetstats(bootstrap, topics, dir.resolve("ours-" + run), "bench-fleetstats-" + run, samples, commitMs, Map.of()));
+        }
+        if (only.contains("rollups")) {
+          results.computeIfAbsent(ROLLUPS, k -> new ArrayList<>()).add(
+              runFleetstats(bootstrap, rolled, dir.resolve("rollups-" + run), "bench-fleetstats-rollups-" + run, samples, commitMs,
+                  Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")));
+        }
+        if (only.contains("naive")) {
+          results.computeIfAbsent(NAIVE, k -> new ArrayList<>()).add(
+              runNaive(bootstrap, "bench.naive.samples", dir.resolve("naive-" + run), "bench-naive-" + run, naiveRecords, commitMs));
+        }
+        System.err.println("round " + run + ": " + results);
+      }
+      print(results, rounds, commitMs);
+      System.out.println();
+      }
+    }
   }
 
-  private static KafkaClusterTestKit broker(Path dir) throws Exception {
-    KafkaClusterTestKit cluster =
-        new KafkaClusterTestKit.Builder(
-                new TestKitNodes.Builder()
-                    .setCombined(true)
-                    .setNumBrokerNodes(1)
-                    .setNumControllerNodes(1)
-                    .setBaseDirectory(dir)
-                    // the test kit defaults to the newest *testing* metadata version; with it,
-                    // transactional producers got stuck on OUT_OF_ORDER_SEQUENCE_NUMBER here
-                    .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
-                    .build())
-            .setConfigProp("offsets.topic.replication.factor", "1")
-            .setConfigProp("offsets.topic.num.partitions", "1")
-            .setConfigProp("transaction.state.log.replication.factor", "1")
-            .setConfigProp("transaction.state.log.min.isr", "1")
-            .setConfigProp("transaction.state.log.num.partitions", "1")
-            .setConfigProp("group.initial.rebalance.delay.ms", "0")
-            .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152")
-            .build();
-    cluster.format();
-    cluster.startup();
-    cluster.waitForReadyBrokers();
-    return cluster;
+  private static final String OURS = "Fleetstats topology (per-series work per batch), no roll-ups";
+  private static final String ROLLUPS = "Fleetstats topology + roll-up rule `app:drop=pod_name,node`";
+  private static final String NAIVE = "naive DSL: one record per sample, windowed aggregate (count/sum/min/max)";
+
+  private static void print(Map<String, List<Run>> results, int rounds, long commitMs) {
+    System.out.printf(
+        "| topology (1 stream thread, exactly_once_v2, commit %d ms) | samples | samples/s (median of %d) | min-max | samples per stream-thread CPU-s (median) | stream thread busy |%n",
+        commitMs, rounds);
+    System.out.println("|---|---:|---:|---:|---:|---:|");
+    Map<String, Double> medians = new java.util.HashMap<>();
+    results.forEach((what, runs) -> {
+      double[] wall = runs.stream().mapToDouble(Run::samplesPerSecond).sorted().toArray();
+      double[] cpu = runs.stream().mapToDouble(Run::samplesPerCpuSecond).sorted().toArray();
+      double[] busy = runs.stream().mapToDouble(x -> x.threadCpuSeconds() / x.seconds()).sorted().toArray();
+      medians.put(what, median(wall));
+      System.out.printf("| %s | %,d | %,.0f | %,.0f-%,.0f | %,.0f | %.0f %% |%n",
+          what, runs.get(0).samples(), median(wall), wall[0], wall[wall.length - 1], median(cpu), 100 * median(busy));
+    });
+    System.out.println();
+    System.out.println("per round (samples/s wall; stream-thread CPU s / wall s):");
+    results.forEach((what, runs) -> {
+      StringBuilder b = new StringBuilder("- " + what + ":");
+      for (Run x : runs) {
+        b.append(String.format(" %,.0f (%.2f/%.2f)", x.samplesPerSecond(), x.threadCpuSeconds(), x.seconds()));
+      }
+      System.out.println(b);
+    });
+    if (medians.containsKey(NAIVE)) {
+      System.out.printf("%nspeed-up vs naive (medians): %.1fx (no roll-ups), %.1fx (with roll-ups)%n",
+          medians.getOrDefault(OURS, Double.NaN) / medians.get(NAIVE),
+          medians.getOrDefault(ROLLUPS, Double.NaN) / medians.get(NAIVE));
+    }
+  }
+
+  private static double median(double[] sorted) {
+    int n = sorted.length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
   }
 
   /** One partition: one task, one thread. */
@@ -251,13 +293,8 @@ public final class StreamBench {
     return StatsdBatch.newBuilder().setSource(pod).setCreatedAt(flushAt).setSeries(series).build();
   }
 
-  private static double[] runFleetstats(String bootstrap, Topics topics, Path state, String appId, long samples)
-      throws Exception {
-    return runFleetstats(bootstrap, topics, state, appId, samples, Map.of());
-  }
-
-  private static double[] runFleetstats(
-      String bootstrap, Topics topics, Path state, String appId, long samples, Map<String, String> extra)
+  private static Run runFleetstats(
+      String bootstrap, Topics topics, Path state, String appId, long samples, long commitMs, Map<String, String> extra)
       throws Exception {
     Map<String, String> env = new java.util.HashMap<>(extra);
     env.put(StreamConfig.BOOTSTRAP, bootstrap);
@@ -266,6 +303,7 @@ public final class StreamBench {
     env.put(StreamConfig.STATE_DIR, state.toString());
     env.put(StreamConfig.PERCENTILES, "50,90,99");
     env.put(StreamConfig.CREATE_TOPICS, "false");
+    env.put(StreamConfig.COMMIT_INTERVAL, commitMs + "ms");
     // the input is old event time: idle close by wall clock must not interfere
     env.put(StreamConfig.WALL_CLOCK_CLOSE, "false");
     StreamConfig config = StreamConfig.fromEnv(env);
@@ -273,7 +311,8 @@ public final class StreamBench {
     return timed(bootstrap, topology, StreamProcessor.streamsProperties(config), appId, topics.rawStatsd().name(), samples);
   }
 
-  private static double[] runNaive(String bootstrap, String topic, Path state, long records) throws Exception {
+  private static Run runNaive(String bootstrap, String topic, Path state, String appId, long records, long commitMs)
+      throws Exception {
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(topic, Consumed.with(Serdes.String(), Serdes.Double()).withName("naive-source"))
         .groupByKey(Grouped.with("naive-group", Serdes.String(), Serdes.Double()))
@@ -296,16 +335,19 @@ public final class StreamBench {
         .to("bench.naive.out", Produced.with(Serdes.String(), Serdes.ByteArray()).withName("naive-sink"));
     Properties p = new Properties();
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, "bench-naive");
+    p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "100");
+    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(commitMs));
     p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
-    return timed(bootstrap, builder.build(), p, "bench-naive", topic, records);
+    return timed(bootstrap, builder.build(), p, appId, topic, records);
   }
 
-  /** Seconds from RUNNING until the committed offset reaches the end, and samples per second. */
-  private static double[] timed(String bootstrap, Topology topology, Properties props, String appId, String input, long samples)
+  /**
+   * Seconds from RUNNING until the committed offset reaches the end, samples per second, and the
+   * CPU time the stream thread used meanwhile.
+   */
+  private static Run timed(String bootstrap, Topology topology, Properties props, String appId, String input, long samples)
       throws Exception {
     TopicPartition tp = new TopicPartition(input, 0);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
@@ -322,6 +364,8 @@ public final class StreamBench {
       if (!running.await(60, TimeUnit.SECONDS)) {
         throw new IllegalStateException(appId + " did not reach RUNNING");
       }
+      Thread thread = streamThread(appId);
+      long cpu0 = THREADS.getThreadCpuTime(thread.getId());
       long t0 = System.nanoTime();
       while (true) {
         Map<TopicPartition, OffsetAndMetadata> committed =
@@ -337,9 +381,25 @@ public final class StreamBench {
         Thread.sleep(20);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
+      double cpu = (THREADS.getThreadCpuTime(thread.getId()) - cpu0) / 1e9;
       streams.close(Duration.ofSeconds(30));
-      return new double[] {seconds, samples / seconds};
+      return new Run(seconds, samples / seconds, cpu, samples);
     }
+  }
+
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
+  /** The one stream thread of {@code appId} (named {@code <app id>-<uuid>-StreamThread-1}). */
+  private static Thread streamThread(String appId) {
+    List<Thread> found =
+        Thread.getAllStackTraces().keySet().stream()
+            .filter(t -> t.getName().startsWith(appId + "-") && t.getName().contains("-StreamThread-"))
+            .toList();
+    if (found.size() != 1) {
+      throw new IllegalStateException("expected one stream thread of " + appId + ", found " + found);
+    }
+    return found.get(0);
   }
 
   private StreamBench() {}
