@@ -208,6 +208,54 @@ class SeriesWindowTest {
         .isEqualTo("local/default/api-server-0/app|x|counter|a=1,b=2");
   }
 
+  @Test
+  void exactSetKeepsEightBytesPerMemberWhateverTheirLength() {
+    String[] members =
+        IntStream.range(0, 1000).mapToObj(i -> "session-" + i + "-4f0c2a9e-7d1b-4e55-9c3a-1b2c3d4e5f60").toArray(String[]::new);
+    Series s = set("users", T, members);
+    SeriesWindow w = SeriesWindow.empty(POD, s, 0.01);
+    w.add(s, IntStream.range(0, 1000).toArray(), 1000);
+    SeriesWindow empty = SeriesWindow.empty(POD, set("users", T), 0.01);
+
+    byte[] bytes = w.toBytes();
+
+    assertThat(bytes.length - empty.toBytes().length).isEqualTo(8 * 1000);
+    assertThat(SeriesWindow.fromBytes(bytes).toAggregate(T, T + 1, List.of()).getFields())
+        .containsEntry("value", 1000.0);
+  }
+
+  @Test
+  void readsSetStateWrittenWithMemberStrings() throws Exception {
+    // format 2 as written before sets kept hashes: the identity, then mode 0 and the members
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+    out.writeByte(2);
+    for (String field : List.of("users", "SET")) {
+      writeString(out, field);
+    }
+    out.writeInt(0);
+    for (String field : List.of("local", "default", "node-1", "api-server-0")) {
+      writeString(out, field);
+    }
+    out.writeByte(0);
+    out.writeInt(2);
+    writeString(out, "alice");
+    writeString(out, "bob");
+
+    SeriesWindow old = SeriesWindow.fromBytes(bytes.toByteArray());
+    Series more = set("users", T, "bob", "carol");
+    old.add(more, new int[] {0, 1}, 2);
+
+    assertThat(SeriesWindow.fromBytes(old.toBytes()).toAggregate(T, T + 1, List.of()).getFields())
+        .containsEntry("value", 3.0);
+  }
+
+  private static void writeString(java.io.DataOutputStream out, String s) throws java.io.IOException {
+    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    out.writeInt(b.length);
+    out.write(b);
+  }
+
   private static org.assertj.core.data.Percentage withinPercent(double p) {
     return org.assertj.core.data.Percentage.withPercentage(p);
   }
