@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
       "  FLEETSTATS_APPLICATION_ID (fleetstats-stream-processor), FLEETSTATS_TOPIC_PREFIX (fleetstats),",
       "  FLEETSTATS_WINDOW (10s), FLEETSTATS_GRACE (5s), FLEETSTATS_PERCENTILES (90),",
       "  FLEETSTATS_SKETCH_ACCURACY (0.01), FLEETSTATS_STATE_DIR (<tmpdir>/<application id>),",
-      "  FLEETSTATS_STREAM_THREADS (1), FLEETSTATS_COMMIT_INTERVAL (100ms),",
+      "  FLEETSTATS_STREAM_THREADS (1), FLEETSTATS_COMMIT_INTERVAL (1s),",
       "  FLEETSTATS_WALL_CLOCK_CLOSE (true), FLEETSTATS_CREATE_TOPICS (true),",
       "  FLEETSTATS_SET_EXACT_LIMIT (1000), FLEETSTATS_ROLLUPS (none; e.g.",
       "  app:drop=pod_name,node;fleet:drop=pod_name,node,cluster), FLEETSTATS_ROLLUP_GRACE (60s),",

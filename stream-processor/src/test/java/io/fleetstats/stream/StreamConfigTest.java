@@ -30,7 +30,7 @@ class StreamConfigTest {
     assertThat(c.stateDir())
         .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), "fleetstats-stream-processor"));
     assertThat(c.streamThreads()).isEqualTo(1);
-    assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(100));
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofSeconds(1));
     assertThat(c.wallClockClose()).isTrue();
     assertThat(c.createTopics()).isTrue();
     assertThat(c.setExactLimit()).isEqualTo(1000);
@@ -87,7 +87,7 @@ class StreamConfigTest {
                 Map.entry("FLEETSTATS_SKETCH_ACCURACY", "0.005"),
                 Map.entry("FLEETSTATS_STATE_DIR", "/var/lib/fs"),
                 Map.entry("FLEETSTATS_STREAM_THREADS", "4"),
-                Map.entry("FLEETSTATS_COMMIT_INTERVAL", "1s"),
+                Map.entry("FLEETSTATS_COMMIT_INTERVAL", "250ms"),
                 Map.entry("FLEETSTATS_WALL_CLOCK_CLOSE", "false"),
                 Map.entry("FLEETSTATS_CREATE_TOPICS", "no")));
 
@@ -101,7 +101,7 @@ class StreamConfigTest {
     assertThat(c.sketchAccuracy()).isEqualTo(0.005);
     assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/fs"));
     assertThat(c.streamThreads()).isEqualTo(4);
-    assertThat(c.commitInterval()).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.commitInterval()).isEqualTo(Duration.ofMillis(250));
     assertThat(c.wallClockClose()).isFalse();
     assertThat(c.createTopics()).isFalse();
   }
