@@ -110,7 +110,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
         }
       };
 
-  /** Most windows kept decoded per task; about 5 KB each for a timer. */
+  /** Most windows kept decoded per task: a few KB each, up to 8 KB for a set at its exact bound. */
   static final int DECODED_MAX = 10_000;
 
   /** A window and the bytes it was last written to the store as. */
