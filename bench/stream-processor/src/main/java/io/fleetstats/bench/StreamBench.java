@@ -86,7 +86,7 @@ public final class StreamBench {
     try {
       bench(args);
     } catch (Throwable e) {
-      e.printStackTrace();
+      org.slf4j.LoggerFactory.getLogger(StreamBench.class).error("stream-processor bench failed", e);
       // Kafka's and Streams' threads are not daemons: end the JVM, and so release the bench lock
       System.exit(1);
     }
