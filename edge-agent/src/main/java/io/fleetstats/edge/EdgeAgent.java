@@ -5,6 +5,8 @@ import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.publish.SeriesBatcher;
 import io.fleetstats.edge.statsd.PacketIngester;
 import io.fleetstats.edge.statsd.RejectReason;
+import io.fleetstats.edge.statsd.SampleSink;
+import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdParser;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.edge.statsd.StatsdServer;
@@ -74,7 +76,22 @@ public final class EdgeAgent implements AutoCloseable {
     this.batcher = batcher;
     this.stats = stats;
     IngestSettings ingest = config.ingest();
-    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), this::accept, stats);
+    SampleSink sink =
+        new SampleSink() {
+          @Override
+          public void accept(StatsdSample sample, long receivedAtMillis) {
+            batcher.add(sample, receivedAtMillis);
+            flushWhenFull();
+          }
+
+          @Override
+          public void accept(
+              SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+            batcher.add(series, value, sampleRate, relative, receivedAtMillis);
+            flushWhenFull();
+          }
+        };
+    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), sink, stats);
     this.server =
         StatsdServer.bind(
             group,
@@ -171,8 +188,7 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   // Both run on the event loop.
-  private void accept(StatsdSample sample, long receivedAtMillis) {
-    batcher.add(sample, receivedAtMillis);
+  private void flushWhenFull() {
     if (batcher.isFull()) {
       flush(); // early, so a burst never grows a batch past maxBatchSamples
     }

@@ -1,15 +1,19 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.StatsdBatch;
+import java.util.AbstractList;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.RandomAccess;
 import java.util.TreeMap;
 
 /**
@@ -24,7 +28,7 @@ public final class SeriesBatcher {
   private final Source source;
   private final String agentId;
   private final int maxBatchSamples;
-  private final Map<SeriesKey, SeriesBuilder> series = new LinkedHashMap<>();
+  private final Map<SeriesId, SeriesBuilder> series = new LinkedHashMap<>();
   private int pendingSamples;
   private long nextSequence = 1;
 
@@ -44,9 +48,24 @@ public final class SeriesBatcher {
 
   /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
   public void add(StatsdSample sample, long receivedAtMillis) {
-    SeriesKey key = new SeriesKey(sample.name(), sample.type(), sample.tags());
-    series.computeIfAbsent(key, SeriesBuilder::new).add(sample, receivedAtMillis);
+    builder(new SeriesId(sample.name(), sample.type(), sample.tags()))
+        .add(sample.value(), sample.member(), sample.sampleRate(), sample.relative(), receivedAtMillis);
     pendingSamples++;
+  }
+
+  /** Adds one numeric (not set) sample of {@code series}: {@link #add(StatsdSample, long)} without the sample. */
+  public void add(SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+    builder(series).add(value, "", sampleRate, relative, receivedAtMillis);
+    pendingSamples++;
+  }
+
+  private SeriesBuilder builder(SeriesId id) {
+    SeriesBuilder b = series.get(id);
+    if (b == null) {
+      b = new SeriesBuilder(id);
+      series.put(id, b);
+    }
+    return b;
   }
 
   /** Samples added since the last drain. */
@@ -92,55 +111,137 @@ public final class SeriesBatcher {
     return agentId;
   }
 
-  private record SeriesKey(String name, MetricType type, Map<String, String> tags) {}
-
+  /**
+   * One series' samples in primitive arrays (no boxing while a batch fills); the Avro record gets
+   * list views over them when the batch is drained.
+   */
   private static final class SeriesBuilder {
-    private final SeriesKey key;
-    private final List<Double> values = new ArrayList<>();
-    private final List<String> members = new ArrayList<>();
-    private final List<Long> receivedAt = new ArrayList<>();
+    private final SeriesId id;
+    private int size;
+    private double[] values = new double[4];
+    private long[] receivedAt = new long[4];
+    private List<String> members;
     // Allocated only when a sample differs from the default (rate 1, absolute), then back-filled,
     // so the common batch carries empty arrays as the schema allows.
-    private List<Double> sampleRates;
-    private List<Boolean> relative;
+    private double[] sampleRates;
+    private boolean[] relative;
 
-    SeriesBuilder(SeriesKey key) {
-      this.key = key;
+    SeriesBuilder(SeriesId id) {
+      this.id = id;
+      if (id.type() == MetricType.SET) {
+        members = new ArrayList<>();
+      }
     }
 
-    void add(StatsdSample sample, long receivedAtMillis) {
-      int index = receivedAt.size();
-      if (key.type() == MetricType.SET) {
-        members.add(sample.member());
-      } else {
-        values.add(sample.value());
+    void add(double value, String member, double sampleRate, boolean isRelative, long receivedAtMillis) {
+      if (size == receivedAt.length) {
+        int capacity = size * 2;
+        values = Arrays.copyOf(values, capacity);
+        receivedAt = Arrays.copyOf(receivedAt, capacity);
+        if (sampleRates != null) {
+          sampleRates = Arrays.copyOf(sampleRates, capacity);
+        }
+        if (relative != null) {
+          relative = Arrays.copyOf(relative, capacity);
+        }
       }
-      receivedAt.add(receivedAtMillis);
-      if (sampleRates == null && sample.sampleRate() != 1.0) {
-        sampleRates = new ArrayList<>(Collections.nCopies(index, 1.0));
+      if (members != null) {
+        members.add(member);
+      } else {
+        values[size] = value;
+      }
+      receivedAt[size] = receivedAtMillis;
+      if (sampleRates == null && sampleRate != 1.0) {
+        sampleRates = new double[receivedAt.length];
+        Arrays.fill(sampleRates, 0, size, 1.0);
       }
       if (sampleRates != null) {
-        sampleRates.add(sample.sampleRate());
+        sampleRates[size] = sampleRate;
       }
-      if (relative == null && sample.relative()) {
-        relative = new ArrayList<>(Collections.nCopies(index, false));
+      if (relative == null && isRelative) {
+        relative = new boolean[receivedAt.length];
       }
       if (relative != null) {
-        relative.add(sample.relative());
+        relative[size] = isRelative;
       }
+      size++;
     }
 
     Series build() {
       return Series.newBuilder()
-          .setName(key.name())
-          .setType(key.type())
-          .setTags(new TreeMap<>(key.tags()))
-          .setValues(values)
-          .setMembers(members)
-          .setSampleRates(sampleRates == null ? List.of() : sampleRates)
-          .setRelative(relative == null ? List.of() : relative)
-          .setReceivedAt(receivedAt)
+          .setName(id.name())
+          .setType(id.type())
+          .setTags(new TreeMap<>(id.tags()))
+          .setValues(members != null ? List.of() : new DoubleList(values, size))
+          .setMembers(members != null ? members : List.of())
+          .setSampleRates(sampleRates == null ? List.of() : new DoubleList(sampleRates, size))
+          .setRelative(relative == null ? List.of() : new BooleanList(relative, size))
+          .setReceivedAt(new LongList(receivedAt, size))
           .build();
+    }
+  }
+
+  /** Read-only views of the first {@code size} elements; the builder is gone once they exist. */
+  private static final class DoubleList extends AbstractList<Double> implements RandomAccess {
+    private final double[] a;
+    private final int size;
+
+    DoubleList(double[] a, int size) {
+      this.a = a;
+      this.size = size;
+    }
+
+    @Override
+    public Double get(int i) {
+      Objects.checkIndex(i, size);
+      return a[i];
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+  }
+
+  private static final class LongList extends AbstractList<Long> implements RandomAccess {
+    private final long[] a;
+    private final int size;
+
+    LongList(long[] a, int size) {
+      this.a = a;
+      this.size = size;
+    }
+
+    @Override
+    public Long get(int i) {
+      Objects.checkIndex(i, size);
+      return a[i];
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+  }
+
+  private static final class BooleanList extends AbstractList<Boolean> implements RandomAccess {
+    private final boolean[] a;
+    private final int size;
+
+    BooleanList(boolean[] a, int size) {
+      this.a = a;
+      this.size = size;
+    }
+
+    @Override
+    public Boolean get(int i) {
+      Objects.checkIndex(i, size);
+      return a[i];
+    }
+
+    @Override
+    public int size() {
+      return size;
     }
   }
 }
