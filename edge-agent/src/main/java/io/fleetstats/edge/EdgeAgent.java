@@ -10,6 +10,7 @@ import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdParser;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.edge.statsd.StatsdServer;
+import io.fleetstats.edge.statsd.StatsdTransport;
 import io.fleetstats.edge.statsd.StatsdStats;
 import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.Topic;
@@ -19,7 +20,6 @@ import io.fleetstats.schemas.Topics;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -65,6 +65,7 @@ public final class EdgeAgent implements AutoCloseable {
   private EdgeAgent(
       EdgeConfig config,
       Clock clock,
+      StatsdTransport transport,
       EventLoopGroup group,
       BatchPublisher publisher,
       SeriesBatcher batcher,
@@ -94,6 +95,7 @@ public final class EdgeAgent implements AutoCloseable {
     PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), sink, stats);
     this.server =
         StatsdServer.bind(
+            transport,
             group,
             config.statsdAddress(),
             ingest.tcpAddress(),
@@ -150,14 +152,15 @@ public final class EdgeAgent implements AutoCloseable {
                 ingest.spoolDirectory(),
                 ingest.spoolMaxBytes()),
             CLOSE_TIMEOUT);
+    StatsdTransport transport = StatsdTransport.best();
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("fleetstats-statsd", true), NioIoHandler.newFactory());
+            1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
     SeriesBatcher batcher =
         new SeriesBatcher(
             config.identity().toSource(), UUID.randomUUID().toString(), config.maxBatchSamples());
     try {
-      EdgeAgent agent = new EdgeAgent(config, clock, group, publisher, batcher, new StatsdStats());
+      EdgeAgent agent = new EdgeAgent(config, clock, transport, group, publisher, batcher, new StatsdStats());
       if (config.mysql().enabled()) {
         agent.mysql =
             MysqlCollector.start(
@@ -171,10 +174,11 @@ public final class EdgeAgent implements AutoCloseable {
       InetSocketAddress bound = agent.statsdAddress();
       InetSocketAddress tcp = agent.statsdTcpAddress();
       log.info(
-          "edge agent listening for statsd on udp://{}:{}{}, publishing to {} at {} as source {} ({})",
+          "edge agent listening for statsd on udp://{}:{}{} ({}), publishing to {} at {} as source {} ({})",
           bound.getHostString(),
           bound.getPort(),
           tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
+          transport.label(),
           topic.name(),
           config.kafkaBootstrap(),
           Sources.id(config.identity().toSource()),
