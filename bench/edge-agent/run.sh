@@ -156,11 +156,12 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
 
 declare -A best
 declare -A ladder
-ladder[115]=${LADDER_L115:-"100000 200000 400000 600000 800000 1000000 1200000 1600000 2000000 2500000 3000000 4000000"}
-ladder[20]=${LADDER_L20:-"50000 100000 200000 300000 400000 500000 600000 800000 1000000 1200000 1600000"}
-ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 120000 160000 200000"}
-# CPU per million lines: at a rate every receiver took without loss in earlier runs
-declare -A cpu_rate=([115]=${CPU_RATE_L115:-100000} [20]=${CPU_RATE_L20:-50000} [1]=${CPU_RATE_L1:-10000})
+ladder[115]=${LADDER_L115:-"100000 200000 400000 800000 1200000 1600000 2000000 3000000 4000000 5000000 6000000 8000000 10000000"}
+ladder[20]=${LADDER_L20:-"50000 100000 200000 300000 400000 600000 800000 1000000 1200000 1600000 2000000 2500000 3000000"}
+ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 120000 140000 160000 200000"}
+# CPU per million lines: at about the highest rate Etsy statsd took without loss in earlier runs,
+# so that every receiver does the same work and its idle cost weighs little
+declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
 cpu_secs=${CPU_SECONDS:-10}
 receivers=${RECEIVERS:-nio agent etsy}
 sizes=${SIZES:-115 20 1}
