@@ -164,7 +164,7 @@ ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 120000 140000
 declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
 cpu_secs=${CPU_SECONDS:-10}
 receivers=${RECEIVERS:-nio agent etsy}
-sizes=${SIZES:-115 20 1}
+sizes=${SIZES-115 20 1}
 for name in $receivers; do
   for L in $sizes; do
     # shellcheck disable=SC2086
