@@ -67,6 +67,11 @@ hz=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
+gc_counts() { # pid -> "young full heap_committed_kib" from the JVM's perf counters
+  jcmd "$1" PerfCounter.print 2>/dev/null | awk -F= '
+    /^sun.gc.collector.0.invocations=/ {y=$2} /^sun.gc.collector.1.invocations=/ {f=$2}
+    /^sun.gc.generation.[01].capacity=/ {c+=$2} END {printf "%d %d %d", y, f, c/1024}'
+}
 metric() { curl -sf "http://127.0.0.1:$admin/metrics" | awk -v m="$1" '$1 ~ "^"m"(\\{|$)" {s += $2} END {printf "%d", s}'; }
 
 measure() { # label words run -> one result line
@@ -89,16 +94,19 @@ measure() { # label words run -> one result line
   idle_rss=$(status_kib "$pid" VmRSS)
   idle_cpu=$(awk -v d="$((t1 - t0))" -v hz="$hz" 'BEGIN {printf "%.3f", d/hz/10}')
   threads=$(status_kib "$pid" Threads)
-  classes=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '/^java.cls.loadedClasses=/ {l=$2} /^java.cls.unloadedClasses=/ {u=$2} END {print l-u}')
+  classes=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '/^java.cls.(shared)?[lL]oadedClasses=/ {l+=$2} /^java.cls.(shared)?[uU]nloadedClasses=/ {u+=$2} END {print l-u}')
   if [ -n "$nmt" ]; then
     jcmd "$pid" VM.native_memory summary >"$work/nmt-idle-$label-$run.txt" 2>&1 || true
     jcmd "$pid" VM.classloader_stats >"$work/classloaders-$label-$run.txt" 2>&1 || true
     jstack "$pid" >"$work/threads-$label-$run.txt" 2>&1 || true
   fi
   java -cp "$work" StatsdBlast $port 10000 1 3 mix >/dev/null
+  local g0 g1
+  g0=$(gc_counts "$pid")
   t0=$(cpu_ticks "$pid")
   java -cp "$work" StatsdBlast $port 10000 1 "$secs" mix >>"$results"
   t1=$(cpu_ticks "$pid")
+  g1=$(gc_counts "$pid")
   local rss hwm
   rss=$(status_kib "$pid" VmRSS)
   hwm=$(status_kib "$pid" VmHWM)
@@ -111,6 +119,8 @@ measure() { # label words run -> one result line
   kill "$pid"; wait "$pid" 2>/dev/null || true
   log "$label run=$run idle_rss_mib=$(mib "$idle_rss") idle_cpu=$idle_cpu threads=$threads classes=$classes" \
       "load_rss_mib=$(mib "$rss") load_hwm_mib=$(mib "$hwm") load_cpu=$(awk -v d="$((t1 - t0))" -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.3f", d/hz/s}')" \
+      "young_gcs=$(( $(cut -d' ' -f1 <<<"$g1") - $(cut -d' ' -f1 <<<"$g0") )) full_gcs=$(( $(cut -d' ' -f2 <<<"$g1") - $(cut -d' ' -f2 <<<"$g0") ))" \
+      "heap_committed_mib=$(mib "$(cut -d' ' -f3 <<<"$g1")")" \
       "samples=$samples produced=$produced dropped=$dropped $([ "$samples" = "$produced" ] && [ "$dropped" = 0 ] && echo exact || echo MISMATCH)"
 }
 
@@ -125,12 +135,12 @@ stat() { # label field -> "median (min-max)"
     awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; if (NR > 1) printf "%s (%s–%s)", m, v[1], v[NR]; else printf "%s", m}'
 }
 {
-  echo "| variant | idle RSS MiB | threads | classes | idle CPU | RSS MiB at 10k lines/s (VmRSS) | VmHWM MiB | CPU at 10k lines/s | produced = received |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| variant | idle RSS MiB | threads | classes | idle CPU | RSS MiB at 10k lines/s (VmRSS) | VmHWM MiB | CPU at 10k lines/s | young GCs in $secs s | heap committed MiB | produced = received |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   for variant in "$@"; do
     l=${variant%%:*}
     ok=$(grep "^$l run=" "$results" | grep -c exact || true)
-    echo "| $l | $(stat "$l" idle_rss_mib) | $(stat "$l" threads) | $(stat "$l" classes) | $(stat "$l" idle_cpu) | $(stat "$l" load_rss_mib) | $(stat "$l" load_hwm_mib) | $(stat "$l" load_cpu) | $ok/$runs |"
+    echo "| $l | $(stat "$l" idle_rss_mib) | $(stat "$l" threads) | $(stat "$l" classes) | $(stat "$l" idle_cpu) | $(stat "$l" load_rss_mib) | $(stat "$l" load_hwm_mib) | $(stat "$l" load_cpu) | $(stat "$l" young_gcs) | $(stat "$l" heap_committed_mib) | $ok/$runs |"
   done
   echo
   echo "(median (min–max) over $runs runs; $secs s at 10 k lines/s, L=1; variants: $*; raw: $results)"

@@ -231,9 +231,17 @@ public record EdgeConfig(
     return Topics.withPrefix(topicPrefix);
   }
 
-  /** Admin client settings for topic creation: bootstrap plus the pass-through properties. */
+  /**
+   * Admin client settings for topic creation: bootstrap plus the pass-through properties, which
+   * override the defaults: no metric reporters and no metrics push (the JMX reporter's MBeans and
+   * the telemetry classes cost memory the sidecar has no room for, and the client lives only
+   * during start-up).
+   */
   public Map<String, Object> adminProperties() {
-    Map<String, Object> props = new HashMap<>(kafkaProperties);
+    Map<String, Object> props = new HashMap<>();
+    props.put("metric.reporters", "");
+    props.put("enable.metrics.push", false);
+    props.putAll(kafkaProperties);
     props.put("bootstrap.servers", kafkaBootstrap);
     return props;
   }

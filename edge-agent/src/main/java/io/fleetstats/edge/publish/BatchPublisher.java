@@ -124,8 +124,10 @@ public final class BatchPublisher implements AutoCloseable {
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 4L * 1024 * 1024);
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetstats-edge-agent");
-    // No JMX reporter: its MBeans cost heap and threads the sidecar budget has no room for.
+    // No JMX reporter and no client-metrics push (KIP-714): their MBeans, telemetry classes and
+    // buffers cost memory the sidecar budget has no room for; the agent's /metrics covers delivery.
     props.put(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
+    props.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
     props.putAll(passthrough);
     return props;
   }
