@@ -13,6 +13,10 @@
 #   -n          also start each agent with native memory tracking and save, per run,
 #               jcmd VM.native_memory summary, class counts and the thread list (NMT itself costs
 #               RSS: compare RSS only between runs with the same -n)
+#   -o SECONDS  then an outage: the broker is frozen (SIGSTOP) while 100 k lines/s (L=20) arrive for
+#               SECONDS, enough to fill the default 8 MiB buffer, and thawed; reports the VmHWM and
+#               heap while the buffer is full, that the agent survived, and that
+#               received = produced + dropped + failed with drops counted
 # Per run: start, 15 s idle (RSS, threads, loaded classes, CPU while idle), 3 s warm-up at
 # 10 k lines/s (L=1), then SECONDS at 10 k lines/s: CPU = (utime+stime)/SECONDS from /proc/<pid>/stat,
 # RSS = VmRSS and VmHWM at the end; then a check that every received sample was produced, none
@@ -23,9 +27,10 @@ if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
   export FLEETSTATS_BENCH_LOCKED=1
   exec flock /tmp/fleetstats-bench.lock "$0" "$@"
 fi
-runs=3 secs=20 nmt=
-while getopts r:s:n opt; do
+runs=3 secs=20 nmt= outage_secs=
+while getopts r:s:no: opt; do
   case $opt in
+    o) outage_secs=$OPTARG ;;
     r) runs=$OPTARG ;;
     s) secs=$OPTARG ;;
     n) nmt=1 ;;
@@ -112,16 +117,44 @@ measure() { # label words run -> one result line
   hwm=$(status_kib "$pid" VmHWM)
   [ -n "$nmt" ] && { jcmd "$pid" VM.native_memory summary >"$work/nmt-load-$label-$run.txt" 2>&1 || true; }
   sleep 2.5 # the last flush is acknowledged
-  local samples produced dropped
+  local samples produced dropped outage=""
   samples=$(metric fleetstats_edge_statsd_samples_total)
   produced=$(metric fleetstats_edge_samples_produced_total)
   dropped=$(metric fleetstats_edge_samples_dropped_total)
+  if [ -n "$outage_secs" ]; then outage=$(outage "$pid"); fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
   log "$label run=$run idle_rss_mib=$(mib "$idle_rss") idle_cpu=$idle_cpu threads=$threads classes=$classes" \
       "load_rss_mib=$(mib "$rss") load_hwm_mib=$(mib "$hwm") load_cpu=$(awk -v d="$((t1 - t0))" -v hz="$hz" -v s="$secs" 'BEGIN {printf "%.3f", d/hz/s}')" \
       "young_gcs=$(( $(cut -d' ' -f1 <<<"$g1") - $(cut -d' ' -f1 <<<"$g0") )) full_gcs=$(( $(cut -d' ' -f2 <<<"$g1") - $(cut -d' ' -f2 <<<"$g0") ))" \
       "heap_committed_mib=$(mib "$(cut -d' ' -f3 <<<"$g1")")" \
-      "samples=$samples produced=$produced dropped=$dropped $([ "$samples" = "$produced" ] && [ "$dropped" = 0 ] && echo exact || echo MISMATCH)"
+      "samples=$samples produced=$produced dropped=$dropped $([ "$samples" = "$produced" ] && [ "$dropped" = 0 ] && echo exact || echo MISMATCH)" \
+      $outage
+}
+
+outage() { # pid -> result words: the broker frozen (SIGSTOP) while 100 k lines/s (L=20) arrive, so the
+  # buffer fills to FLEETSTATS_BUFFER_MAX_BYTES and drops; then thawed: every sample is produced or counted
+  local pid=$1 broker=${pids[0]} buffered hwm heap alive samples produced dropped failed
+  kill -STOP "$broker"
+  java -cp "$work" StatsdBlast $port 100000 20 "$outage_secs" mix >>"$results"
+  buffered=$(metric fleetstats_edge_buffer_bytes)
+  hwm=$(status_kib "$pid" VmHWM)
+  heap=$(gc_counts "$pid" | cut -d' ' -f3)
+  kill -CONT "$broker"
+  for _ in $(seq 120); do
+    kill -0 "$pid" 2>/dev/null || break
+    [ "$(metric fleetstats_edge_buffer_batches)" = 0 ] && break
+    sleep 1
+  done
+  sleep 2
+  alive=$(kill -0 "$pid" 2>/dev/null && echo alive || echo DIED)
+  samples=$(metric fleetstats_edge_statsd_samples_total)
+  produced=$(metric fleetstats_edge_samples_produced_total)
+  dropped=$(metric fleetstats_edge_samples_dropped_total)
+  failed=$(metric fleetstats_edge_samples_failed_total)
+  echo "outage_buffered_mib=$(mib "$((buffered / 1024))") outage_hwm_mib=$(mib "$hwm") outage_heap_committed_mib=$(mib "$heap")" \
+       "outage_$alive outage_samples=$samples outage_produced=$produced outage_dropped=$dropped outage_failed=$failed" \
+       "outage_bound_reached=$([ "$dropped" -gt 0 ] && echo yes || echo no)" \
+       "$([ "$samples" = "$((produced + dropped + failed))" ] && echo outage_accounted || echo outage_MISMATCH)"
 }
 
 for run in $(seq "$runs"); do
@@ -142,6 +175,16 @@ stat() { # label field -> "median (min-max)"
     ok=$(grep "^$l run=" "$results" | grep -c exact || true)
     echo "| $l | $(stat "$l" idle_rss_mib) | $(stat "$l" threads) | $(stat "$l" classes) | $(stat "$l" idle_cpu) | $(stat "$l" load_rss_mib) | $(stat "$l" load_hwm_mib) | $(stat "$l" load_cpu) | $(stat "$l" young_gcs) | $(stat "$l" heap_committed_mib) | $ok/$runs |"
   done
+  if [ -n "$outage_secs" ]; then
+    echo
+    echo "| variant | outage: VmHWM MiB | heap committed MiB | buffered MiB when frozen | survived, all accounted, bound reached |"
+    echo "|---|---|---|---|---|"
+    for variant in "$@"; do
+      l=${variant%%:*}
+      echo "| $l | $(stat "$l" outage_hwm_mib) | $(stat "$l" outage_heap_committed_mib) | $(stat "$l" outage_buffered_mib) |" \
+           "$(grep "^$l run=" "$results" | grep -c 'outage_alive.*outage_bound_reached=yes outage_accounted' || true)/$runs |"
+    done
+  fi
   echo
   echo "(median (min–max) over $runs runs; $secs s at 10 k lines/s, L=1; variants: $*; raw: $results)"
 } | tee -a "$results"
