@@ -5,6 +5,7 @@ import io.fleetstats.config.Durations;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.Topics;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -128,6 +129,14 @@ public record EdgeConfig(
   public record Identity(
       String cluster, String namespace, String node, String pod, String container, String app) {
 
+    /**
+     * {@code cluster/namespace/pod/container}, the Kafka key of this source's raw records: the same
+     * as {@code Sources.id(toSource())}, without creating an Avro record.
+     */
+    public String sourceId() {
+      return cluster + '/' + namespace + '/' + pod + '/' + container;
+    }
+
     /** A fresh Avro {@link Source} (Avro records are mutable, so never share one). */
     public Source toSource() {
       return Source.newBuilder()
@@ -226,9 +235,14 @@ public record EdgeConfig(
         ingest);
   }
 
-  /** The topics under {@link #topicPrefix()}. */
+  /** The topics under {@link #topicPrefix()}, with their Avro serdes. */
   public Topics topics() {
     return Topics.withPrefix(topicPrefix);
+  }
+
+  /** The names of the topics under {@link #topicPrefix()} (initializes no Avro class). */
+  public TopicNames topicNames() {
+    return TopicNames.withPrefix(topicPrefix);
   }
 
   /**

@@ -1,10 +1,9 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.StatsdSample;
-import io.fleetstats.schemas.MetricType;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Source;
-import io.fleetstats.schemas.StatsdBatch;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -14,30 +13,34 @@ import java.util.TreeMap;
 
 /**
  * Accumulates one source's samples grouped by series (name + type + tags) into the parallel
- * arrays of {@link Series}, and turns them into one {@link StatsdBatch} per {@link #drain}. Pure:
- * receive and flush times are arguments.
+ * arrays of the schema's {@code Series}, and turns them into one serialized {@code StatsdBatch}
+ * per {@link #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are
+ * arguments.
  *
  * <p>Not thread-safe: the agent confines it to its single event-loop thread, which both adds
  * samples and drains on the flush tick, so no lock is needed.
  */
 public final class SeriesBatcher {
-  private final Source source;
+  private final EdgeConfig.Identity source;
+  private final byte[] key;
   private final String agentId;
+  private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
   private final Map<SeriesKey, SeriesBuilder> series = new LinkedHashMap<>();
   private int pendingSamples;
   private long nextSequence = 1;
 
   /**
-   * @param source the source stamped on every batch (copied)
+   * @param source the source stamped on every batch; its id is the Kafka key
    * @param agentId the id of this agent incarnation, stamped on every batch
    * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
    */
-  public SeriesBatcher(Source source, String agentId, int maxBatchSamples) {
+  public SeriesBatcher(EdgeConfig.Identity source, String agentId, int maxBatchSamples) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
-    this.source = Source.newBuilder(source).build();
+    this.source = source;
+    this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
   }
@@ -65,22 +68,20 @@ public final class SeriesBatcher {
 
   /**
    * Everything added since the last drain as one batch (with no series when nothing was added: a
-   * heartbeat), and a fresh start. Sequences start at 1 and increase by one per batch.
+   * heartbeat), serialized, and a fresh start. Sequences start at 1 and increase by one per batch.
+   * The record's key is the source id, its timestamp {@code createdAtMillis}.
    */
-  public StatsdBatch drain(long createdAtMillis) {
-    List<Series> out = new ArrayList<>(series.size());
+  public PendingBatch drain(long createdAtMillis) {
+    List<StatsdBatchWriter.Series> out = new ArrayList<>(series.size());
     for (SeriesBuilder b : series.values()) {
       out.add(b.build());
     }
+    int samples = pendingSamples;
+    long sequence = nextSequence++;
     series.clear();
     pendingSamples = 0;
-    return StatsdBatch.newBuilder()
-        .setSource(Source.newBuilder(source).build())
-        .setAgentId(agentId)
-        .setSequence(nextSequence++)
-        .setCreatedAt(createdAtMillis)
-        .setSeries(out)
-        .build();
+    byte[] value = writer.write(source, agentId, sequence, createdAtMillis, out);
+    return new PendingBatch(key, value, createdAtMillis, samples, sequence);
   }
 
   /** The sequence number the next drained batch gets. */
@@ -130,17 +131,16 @@ public final class SeriesBatcher {
       }
     }
 
-    Series build() {
-      return Series.newBuilder()
-          .setName(key.name())
-          .setType(key.type())
-          .setTags(new TreeMap<>(key.tags()))
-          .setValues(values)
-          .setMembers(members)
-          .setSampleRates(sampleRates == null ? List.of() : sampleRates)
-          .setRelative(relative == null ? List.of() : relative)
-          .setReceivedAt(receivedAt)
-          .build();
+    StatsdBatchWriter.Series build() {
+      return new StatsdBatchWriter.Series(
+          key.name(),
+          key.type(),
+          new TreeMap<>(key.tags()),
+          values,
+          members,
+          sampleRates == null ? List.of() : sampleRates,
+          relative == null ? List.of() : relative,
+          receivedAt);
     }
   }
 }
