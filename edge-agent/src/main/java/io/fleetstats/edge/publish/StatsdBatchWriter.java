@@ -13,7 +13,7 @@ import java.util.TreeMap;
  * bytes {@code Topics.STATSD_BATCH} writes, without Avro's classes.
  *
  * <p>Why by hand: initializing any generated Avro class parses its schema, and Avro's {@code
- * Schema} class creates a Jackson {@code ObjectMapper} — about 1,000 classes and 9 MiB of the
+ * Schema} class creates a Jackson {@code ObjectMapper} — about 700 classes and 8 MiB of the
  * sidecar's memory (measured, see the README's footprint section) for a record whose binary form
  * is a few varints, strings and arrays. {@code StatsdBatchWriterTest} checks that the output equals
  * Avro's own encoder, byte for byte, over a table of batches and many random ones, and that {@link
