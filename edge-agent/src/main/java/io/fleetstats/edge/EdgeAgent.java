@@ -12,11 +12,8 @@ import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.edge.statsd.StatsdServer;
 import io.fleetstats.edge.statsd.StatsdTransport;
 import io.fleetstats.edge.statsd.StatsdStats;
-import io.fleetstats.schemas.Sources;
-import io.fleetstats.schemas.Topic;
-import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.TopicSetup;
-import io.fleetstats.schemas.Topics;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -36,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running edge agent: statsd over UDP in, one {@link StatsdBatch} per flush out to Kafka.
+ * A running edge agent: statsd over UDP in, one {@code StatsdBatch} per flush out to Kafka.
  *
  * <p>One event-loop thread reads the socket, parses, batches and drains on the flush tick, so the
  * batcher needs no lock; a separate publisher thread talks to Kafka so that a slow broker never
@@ -126,8 +123,9 @@ public final class EdgeAgent implements AutoCloseable {
    *     be bound; the message names the cause and the setting
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock) {
-    Topics topics = config.topics();
-    Topic<String, StatsdBatch> topic = topics.rawStatsd();
+    // Topic names only: the statsd path writes its batches itself and never initializes Avro.
+    TopicNames topics = config.topicNames();
+    String topic = topics.rawStatsd();
     if (config.createTopics()) {
       TopicSetup.ensure(
           config.adminProperties(),
@@ -157,8 +155,7 @@ public final class EdgeAgent implements AutoCloseable {
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
     SeriesBatcher batcher =
-        new SeriesBatcher(
-            config.identity().toSource(), UUID.randomUUID().toString(), config.maxBatchSamples());
+        new SeriesBatcher(config.identity(), UUID.randomUUID().toString(), config.maxBatchSamples());
     try {
       EdgeAgent agent = new EdgeAgent(config, clock, transport, group, publisher, batcher, new StatsdStats());
       if (config.mysql().enabled()) {
@@ -168,7 +165,7 @@ public final class EdgeAgent implements AutoCloseable {
                 config.identity().toSource(),
                 config.kafkaBootstrap(),
                 config.kafkaProperties(),
-                topics.rawMysql(),
+                config.topics().rawMysql(),
                 clock);
       }
       InetSocketAddress bound = agent.statsdAddress();
@@ -179,9 +176,9 @@ public final class EdgeAgent implements AutoCloseable {
           bound.getPort(),
           tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
           transport.label(),
-          topic.name(),
+          topic,
           config.kafkaBootstrap(),
-          Sources.id(config.identity().toSource()),
+          config.identity().sourceId(),
           config.summary());
       return agent;
     } catch (RuntimeException e) {

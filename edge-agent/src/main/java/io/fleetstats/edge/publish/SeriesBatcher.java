@@ -1,47 +1,47 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdSample;
-import io.fleetstats.schemas.MetricType;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Source;
-import io.fleetstats.schemas.StatsdBatch;
-import java.util.AbstractList;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.RandomAccess;
 import java.util.TreeMap;
 
 /**
  * Accumulates one source's samples grouped by series (name + type + tags) into the parallel
- * arrays of {@link Series}, and turns them into one {@link StatsdBatch} per {@link #drain}. Pure:
- * receive and flush times are arguments.
+ * arrays of the schema's {@code Series}, and turns them into one serialized {@code StatsdBatch}
+ * per {@link #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are
+ * arguments.
  *
  * <p>Not thread-safe: the agent confines it to its single event-loop thread, which both adds
  * samples and drains on the flush tick, so no lock is needed.
  */
 public final class SeriesBatcher {
-  private final Source source;
+  private final EdgeConfig.Identity source;
+  private final byte[] key;
   private final String agentId;
+  private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
   private final Map<SeriesId, SeriesBuilder> series = new LinkedHashMap<>();
   private int pendingSamples;
   private long nextSequence = 1;
 
   /**
-   * @param source the source stamped on every batch (copied)
+   * @param source the source stamped on every batch; its id is the Kafka key
    * @param agentId the id of this agent incarnation, stamped on every batch
    * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
    */
-  public SeriesBatcher(Source source, String agentId, int maxBatchSamples) {
+  public SeriesBatcher(EdgeConfig.Identity source, String agentId, int maxBatchSamples) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
-    this.source = Source.newBuilder(source).build();
+    this.source = source;
+    this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
   }
@@ -84,22 +84,20 @@ public final class SeriesBatcher {
 
   /**
    * Everything added since the last drain as one batch (with no series when nothing was added: a
-   * heartbeat), and a fresh start. Sequences start at 1 and increase by one per batch.
+   * heartbeat), serialized, and a fresh start. Sequences start at 1 and increase by one per batch.
+   * The record's key is the source id, its timestamp {@code createdAtMillis}.
    */
-  public StatsdBatch drain(long createdAtMillis) {
-    List<Series> out = new ArrayList<>(series.size());
+  public PendingBatch drain(long createdAtMillis) {
+    List<StatsdBatchWriter.Series> out = new ArrayList<>(series.size());
     for (SeriesBuilder b : series.values()) {
       out.add(b.build());
     }
+    int samples = pendingSamples;
+    long sequence = nextSequence++;
     series.clear();
     pendingSamples = 0;
-    return StatsdBatch.newBuilder()
-        .setSource(Source.newBuilder(source).build())
-        .setAgentId(agentId)
-        .setSequence(nextSequence++)
-        .setCreatedAt(createdAtMillis)
-        .setSeries(out)
-        .build();
+    byte[] value = writer.write(source, agentId, sequence, createdAtMillis, out);
+    return new PendingBatch(key, value, createdAtMillis, samples, sequence);
   }
 
   /** The sequence number the next drained batch gets. */
@@ -112,8 +110,8 @@ public final class SeriesBatcher {
   }
 
   /**
-   * One series' samples in primitive arrays (no boxing while a batch fills); the Avro record gets
-   * list views over them when the batch is drained.
+   * One series' samples in primitive arrays (no boxing while a batch fills); the writer gets
+   * copies trimmed to the samples when the batch is drained.
    */
   private static final class SeriesBuilder {
     private final SeriesId id;
@@ -167,81 +165,16 @@ public final class SeriesBatcher {
       size++;
     }
 
-    Series build() {
-      return Series.newBuilder()
-          .setName(id.name())
-          .setType(id.type())
-          .setTags(new TreeMap<>(id.tags()))
-          .setValues(members != null ? List.of() : new DoubleList(values, size))
-          .setMembers(members != null ? members : List.of())
-          .setSampleRates(sampleRates == null ? List.of() : new DoubleList(sampleRates, size))
-          .setRelative(relative == null ? List.of() : new BooleanList(relative, size))
-          .setReceivedAt(new LongList(receivedAt, size))
-          .build();
-    }
-  }
-
-  /** Read-only views of the first {@code size} elements; the builder is gone once they exist. */
-  private static final class DoubleList extends AbstractList<Double> implements RandomAccess {
-    private final double[] a;
-    private final int size;
-
-    DoubleList(double[] a, int size) {
-      this.a = a;
-      this.size = size;
-    }
-
-    @Override
-    public Double get(int i) {
-      Objects.checkIndex(i, size);
-      return a[i];
-    }
-
-    @Override
-    public int size() {
-      return size;
-    }
-  }
-
-  private static final class LongList extends AbstractList<Long> implements RandomAccess {
-    private final long[] a;
-    private final int size;
-
-    LongList(long[] a, int size) {
-      this.a = a;
-      this.size = size;
-    }
-
-    @Override
-    public Long get(int i) {
-      Objects.checkIndex(i, size);
-      return a[i];
-    }
-
-    @Override
-    public int size() {
-      return size;
-    }
-  }
-
-  private static final class BooleanList extends AbstractList<Boolean> implements RandomAccess {
-    private final boolean[] a;
-    private final int size;
-
-    BooleanList(boolean[] a, int size) {
-      this.a = a;
-      this.size = size;
-    }
-
-    @Override
-    public Boolean get(int i) {
-      Objects.checkIndex(i, size);
-      return a[i];
-    }
-
-    @Override
-    public int size() {
-      return size;
+    StatsdBatchWriter.Series build() {
+      return new StatsdBatchWriter.Series(
+          id.name(),
+          id.type(),
+          new TreeMap<>(id.tags()),
+          members != null ? new double[0] : Arrays.copyOf(values, size),
+          members != null ? members : List.of(),
+          sampleRates == null ? new double[0] : Arrays.copyOf(sampleRates, size),
+          relative == null ? new boolean[0] : Arrays.copyOf(relative, size),
+          Arrays.copyOf(receivedAt, size));
     }
   }
 }

@@ -1,6 +1,5 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.schemas.MetricType;
 
 /**
  * Reads the common shape of a statsd line straight from the received bytes, without making a
