@@ -186,7 +186,7 @@ cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "
   echo "$head RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
   echo "$rule---|---|"
   for name in $receivers; do
-    read -r rss hwm cores <<<"${fp[$name]}"
+    read -r rss hwm cores <<<"${fp[$name]:-- - -}"
     row="| $name |"
     for L in $sizes; do row="$row ${best[$name,$L]:-} |"; done
     for L in $sizes; do row="$row $(cpu_of "$name" "$L") |"; done

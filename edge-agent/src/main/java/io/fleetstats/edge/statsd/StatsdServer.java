@@ -31,8 +31,10 @@ public final class StatsdServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StatsdServer.class);
   /** Asked of the kernel; Linux caps it at {@code net.core.rmem_max}. Absorbs bursts. */
   private static final int SO_RCVBUF = 4 * 1024 * 1024;
-  /** Datagrams one epoll read takes at most ({@code recvmmsg}); the buffer is this many packets. */
-  private static final int DATAGRAMS_PER_READ = 16;
+  /** Datagrams one epoll read takes at most ({@code recvmmsg}), while they fit the read buffer. */
+  private static final int MAX_DATAGRAMS_PER_READ = 16;
+  /** The epoll read buffer: 7 datagrams at the default 8 KiB packet limit, 1 at 64 KiB. */
+  private static final int READ_BUFFER_BYTES = 64 * 1024;
 
   private final Channel udp;
   private final Channel tcp;
@@ -108,13 +110,13 @@ public final class StatsdServer implements AutoCloseable {
             .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             .handler(handler);
     if (transport == StatsdTransport.EPOLL) {
-      // recvmmsg: one system call and one buffer for up to DATAGRAMS_PER_READ datagrams, each a
-      // slice of it; with NIO every datagram costs a system call and a buffer of its own.
-      int readBuffer = DATAGRAMS_PER_READ * datagramBuffer;
+      // recvmmsg: one system call and one buffer for several datagrams, each a slice of it; with
+      // NIO every datagram costs a system call and a buffer of its own.
+      int datagramsPerRead = Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
       bootstrap
           .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBuffer)
-          .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(readBuffer))
-          .option(ChannelOption.ALLOCATOR, readBufferPool(readBuffer));
+          .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramsPerRead * datagramBuffer))
+          .option(ChannelOption.ALLOCATOR, READ_BUFFER_POOL);
     } else {
       bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBuffer));
     }
@@ -127,18 +129,14 @@ public final class StatsdServer implements AutoCloseable {
   }
 
   /**
-   * One small pool of direct memory that holds the epoll read buffer, reused read after read. An
-   * unpooled direct buffer of that size would be allocated and zeroed on every read: at 10 k
-   * datagrams/s, one per read, that cost more CPU than recvmmsg saved (bench/README.md).
+   * The epoll read buffer comes from one 512 KiB pool of direct memory and goes back to it after
+   * each read. Unpooled, a buffer of that size would be allocated and zeroed on every read, which
+   * at 10 k datagrams/s (one per read) cost more CPU than recvmmsg saves; and the buffer must stay
+   * under a quarter of the chunk, or Netty frees and re-creates (and zeroes) the chunk whenever it
+   * empties (bench/README.md, edge-agent).
    */
-  private static PooledByteBufAllocator readBufferPool(int readBuffer) {
-    int pageSize = 8192;
-    int maxOrder = 1;
-    while ((pageSize << maxOrder) < 2 * readBuffer) {
-      maxOrder++; // a chunk holds two read buffers: one may still be in use when the next is taken
-    }
-    return new PooledByteBufAllocator(true, 0, 1, pageSize, maxOrder, 0, 0, false);
-  }
+  private static final PooledByteBufAllocator READ_BUFFER_POOL =
+      new PooledByteBufAllocator(true, 0, 1, 8192, 6, 0, 0, false);
 
   private static Channel bindTcp(
       StatsdTransport transport,
