@@ -3,7 +3,9 @@
 #   - the edge agent (bin/fleetstats-edge-agent, sidecar JVM flags, publishing to a real KRaft broker),
 #   - a bare Java NIO DatagramChannel receive loop that only counts lines (the ceiling),
 #   - Etsy statsd 0.9.0 (npm, installed here at bench time),
-# on the same load (StatsdBlast, "mix" of counters and timers), then RSS and CPU of each at 10 k lines/s.
+# on the same load (StatsdBlast, "mix" of counters and timers) at L = 115, 20 and 1 lines per datagram
+# (115 lines fill a ~1432-byte datagram, the DogStatsD client's default max packet size), then
+# CPU-seconds per million lines of each at a fixed rate all of them take, and RSS and CPU at 10 k lines/s.
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
 # Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
 set -euo pipefail
@@ -76,7 +78,8 @@ count() { # name -> cumulative lines received
   case $1 in
     nio) cat "$work/nio.count" ;;
     etsy) cat "$work/etsy.count" ;;
-    agent) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_statsd_lines_total/ {printf "%d", $2}' | grep . ;;
+    # lines that made it into Kafka: each line of the load is one sample, so produced = sent is zero loss
+    agent) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}' | grep . ;;
   esac
 }
 
@@ -117,11 +120,25 @@ search() { # name L ladder... -> best zero-loss rate (confirmed by a second run)
     log "$name L=$L rate=$best confirm got=$got sent=$sent $([ "$got" = "$sent" ] && echo exact || echo LOSS)"
     [ "$got" = "$sent" ] || best=$prev
   fi
+  cpu_per_million "$name" "$L" "${cpu_rate[$L]}"
   if [ "$name" = agent ]; then
-    curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_samples)_total' | tee -a "$results" >&2 || true
+    curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_(samples|lines))_total' | tee -a "$results" >&2 || true
   fi
   kill "$rpid"; wait "$rpid" 2>/dev/null || true
   echo "$best"
+}
+
+cpu_per_million() { # name L rate -> writes "cpu_s_per_million_lines got sent" to $work/cpu.name.L
+  local name=$1 L=$2 rate=$3 before t0 t1 sent after
+  before=$(settled_count "$name")
+  t0=$(cpu_ticks "$rpid")
+  sent=$(blast "$rate" "$L" "$cpu_secs")
+  after=$(settled_count "$name")
+  t1=$(cpu_ticks "$rpid")
+  # the settling wait is idle time for every receiver but still counted, alike for all
+  awk -v d="$((t1 - t0))" -v hz="$hz" -v got="$((after - before))" -v sent="$sent" \
+    'BEGIN {printf "%.2f %d %d", d / hz / (got / 1e6), got, sent}' >"$work/cpu.$name.$L"
+  log "$name L=$L cpu at $rate lines/s for $cpu_secs s: cpu_s_per_million got sent = $(cat "$work/cpu.$name.$L")"
 }
 
 footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
@@ -138,29 +155,47 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
 }
 
 declare -A best
-l20=${LADDER_L20:-"50000 100000 200000 300000 400000 500000 600000 800000 1000000"}
-l1=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 120000 160000"}
+declare -A ladder
+ladder[115]=${LADDER_L115:-"100000 200000 400000 800000 1200000 1600000 2000000 3000000 4000000 5000000 6000000 8000000 10000000"}
+ladder[20]=${LADDER_L20:-"50000 100000 200000 300000 400000 600000 800000 1000000 1200000 1600000 2000000 2500000 3000000"}
+ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 120000 140000 160000 200000"}
+# CPU per million lines: at about the highest rate Etsy statsd took without loss in earlier runs,
+# so that every receiver does the same work and its idle cost weighs little
+declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
+cpu_secs=${CPU_SECONDS:-10}
 receivers=${RECEIVERS:-nio agent etsy}
+sizes=${SIZES-115 20 1}
 for name in $receivers; do
-  best[$name,20]=$(search $name 20 $l20)
-  best[$name,1]=$(search $name 1 $l1)
+  for L in $sizes; do
+    # shellcheck disable=SC2086
+    best[$name,$L]=$(search $name $L ${ladder[$L]})
+  done
 done
 declare -A fp
-for name in $receivers; do
+for name in ${FOOTPRINT-$receivers}; do
   fp[$name]=$(footprint $name 1)
   log "footprint $name at 10k lines/s L=1: rss/hwm MiB, cores = ${fp[$name]}"
 done
 
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "-"; }
 {
-  echo "| receiver | max zero-loss lines/s, L=20 | max zero-loss lines/s, L=1 | RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
-  echo "|---|---|---|---|---|"
+  head="| receiver |"; rule="|---|"
+  for L in $sizes; do head="$head max zero-loss lines/s, L=$L |"; rule="$rule---|"; done
+  for L in $sizes; do head="$head CPU-s per M lines, L=$L at ${cpu_rate[$L]}/s |"; rule="$rule---|"; done
+  echo "$head RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
+  echo "$rule---|---|"
   for name in $receivers; do
-    read -r rss hwm cores <<<"${fp[$name]}"
-    echo "| $name | ${best[$name,20]:-} | ${best[$name,1]:-} | $rss / $hwm MiB | $cores cores |"
+    read -r rss hwm cores <<<"${fp[$name]:-- - -}"
+    row="| $name |"
+    for L in $sizes; do row="$row ${best[$name,$L]:-} |"; done
+    for L in $sizes; do row="$row $(cpu_of "$name" "$L") |"; done
+    echo "$row $rss / $hwm MiB | $cores cores |"
   done
   echo
-  echo "agent / bare NIO: L=20 $(ratio "${best[agent,20]:-}" "${best[nio,20]:-}"), L=1 $(ratio "${best[agent,1]:-}" "${best[nio,1]:-}");" \
-       "agent / Etsy statsd: L=20 $(ratio "${best[agent,20]:-}" "${best[etsy,20]:-}"), L=1 $(ratio "${best[agent,1]:-}" "${best[etsy,1]:-}")"
-  echo "(run $dur s per rate, ladder L=20: $l20; L=1: $l1; raw results: $results)"
+  for L in $sizes; do
+    echo "L=$L: agent / bare NIO $(ratio "${best[agent,$L]:-}" "${best[nio,$L]:-}"), agent / Etsy statsd $(ratio "${best[agent,$L]:-}" "${best[etsy,$L]:-}");" \
+         "CPU per line: Etsy / agent $(ratio "$(cpu_of etsy "$L")" "$(cpu_of agent "$L")"), agent / NIO $(ratio "$(cpu_of agent "$L")" "$(cpu_of nio "$L")")"
+  done
+  echo "(run $dur s per rate; ladders:$(for L in $sizes; do printf ' L=%s: %s;' "$L" "${ladder[$L]}"; done) raw results: $results)"
 } | tee -a "$results"

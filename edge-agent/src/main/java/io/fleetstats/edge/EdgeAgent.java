@@ -5,19 +5,18 @@ import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.publish.SeriesBatcher;
 import io.fleetstats.edge.statsd.PacketIngester;
 import io.fleetstats.edge.statsd.RejectReason;
+import io.fleetstats.edge.statsd.SampleSink;
+import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdParser;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.edge.statsd.StatsdServer;
+import io.fleetstats.edge.statsd.StatsdTransport;
 import io.fleetstats.edge.statsd.StatsdStats;
-import io.fleetstats.schemas.Sources;
-import io.fleetstats.schemas.Topic;
-import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.TopicSetup;
-import io.fleetstats.schemas.Topics;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
@@ -34,7 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running edge agent: statsd over UDP in, one {@link StatsdBatch} per flush out to Kafka.
+ * A running edge agent: statsd over UDP in, one {@code StatsdBatch} per flush out to Kafka.
  *
  * <p>One event-loop thread reads the socket, parses, batches and drains on the flush tick, so the
  * batcher needs no lock; a separate publisher thread talks to Kafka so that a slow broker never
@@ -63,6 +62,7 @@ public final class EdgeAgent implements AutoCloseable {
   private EdgeAgent(
       EdgeConfig config,
       Clock clock,
+      StatsdTransport transport,
       EventLoopGroup group,
       BatchPublisher publisher,
       SeriesBatcher batcher,
@@ -74,9 +74,25 @@ public final class EdgeAgent implements AutoCloseable {
     this.batcher = batcher;
     this.stats = stats;
     IngestSettings ingest = config.ingest();
-    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), this::accept, stats);
+    SampleSink sink =
+        new SampleSink() {
+          @Override
+          public void accept(StatsdSample sample, long receivedAtMillis) {
+            batcher.add(sample, receivedAtMillis);
+            flushWhenFull();
+          }
+
+          @Override
+          public void accept(
+              SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+            batcher.add(series, value, sampleRate, relative, receivedAtMillis);
+            flushWhenFull();
+          }
+        };
+    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), sink, stats);
     this.server =
         StatsdServer.bind(
+            transport,
             group,
             config.statsdAddress(),
             ingest.tcpAddress(),
@@ -107,8 +123,9 @@ public final class EdgeAgent implements AutoCloseable {
    *     be bound; the message names the cause and the setting
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock) {
-    Topics topics = config.topics();
-    Topic<String, StatsdBatch> topic = topics.rawStatsd();
+    // Topic names only: the statsd path writes its batches itself and never initializes Avro.
+    TopicNames topics = config.topicNames();
+    String topic = topics.rawStatsd();
     if (config.createTopics()) {
       TopicSetup.ensure(
           config.adminProperties(),
@@ -133,14 +150,14 @@ public final class EdgeAgent implements AutoCloseable {
                 ingest.spoolDirectory(),
                 ingest.spoolMaxBytes()),
             CLOSE_TIMEOUT);
+    StatsdTransport transport = StatsdTransport.best();
     EventLoopGroup group =
         new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("fleetstats-statsd", true), NioIoHandler.newFactory());
+            1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
     SeriesBatcher batcher =
-        new SeriesBatcher(
-            config.identity().toSource(), UUID.randomUUID().toString(), config.maxBatchSamples());
+        new SeriesBatcher(config.identity(), UUID.randomUUID().toString(), config.maxBatchSamples());
     try {
-      EdgeAgent agent = new EdgeAgent(config, clock, group, publisher, batcher, new StatsdStats());
+      EdgeAgent agent = new EdgeAgent(config, clock, transport, group, publisher, batcher, new StatsdStats());
       if (config.mysql().enabled()) {
         agent.mysql =
             MysqlCollector.start(
@@ -148,19 +165,20 @@ public final class EdgeAgent implements AutoCloseable {
                 config.identity().toSource(),
                 config.kafkaBootstrap(),
                 config.kafkaProperties(),
-                topics.rawMysql(),
+                config.topics().rawMysql(),
                 clock);
       }
       InetSocketAddress bound = agent.statsdAddress();
       InetSocketAddress tcp = agent.statsdTcpAddress();
       log.info(
-          "edge agent listening for statsd on udp://{}:{}{}, publishing to {} at {} as source {} ({})",
+          "edge agent listening for statsd on udp://{}:{}{} ({}), publishing to {} at {} as source {} ({})",
           bound.getHostString(),
           bound.getPort(),
           tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
-          topic.name(),
+          transport.label(),
+          topic,
           config.kafkaBootstrap(),
-          Sources.id(config.identity().toSource()),
+          config.identity().sourceId(),
           config.summary());
       return agent;
     } catch (RuntimeException e) {
@@ -171,8 +189,7 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   // Both run on the event loop.
-  private void accept(StatsdSample sample, long receivedAtMillis) {
-    batcher.add(sample, receivedAtMillis);
+  private void flushWhenFull() {
     if (batcher.isFull()) {
       flush(); // early, so a burst never grows a batch past maxBatchSamples
     }

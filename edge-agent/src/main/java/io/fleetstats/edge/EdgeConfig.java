@@ -5,6 +5,7 @@ import io.fleetstats.config.Durations;
 import io.fleetstats.config.EnvReader;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.Topics;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -128,6 +129,14 @@ public record EdgeConfig(
   public record Identity(
       String cluster, String namespace, String node, String pod, String container, String app) {
 
+    /**
+     * {@code cluster/namespace/pod/container}, the Kafka key of this source's raw records: the same
+     * as {@code Sources.id(toSource())}, without creating an Avro record.
+     */
+    public String sourceId() {
+      return cluster + '/' + namespace + '/' + pod + '/' + container;
+    }
+
     /** A fresh Avro {@link Source} (Avro records are mutable, so never share one). */
     public Source toSource() {
       return Source.newBuilder()
@@ -226,14 +235,27 @@ public record EdgeConfig(
         ingest);
   }
 
-  /** The topics under {@link #topicPrefix()}. */
+  /** The topics under {@link #topicPrefix()}, with their Avro serdes. */
   public Topics topics() {
     return Topics.withPrefix(topicPrefix);
   }
 
-  /** Admin client settings for topic creation: bootstrap plus the pass-through properties. */
+  /** The names of the topics under {@link #topicPrefix()} (initializes no Avro class). */
+  public TopicNames topicNames() {
+    return TopicNames.withPrefix(topicPrefix);
+  }
+
+  /**
+   * Admin client settings for topic creation: bootstrap plus the pass-through properties, which
+   * override the defaults: no metric reporters and no metrics push (the JMX reporter's MBeans and
+   * the telemetry classes cost memory the sidecar has no room for, and the client lives only
+   * during start-up).
+   */
   public Map<String, Object> adminProperties() {
-    Map<String, Object> props = new HashMap<>(kafkaProperties);
+    Map<String, Object> props = new HashMap<>();
+    props.put("metric.reporters", "");
+    props.put("enable.metrics.push", false);
+    props.putAll(kafkaProperties);
     props.put("bootstrap.servers", kafkaBootstrap);
     return props;
   }

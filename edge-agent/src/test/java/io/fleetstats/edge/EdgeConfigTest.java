@@ -44,6 +44,22 @@ class EdgeConfigTest {
   }
 
   @Test
+  void adminClientHasNoMetricReportersUnlessThePassThroughAsksForThem() {
+    assertThat(EdgeConfig.fromEnv(Map.of()).adminProperties())
+        .containsEntry("metric.reporters", "")
+        .containsEntry("enable.metrics.push", false);
+
+    EdgeConfig c =
+        EdgeConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_METRIC_REPORTERS", "org.apache.kafka.common.metrics.JmxReporter",
+                "FLEETSTATS_KAFKA_ENABLE_METRICS_PUSH", "true"));
+    assertThat(c.adminProperties())
+        .containsEntry("metric.reporters", "org.apache.kafka.common.metrics.JmxReporter")
+        .containsEntry("enable.metrics.push", "true");
+  }
+
+  @Test
   void readsTheSeedsDownwardApiVariables() {
     EdgeConfig c =
         EdgeConfig.fromEnv(

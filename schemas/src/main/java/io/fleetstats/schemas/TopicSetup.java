@@ -44,16 +44,27 @@ public final class TopicSetup {
       Optional<Short> replication,
       Duration rawRetention,
       Duration timeout) {
+    return ensure(adminConfig, topics.names(), partitions, replication, rawRetention, timeout);
+  }
+
+  /** As {@link #ensure(Map, Topics, int, Optional, Duration, Duration)}, by name only. */
+  public static List<String> ensure(
+      Map<String, Object> adminConfig,
+      TopicNames topics,
+      int partitions,
+      Optional<Short> replication,
+      Duration rawRetention,
+      Duration timeout) {
     List<NewTopic> wanted = new ArrayList<>();
     String rawMs = Long.toString(rawRetention.toMillis());
     String threeDays = Long.toString(Duration.ofDays(3).toMillis());
-    wanted.add(topic(topics.rawStatsd().name(), partitions, replication, rawMs));
-    wanted.add(topic(topics.rawMysql().name(), partitions, replication, rawMs));
-    wanted.add(topic(topics.aggregates().name(), partitions, replication, threeDays));
-    wanted.add(topic(topics.deadletter().name(), partitions, replication, threeDays));
+    wanted.add(topic(topics.rawStatsd(), partitions, replication, rawMs));
+    wanted.add(topic(topics.rawMysql(), partitions, replication, rawMs));
+    wanted.add(topic(topics.aggregates(), partitions, replication, threeDays));
+    wanted.add(topic(topics.deadletter(), partitions, replication, threeDays));
     // compacted: the latest metadata per cluster is kept for as long as the cluster exists
     wanted.add(
-        new NewTopic(topics.clusters().name(), Optional.of(1), replication)
+        new NewTopic(topics.clusters(), Optional.of(1), replication)
             .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     List<String> created = new ArrayList<>();
     try (Admin admin = Admin.create(adminConfig)) {

@@ -32,12 +32,19 @@ public record Topics(
   /** The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}). */
   public static Topics withPrefix(String prefix) {
     Serde<String> keys = Serdes.String();
+    TopicNames names = TopicNames.withPrefix(prefix);
     return new Topics(
-        new Topic<>(prefix + ".raw.statsd", keys, STATSD_BATCH),
-        new Topic<>(prefix + ".raw.mysql", keys, MYSQL_SNAPSHOT),
-        new Topic<>(prefix + ".aggregates", keys, AGGREGATE),
-        new Topic<>(prefix + ".deadletter", Serdes.ByteArray(), Serdes.ByteArray()),
-        new Topic<>(prefix + ".clusters", keys, CLUSTER_METADATA));
+        new Topic<>(names.rawStatsd(), keys, STATSD_BATCH),
+        new Topic<>(names.rawMysql(), keys, MYSQL_SNAPSHOT),
+        new Topic<>(names.aggregates(), keys, AGGREGATE),
+        new Topic<>(names.deadletter(), Serdes.ByteArray(), Serdes.ByteArray()),
+        new Topic<>(names.clusters(), keys, CLUSTER_METADATA));
+  }
+
+  /** The topics' names. */
+  public TopicNames names() {
+    return new TopicNames(
+        rawStatsd.name(), rawMysql.name(), aggregates.name(), deadletter.name(), clusters.name());
   }
 
   public static Topics defaults() {

@@ -1,10 +1,6 @@
 package io.fleetstats.edge.publish;
 
 import io.fleetstats.edge.LogThrottle;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Sources;
-import io.fleetstats.schemas.StatsdBatch;
-import io.fleetstats.schemas.Topic;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,7 +18,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Sends batches to Kafka from its own thread, so that a slow or unreachable broker never stalls
  * the statsd event loop, and survives Kafka outages within a memory bound.
  *
- * <p>Each batch is serialized when it is offered, so its size is known exactly. Batches wait in a
+ * <p>Each batch arrives serialized, so its size is known exactly. Batches wait in a
  * buffer bounded in bytes (and in count); the bound covers the batches handed to the producer and
  * not yet acknowledged too, at most {@code maxInFlight} of them. When an offer passes the bound,
  * the <em>oldest</em> waiting batches go to the disk spool when one is configured, else they are
@@ -46,8 +41,6 @@ public final class BatchPublisher implements AutoCloseable {
 
   private final Producer<byte[], byte[]> producer;
   private final String topic;
-  private final Serializer<String> keySerializer;
-  private final Serializer<StatsdBatch> valueSerializer;
   private final long maxBytes;
   private final int maxBatches;
   private final int maxInFlight;
@@ -91,11 +84,9 @@ public final class BatchPublisher implements AutoCloseable {
    * @param closeTimeout how long {@link #close()} waits for pending batches to be acknowledged
    */
   public BatchPublisher(
-      Producer<byte[], byte[]> producer, Topic<String, StatsdBatch> topic, Limits limits, Duration closeTimeout) {
+      Producer<byte[], byte[]> producer, String topic, Limits limits, Duration closeTimeout) {
     this.producer = producer;
-    this.topic = topic.name();
-    this.keySerializer = topic.keySerde().serializer();
-    this.valueSerializer = topic.valueSerde().serializer();
+    this.topic = topic;
     this.maxBytes = limits.maxBytes();
     this.maxBatches = limits.maxBatches();
     this.maxInFlight = limits.maxInFlight();
@@ -124,8 +115,10 @@ public final class BatchPublisher implements AutoCloseable {
     props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 4L * 1024 * 1024);
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
     props.put(ProducerConfig.CLIENT_ID_CONFIG, "fleetstats-edge-agent");
-    // No JMX reporter: its MBeans cost heap and threads the sidecar budget has no room for.
+    // No JMX reporter and no client-metrics push (KIP-714): their MBeans, telemetry classes and
+    // buffers cost memory the sidecar budget has no room for; the agent's /metrics covers delivery.
     props.put(ProducerConfig.METRIC_REPORTER_CLASSES_CONFIG, "");
+    props.put(ProducerConfig.ENABLE_METRICS_PUSH_CONFIG, false);
     props.putAll(passthrough);
     return props;
   }
@@ -136,18 +129,10 @@ public final class BatchPublisher implements AutoCloseable {
   }
 
   /**
-   * Serializes a batch and queues it without blocking on Kafka; when the buffer passes its bound
-   * the oldest waiting batches are spooled or dropped, and counted.
+   * Queues a serialized batch without blocking on Kafka; when the buffer passes its bound the
+   * oldest waiting batches are spooled or dropped, and counted.
    */
-  public void offer(StatsdBatch batch) {
-    String key = Sources.id(batch.getSource());
-    PendingBatch p =
-        new PendingBatch(
-            keySerializer.serialize(topic, key),
-            valueSerializer.serialize(topic, batch),
-            batch.getCreatedAt(),
-            samples(batch),
-            batch.getSequence());
+  public void offer(PendingBatch p) {
     lock.lock();
     try {
       if (closed) {
@@ -397,14 +382,6 @@ public final class BatchPublisher implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-  }
-
-  static int samples(StatsdBatch batch) {
-    int n = 0;
-    for (Series s : batch.getSeries()) {
-      n += s.getReceivedAt().size();
-    }
-    return n;
   }
 
   /**

@@ -10,7 +10,7 @@ package io.fleetstats.edge.publish;
  * @param samples samples in the batch, for exact drop accounting
  * @param sequence the batch's sequence number, for log lines
  */
-record PendingBatch(byte[] key, byte[] value, long timestamp, int samples, long sequence) {
+public record PendingBatch(byte[] key, byte[] value, long timestamp, int samples, long sequence) {
   /** Bytes this batch holds in memory: payload plus a fixed allowance for the objects. */
   long bytes() {
     return key.length + value.length + 96L;

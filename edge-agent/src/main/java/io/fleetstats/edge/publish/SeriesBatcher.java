@@ -1,12 +1,12 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.edge.statsd.MetricType;
+import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdSample;
-import io.fleetstats.schemas.MetricType;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Source;
-import io.fleetstats.schemas.StatsdBatch;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,39 +14,58 @@ import java.util.TreeMap;
 
 /**
  * Accumulates one source's samples grouped by series (name + type + tags) into the parallel
- * arrays of {@link Series}, and turns them into one {@link StatsdBatch} per {@link #drain}. Pure:
- * receive and flush times are arguments.
+ * arrays of the schema's {@code Series}, and turns them into one serialized {@code StatsdBatch}
+ * per {@link #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are
+ * arguments.
  *
  * <p>Not thread-safe: the agent confines it to its single event-loop thread, which both adds
  * samples and drains on the flush tick, so no lock is needed.
  */
 public final class SeriesBatcher {
-  private final Source source;
+  private final EdgeConfig.Identity source;
+  private final byte[] key;
   private final String agentId;
+  private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
-  private final Map<SeriesKey, SeriesBuilder> series = new LinkedHashMap<>();
+  private final Map<SeriesId, SeriesBuilder> series = new LinkedHashMap<>();
   private int pendingSamples;
   private long nextSequence = 1;
 
   /**
-   * @param source the source stamped on every batch (copied)
+   * @param source the source stamped on every batch; its id is the Kafka key
    * @param agentId the id of this agent incarnation, stamped on every batch
    * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
    */
-  public SeriesBatcher(Source source, String agentId, int maxBatchSamples) {
+  public SeriesBatcher(EdgeConfig.Identity source, String agentId, int maxBatchSamples) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
-    this.source = Source.newBuilder(source).build();
+    this.source = source;
+    this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
   }
 
   /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
   public void add(StatsdSample sample, long receivedAtMillis) {
-    SeriesKey key = new SeriesKey(sample.name(), sample.type(), sample.tags());
-    series.computeIfAbsent(key, SeriesBuilder::new).add(sample, receivedAtMillis);
+    builder(new SeriesId(sample.name(), sample.type(), sample.tags()))
+        .add(sample.value(), sample.member(), sample.sampleRate(), sample.relative(), receivedAtMillis);
     pendingSamples++;
+  }
+
+  /** Adds one numeric (not set) sample of {@code series}: {@link #add(StatsdSample, long)} without the sample. */
+  public void add(SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+    builder(series).add(value, "", sampleRate, relative, receivedAtMillis);
+    pendingSamples++;
+  }
+
+  private SeriesBuilder builder(SeriesId id) {
+    SeriesBuilder b = series.get(id);
+    if (b == null) {
+      b = new SeriesBuilder(id);
+      series.put(id, b);
+    }
+    return b;
   }
 
   /** Samples added since the last drain. */
@@ -65,22 +84,20 @@ public final class SeriesBatcher {
 
   /**
    * Everything added since the last drain as one batch (with no series when nothing was added: a
-   * heartbeat), and a fresh start. Sequences start at 1 and increase by one per batch.
+   * heartbeat), serialized, and a fresh start. Sequences start at 1 and increase by one per batch.
+   * The record's key is the source id, its timestamp {@code createdAtMillis}.
    */
-  public StatsdBatch drain(long createdAtMillis) {
-    List<Series> out = new ArrayList<>(series.size());
+  public PendingBatch drain(long createdAtMillis) {
+    List<StatsdBatchWriter.Series> out = new ArrayList<>(series.size());
     for (SeriesBuilder b : series.values()) {
       out.add(b.build());
     }
+    int samples = pendingSamples;
+    long sequence = nextSequence++;
     series.clear();
     pendingSamples = 0;
-    return StatsdBatch.newBuilder()
-        .setSource(Source.newBuilder(source).build())
-        .setAgentId(agentId)
-        .setSequence(nextSequence++)
-        .setCreatedAt(createdAtMillis)
-        .setSeries(out)
-        .build();
+    byte[] value = writer.write(source, agentId, sequence, createdAtMillis, out);
+    return new PendingBatch(key, value, createdAtMillis, samples, sequence);
   }
 
   /** The sequence number the next drained batch gets. */
@@ -92,55 +109,72 @@ public final class SeriesBatcher {
     return agentId;
   }
 
-  private record SeriesKey(String name, MetricType type, Map<String, String> tags) {}
-
+  /**
+   * One series' samples in primitive arrays (no boxing while a batch fills); the writer gets
+   * copies trimmed to the samples when the batch is drained.
+   */
   private static final class SeriesBuilder {
-    private final SeriesKey key;
-    private final List<Double> values = new ArrayList<>();
-    private final List<String> members = new ArrayList<>();
-    private final List<Long> receivedAt = new ArrayList<>();
+    private final SeriesId id;
+    private int size;
+    private double[] values = new double[4];
+    private long[] receivedAt = new long[4];
+    private List<String> members;
     // Allocated only when a sample differs from the default (rate 1, absolute), then back-filled,
     // so the common batch carries empty arrays as the schema allows.
-    private List<Double> sampleRates;
-    private List<Boolean> relative;
+    private double[] sampleRates;
+    private boolean[] relative;
 
-    SeriesBuilder(SeriesKey key) {
-      this.key = key;
+    SeriesBuilder(SeriesId id) {
+      this.id = id;
+      if (id.type() == MetricType.SET) {
+        members = new ArrayList<>();
+      }
     }
 
-    void add(StatsdSample sample, long receivedAtMillis) {
-      int index = receivedAt.size();
-      if (key.type() == MetricType.SET) {
-        members.add(sample.member());
-      } else {
-        values.add(sample.value());
+    void add(double value, String member, double sampleRate, boolean isRelative, long receivedAtMillis) {
+      if (size == receivedAt.length) {
+        int capacity = size * 2;
+        values = Arrays.copyOf(values, capacity);
+        receivedAt = Arrays.copyOf(receivedAt, capacity);
+        if (sampleRates != null) {
+          sampleRates = Arrays.copyOf(sampleRates, capacity);
+        }
+        if (relative != null) {
+          relative = Arrays.copyOf(relative, capacity);
+        }
       }
-      receivedAt.add(receivedAtMillis);
-      if (sampleRates == null && sample.sampleRate() != 1.0) {
-        sampleRates = new ArrayList<>(Collections.nCopies(index, 1.0));
+      if (members != null) {
+        members.add(member);
+      } else {
+        values[size] = value;
+      }
+      receivedAt[size] = receivedAtMillis;
+      if (sampleRates == null && sampleRate != 1.0) {
+        sampleRates = new double[receivedAt.length];
+        Arrays.fill(sampleRates, 0, size, 1.0);
       }
       if (sampleRates != null) {
-        sampleRates.add(sample.sampleRate());
+        sampleRates[size] = sampleRate;
       }
-      if (relative == null && sample.relative()) {
-        relative = new ArrayList<>(Collections.nCopies(index, false));
+      if (relative == null && isRelative) {
+        relative = new boolean[receivedAt.length];
       }
       if (relative != null) {
-        relative.add(sample.relative());
+        relative[size] = isRelative;
       }
+      size++;
     }
 
-    Series build() {
-      return Series.newBuilder()
-          .setName(key.name())
-          .setType(key.type())
-          .setTags(new TreeMap<>(key.tags()))
-          .setValues(values)
-          .setMembers(members)
-          .setSampleRates(sampleRates == null ? List.of() : sampleRates)
-          .setRelative(relative == null ? List.of() : relative)
-          .setReceivedAt(receivedAt)
-          .build();
+    StatsdBatchWriter.Series build() {
+      return new StatsdBatchWriter.Series(
+          id.name(),
+          id.type(),
+          new TreeMap<>(id.tags()),
+          members != null ? new double[0] : Arrays.copyOf(values, size),
+          members != null ? members : List.of(),
+          sampleRates == null ? new double[0] : Arrays.copyOf(sampleRates, size),
+          relative == null ? new boolean[0] : Arrays.copyOf(relative, size),
+          Arrays.copyOf(receivedAt, size));
     }
   }
 }

@@ -1,14 +1,19 @@
 package io.fleetstats.edge.statsd;
 
 import io.fleetstats.edge.LogThrottle;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Splits a statsd payload into lines, parses each, counts the outcome and hands accepted samples
- * to the sink. Free of Netty so that any transport (UDP datagrams now, newline-framed TCP later)
- * shares it. Not thread-safe beyond what the sink and stats allow: one caller thread.
+ * to the sink. Free of Netty so that both transports (UDP datagrams, newline-framed TCP) share it.
+ * Not thread-safe beyond what the sink and stats allow: one caller thread.
+ *
+ * <p>Most lines in practice are one value of a series seen before: those are read from the bytes
+ * by {@link FastLineReader} and matched to their series by {@link SeriesCache}, with no String and
+ * no allocation per line; everything else goes through the full {@link StatsdParser}.
  */
 public final class PacketIngester {
   private static final Logger log = LoggerFactory.getLogger(PacketIngester.class);
@@ -18,6 +23,9 @@ public final class PacketIngester {
   private final SampleSink sink;
   private final StatsdStats stats;
   private final LogThrottle throttle;
+  private final FastLineReader reader;
+  private final SeriesCache cache = new SeriesCache();
+  private long commonLines;
 
   public PacketIngester(StatsdParser parser, SampleSink sink, StatsdStats stats) {
     this(parser, sink, stats, new LogThrottle(Duration.ofSeconds(10)));
@@ -29,6 +37,7 @@ public final class PacketIngester {
     this.sink = sink;
     this.stats = stats;
     this.throttle = throttle;
+    this.reader = new FastLineReader(parser.options().maxLineLength());
   }
 
   /** One payload: lines separated by {@code \n}; empty lines and a trailing {@code \r} ignored. */
@@ -36,52 +45,119 @@ public final class PacketIngester {
     ingest(payload, false, receivedAtMillis);
   }
 
+  /** {@link #ingest(byte[], int, int, boolean, long)} of the payload's UTF-8 bytes, as a socket gets them. */
+  public void ingest(String payload, boolean cut, long receivedAtMillis) {
+    byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+    ingest(bytes, 0, bytes.length, cut, receivedAtMillis);
+  }
+
   /**
-   * One payload.
+   * One payload of UTF-8 bytes: lines separated by {@code \n}; empty lines and a trailing
+   * {@code \r} ignored. A line of the common shape is read from the bytes and, when its series is
+   * known, goes to the sink without any allocation; every other line is decoded and read by the
+   * full {@link StatsdParser}, with the same outcome.
    *
    * @param cut the payload is only the start of a datagram larger than the receive buffer: its
    *     last line (when not ended by {@code \n}) is incomplete and is rejected as
    *     {@link RejectReason#DATAGRAM_TOO_LARGE} instead of being read with a wrong value
    */
-  public void ingest(String payload, boolean cut, long receivedAtMillis) {
-    int start = 0;
-    int length = payload.length();
-    while (start < length) {
-      int end = payload.indexOf('\n', start);
-      boolean last = end < 0;
+  public void ingest(byte[] payload, int offset, int length, boolean cut, long receivedAtMillis) {
+    int start = offset;
+    int end = offset + length;
+    int lines = 0;
+    int samples = 0;
+    while (start < end) {
+      int eol = indexOfNewline(payload, start, end);
+      boolean last = eol < 0;
       if (last) {
-        end = length;
+        eol = end;
       }
-      int lineEnd = end > start && payload.charAt(end - 1) == '\r' ? end - 1 : end;
+      int lineEnd = eol > start && payload[eol - 1] == '\r' ? eol - 1 : eol;
       if (lineEnd > start) {
-        String line = payload.substring(start, lineEnd);
+        lines++;
         if (last && cut) {
-          stats.lineReceived();
-          reject(RejectReason.DATAGRAM_TOO_LARGE, line);
+          reject(RejectReason.DATAGRAM_TOO_LARGE, decode(payload, start, lineEnd));
+        } else if (reader.read(payload, start, lineEnd)) {
+          samples += ingestCommon(payload, start, lineEnd, receivedAtMillis);
         } else {
-          ingestLine(line, receivedAtMillis);
+          samples += ingestLine(decode(payload, start, lineEnd), receivedAtMillis);
         }
       }
-      start = end + 1;
+      start = eol + 1;
     }
+    stats.linesReceived(lines);
+    stats.samplesAccepted(samples);
   }
 
-  private void ingestLine(String line, long receivedAtMillis) {
-    stats.lineReceived();
-    ParseResult result = parser.parse(line);
+  private static int indexOfNewline(byte[] bytes, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static String decode(byte[] bytes, int from, int to) {
+    return new String(bytes, from, to - from, StandardCharsets.UTF_8);
+  }
+
+  /** A line {@link FastLineReader} has read; returns the samples it gave (0 when rejected). */
+  private int ingestCommon(byte[] line, int from, int to, long receivedAtMillis) {
+    FastLineReader r = reader;
+    int hash = SeriesCache.hash(line, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo);
+    SeriesId series = cache.find(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, r.type);
+    if (series != null) {
+      commonLines++;
+      sink.accept(series, r.value, r.sampleRate, r.relative, receivedAtMillis);
+      return 1;
+    }
+    // Not seen yet: the full parser decides, and names the series for the next lines.
+    ParseResult result = parser.parse(decode(line, from, to));
+    if (result instanceof ParseResult.Ok ok
+        && ok.samples().size() == 1
+        && agrees(ok.samples().get(0), r)) {
+      StatsdSample s = ok.samples().get(0);
+      SeriesId id = new SeriesId(s.name(), s.type(), s.tags());
+      cache.put(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, id);
+      sink.accept(id, s.value(), s.sampleRate(), s.relative(), receivedAtMillis);
+      return 1;
+    }
+    return outcome(result, receivedAtMillis);
+  }
+
+  /** The full parser read the line as the fast reader did (else nothing is remembered). */
+  private static boolean agrees(StatsdSample s, FastLineReader r) {
+    return s.type() == r.type
+        && Double.doubleToRawLongBits(s.value()) == Double.doubleToRawLongBits(r.value)
+        && s.sampleRate() == r.sampleRate
+        && s.relative() == r.relative;
+  }
+
+  private int ingestLine(String line, long receivedAtMillis) {
+    return outcome(parser.parse(line), receivedAtMillis);
+  }
+
+  private int outcome(ParseResult result, long receivedAtMillis) {
     if (result instanceof ParseResult.Ok ok) {
       for (StatsdSample sample : ok.samples()) {
         sink.accept(sample, receivedAtMillis);
       }
-      stats.samplesAccepted(ok.samples().size());
-    } else if (result instanceof ParseResult.Rejected rejected) {
-      reject(rejected.reason(), rejected.line());
+      return ok.samples().size();
     }
+    ParseResult.Rejected rejected = (ParseResult.Rejected) result;
+    reject(rejected.reason(), rejected.line());
+    return 0;
+  }
+
+  /** Lines that took the fast path to a known series (for tests). */
+  long commonLines() {
+    return commonLines;
   }
 
   /** Counts a line that was rejected before it could be read (e.g. too long for the TCP framer). */
   public void rejectUnread(RejectReason reason, String description) {
-    stats.lineReceived();
+    stats.linesReceived(1);
     reject(reason, description);
   }
 

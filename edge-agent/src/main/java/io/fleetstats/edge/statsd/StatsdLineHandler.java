@@ -2,10 +2,10 @@ package io.fleetstats.edge.statsd;
 
 import io.fleetstats.edge.LogThrottle;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -34,7 +34,12 @@ public final class StatsdLineHandler extends ChannelInboundHandlerAdapter {
     if (msg instanceof ByteBuf line) {
       try {
         ingester.stats().tcpLineReceived(line.readableBytes());
-        ingester.ingest(line.toString(StandardCharsets.UTF_8), false, clock.millis());
+        int length = line.readableBytes();
+        if (line.hasArray()) {
+          ingester.ingest(line.array(), line.arrayOffset() + line.readerIndex(), length, false, clock.millis());
+        } else {
+          ingester.ingest(ByteBufUtil.getBytes(line), 0, length, false, clock.millis());
+        }
       } finally {
         line.release();
       }

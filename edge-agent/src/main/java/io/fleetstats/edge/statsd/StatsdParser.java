@@ -1,6 +1,5 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.schemas.MetricType;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

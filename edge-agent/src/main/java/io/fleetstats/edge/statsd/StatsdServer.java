@@ -3,6 +3,7 @@ package io.fleetstats.edge.statsd;
 import io.fleetstats.edge.LogThrottle;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -11,11 +12,10 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioDatagramChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,13 +24,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The statsd listeners: one UDP datagram channel and, when configured, one TCP server whose
- * connections are newline framed. Both feed the same {@link PacketIngester} on the same event
+ * connections are newline framed, on the given {@link StatsdTransport}. Both feed the same {@link PacketIngester} on the same event
  * loop, so the agent's batcher stays single-threaded.
  */
 public final class StatsdServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StatsdServer.class);
   /** Asked of the kernel; Linux caps it at {@code net.core.rmem_max}. Absorbs bursts. */
   private static final int SO_RCVBUF = 4 * 1024 * 1024;
+  /** Datagrams one epoll read takes at most ({@code recvmmsg}), while they fit the read buffer. */
+  private static final int MAX_DATAGRAMS_PER_READ = 16;
+  /** The epoll read buffer: 7 datagrams at the default 8 KiB packet limit, 1 at 64 KiB. */
+  private static final int READ_BUFFER_BYTES = 64 * 1024;
 
   private final Channel udp;
   private final Channel tcp;
@@ -44,8 +48,12 @@ public final class StatsdServer implements AutoCloseable {
 
   /** UDP only: binds and returns once the socket is listening. */
   public static StatsdServer bind(
-      InetSocketAddress address, EventLoopGroup group, ChannelHandler handler, int maxPacketSize) {
-    return new StatsdServer(bindUdp(address, group, handler, maxPacketSize), null, null);
+      StatsdTransport transport,
+      InetSocketAddress address,
+      EventLoopGroup group,
+      ChannelHandler handler,
+      int maxPacketSize) {
+    return new StatsdServer(bindUdp(transport, address, group, handler, maxPacketSize), null, null);
   }
 
   /**
@@ -57,6 +65,7 @@ public final class StatsdServer implements AutoCloseable {
    * @throws IllegalStateException naming the address and its setting when it cannot be bound
    */
   public static StatsdServer bind(
+      StatsdTransport transport,
       EventLoopGroup group,
       InetSocketAddress udpAddress,
       InetSocketAddress tcpAddress,
@@ -66,14 +75,16 @@ public final class StatsdServer implements AutoCloseable {
       int maxLineLength,
       int maxTcpConnections) {
     Channel udp =
-        bindUdp(udpAddress, group, new StatsdDatagramHandler(ingester, clock, maxPacketSize), maxPacketSize);
+        bindUdp(
+            transport, udpAddress, group, new StatsdDatagramHandler(ingester, clock, maxPacketSize), maxPacketSize);
     if (tcpAddress == null) {
       return new StatsdServer(udp, null, null);
     }
     ChannelGroup connections = new DefaultChannelGroup(udp.eventLoop());
     try {
       Channel tcp =
-          bindTcp(tcpAddress, group, ingester, clock, maxLineLength, maxTcpConnections, connections);
+          bindTcp(
+              transport, tcpAddress, group, ingester, clock, maxLineLength, maxTcpConnections, connections);
       return new StatsdServer(udp, tcp, connections);
     } catch (RuntimeException e) {
       udp.close().syncUninterruptibly();
@@ -82,19 +93,33 @@ public final class StatsdServer implements AutoCloseable {
   }
 
   private static Channel bindUdp(
-      InetSocketAddress address, EventLoopGroup group, ChannelHandler handler, int maxPacketSize) {
+      StatsdTransport transport,
+      InetSocketAddress address,
+      EventLoopGroup group,
+      ChannelHandler handler,
+      int maxPacketSize) {
+    // One byte more than the limit, so that a datagram filling its buffer is known to be cut.
+    // (Netty's default for datagrams is 2048 bytes, which silently cuts larger packets.)
+    int datagramBuffer = maxPacketSize + 1;
     Bootstrap bootstrap =
         new Bootstrap()
             .group(group)
-            .channel(NioDatagramChannel.class)
+            .channel(transport.datagramChannel())
             .option(ChannelOption.SO_RCVBUF, SO_RCVBUF)
-            // Unpooled heap buffers: measured as fast as one small pooled direct arena here
-            // (bench/README.md, run 2), and nothing is kept between datagrams.
+            // Unpooled buffers: nothing is kept between reads, and no pool arenas to pay for.
             .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
-            // One byte more than the limit, so that a datagram filling the buffer is known to be cut.
-            // (Netty's default for datagrams is 2048 bytes, which silently cuts larger packets.)
-            .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxPacketSize + 1))
             .handler(handler);
+    if (transport == StatsdTransport.EPOLL) {
+      // recvmmsg: one system call and one buffer for several datagrams, each a slice of it; with
+      // NIO every datagram costs a system call and a buffer of its own.
+      int datagramsPerRead = Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
+      bootstrap
+          .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBuffer)
+          .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramsPerRead * datagramBuffer))
+          .option(ChannelOption.ALLOCATOR, READ_BUFFER_POOL);
+    } else {
+      bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBuffer));
+    }
     try {
       return bootstrap.bind(address).syncUninterruptibly().channel();
     } catch (RuntimeException e) {
@@ -103,7 +128,18 @@ public final class StatsdServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The epoll read buffer comes from one 512 KiB pool of direct memory and goes back to it after
+   * each read. Unpooled, a buffer of that size would be allocated and zeroed on every read, which
+   * at 10 k datagrams/s (one per read) cost more CPU than recvmmsg saves; and the buffer must stay
+   * under a quarter of the chunk, or Netty frees and re-creates (and zeroes) the chunk whenever it
+   * empties (bench/README.md, edge-agent).
+   */
+  private static final PooledByteBufAllocator READ_BUFFER_POOL =
+      new PooledByteBufAllocator(true, 0, 1, 8192, 6, 0, 0, false);
+
   private static Channel bindTcp(
+      StatsdTransport transport,
       InetSocketAddress address,
       EventLoopGroup group,
       PacketIngester ingester,
@@ -116,7 +152,7 @@ public final class StatsdServer implements AutoCloseable {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(group)
-            .channel(NioServerSocketChannel.class)
+            .channel(transport.serverChannel())
             .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             .childOption(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
             .childHandler(

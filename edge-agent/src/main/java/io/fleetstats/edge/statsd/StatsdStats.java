@@ -119,12 +119,16 @@ public final class StatsdStats {
     truncatedPackets.increment();
   }
 
-  void lineReceived() {
-    lines.increment();
+  void linesReceived(int n) {
+    if (n > 0) {
+      lines.add(n);
+    }
   }
 
   void samplesAccepted(int n) {
-    samples.add(n);
+    if (n > 0) {
+      samples.add(n);
+    }
   }
 
   void lineRejected(RejectReason reason) {

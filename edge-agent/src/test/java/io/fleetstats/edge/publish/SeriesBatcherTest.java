@@ -2,16 +2,23 @@ package io.fleetstats.edge.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.StatsdSample;
-import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.Topics;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+/** The batches are read back with Avro's own decoder, as the stream processor reads them. */
 class SeriesBatcherTest {
+  private static final EdgeConfig.Identity IDENTITY =
+      new EdgeConfig.Identity("c1", "ns", "node-1", "api-0", "app", "api");
   private static final Source SOURCE =
       Source.newBuilder()
           .setCluster("c1")
@@ -22,7 +29,7 @@ class SeriesBatcherTest {
           .setApp("api")
           .build();
 
-  private final SeriesBatcher batcher = new SeriesBatcher(SOURCE, "agent-1", 5);
+  private final SeriesBatcher batcher = new SeriesBatcher(IDENTITY, "agent-1", 5);
 
   @Test
   void groupsSamplesBySeriesNameTypeAndTags() {
@@ -31,14 +38,14 @@ class SeriesBatcherTest {
     batcher.add(sample("req", MetricType.TIMER, 3, Map.of("uri", "/a")), 102);
     batcher.add(sample("req", MetricType.COUNTER, 4, Map.of("uri", "/a")), 103);
 
-    StatsdBatch batch = batcher.drain(1_000);
+    StatsdBatch batch = drain(1_000);
 
     assertThat(batch.getSeries())
-        .extracting(Series::getName, Series::getType, Series::getTags, Series::getValues, Series::getReceivedAt)
+        .extracting(Series::getName, s -> s.getType().name(), Series::getTags, Series::getValues, Series::getReceivedAt)
         .containsExactly(
-            tuple("req", MetricType.TIMER, Map.of("uri", "/a"), List.of(1.0, 3.0), List.of(100L, 102L)),
-            tuple("req", MetricType.TIMER, Map.of("uri", "/b"), List.of(2.0), List.of(101L)),
-            tuple("req", MetricType.COUNTER, Map.of("uri", "/a"), List.of(4.0), List.of(103L)));
+            tuple("req", "TIMER", Map.of("uri", "/a"), List.of(1.0, 3.0), List.of(100L, 102L)),
+            tuple("req", "TIMER", Map.of("uri", "/b"), List.of(2.0), List.of(101L)),
+            tuple("req", "COUNTER", Map.of("uri", "/a"), List.of(4.0), List.of(103L)));
   }
 
   @Test
@@ -46,7 +53,7 @@ class SeriesBatcherTest {
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 1);
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 2);
 
-    Series series = batcher.drain(10).getSeries().get(0);
+    Series series = drain(10).getSeries().get(0);
 
     assertThat(series.getSampleRates()).isEmpty();
     assertThat(series.getRelative()).isEmpty();
@@ -58,7 +65,7 @@ class SeriesBatcherTest {
     batcher.add(new StatsdSample("c", MetricType.COUNTER, Map.of(), 1, "", 0.25, false), 2);
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 3);
 
-    assertThat(batcher.drain(10).getSeries().get(0).getSampleRates()).containsExactly(1.0, 0.25, 1.0);
+    assertThat(drain(10).getSeries().get(0).getSampleRates()).containsExactly(1.0, 0.25, 1.0);
   }
 
   @Test
@@ -66,7 +73,7 @@ class SeriesBatcherTest {
     batcher.add(sample("g", MetricType.GAUGE, 7, Map.of()), 1);
     batcher.add(new StatsdSample("g", MetricType.GAUGE, Map.of(), -2, "", 1.0, true), 2);
 
-    Series series = batcher.drain(10).getSeries().get(0);
+    Series series = drain(10).getSeries().get(0);
 
     assertThat(series.getValues()).containsExactly(7.0, -2.0);
     assertThat(series.getRelative()).containsExactly(false, true);
@@ -77,7 +84,7 @@ class SeriesBatcherTest {
     batcher.add(new StatsdSample("users", MetricType.SET, Map.of(), 0, "alice", 1.0, false), 1);
     batcher.add(new StatsdSample("users", MetricType.SET, Map.of(), 0, "bob", 1.0, false), 2);
 
-    Series series = batcher.drain(10).getSeries().get(0);
+    Series series = drain(10).getSeries().get(0);
 
     assertThat(series.getMembers()).containsExactly("alice", "bob");
     assertThat(series.getValues()).isEmpty();
@@ -87,8 +94,9 @@ class SeriesBatcherTest {
   @Test
   void stampsSourceAgentCreationTimeAndIncreasingSequence() {
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 1);
-    StatsdBatch first = batcher.drain(1_000);
-    StatsdBatch second = batcher.drain(2_000);
+    PendingBatch pending = batcher.drain(1_000);
+    StatsdBatch first = Topics.STATSD_BATCH.decode(pending.value());
+    StatsdBatch second = drain(2_000);
 
     assertThat(first.getSource()).isEqualTo(SOURCE);
     assertThat(first.getAgentId()).isEqualTo("agent-1");
@@ -96,11 +104,25 @@ class SeriesBatcherTest {
     assertThat(first.getSequence()).isEqualTo(1);
     assertThat(second.getSequence()).isEqualTo(2);
     assertThat(second.getCreatedAt()).isEqualTo(2_000);
+    assertThat(new String(pending.key(), StandardCharsets.UTF_8)).isEqualTo(Sources.id(SOURCE));
+    assertThat(pending.timestamp()).isEqualTo(1_000);
+    assertThat(pending.samples()).isEqualTo(1);
+    assertThat(pending.sequence()).isEqualTo(1);
+  }
+
+  @Test
+  void countsTheSamplesOfEveryDrainedBatch() {
+    batcher.add(sample("a", MetricType.COUNTER, 1, Map.of()), 1);
+    batcher.add(sample("b", MetricType.TIMER, 1, Map.of()), 1);
+    batcher.add(new StatsdSample("u", MetricType.SET, Map.of(), 0, "x", 1.0, false), 1);
+
+    assertThat(batcher.drain(10).samples()).isEqualTo(3);
+    assertThat(batcher.drain(20).samples()).isZero();
   }
 
   @Test
   void drainWithoutSamplesIsAHeartbeat() {
-    StatsdBatch heartbeat = batcher.drain(5_000);
+    StatsdBatch heartbeat = drain(5_000);
 
     assertThat(heartbeat.getSeries()).isEmpty();
     assertThat(heartbeat.getSequence()).isEqualTo(1);
@@ -113,7 +135,7 @@ class SeriesBatcherTest {
 
     assertThat(batcher.isEmpty()).isTrue();
     assertThat(batcher.pendingSamples()).isZero();
-    assertThat(batcher.drain(20).getSeries()).isEmpty();
+    assertThat(drain(20).getSeries()).isEmpty();
   }
 
   @Test
@@ -129,10 +151,14 @@ class SeriesBatcherTest {
   @Test
   void drainedBatchIsNotChangedByLaterSamples() {
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 1);
-    StatsdBatch batch = batcher.drain(10);
+    StatsdBatch batch = drain(10);
     batcher.add(sample("c", MetricType.COUNTER, 2, Map.of()), 2);
 
     assertThat(batch.getSeries().get(0).getValues()).containsExactly(1.0);
+  }
+
+  private StatsdBatch drain(long createdAt) {
+    return Topics.STATSD_BATCH.decode(batcher.drain(createdAt).value());
   }
 
   private static StatsdSample sample(String name, MetricType type, double value, Map<String, String> tags) {

@@ -81,7 +81,7 @@ final class ParserSpec {
   static String render(StatsdSample s) {
     StringBuilder b = new StringBuilder();
     b.append(s.name()).append(' ').append(s.type()).append(' ');
-    b.append(s.type() == io.fleetstats.schemas.MetricType.SET ? s.member() : Double.toString(s.value()));
+    b.append(s.type() == MetricType.SET ? s.member() : Double.toString(s.value()));
     if (s.sampleRate() != 1.0) {
       b.append(" @").append(s.sampleRate());
     }

@@ -2,7 +2,6 @@ package io.fleetstats.edge.statsd;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fleetstats.schemas.MetricType;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;

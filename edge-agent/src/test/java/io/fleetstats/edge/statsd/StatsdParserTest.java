@@ -1,15 +1,14 @@
 package io.fleetstats.edge.statsd;
 
-import static io.fleetstats.schemas.MetricType.COUNTER;
-import static io.fleetstats.schemas.MetricType.DISTRIBUTION;
-import static io.fleetstats.schemas.MetricType.GAUGE;
-import static io.fleetstats.schemas.MetricType.HISTOGRAM;
-import static io.fleetstats.schemas.MetricType.SET;
-import static io.fleetstats.schemas.MetricType.TIMER;
+import static io.fleetstats.edge.statsd.MetricType.COUNTER;
+import static io.fleetstats.edge.statsd.MetricType.DISTRIBUTION;
+import static io.fleetstats.edge.statsd.MetricType.GAUGE;
+import static io.fleetstats.edge.statsd.MetricType.HISTOGRAM;
+import static io.fleetstats.edge.statsd.MetricType.SET;
+import static io.fleetstats.edge.statsd.MetricType.TIMER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.argumentSet;
 
-import io.fleetstats.schemas.MetricType;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
