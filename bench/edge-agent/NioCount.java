@@ -2,6 +2,10 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ceiling: a bare blocking NIO DatagramChannel receive loop on one thread that only counts
@@ -16,19 +20,19 @@ public class NioCount {
     ch.setOption(StandardSocketOptions.SO_RCVBUF, 4 * 1024 * 1024);
     ch.bind(new InetSocketAddress("127.0.0.1", port));
     ByteBuffer buf = ByteBuffer.allocateDirect(65536);
-    long[] lines = new long[1];
-    Thread writer = new Thread(() -> {
-      while (true) {
-        try {
-          java.nio.file.Files.writeString(out, Long.toString(lines[0]));
-          Thread.sleep(200);
-        } catch (Exception e) {
-          return;
-        }
-      }
+    AtomicLong lines = new AtomicLong();
+    ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "count-writer");
+      t.setDaemon(true);
+      return t;
     });
-    writer.setDaemon(true);
-    writer.start();
+    writer.scheduleAtFixedRate(() -> {
+      try {
+        java.nio.file.Files.writeString(out, Long.toString(lines.get()));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }, 0, 200, TimeUnit.MILLISECONDS);
     long n = 0;
     while (true) {
       buf.clear();
@@ -40,7 +44,7 @@ public class NioCount {
         if (buf.get(i) == '\n') n++;
       }
       if (buf.get(len - 1) != '\n') n++;
-      lines[0] = n;
+      lines.lazySet(n); // a release store: the writer sees a recent count, the loop pays no fence
     }
   }
 }

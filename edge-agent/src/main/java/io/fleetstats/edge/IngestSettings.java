@@ -106,9 +106,9 @@ public record IngestSettings(
             dog, influx, librato, signalfx, keepContainer, method, convert, compiled, maxLineLength,
             maxName, maxTags, maxTag);
 
-    InetSocketAddress tcp = optionalAddress(r, TCP_ADDRESS, null);
+    InetSocketAddress tcp = r.optionalAddress(null, TCP_ADDRESS).orElse(null);
     int maxConnections = r.integer(250, 1, 100_000, MAX_TCP_CONNECTIONS);
-    InetSocketAddress admin = optionalAddress(r, ADMIN_ADDRESS, new InetSocketAddress("0.0.0.0", 9125));
+    InetSocketAddress admin = r.optionalAddress(new InetSocketAddress("0.0.0.0", 9125), ADMIN_ADDRESS).orElse(null);
     long bufferBytes = bytes(r, BUFFER_MAX_BYTES, 8L << 20, 64L << 10);
     String spool = r.string(null, SPOOL_DIR);
     long spoolBytes = bytes(r, SPOOL_MAX_BYTES, 256L << 20, 1L << 20);
@@ -130,17 +130,6 @@ public record IngestSettings(
       }
     }
     return out;
-  }
-
-  private static InetSocketAddress optionalAddress(EnvReader r, String key, InetSocketAddress fallback) {
-    String raw = r.string(null, key);
-    if (raw == null) {
-      return fallback;
-    }
-    if (raw.equalsIgnoreCase("off") || raw.equalsIgnoreCase("none")) {
-      return null;
-    }
-    return r.address(fallback, key);
   }
 
   /** A size such as {@code 8388608}, {@code 512KiB}, {@code 8MiB}, {@code 1GiB} (also KB/MB/GB = binary). */

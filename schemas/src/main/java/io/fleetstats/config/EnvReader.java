@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -107,6 +108,18 @@ public final class EnvReader {
       problem(keys[0], raw, "host:port, e.g. 127.0.0.1:8125 or :8125");
       return fallback;
     }
+  }
+
+  /**
+   * Like {@link #address}, but {@code off} or {@code none} (any case) turns the listener off:
+   * empty. Unset gives {@code fallback} (empty when it is null).
+   */
+  public Optional<InetSocketAddress> optionalAddress(InetSocketAddress fallback, String... keys) {
+    String raw = string(null, keys);
+    if (raw != null && (raw.equalsIgnoreCase("off") || raw.equalsIgnoreCase("none"))) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(address(fallback, keys));
   }
 
   /**

@@ -3,6 +3,7 @@ package io.fleetstats.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -41,6 +42,19 @@ class EnvReaderTest {
     EnvReader env = new EnvReader(Map.of("NODE_HOSTNAME", "node-7", "FLEETSTATS_NODE", " "));
     assertThat(env.string("unknown", "FLEETSTATS_NODE", "NODE_HOSTNAME")).isEqualTo("node-7");
     assertThat(env.string("unknown", "MISSING")).isEqualTo("unknown");
+  }
+
+  @Test
+  void optionalAddressIsOffForOffOrNoneAndTheFallbackWhenUnset() {
+    InetSocketAddress fallback = new InetSocketAddress("0.0.0.0", 9126);
+    EnvReader env = new EnvReader(Map.of("A", "off", "B", "NONE", "C", "127.0.0.1:9000"));
+
+    assertThat(env.optionalAddress(fallback, "A")).isEmpty();
+    assertThat(env.optionalAddress(fallback, "B")).isEmpty();
+    assertThat(env.optionalAddress(fallback, "C")).contains(new InetSocketAddress("127.0.0.1", 9000));
+    assertThat(env.optionalAddress(fallback, "UNSET")).contains(fallback);
+    assertThat(env.optionalAddress(null, "UNSET")).isEmpty();
+    env.check();
   }
 
   @Test

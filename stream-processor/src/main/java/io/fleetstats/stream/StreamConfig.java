@@ -182,13 +182,8 @@ public record StreamConfig(
     int maxPerSource = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_SOURCE);
     int maxPerName = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_NAME);
     boolean lateToDeadletter = r.bool(true, LATE_TO_DEADLETTER);
-    Optional<InetSocketAddress> admin;
-    String adminText = r.string(null, ADMIN_ADDRESS);
-    if (adminText != null && (adminText.equalsIgnoreCase("off") || adminText.equalsIgnoreCase("none"))) {
-      admin = Optional.empty();
-    } else {
-      admin = Optional.of(r.address(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS));
-    }
+    Optional<InetSocketAddress> admin =
+        r.optionalAddress(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS);
     ProcessIdentity identity = ProcessIdentity.read(r);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();

@@ -167,13 +167,8 @@ public record SinkConfig(
                 });
     boolean delta = r.bool(false, DELTA_COUNTERS);
     int gzipLevel = r.integer(io.fleetstats.sink.delivery.ProxyClient.DEFAULT_GZIP_LEVEL, 0, 9, GZIP_LEVEL);
-    Optional<InetSocketAddress> admin;
-    String adminText = r.string(null, ADMIN_ADDRESS);
-    if (adminText != null && (adminText.equalsIgnoreCase("off") || adminText.equalsIgnoreCase("none"))) {
-      admin = Optional.empty();
-    } else {
-      admin = Optional.of(r.address(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS));
-    }
+    Optional<InetSocketAddress> admin =
+        r.optionalAddress(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS);
     Map<String, String> kafka = r.kafkaProperties();
     ProcessIdentity identity = ProcessIdentity.read(r);
     r.check();

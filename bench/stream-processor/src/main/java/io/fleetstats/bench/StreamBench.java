@@ -1,5 +1,7 @@
 package io.fleetstats.bench;
 
+import static org.awaitility.Awaitility.await;
+
 import io.fleetstats.local.EmbeddedKafka;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
@@ -25,6 +27,8 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.awaitility.core.ConditionTimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -414,20 +418,22 @@ public final class StreamBench {
       Thread thread = streamThread(appId);
       long cpu0 = THREADS.getThreadCpuTime(thread.getId());
       long t0 = System.nanoTime();
-      while (true) {
-        Map<TopicPartition, OffsetAndMetadata> committed =
-            admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get();
-        OffsetAndMetadata o = committed.get(tp);
+      AtomicReference<Map<TopicPartition, OffsetAndMetadata>> committed = new AtomicReference<>(Map.of());
+      try {
         // the data is consumed once the committed offset reaches the heartbeat tail
-        if (o != null && o.offset() >= end - TAIL) {
-          break;
-        }
-        if (System.nanoTime() - t0 > 60_000_000_000L) {
-          String message = appId + " did not finish in 60 s; committed " + committed + ", end " + end + ", state " + streams.state();
-          streams.close(Duration.ofSeconds(5));
-          throw new Stalled(message);
-        }
-        Thread.sleep(20);
+        await()
+            .pollDelay(Duration.ZERO)
+            .pollInterval(Duration.ofMillis(20))
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> {
+              committed.set(admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get());
+              OffsetAndMetadata o = committed.get().get(tp);
+              return o != null && o.offset() >= end - TAIL;
+            });
+      } catch (ConditionTimeoutException e) {
+        String message = appId + " did not finish in 60 s; committed " + committed.get() + ", end " + end + ", state " + streams.state();
+        streams.close(Duration.ofSeconds(5));
+        throw new Stalled(message);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double cpu = (THREADS.getThreadCpuTime(thread.getId()) - cpu0) / 1e9;
