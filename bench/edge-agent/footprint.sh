@@ -20,8 +20,11 @@
 # Per run: start, 15 s idle (RSS, threads, loaded classes, CPU while idle), 3 s warm-up at
 # 10 k lines/s (L=1), then SECONDS at 10 k lines/s: CPU = (utime+stime)/SECONDS from /proc/<pid>/stat,
 # RSS = VmRSS and VmHWM at the end; then a check that every received sample was produced, none
-# dropped. Output: a Markdown table (median and range over the runs) on stdout; raw lines in
-# $WORK/results.txt. Takes /tmp/fleetstats-bench.lock itself.
+# dropped. At idle and at the end of the load, the RESIDENT memory (Rss in /proc/<pid>/smaps) is
+# split by kind of mapping (Java heap, CDS archives, libjvm, other libraries, the JDK's modules image,
+# malloc, code cache, other anonymous memory: metaspace, thread stacks, GC structures); per run the
+# smaps file and the thread names at idle are saved in $WORK. Output: Markdown tables (median and
+# range over the runs) on stdout; raw lines in $WORK/results.txt. Takes /tmp/fleetstats-bench.lock itself.
 set -euo pipefail
 if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
   export FLEETSTATS_BENCH_LOCKED=1
@@ -77,6 +80,29 @@ gc_counts() { # pid -> "young full heap_committed_kib" from the JVM's perf count
     /^sun.gc.collector.0.invocations=/ {y=$2} /^sun.gc.collector.1.invocations=/ {f=$2}
     /^sun.gc.generation.[01].capacity=/ {c+=$2} END {printf "%d %d %d", y, f, c/1024}'
 }
+smaps() { # pid -> "name=MiB ..." of RESIDENT memory (Rss in /proc/<pid>/smaps) per kind of mapping:
+  # javaheap (the heap's range from GC.heap_info), cds (.jsa archives), libjvm, libs (other .so),
+  # jdkmodules (the JDK's modules image), malloc ([heap] and arena-sized anonymous mappings),
+  # codecache (the executable anonymous mapping), anon (the rest: metaspace, thread stacks, GC, ...)
+  local range
+  range=$(jcmd "$1" GC.heap_info 2>/dev/null | grep -E 'generation|space' | grep -oE '0x[0-9a-f]+' |
+    awk '{print strtonum($1)}' | sort -n | sed -n '1p;$p' | tr '\n' ' ')
+  awk -v range="$range" '
+    BEGIN { split(range, r, " "); lo = r[1]; hi = r[2] }
+    /^[0-9a-f]+-[0-9a-f]+ / {
+      split($1, a, "-"); start = strtonum("0x" a[1]); end = strtonum("0x" a[2]); path = $6
+      if (path ~ /libjvm\.so/) c = "libjvm"; else if (path ~ /\.jsa$/) c = "cds"
+      else if (path ~ /\/modules$/) c = "jdkmodules"; else if (path ~ /\.so/) c = "libs"
+      else if (path == "[heap]") c = "malloc"; else if (path ~ /^[\/[]/) c = "other"
+      else if (lo && start >= lo && start < hi) c = "javaheap"; else if ($2 ~ /x/) c = "codecache"
+      else if (start % (64 * 1048576) == 0) c = "malloc" # glibc arenas: 64 MiB-aligned heaps
+      else c = "anon"
+      next
+    }
+    /^Rss:/ { sum[c] += $2 }
+    END { n = split("javaheap cds libjvm libs jdkmodules malloc codecache anon other", k, " ")
+          for (i = 1; i <= n; i++) printf "%s%s_mib=%.1f", (i > 1 ? " " : ""), k[i], sum[k[i]] / 1024 }' "/proc/$1/smaps"
+}
 metric() { curl -sf "http://127.0.0.1:$admin/metrics" | awk -v m="$1" '$1 ~ "^"m"(\\{|$)" {s += $2} END {printf "%d", s}'; }
 
 measure() { # label words run -> one result line
@@ -100,6 +126,10 @@ measure() { # label words run -> one result line
   idle_cpu=$(awk -v d="$((t1 - t0))" -v hz="$hz" 'BEGIN {printf "%.3f", d/hz/10}')
   threads=$(status_kib "$pid" Threads)
   classes=$(jcmd "$pid" PerfCounter.print 2>/dev/null | awk -F= '/^java.cls.(shared)?[lL]oadedClasses=/ {l+=$2} /^java.cls.(shared)?[uU]nloadedClasses=/ {u+=$2} END {print l-u}')
+  local idle_smaps
+  idle_smaps=$(smaps "$pid" | sed 's/\([a-z]*_mib=\)/idle_\1/g')
+  cat /proc/"$pid"/task/*/comm | sort | uniq -c >"$work/threads-idle-$label-$run.txt"
+  cat /proc/"$pid"/smaps >"$work/smaps-idle-$label-$run.txt"
   if [ -n "$nmt" ]; then
     jcmd "$pid" VM.native_memory summary >"$work/nmt-idle-$label-$run.txt" 2>&1 || true
     jcmd "$pid" VM.classloader_stats >"$work/classloaders-$label-$run.txt" 2>&1 || true
@@ -115,6 +145,8 @@ measure() { # label words run -> one result line
   local rss hwm
   rss=$(status_kib "$pid" VmRSS)
   hwm=$(status_kib "$pid" VmHWM)
+  local load_smaps
+  load_smaps=$(smaps "$pid" | sed 's/\([a-z]*_mib=\)/load_\1/g')
   [ -n "$nmt" ] && { jcmd "$pid" VM.native_memory summary >"$work/nmt-load-$label-$run.txt" 2>&1 || true; }
   sleep 2.5 # the last flush is acknowledged
   local samples produced dropped outage=""
@@ -128,7 +160,7 @@ measure() { # label words run -> one result line
       "young_gcs=$(( $(cut -d' ' -f1 <<<"$g1") - $(cut -d' ' -f1 <<<"$g0") )) full_gcs=$(( $(cut -d' ' -f2 <<<"$g1") - $(cut -d' ' -f2 <<<"$g0") ))" \
       "heap_committed_mib=$(mib "$(cut -d' ' -f3 <<<"$g1")")" \
       "samples=$samples produced=$produced dropped=$dropped $([ "$samples" = "$produced" ] && [ "$dropped" = 0 ] && echo exact || echo MISMATCH)" \
-      $outage
+      $idle_smaps $load_smaps $outage
 }
 
 outage() { # pid -> result words: the broker frozen (SIGSTOP) while 100 k lines/s (L=20) arrive, so the
@@ -174,6 +206,15 @@ stat() { # label field -> "median (min-max)"
     l=${variant%%:*}
     ok=$(grep "^$l run=" "$results" | grep -c exact || true)
     echo "| $l | $(stat "$l" idle_rss_mib) | $(stat "$l" threads) | $(stat "$l" classes) | $(stat "$l" idle_cpu) | $(stat "$l" load_rss_mib) | $(stat "$l" load_hwm_mib) | $(stat "$l" load_cpu) | $(stat "$l" young_gcs) | $(stat "$l" heap_committed_mib) | $ok/$runs |"
+  done
+  echo
+  echo "Resident MiB by mapping (smaps Rss) at 10 k lines/s:"
+  echo
+  echo "| variant | Java heap | CDS archives | libjvm | other .so | JDK modules | malloc | code cache | other anon (metaspace, stacks, GC) | other |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
+  for variant in "$@"; do
+    l=${variant%%:*}
+    echo "| $l | $(for k in javaheap cds libjvm libs jdkmodules malloc codecache anon other; do printf '%s | ' "$(stat "$l" "load_${k}_mib")"; done)"
   done
   if [ -n "$outage_secs" ]; then
     echo
