@@ -6,6 +6,9 @@
 # on the same load (StatsdBlast, "mix" of counters and timers) at L = 115, 20 and 1 lines per datagram
 # (115 lines fill a ~1432-byte datagram, the DogStatsD client's default max packet size), then
 # CPU-seconds per million lines of each at a fixed rate all of them take, and RSS and CPU at 10 k lines/s.
+# The load generator (StatsdBlast) runs BLAST_SENDERS threads (default 2), each with its own socket,
+# handing BLAST_BATCH datagrams (default 64) per sendmmsg(2) to the kernel; BLAST_SENDERS=1 BLAST_BATCH=1
+# is the one-thread, one-write(2)-per-datagram generator of the earlier runs.
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
 # Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
 set -euo pipefail
