@@ -6,6 +6,9 @@
 # on the same load (StatsdBlast, "mix" of counters and timers) at L = 115, 20 and 1 lines per datagram
 # (115 lines fill a ~1432-byte datagram, the DogStatsD client's default max packet size), then
 # CPU-seconds per million lines of each at a fixed rate all of them take, and RSS and CPU at 10 k lines/s.
+# The load generator (StatsdBlast) runs BLAST_SENDERS threads (default 2), each with its own socket,
+# handing BLAST_BATCH datagrams (default 64) per sendmmsg(2) to the kernel; BLAST_SENDERS=1 BLAST_BATCH=1
+# is the one-thread, one-write(2)-per-datagram generator of the earlier runs.
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
 # Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
 set -euo pipefail
@@ -31,8 +34,8 @@ log "# edge-agent bench $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -
 # --- build: the runnable jar, the broker's classpath, the helpers
 (cd "$repo" && mvn -B -q -o -pl edge-agent -am package -DskipTests \
    dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null)
-javac -d "$work" "$here/StatsdBlast.java" "$here/NioCount.java"
-javac -d "$work" -cp "$(cat "$work/cp.txt")" "$here/BenchBroker.java"
+javac -d "$work" "$here/NioCount.java"
+javac -d "$work" -cp "$(cat "$work/cp.txt")" "$here/BenchBroker.java" "$here/StatsdBlast.java"
 # class-data sharing for the agent, as the start script uses it when present
 "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
 if [ ! -d "$here/node_modules/statsd" ]; then
@@ -92,8 +95,14 @@ settled_count() { # waits until the count stops moving (etsy flushes every secon
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
+# The load generator: $senders threads, each its own socket, handing $batch datagrams per sendmmsg(2)
+# to the kernel (Netty epoll); the same for every receiver.
+senders=${BLAST_SENDERS:-2}
+batch=${BLAST_BATCH:-64}
 blast() { # rate L seconds -> sent_lines
-  java -cp "$work" StatsdBlast $port "$1" "$2" "$3" mix | tee -a "$results" | sed -E 's/.*sent_lines=([0-9]+).*/\1/'
+  java -Xmx256m -Dblast.senders="$senders" -Dblast.batch="$batch" \
+    -cp "$work:$(cat "$work/cp.txt")" StatsdBlast $port "$1" "$2" "$3" mix 2>>"$work/blast.err" \
+    | tee -a "$results" | sed -n -E 's/.*sent_lines=([0-9]+).*/\1/p'
 }
 
 run_once() { # name rate L -> prints "got expected"
@@ -156,9 +165,9 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
 
 declare -A best
 declare -A ladder
-ladder[115]=${LADDER_L115:-"100000 200000 400000 800000 1200000 1600000 2000000 3000000 4000000 5000000 6000000 8000000 10000000"}
-ladder[20]=${LADDER_L20:-"50000 100000 200000 300000 400000 600000 800000 1000000 1200000 1600000 2000000 2500000 3000000"}
-ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 120000 140000 160000 200000"}
+ladder[115]=${LADDER_L115:-"100000 200000 400000 800000 1600000 2000000 3000000 4000000 5000000 6000000 7000000 8000000 10000000 12000000 15000000 20000000 25000000 30000000 40000000 50000000"}
+ladder[20]=${LADDER_L20:-"50000 100000 200000 400000 600000 800000 1000000 1500000 2000000 2500000 3000000 4000000 5000000 6000000 8000000 10000000"}
+ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 150000 200000 250000 300000 350000 400000 450000 500000 600000 700000"}
 # CPU per million lines: at about the highest rate Etsy statsd took without loss in earlier runs,
 # so that every receiver does the same work and its idle cost weighs little
 declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
