@@ -101,7 +101,7 @@ public sealed interface WindowState
     if (i >= rates.size()) {
       return 1.0;
     }
-    double r = rates.get(i);
+    double r = Samples.doubleAt(rates, i);
     return r > 0 && r <= 1 ? 1.0 / r : 1.0;
   }
 
@@ -116,7 +116,7 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
@@ -189,12 +189,12 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
         }
-        boolean rel = i < relative.size() && relative.get(i);
+        boolean rel = i < relative.size() && Samples.booleanAt(relative, i);
         value = rel ? (any ? value : 0.0) + v : v;
         any = true;
       }
@@ -483,7 +483,7 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
