@@ -409,9 +409,10 @@ public sealed interface WindowState
       } else {
         out.writeByte(EXACT_HASHES);
         out.writeInt(size);
-        for (int i = 0; i < size; i++) {
-          out.writeLong(hashes[i]);
-        }
+        // one write of all hashes (big-endian, as writeLong): a write per hash cost a lock each
+        ByteBuffer all = ByteBuffer.allocate(8 * size);
+        all.asLongBuffer().put(hashes, 0, size);
+        out.write(all.array());
       }
     }
 
@@ -468,6 +469,8 @@ public sealed interface WindowState
     private double m2;
     private double lower = Double.POSITIVE_INFINITY;
     private double upper = Double.NEGATIVE_INFINITY;
+    /** Size of the sketch's last encoding, so that the next one does not grow its buffer. */
+    private int sketchBytes = 64;
 
     Distribution(double relativeAccuracy) {
       this(DDSketches.unboundedDense(relativeAccuracy));
@@ -563,8 +566,9 @@ public sealed interface WindowState
       out.writeDouble(lower);
       out.writeDouble(upper);
       // the library's own encoding, which carries the index mapping and reads back without protobuf
-      GrowingByteArrayOutput buf = GrowingByteArrayOutput.withDefaultInitialCapacity();
+      GrowingByteArrayOutput buf = GrowingByteArrayOutput.withInitialCapacity(sketchBytes + 16);
       sketch.encode(buf, false);
+      sketchBytes = buf.numWrittenBytes();
       out.writeInt(buf.numWrittenBytes());
       out.write(buf.backingArray(), 0, buf.numWrittenBytes());
     }
