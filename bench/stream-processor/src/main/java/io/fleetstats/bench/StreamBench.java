@@ -81,9 +81,10 @@ public final class StreamBench {
   }
 
   /**
-   * Arguments {@code key=value}: {@code batches} (8000, i.e. 40 M samples), {@code naive} (naive
-   * records, 5 000 000: both run for several seconds, so that the fixed costs of a run, its
-   * first transaction and the wait for its last commit, weigh little), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
+   * Arguments {@code key=value}: {@code batches} (4000, i.e. 20 M samples), {@code naive} (naive
+   * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its
+   * first transaction and the wait for its last commit, weigh little; with twice as much the
+   * broker stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
    * separated by commas, each a table of its own; default the product's {@code
    * FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default
    * {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every
@@ -115,8 +116,8 @@ public final class StreamBench {
         opts.put(a.substring(0, eq), a.substring(eq + 1));
       }
     }
-    int batches = Integer.parseInt(opts.getOrDefault("batches", "8000"));
-    int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "5000000"));
+    int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
+    int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
     List<Long> commits =
         java.util.Arrays.stream(
