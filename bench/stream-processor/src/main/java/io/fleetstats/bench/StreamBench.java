@@ -44,7 +44,6 @@ import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
-import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
@@ -60,7 +59,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * batch) and, in the same run on the same broker, a naive per-sample DSL windowed aggregate
  * ({@code groupByKey().windowedBy(TimeWindows).aggregate(count, sum, min, max)} over one record
  * per sample). Input is produced before each timed run; the clock runs from Kafka Streams reaching
- * RUNNING until the application's committed offset reaches the input's end.
+ * RUNNING until the application's committed offset reaches the input's end. Every contender runs
+ * with the product's Streams and Kafka client settings ({@link StreamProcessor#streamsProperties}).
+ * Each round runs on a fresh broker; a first round, not reported, warms the JIT up.
  *
  * <p>Batches look like an edge agent's: one source (pod) each, 100 series × 50 samples (50
  * timers, 30 counters, 15 gauges, 5 sets), receive times spread over the flush second; 20 pods
@@ -80,11 +81,14 @@ public final class StreamBench {
   }
 
   /**
-   * Arguments {@code key=value}: {@code batches} (1000), {@code naive} (naive records, 1 000
-   * 000), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
+   * Arguments {@code key=value}: {@code batches} (4000, i.e. 20 M samples), {@code naive} (naive
+   * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its
+   * first transaction and the wait for its last commit, weigh little; with twice as much the
+   * broker stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
    * separated by commas, each a table of its own; default the product's {@code
    * FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default
-   * {@code ours,rollups,naive}).
+   * {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every
+   * contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable).
    */
   public static void main(String[] args) {
     try {
@@ -99,15 +103,21 @@ public final class StreamBench {
 
   private static void bench(String[] args) throws Exception {
     Map<String, String> opts = new java.util.HashMap<>();
+    Map<String, String> kafka = new java.util.TreeMap<>();
     for (String a : args) {
       int eq = a.indexOf('=');
       if (eq < 0) {
-        throw new IllegalArgumentException("arguments are key=value (batches, naive, rounds, commit, only): " + a);
+        throw new IllegalArgumentException(
+            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): " + a);
       }
-      opts.put(a.substring(0, eq), a.substring(eq + 1));
+      if (a.startsWith("kafka.")) {
+        kafka.put(a.substring("kafka.".length(), eq), a.substring(eq + 1));
+      } else {
+        opts.put(a.substring(0, eq), a.substring(eq + 1));
+      }
     }
-    int batches = Integer.parseInt(opts.getOrDefault("batches", "1000"));
-    int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "1000000"));
+    int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
+    int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
     List<Long> commits =
         java.util.Arrays.stream(
@@ -116,52 +126,54 @@ public final class StreamBench {
             .toList();
     String only = opts.getOrDefault("only", "ours,rollups,naive");
     Path dir = Files.createTempDirectory("fleetstats-bench");
-    // the local stack's broker: KafkaRaftServer formatted as `kafka-storage format --standalone`,
-    // newest production metadata version
-    try (EmbeddedKafka cluster = EmbeddedKafka.start(dir.resolve("broker"), 0)) {
-      String bootstrap = cluster.bootstrapServers();
-      long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
-
-      // the input of each contender is produced once; every round reads it anew under a fresh
-      // application id (fresh group, state and changelog)
-      Topics warm = Topics.withPrefix("warm");
-      produceBatches(bootstrap, warm, 200, 1);
-      Topics topics = Topics.withPrefix("bench");
-      Topics rolled = Topics.withPrefix("benchr");
-      if (only.contains("ours")) {
-        produceBatches(bootstrap, topics, batches, 2);
-      }
-      if (only.contains("rollups")) {
-        produceBatches(bootstrap, rolled, batches, 2);
-      }
-      if (only.contains("naive")) {
-        produceNaive(bootstrap, "bench.naive.samples", naiveRecords);
-      }
-      // warm-up of the JIT on a small input, not reported
-      runFleetstats(bootstrap, warm, dir.resolve("warm"), "bench-warm", 200L * SERIES * SAMPLES_PER_SERIES, commits.get(0), Map.of());
-
-      for (long commitMs : commits) {
+    long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+    if (!kafka.isEmpty()) {
+      System.out.println("Kafka client properties for every contender: " + kafka);
+    }
+    boolean warm = false;
+    for (long commitMs : commits) {
       Map<String, List<Run>> results = new java.util.LinkedHashMap<>();
-      for (int r = 1; r <= rounds; r++) {
+      // round 0, once per process, is the warm-up of the JIT: every contender over its full input,
+      // not reported (a short warm-up left C2 compiling during the first timed runs)
+      for (int r = warm ? 1 : 0; r <= rounds; r++) {
         String run = "c" + commitMs + "-" + r;
-        if (only.contains("ours")) {
-          results.computeIfAbsent(OURS, k -> new ArrayList<>()).add(retried(OURS, id ->
-              runFleetstats(bootstrap, topics, dir.resolve("ours-" + id), "bench-fleetstats-" + id, samples, commitMs, Map.of()), run));
+        // a fresh broker per round: the in-JVM broker stalled the 5th-6th exactly-once application
+        // it served (see bench/README.md)
+        try (EmbeddedKafka cluster = EmbeddedKafka.start(dir.resolve("broker-" + run), 0)) {
+          String bootstrap = cluster.bootstrapServers();
+          Topics topics = Topics.withPrefix("bench");
+          Topics rolled = Topics.withPrefix("benchr");
+          if (only.contains("ours")) {
+            produceBatches(bootstrap, topics, batches, 2);
+          }
+          if (only.contains("rollups")) {
+            produceBatches(bootstrap, rolled, batches, 2);
+          }
+          if (only.contains("naive")) {
+            produceNaive(bootstrap, "bench.naive.samples", naiveRecords);
+          }
+          Map<String, List<Run>> into = r == 0 ? new java.util.HashMap<>() : results;
+          if (only.contains("ours")) {
+            into.computeIfAbsent(OURS, k -> new ArrayList<>()).add(retried(OURS, id ->
+                runFleetstats(bootstrap, topics, dir.resolve("ours-" + id), "bench-fleetstats-" + id, samples, commitMs, kafka, Map.of()), run));
+          }
+          if (only.contains("rollups")) {
+            into.computeIfAbsent(ROLLUPS, k -> new ArrayList<>()).add(retried(ROLLUPS, id ->
+                runFleetstats(bootstrap, rolled, dir.resolve("rollups-" + id), "bench-fleetstats-rollups-" + id, samples, commitMs, kafka,
+                    Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")), run));
+          }
+          if (only.contains("naive")) {
+            into.computeIfAbsent(NAIVE, k -> new ArrayList<>()).add(retried(NAIVE, id ->
+                runNaive(bootstrap, "bench.naive.samples", dir.resolve("naive-" + id), "bench-naive-" + id, naiveRecords, commitMs, kafka), run));
+          }
+          System.err.println((r == 0 ? "warm-up round " : "round ") + run + ": " + (r == 0 ? into : results));
         }
-        if (only.contains("rollups")) {
-          results.computeIfAbsent(ROLLUPS, k -> new ArrayList<>()).add(retried(ROLLUPS, id ->
-              runFleetstats(bootstrap, rolled, dir.resolve("rollups-" + id), "bench-fleetstats-rollups-" + id, samples, commitMs,
-                  Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")), run));
-        }
-        if (only.contains("naive")) {
-          results.computeIfAbsent(NAIVE, k -> new ArrayList<>()).add(retried(NAIVE, id ->
-              runNaive(bootstrap, "bench.naive.samples", dir.resolve("naive-" + id), "bench-naive-" + id, naiveRecords, commitMs), run));
-        }
-        System.err.println("round " + run + ": " + results);
+        org.apache.kafka.common.utils.Utils.delete(dir.toFile());
+        Files.createDirectories(dir);
       }
+      warm = true;
       print(results, rounds, commitMs);
       System.out.println();
-      }
     }
   }
 
@@ -345,9 +357,23 @@ public final class StreamBench {
   }
 
   private static Run runFleetstats(
-      String bootstrap, Topics topics, Path state, String appId, long samples, long commitMs, Map<String, String> extra)
+      String bootstrap, Topics topics, Path state, String appId, long samples, long commitMs, Map<String, String> kafka,
+      Map<String, String> extra)
       throws Exception {
+    StreamConfig config = fleetstatsConfig(bootstrap, topics, state, appId, commitMs, kafka, extra);
+    return timed(bootstrap, TopologyFactory.build(config, topics), StreamProcessor.streamsProperties(config), appId,
+        topics.rawStatsd().name(), samples);
+  }
+
+  /**
+   * The product's config for a bench run: {@code kafka} as {@code FLEETSTATS_KAFKA_<PROPERTY>}
+   * (how an operator passes Kafka client properties).
+   */
+  private static StreamConfig fleetstatsConfig(
+      String bootstrap, Topics topics, Path state, String appId, long commitMs, Map<String, String> kafka,
+      Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(extra);
+    kafka.forEach((k, v) -> env.put("FLEETSTATS_KAFKA_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v));
     env.put(StreamConfig.BOOTSTRAP, bootstrap);
     env.put(StreamConfig.APPLICATION_ID, appId);
     env.put(StreamConfig.TOPIC_PREFIX, topics.rawStatsd().name().replace(".raw.statsd", ""));
@@ -357,12 +383,11 @@ public final class StreamBench {
     env.put(StreamConfig.COMMIT_INTERVAL, commitMs + "ms");
     // the input is old event time: idle close by wall clock must not interfere
     env.put(StreamConfig.WALL_CLOCK_CLOSE, "false");
-    StreamConfig config = StreamConfig.fromEnv(env);
-    Topology topology = TopologyFactory.build(config, topics);
-    return timed(bootstrap, topology, StreamProcessor.streamsProperties(config), appId, topics.rawStatsd().name(), samples);
+    return StreamConfig.fromEnv(env);
   }
 
-  private static Run runNaive(String bootstrap, String topic, Path state, String appId, long records, long commitMs)
+  private static Run runNaive(
+      String bootstrap, String topic, Path state, String appId, long records, long commitMs, Map<String, String> kafka)
       throws Exception {
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(topic, Consumed.with(Serdes.String(), Serdes.Double()).withName("naive-source"))
@@ -384,13 +409,11 @@ public final class StreamBench {
         .toStream(Named.as("naive-to-stream"))
         .map((wk, v) -> KeyValue.pair(wk.key(), v), Named.as("naive-unwindow"))
         .to("bench.naive.out", Produced.with(Serdes.String(), Serdes.ByteArray()).withName("naive-sink"));
-    Properties p = new Properties();
-    p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(StreamsConfig.APPLICATION_ID_CONFIG, appId);
-    p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(commitMs));
-    p.put(StreamsConfig.STATE_DIR_CONFIG, state.toString());
-    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "1");
+    // the very Streams and Kafka client settings ours runs with (exactly-once, commit interval,
+    // compression, fetch and producer sizes, any kafka.* argument), so that only the topology differs
+    Properties p =
+        StreamProcessor.streamsProperties(
+            fleetstatsConfig(bootstrap, Topics.withPrefix("bench"), state, appId, commitMs, kafka, Map.of()));
     return timed(bootstrap, builder.build(), p, appId, topic, records);
   }
 

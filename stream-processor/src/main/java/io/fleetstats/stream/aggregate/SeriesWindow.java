@@ -12,6 +12,7 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +36,13 @@ public final class SeriesWindow {
   private final String node;
   private final String pod;
   private final WindowState state;
+  /**
+   * The encoded identity (format to pod), the same in every write of this window: encoded once,
+   * or taken from the bytes it was read from, rather than on every batch.
+   */
+  private byte[] head;
+  /** Length of the last encoding: the next one is written without growing its buffer. */
+  private int encodedLength = 256;
 
   private SeriesWindow(
       String name,
@@ -160,26 +168,39 @@ public final class SeriesWindow {
 
   public byte[] toBytes() {
     try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeByte(FORMAT);
-      Codec.writeString(out, name);
-      Codec.writeString(out, type.name());
-      out.writeInt(tags.size());
-      for (Map.Entry<String, String> t : tags.entrySet()) {
-        Codec.writeString(out, t.getKey());
-        Codec.writeString(out, t.getValue());
+      if (head == null) {
+        head = head();
       }
-      Codec.writeString(out, cluster);
-      Codec.writeString(out, namespace);
-      Codec.writeString(out, node);
-      Codec.writeString(out, pod);
+      ByteArrayOutputStream bytes = new ByteArrayOutputStream(encodedLength + 64);
+      bytes.write(head);
+      DataOutputStream out = new DataOutputStream(bytes);
       state.write(out);
       out.flush();
-      return bytes.toByteArray();
+      byte[] encoded = bytes.toByteArray();
+      encodedLength = encoded.length;
+      return encoded;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot encode window state of " + name, e);
     }
+  }
+
+  private byte[] head() throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
+    DataOutputStream out = new DataOutputStream(bytes);
+    out.writeByte(FORMAT);
+    Codec.writeString(out, name);
+    Codec.writeString(out, type.name());
+    out.writeInt(tags.size());
+    for (Map.Entry<String, String> t : tags.entrySet()) {
+      Codec.writeString(out, t.getKey());
+      Codec.writeString(out, t.getValue());
+    }
+    Codec.writeString(out, cluster);
+    Codec.writeString(out, namespace);
+    Codec.writeString(out, node);
+    Codec.writeString(out, pod);
+    out.flush();
+    return bytes.toByteArray();
   }
 
   /**
@@ -199,7 +220,8 @@ public final class SeriesWindow {
    */
   public static SeriesWindow fromBytes(byte[] bytes, StateOptions options) {
     try {
-      DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+      ByteArrayInputStream stream = new ByteArrayInputStream(bytes);
+      DataInputStream in = new DataInputStream(stream);
       byte format = in.readByte();
       if (format != FORMAT && format != 1) {
         throw new IllegalArgumentException("unknown window state format " + format);
@@ -215,8 +237,14 @@ public final class SeriesWindow {
       String namespace = Codec.readString(in);
       String node = Codec.readString(in);
       String pod = Codec.readString(in);
+      int headLength = bytes.length - stream.available();
       WindowState state = WindowState.read(type, in, format, options);
-      return new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
+      SeriesWindow window = new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
+      if (format == FORMAT) {
+        window.head = Arrays.copyOf(bytes, headLength);
+      }
+      window.encodedLength = bytes.length;
+      return window;
     } catch (IOException e) {
       throw new IllegalArgumentException("corrupt window state (" + bytes.length + " bytes): " + e, e);
     }

@@ -101,7 +101,7 @@ public sealed interface WindowState
     if (i >= rates.size()) {
       return 1.0;
     }
-    double r = rates.get(i);
+    double r = Samples.doubleAt(rates, i);
     return r > 0 && r <= 1 ? 1.0 / r : 1.0;
   }
 
@@ -116,7 +116,7 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
@@ -189,12 +189,12 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
         }
-        boolean rel = i < relative.size() && relative.get(i);
+        boolean rel = i < relative.size() && Samples.booleanAt(relative, i);
         value = rel ? (any ? value : 0.0) + v : v;
         any = true;
       }
@@ -409,9 +409,10 @@ public sealed interface WindowState
       } else {
         out.writeByte(EXACT_HASHES);
         out.writeInt(size);
-        for (int i = 0; i < size; i++) {
-          out.writeLong(hashes[i]);
-        }
+        // one write of all hashes (big-endian, as writeLong): a write per hash cost a lock each
+        ByteBuffer all = ByteBuffer.allocate(8 * size);
+        all.asLongBuffer().put(hashes, 0, size);
+        out.write(all.array());
       }
     }
 
@@ -468,6 +469,8 @@ public sealed interface WindowState
     private double m2;
     private double lower = Double.POSITIVE_INFINITY;
     private double upper = Double.NEGATIVE_INFINITY;
+    /** Size of the sketch's last encoding, so that the next one does not grow its buffer. */
+    private int sketchBytes = 64;
 
     Distribution(double relativeAccuracy) {
       this(DDSketches.unboundedDense(relativeAccuracy));
@@ -483,7 +486,7 @@ public sealed interface WindowState
       int rejected = 0;
       for (int k = 0; k < count; k++) {
         int i = indices[k];
-        double v = values.get(i);
+        double v = Samples.doubleAt(values, i);
         if (!Double.isFinite(v)) {
           rejected++;
           continue;
@@ -563,8 +566,9 @@ public sealed interface WindowState
       out.writeDouble(lower);
       out.writeDouble(upper);
       // the library's own encoding, which carries the index mapping and reads back without protobuf
-      GrowingByteArrayOutput buf = GrowingByteArrayOutput.withDefaultInitialCapacity();
+      GrowingByteArrayOutput buf = GrowingByteArrayOutput.withInitialCapacity(sketchBytes + 16);
       sketch.encode(buf, false);
+      sketchBytes = buf.numWrittenBytes();
       out.writeInt(buf.numWrittenBytes());
       out.write(buf.backingArray(), 0, buf.numWrittenBytes());
     }

@@ -41,7 +41,7 @@ public final class Windows {
     long[] starts = new long[n];
     boolean single = true;
     for (int i = 0; i < n; i++) {
-      long t = i < received.size() ? received.get(i) : batchTime;
+      long t = i < received.size() ? Samples.longAt(received, i) : batchTime;
       starts[i] = start(t, size);
       single &= starts[i] == starts[0];
     }

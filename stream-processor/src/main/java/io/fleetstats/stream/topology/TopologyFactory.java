@@ -144,7 +144,8 @@ public final class TopologyFactory {
     KStream<String, StatsdBatch> raw =
         builder.stream(
             topics.rawStatsd().name(),
-            Consumed.with(topics.rawStatsd().keySerde(), topics.rawStatsd().valueSerde())
+            // the topic's Avro serde, read by StatsdBatchReader: the samples without boxing
+            Consumed.with(topics.rawStatsd().keySerde(), StatsdBatchReader.serde(topics.rawStatsd().valueSerde()))
                 .withName(SOURCE));
     WindowAggregator.Settings settings = WindowAggregator.Settings.of(config);
     KStream<String, Emitted> stage1 =

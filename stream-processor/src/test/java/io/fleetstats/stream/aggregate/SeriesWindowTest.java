@@ -44,6 +44,23 @@ class SeriesWindowTest {
     return w.toAggregate(T, T + 10_000, percentiles);
   }
 
+  @Test
+  void writesTheSameBytesWhetherFreshOrReadBack() {
+    Series timer = withTags(series("t", MetricType.TIMER, T, 1.5, 20, 300), Map.of("route", "/ä", "code", "200"));
+    Series more = withTags(series("t", MetricType.TIMER, T, 7, 0.25), Map.of("route", "/ä", "code", "200"));
+    SeriesWindow fresh = SeriesWindow.empty(POD, timer, 0.01);
+    fresh.add(timer, new int[] {0, 1, 2}, 3);
+    SeriesWindow read = SeriesWindow.fromBytes(fresh.toBytes());
+
+    fresh.add(more, new int[] {0, 1}, 2);
+    read.add(more, new int[] {0, 1}, 2);
+
+    // the read window reuses the identity bytes it was read from; the fresh one encodes its own
+    assertThat(read.toBytes()).isEqualTo(fresh.toBytes());
+    assertThat(SeriesWindow.fromBytes(read.toBytes()).toAggregate(T, T + 1, List.of(90.0)))
+        .isEqualTo(fresh.toAggregate(T, T + 1, List.of(90.0)));
+  }
+
   static Stream<Arguments> valueCases() {
     return Stream.of(
         Arguments.of(
