@@ -8,10 +8,10 @@ import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.StatsdBatches;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The hand-written encoder against Avro's own: same bytes, and Avro's decoder reads them back. */
+/** The writer (Avro's {@code BinaryEncoder}, fields in schema order) against Avro's datum writer: same bytes, and Avro's decoder reads them back. */
 class StatsdBatchWriterTest {
   private static final EdgeConfig.Identity SOURCE =
       new EdgeConfig.Identity("prod-eu", "payroll", "node-7", "api-5f9c", "api", "payroll-api");
@@ -41,28 +41,8 @@ class StatsdBatchWriterTest {
   }
 
   static Stream<Arguments> batches() {
-    return Stream.of(
-        Arguments.of("heartbeat", List.of()),
-        Arguments.of(
-            "counter with rates and tags",
-            List.of(series("requests", MetricType.COUNTER, Map.of("uri", "/a", "code", "200"),
-                List.of(1.0, 3.0, 1.0), List.of(), List.of(1.0, 0.25, 1.0), List.of(), List.of(1L, 2L, 3L)))),
-        Arguments.of(
-            "relative gauge",
-            List.of(series("queue.depth", MetricType.GAUGE, Map.of(), List.of(7.0, -2.5), List.of(), List.of(),
-                List.of(false, true), List.of(1_764_000_000_000L, 1_764_000_000_001L)))),
-        Arguments.of(
-            "set members, unicode and empty strings",
-            List.of(series("users.überall", MetricType.SET, Map.of("région", "ÎdF", "flag", "true", "", ""),
-                List.of(), List.of("alice", "", "日本"), List.of(), List.of(), List.of(5L, 6L, 7L)))),
-        Arguments.of(
-            "every type, extreme values",
-            Arrays.stream(MetricType.values())
-                .map(t -> series("t." + t, t, Map.of(),
-                    t == MetricType.SET ? List.of() : List.of(-0.0, Double.MAX_VALUE, Double.MIN_VALUE, 1e-300, Double.NaN),
-                    t == MetricType.SET ? List.of("m") : List.of(), List.of(), List.of(),
-                    t == MetricType.SET ? List.of(Long.MIN_VALUE) : List.of(0L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 64L)))
-                .toList()));
+    return StatsdBatches.table().entrySet().stream()
+        .map(c -> Arguments.of(c.getKey(), c.getValue().stream().map(StatsdBatchWriterTest::forWriter).toList()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -79,11 +59,11 @@ class StatsdBatchWriterTest {
       List<StatsdBatchWriter.Series> series = new ArrayList<>();
       int n = random.nextInt(i % 100 == 0 ? 300 : 4);
       for (int s = 0; s < n; s++) {
-        series.add(randomSeries(random));
+        series.add(forWriter(StatsdBatches.series(random)));
       }
       EdgeConfig.Identity source =
-          new EdgeConfig.Identity(text(random), text(random), text(random), text(random), text(random), text(random));
-      String agentId = text(random);
+          new EdgeConfig.Identity(StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random));
+      String agentId = StatsdBatches.text(random);
       long sequence = random.nextLong();
       long createdAt = random.nextLong();
       byte[] ours = reused.write(source, agentId, sequence, createdAt, series);
@@ -133,11 +113,11 @@ class StatsdBatchWriterTest {
         .build();
   }
 
-  private static StatsdBatchWriter.Series series(
-      String name, MetricType type, Map<String, String> tags, List<Double> values, List<String> members,
-      List<Double> rates, List<Boolean> relative, List<Long> receivedAt) {
+  /** An Avro series as the batcher hands it to the writer: primitive arrays, tags sorted. */
+  private static StatsdBatchWriter.Series forWriter(Series s) {
     return new StatsdBatchWriter.Series(
-        name, type, new TreeMap<>(tags), doubles(values), members, doubles(rates), booleans(relative), longs(receivedAt));
+        s.getName(), MetricType.valueOf(s.getType().name()), new TreeMap<>(s.getTags()), doubles(s.getValues()),
+        s.getMembers(), doubles(s.getSampleRates()), booleans(s.getRelative()), longs(s.getReceivedAt()));
   }
 
   private static double[] doubles(List<Double> list) {
@@ -162,51 +142,5 @@ class StatsdBatchWriterTest {
       out.add(b);
     }
     return out;
-  }
-
-  private static StatsdBatchWriter.Series randomSeries(Random random) {
-    MetricType type = MetricType.values()[random.nextInt(MetricType.values().length)];
-    int samples = random.nextInt(random.nextInt(10) == 0 ? 200 : 5);
-    Map<String, String> tags = new TreeMap<>();
-    for (int t = random.nextInt(4); t > 0; t--) {
-      tags.put(text(random), text(random));
-    }
-    List<Double> values = new ArrayList<>();
-    List<String> members = new ArrayList<>();
-    List<Double> rates = new ArrayList<>();
-    List<Boolean> relative = new ArrayList<>();
-    List<Long> receivedAt = new ArrayList<>();
-    boolean withRates = random.nextBoolean();
-    boolean withRelative = type == MetricType.GAUGE && random.nextBoolean();
-    for (int i = 0; i < samples; i++) {
-      if (type == MetricType.SET) {
-        members.add(text(random));
-      } else {
-        values.add(random.nextInt(3) == 0 ? random.nextInt(1000) : random.nextGaussian() * 1e6);
-      }
-      if (withRates) {
-        rates.add(random.nextDouble());
-      }
-      if (withRelative) {
-        relative.add(random.nextBoolean());
-      }
-      receivedAt.add(random.nextBoolean() ? 1_764_000_000_000L + random.nextInt(1_000_000) : random.nextLong());
-    }
-    return series(text(random), type, tags, values, members, rates, relative, receivedAt);
-  }
-
-  // ASCII mostly, sometimes accented, CJK or emoji (surrogate pairs), sometimes empty or long.
-  private static String text(Random random) {
-    int length = random.nextInt(20) == 0 ? 200 + random.nextInt(200) : random.nextInt(12);
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < length; i++) {
-      switch (random.nextInt(10)) {
-        case 0 -> b.append((char) (0xC0 + random.nextInt(0x40)));
-        case 1 -> b.append((char) (0x4E00 + random.nextInt(0x1000)));
-        case 2 -> b.appendCodePoint(0x1F600 + random.nextInt(0x40));
-        default -> b.append((char) (' ' + random.nextInt(95)));
-      }
-    }
-    return b.toString();
   }
 }

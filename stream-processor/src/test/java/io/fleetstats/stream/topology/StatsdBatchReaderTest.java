@@ -1,5 +1,6 @@
 package io.fleetstats.stream.topology;
 
+import static io.fleetstats.testing.StatsdBatches.series;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -9,7 +10,7 @@ import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
-import java.util.ArrayList;
+import io.fleetstats.testing.StatsdBatches;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -47,31 +48,7 @@ class StatsdBatchReaderTest {
   }
 
   static Stream<Arguments> batches() {
-    return Stream.of(
-        Arguments.of("heartbeat", List.of()),
-        Arguments.of(
-            "counter with rates and map tags",
-            List.of(series("requests", MetricType.COUNTER, Map.of("uri", "/a", "code", "200"),
-                List.of(1.0, 3.0, 1.0), List.of(), List.of(1.0, 0.25, 1.0), List.of(), List.of(1L, 2L, 3L)))),
-        Arguments.of(
-            "relative gauge",
-            List.of(series("queue.depth", MetricType.GAUGE, Map.of(), List.of(7.0, -2.5), List.of(), List.of(),
-                List.of(false, true), List.of(1_764_000_000_000L, 1_764_000_000_001L)))),
-        Arguments.of(
-            "set members, unicode and empty strings",
-            List.of(series("users.überall", MetricType.SET, Map.of("région", "ÎdF", "flag", "true", "", ""),
-                List.of(), List.of("alice", "", "日本", "😀"), List.of(), List.of(), List.of(5L, 6L, 7L, 8L)))),
-        Arguments.of(
-            "empty arrays everywhere",
-            List.of(series("nothing", MetricType.TIMER, Map.of(), List.of(), List.of(), List.of(), List.of(), List.of()))),
-        Arguments.of(
-            "every type, extreme values",
-            Arrays.stream(MetricType.values())
-                .map(t -> series("t." + t, t, Map.of(),
-                    t == MetricType.SET ? List.of() : List.of(-0.0, Double.MAX_VALUE, Double.MIN_VALUE, 1e-300, Double.NaN),
-                    t == MetricType.SET ? List.of("m") : List.of(), List.of(), List.of(),
-                    t == MetricType.SET ? List.of(Long.MIN_VALUE) : List.of(0L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 64L)))
-                .toList()));
+    return StatsdBatches.table().entrySet().stream().map(c -> Arguments.of(c.getKey(), c.getValue()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -104,7 +81,7 @@ class StatsdBatchReaderTest {
   void readsWhatAvroReadsForRandomBatches() {
     Random random = new Random(20261126);
     for (int i = 0; i < 3_000; i++) {
-      StatsdBatch batch = randomBatch(random, i % 100 == 0 ? 300 : 4);
+      StatsdBatch batch = StatsdBatches.batch(random, i % 100 == 0 ? 300 : 4);
       byte[] bytes = Topics.STATSD_BATCH.encode(batch);
 
       assertThat(READER.deserialize(TOPIC, bytes)).as("batch %d", i).isEqualTo(batch).isEqualTo(AVRO.deserialize(TOPIC, bytes));
@@ -115,7 +92,7 @@ class StatsdBatchReaderTest {
   void rejectsEveryTruncationAsAvroDoes() {
     Random random = new Random(7);
     for (int i = 0; i < 50; i++) {
-      byte[] bytes = Topics.STATSD_BATCH.encode(randomBatch(random, 3));
+      byte[] bytes = Topics.STATSD_BATCH.encode(StatsdBatches.batch(random, 3));
       for (int length = 0; length < bytes.length; length++) {
         assertSameOutcome(Arrays.copyOf(bytes, length), "batch " + i + " cut to " + length + " bytes");
       }
@@ -126,7 +103,7 @@ class StatsdBatchReaderTest {
   void treatsCorruptBytesAsAvroDoes() {
     Random random = new Random(11);
     for (int i = 0; i < 3_000; i++) {
-      byte[] bytes = Topics.STATSD_BATCH.encode(randomBatch(random, 3));
+      byte[] bytes = Topics.STATSD_BATCH.encode(StatsdBatches.batch(random, 3));
       // the body only: a damaged header goes to Avro's serde anyway
       for (int flips = 1 + random.nextInt(3); flips > 0; flips--) {
         int at = 10 + random.nextInt(bytes.length - 10);
@@ -138,7 +115,7 @@ class StatsdBatchReaderTest {
 
   @Test
   void corruptBodyIsASerializationExceptionNamingTopicAndSize() {
-    byte[] bytes = Topics.STATSD_BATCH.encode(randomBatch(new Random(3), 2));
+    byte[] bytes = Topics.STATSD_BATCH.encode(StatsdBatches.batch(new Random(3), 2));
     byte[] cut = Arrays.copyOf(bytes, bytes.length - 1);
 
     assertThatThrownBy(() -> READER.deserialize(TOPIC, cut))
@@ -204,83 +181,5 @@ class StatsdBatchReaderTest {
         .setCreatedAt(createdAt)
         .setSeries(series)
         .build();
-  }
-
-  private static Series series(
-      String name, MetricType type, Map<String, String> tags, List<Double> values, List<String> members,
-      List<Double> rates, List<Boolean> relative, List<Long> receivedAt) {
-    return Series.newBuilder()
-        .setName(name)
-        .setType(type)
-        .setTags(tags)
-        .setValues(values)
-        .setMembers(members)
-        .setSampleRates(rates)
-        .setRelative(relative)
-        .setReceivedAt(receivedAt)
-        .build();
-  }
-
-  private static StatsdBatch randomBatch(Random random, int maxSeries) {
-    List<Series> series = new ArrayList<>();
-    for (int s = random.nextInt(maxSeries); s > 0; s--) {
-      series.add(randomSeries(random));
-    }
-    Source source =
-        Source.newBuilder()
-            .setCluster(text(random))
-            .setNamespace(text(random))
-            .setNode(text(random))
-            .setPod(text(random))
-            .setContainer(text(random))
-            .setApp(text(random))
-            .build();
-    return batch(source, text(random), random.nextLong(), random.nextLong(), series);
-  }
-
-  private static Series randomSeries(Random random) {
-    MetricType type = MetricType.values()[random.nextInt(MetricType.values().length)];
-    int samples = random.nextInt(random.nextInt(10) == 0 ? 200 : 5);
-    Map<String, String> tags = new java.util.HashMap<>();
-    for (int t = random.nextInt(4); t > 0; t--) {
-      tags.put(text(random), text(random));
-    }
-    List<Double> values = new ArrayList<>();
-    List<String> members = new ArrayList<>();
-    List<Double> rates = new ArrayList<>();
-    List<Boolean> relative = new ArrayList<>();
-    List<Long> receivedAt = new ArrayList<>();
-    boolean withRates = random.nextBoolean();
-    boolean withRelative = type == MetricType.GAUGE && random.nextBoolean();
-    for (int i = 0; i < samples; i++) {
-      if (type == MetricType.SET) {
-        members.add(text(random));
-      } else {
-        values.add(random.nextInt(3) == 0 ? random.nextInt(1000) : random.nextGaussian() * 1e6);
-      }
-      if (withRates) {
-        rates.add(random.nextDouble());
-      }
-      if (withRelative) {
-        relative.add(random.nextBoolean());
-      }
-      receivedAt.add(random.nextBoolean() ? 1_764_000_000_000L + random.nextInt(1_000_000) : random.nextLong());
-    }
-    return series(text(random), type, tags, values, members, rates, relative, receivedAt);
-  }
-
-  // ASCII mostly, sometimes accented, CJK or emoji (surrogate pairs), sometimes empty or long.
-  private static String text(Random random) {
-    int length = random.nextInt(20) == 0 ? 200 + random.nextInt(200) : random.nextInt(12);
-    StringBuilder b = new StringBuilder();
-    for (int i = 0; i < length; i++) {
-      switch (random.nextInt(10)) {
-        case 0 -> b.append((char) (0xC0 + random.nextInt(0x40)));
-        case 1 -> b.append((char) (0x4E00 + random.nextInt(0x1000)));
-        case 2 -> b.appendCodePoint(0x1F600 + random.nextInt(0x40));
-        default -> b.append((char) (' ' + random.nextInt(95)));
-      }
-    }
-    return b.toString();
   }
 }
