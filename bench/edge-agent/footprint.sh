@@ -26,10 +26,8 @@
 # smaps file and the thread names at idle are saved in $WORK. Output: Markdown tables (median and
 # range over the runs) on stdout; raw lines in $WORK/results.txt. Takes /tmp/fleetstats-bench.lock itself.
 set -euo pipefail
-if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
-  export FLEETSTATS_BENCH_LOCKED=1
-  exec flock /tmp/fleetstats-bench.lock "$0" "$@"
-fi
+bench_name=footprint
+. "$(dirname "$0")/common.sh"
 runs=3 secs=20 nmt= outage_secs=
 while getopts r:s:no: opt; do
   case $opt in
@@ -43,36 +41,11 @@ done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || set -- shipped
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-work=$(mktemp -d /tmp/fleetstats-edge-footprint.XXXXXX)
-results=$work/results.txt
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}" $(cat "$work/pids" 2>/dev/null); do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-log() { echo "$*" | tee -a "$results" >&2; }
-
 log "# edge-agent footprint $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1)"
 
-(cd "$repo" && mvn -B -q -pl edge-agent -am package -DskipTests \
-   dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null)
-javac -d "$work" "$here/StatsdBlast.java"
-javac -d "$work" -cp "$(cat "$work/cp.txt")" "$here/BenchBroker.java"
-"$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
+bench_build "$here/StatsdBlast.java" "$here/BenchBroker.java"
+start_broker
 
-java -Xmx1g -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 120); do [ -s "$work/bootstrap" ] && break; sleep 0.5; done
-bootstrap=$(cat "$work/bootstrap")
-log "broker at $bootstrap"
-
-port=18125
-admin=19125
-hz=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.1f", k/1024}'; }
 gc_counts() { # pid -> "young full heap_committed_kib" from the JVM's perf counters
@@ -135,11 +108,11 @@ measure() { # label words run -> one result line
     jcmd "$pid" VM.classloader_stats >"$work/classloaders-$label-$run.txt" 2>&1 || true
     jstack "$pid" >"$work/threads-$label-$run.txt" 2>&1 || true
   fi
-  java -cp "$work" StatsdBlast $port 10000 1 3 mix >/dev/null
+  java -cp "$work:$(cat "$work/cp.txt")" StatsdBlast $port 10000 1 3 mix >/dev/null
   local g0 g1
   g0=$(gc_counts "$pid")
   t0=$(cpu_ticks "$pid")
-  java -cp "$work" StatsdBlast $port 10000 1 "$secs" mix >>"$results"
+  java -cp "$work:$(cat "$work/cp.txt")" StatsdBlast $port 10000 1 "$secs" mix >>"$results"
   t1=$(cpu_ticks "$pid")
   g1=$(gc_counts "$pid")
   local rss hwm
@@ -167,7 +140,7 @@ outage() { # pid -> result words: the broker frozen (SIGSTOP) while 100 k lines/
   # buffer fills to FLEETSTATS_BUFFER_MAX_BYTES and drops; then thawed: every sample is produced or counted
   local pid=$1 broker=${pids[0]} buffered hwm heap alive samples produced dropped failed
   kill -STOP "$broker"
-  java -cp "$work" StatsdBlast $port 100000 20 "$outage_secs" mix >>"$results"
+  java -cp "$work:$(cat "$work/cp.txt")" StatsdBlast $port 100000 20 "$outage_secs" mix >>"$results"
   buffered=$(metric fleetstats_edge_buffer_bytes)
   hwm=$(status_kib "$pid" VmHWM)
   heap=$(gc_counts "$pid" | cut -d' ' -f3)

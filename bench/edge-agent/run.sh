@@ -12,46 +12,19 @@
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
 # Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
 set -euo pipefail
-if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
-  export FLEETSTATS_BENCH_LOCKED=1
-  exec flock /tmp/fleetstats-bench.lock "$0" "$@"
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+bench_name=bench
+. "$(dirname "$0")/common.sh"
 dur=${1:-5}
-work=$(mktemp -d /tmp/fleetstats-edge-bench.XXXXXX)
-results=$work/results.txt
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}" $(cat "$work/pids" 2>/dev/null); do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-log() { echo "$*" | tee -a "$results" >&2; }
-
 log "# edge-agent bench $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), $(java -version 2>&1 | head -1), node $(node --version)"
 
 # --- build: the runnable jar, the broker's classpath, the helpers
-(cd "$repo" && mvn -B -q -o -pl edge-agent -am package -DskipTests \
-   dependency:build-classpath -Dmdep.outputFile="$work/cp.txt" -Dmdep.includeScope=test >/dev/null)
-javac -d "$work" "$here/NioCount.java"
-javac -d "$work" -cp "$(cat "$work/cp.txt")" "$here/BenchBroker.java" "$here/StatsdBlast.java"
-# class-data sharing for the agent, as the start script uses it when present
-"$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
+bench_build "$here/NioCount.java" "$here/BenchBroker.java" "$here/StatsdBlast.java"
 if [ ! -d "$here/node_modules/statsd" ]; then
   (cd "$here" && npm install --no-audit --no-fund --silent statsd@0.9.0 >/dev/null 2>&1)
 fi
 
 # --- the broker
-java -Xmx1g -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 120); do [ -s "$work/bootstrap" ] && break; sleep 0.5; done
-bootstrap=$(cat "$work/bootstrap")
-log "broker at $bootstrap"
-
-port=18125
-admin=19125
-hz=$(getconf CLK_TCK)
+start_broker
 
 start_receiver() { # name -> sets rpid
   case $1 in
@@ -93,7 +66,6 @@ settled_count() { # waits until the count stops moving (etsy flushes every secon
   echo "$b"
 }
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 
 # The load generator: $senders threads, each its own socket, handing $batch datagrams per sendmmsg(2)
 # to the kernel (Netty epoll); the same for every receiver.
