@@ -87,7 +87,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
 
   private final Settings settings;
   private ProcessorContext<String, Emitted> context;
-  private KeyValueStore<String, byte[]> store;
+  private LiveWindowStore<RollupWindow> store;
   private WindowClock clock;
   private TaskMetrics metrics;
   private final Map<String, Origin> origins = new HashMap<>();
@@ -107,10 +107,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     this.metrics = new TaskMetrics(context);
     this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
     long now = context.currentSystemTimeMs();
-    List<KeyValue<String, byte[]>> saved = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = store.prefixScan(WATERMARK_PREFIX, new org.apache.kafka.common.serialization.StringSerializer())) {
-      it.forEachRemaining(saved::add);
-    }
+    List<KeyValue<String, byte[]>> saved = store.metaWithPrefix(WATERMARK_PREFIX);
     // after a restart every origin gets a full rollupGrace to show up again
     saved.forEach(kv -> origins.put(kv.key.substring(WATERMARK_PREFIX.length()), new Origin(ByteBuffer.wrap(kv.value).getLong(), now)));
     // every stage-1 task (one per raw partition) is waited for, even before it has said anything
@@ -149,19 +146,20 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       deadLetter(record, partial, start);
       return;
     }
-    byte[] old = store.get(key);
-    RollupWindow merged = partial;
-    if (old != null) {
-      try {
-        merged = RollupWindow.fromBytes(old, settings.options());
-        merged.merge(partial);
-      } catch (IllegalArgumentException e) {
-        metrics.corrupt.record();
-        log.warn("dropping unreadable or unmergeable roll-up state {}: {}", key, e.getMessage());
+    RollupWindow merged;
+    try {
+      merged = store.get(key);
+      if (merged == null) {
         merged = partial;
+      } else {
+        merged.merge(partial);
       }
+    } catch (IllegalArgumentException e) {
+      metrics.corrupt.record();
+      log.warn("dropping unreadable or unmergeable roll-up state {}: {}", key, e.getMessage());
+      merged = partial;
     }
-    store.put(key, merged.toBytes());
+    store.put(key, merged);
   }
 
   private void onWatermark(String key, byte[] value) {
@@ -182,7 +180,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       }
       o.watermark = watermark;
     }
-    store.put(key, value);
+    store.putMeta(key, value);
     clock.closeThrough(lowWatermark(now), this::emit);
   }
 
@@ -231,16 +229,16 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     metrics.deadLettered.record();
   }
 
-  private void emit(long start, String id, byte[] value) {
+  private void emit(long start, String id) {
     RollupWindow window;
     try {
-      window = RollupWindow.fromBytes(value, settings.options());
+      window = store.get(WindowClock.key(start, id));
     } catch (IllegalArgumentException e) {
       metrics.corrupt.record();
       log.warn("dropping unreadable roll-up state {}|{}: {}", start, id, e.getMessage());
       return;
     }
-    if (window.isEmpty()) {
+    if (window == null || window.isEmpty()) {
       return;
     }
     Aggregate a = window.toAggregate(start, start + settings.window(), settings.percentiles());

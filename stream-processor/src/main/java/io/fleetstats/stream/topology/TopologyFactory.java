@@ -6,7 +6,10 @@ import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.aggregate.SeriesWindow;
+import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.mysql.MysqlRateProcessor;
+import io.fleetstats.stream.rollup.RollupWindow;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -134,20 +137,22 @@ public final class TopologyFactory {
 
   /** Stage 1 over the raw statsd topic and, with roll-up rules, stage 2. */
   private static void statsd(StreamsBuilder builder, StreamConfig config, Topics topics, int rawPartitions) {
-    // Caching on: a batch's series each cost one store write; the cache folds the writes of one
-    // commit interval into one changelog record per series and window.
+    // Open windows stay live objects between batches and are encoded into the logged store once
+    // per commit interval (LiveWindowStore), not once per batch.
+    WindowAggregator.Settings settings = WindowAggregator.Settings.of(config);
+    StateOptions options = settings.options();
     builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(STORE), Serdes.String(), Serdes.ByteArray())
-            .withCachingEnabled()
-            .withLoggingEnabled(java.util.Map.of()));
+        LiveWindowStore.builder(
+            STORE,
+            SeriesWindow::toBytes,
+            b -> SeriesWindow.fromBytes(b, options),
+            WindowAggregator.LIVE_MAX));
     KStream<String, StatsdBatch> raw =
         builder.stream(
             topics.rawStatsd().name(),
             // the topic's Avro serde, read by StatsdBatchReader: the samples without boxing
             Consumed.with(topics.rawStatsd().keySerde(), StatsdBatchReader.serde(topics.rawStatsd().valueSerde()))
                 .withName(SOURCE));
-    WindowAggregator.Settings settings = WindowAggregator.Settings.of(config);
     KStream<String, Emitted> stage1 =
         raw.process(() -> new WindowAggregator(settings), Named.as(AGGREGATOR), STORE);
     var branches =
@@ -174,12 +179,14 @@ public final class TopologyFactory {
       StreamConfig config,
       Topics topics,
       int rawPartitions) {
-    builder.addStateStore(
-        Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(ROLLUP_STORE), Serdes.String(), Serdes.ByteArray())
-            .withCachingEnabled()
-            .withLoggingEnabled(java.util.Map.of()));
     RollupAggregator.Settings settings = RollupAggregator.Settings.of(config, rawPartitions);
+    StateOptions options = settings.options();
+    builder.addStateStore(
+        LiveWindowStore.builder(
+            ROLLUP_STORE,
+            RollupWindow::toBytes,
+            b -> RollupWindow.fromBytes(b, options),
+            WindowAggregator.LIVE_MAX));
     KStream<String, Emitted> stage2 =
         partials
             .mapValues(v -> ((Emitted.Partial) v).rollupWindow(), Named.as("partial-bytes"))
@@ -242,4 +249,5 @@ public final class TopologyFactory {
       }
     }
   }
+
 }

@@ -20,16 +20,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -89,32 +86,18 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
 
   private final Settings settings;
   private ProcessorContext<String, Emitted> context;
-  private KeyValueStore<String, byte[]> store;
+  private LiveWindowStore<SeriesWindow> store;
   private KeyValueStore<String, ClusterMetadata> clusters;
   private WindowClock clock;
   private CardinalityGuard guard;
   private TaskMetrics metrics;
   private final Map<String, Long> overflowLogged = new HashMap<>();
   /**
-   * The windows this task last wrote, by store key, with the bytes it wrote: the next batch of the
-   * series finds those very bytes in the store cache and takes the window as it is instead of
-   * decoding it again (decoding was a third of the stream thread's time). Entries leave when their
-   * window closes; the least recently used leave beyond {@link #DECODED_MAX} (a miss only costs
-   * a decode). A task that fails is closed with its processor, and so with this map.
+   * Most windows a task keeps live (see {@link LiveWindowStore}): a few KB each, up to 8 KB for a
+   * set at its exact bound. Beyond it the least recently used are written out (a later batch of
+   * theirs costs a decode).
    */
-  private final Map<String, Decoded> decoded =
-      new LinkedHashMap<>(1024, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Decoded> eldest) {
-          return size() > DECODED_MAX;
-        }
-      };
-
-  /** Most windows kept decoded per task: a few KB each, up to 8 KB for a set at its exact bound. */
-  static final int DECODED_MAX = 10_000;
-
-  /** A window and the bytes it was last written to the store as. */
-  private record Decoded(byte[] bytes, SeriesWindow window) {}
+  static final int LIVE_MAX = 10_000;
   /** Whether this task has told stage 2 it exists since it started. */
   private boolean announced;
   /** Whether the last announcement said this task holds no data. */
@@ -208,38 +191,25 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private void add(Source source, Series series, String id, Windows.Slice slice) {
     long start = slice.windowStart();
     String key = WindowClock.key(start, id);
-    byte[] old = store.get(key);
+    SeriesWindow window = read(key, source, series);
     Series identity = series;
-    if (old == null && guard.enabled()) {
+    if (window == null && guard.enabled()) {
       CardinalityGuard.Verdict verdict = guard.admit(start, Sources.id(source), series.getName());
       if (verdict == CardinalityGuard.Verdict.NAME_OVERFLOW) {
         identity = overflowSeries(series.getName(), series);
         key = WindowClock.key(start, SeriesWindow.id(source, identity));
-        old = store.get(key);
-        if (old == null && !guard.admitNameOverflow(start, Sources.id(source))) {
+        window = read(key, source, identity);
+        if (window == null && !guard.admitNameOverflow(start, Sources.id(source))) {
           verdict = CardinalityGuard.Verdict.SOURCE_OVERFLOW;
         }
       }
       if (verdict == CardinalityGuard.Verdict.SOURCE_OVERFLOW) {
         identity = overflowSeries(CardinalityGuard.OVERFLOW_NAME, series);
         key = WindowClock.key(start, SeriesWindow.id(source, identity));
-        old = store.get(key);
+        window = read(key, source, identity);
       }
       if (verdict != CardinalityGuard.Verdict.KEEP) {
         overflowed(verdict, source, series, slice.count());
-      }
-    }
-    SeriesWindow window = null;
-    Decoded last = decoded.remove(key);
-    if (old != null && last != null && last.bytes() == old) {
-      // the very array this task wrote (the store cache hands it back): the window it encodes
-      window = last.window();
-    } else if (old != null) {
-      try {
-        window = SeriesWindow.fromBytes(old, settings.options());
-      } catch (IllegalArgumentException e) {
-        metrics.corrupt.record();
-        log.warn("dropping unreadable window state {}: {}", key, e.getMessage());
       }
     }
     if (window == null) {
@@ -249,9 +219,21 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     if (rejected > 0) {
       metrics.invalid.record(rejected);
     }
-    byte[] bytes = window.toBytes();
-    store.put(key, bytes);
-    decoded.put(key, new Decoded(bytes, window));
+    store.put(key, window);
+  }
+
+  /**
+   * The open window under {@code key}, or null when the series has none yet; an unreadable one is
+   * counted, logged and replaced by an empty window of {@code identity}.
+   */
+  private SeriesWindow read(String key, Source source, Series identity) {
+    try {
+      return store.get(key);
+    } catch (IllegalArgumentException e) {
+      metrics.corrupt.record();
+      log.warn("dropping unreadable window state {}: {}", key, e.getMessage());
+      return SeriesWindow.empty(source, identity, settings.options());
+    }
   }
 
   /** The identity of an overflow series: {@code name} with only {@code overflow=true}. */
@@ -333,18 +315,17 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   /** Emits one closed window of one series: its aggregate and its roll-up partials. */
-  private void emit(long start, String seriesId, byte[] value) {
+  private void emit(long start, String seriesId) {
     guard.forget(start);
-    Decoded last = decoded.remove(WindowClock.key(start, seriesId));
     SeriesWindow window;
     try {
-      window = last != null && last.bytes() == value ? last.window() : SeriesWindow.fromBytes(value, settings.options());
+      window = store.get(WindowClock.key(start, seriesId));
     } catch (IllegalArgumentException e) {
       metrics.corrupt.record();
       log.warn("dropping unreadable window state {}|{}: {}", start, seriesId, e.getMessage());
       return;
     }
-    if (window.isEmpty()) {
+    if (window == null || window.isEmpty()) {
       return;
     }
     Map<String, String> clusterTags = clusterTags(window.cluster());
@@ -376,14 +357,10 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
 
   /** Counts the live series of the open windows after a restart. */
   private void restoreGuard() {
-    List<KeyValue<String, byte[]>> open = new ArrayList<>();
-    try (KeyValueIterator<String, byte[]> it = store.range(WindowClock.hex(0), WindowClock.hex(Long.MAX_VALUE) + "}")) {
-      it.forEachRemaining(open::add);
-    }
-    for (KeyValue<String, byte[]> kv : open) {
-      long start = Long.parseUnsignedLong(kv.key.substring(0, 16), 16);
+    for (String key : store.keys(WindowClock.hex(0), WindowClock.hex(Long.MAX_VALUE) + "}")) {
+      long start = Long.parseUnsignedLong(key.substring(0, 16), 16);
       // series id: <source id>|<name>|<type>|<tags>; source ids and statsd names hold no '|'
-      String[] parts = kv.key.substring(17).split("\\|", 4);
+      String[] parts = key.substring(17).split("\\|", 4);
       if (parts.length == 4) {
         boolean nameOverflow = parts[3].equals(CardinalityGuard.OVERFLOW_TAG + "=true");
         guard.restore(start, parts[0], parts[1], nameOverflow);

@@ -2,12 +2,7 @@ package io.fleetstats.stream.topology;
 
 import io.fleetstats.stream.aggregate.Windows;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * When the windows of one task close, shared by both stages. Open windows live in a store under
@@ -33,15 +28,15 @@ final class WindowClock {
    */
   static final long STARTUP_ALLOWANCE_MS = 10_000;
 
-  /** Receives each closing window's entry; the clock deletes the entry afterwards. */
+  /** Receives each closing window (its start and series id); the clock deletes it afterwards. */
   interface Closer {
-    void close(long windowStart, String id, byte[] value);
+    void close(long windowStart, String id);
   }
 
   private final long window;
   private final long closeDelay;
   private final ProcessorContext<?, ?> context;
-  private final KeyValueStore<String, byte[]> store;
+  private final LiveWindowStore<?> store;
 
   private long streamTime = UNKNOWN;
   /** Wall-clock time when the last record arrived or the stream time was first known. */
@@ -51,12 +46,12 @@ final class WindowClock {
   /** Start of the latest window the last scan looked for; no need to scan again before it moves. */
   private long scannedThrough = UNKNOWN;
 
-  WindowClock(long window, long closeDelay, ProcessorContext<?, ?> context, KeyValueStore<String, byte[]> store) {
+  WindowClock(long window, long closeDelay, ProcessorContext<?, ?> context, LiveWindowStore<?> store) {
     this.window = window;
     this.closeDelay = closeDelay;
     this.context = context;
     this.store = store;
-    byte[] h = store.get(HORIZON_KEY);
+    byte[] h = store.getMeta(HORIZON_KEY);
     if (h != null && h.length == Long.BYTES) {
       closedHorizon = ByteBuffer.wrap(h).getLong();
     }
@@ -121,20 +116,16 @@ final class WindowClock {
     if (scannedThrough != UNKNOWN && lastStart <= scannedThrough) {
       return false;
     }
-    List<KeyValue<String, byte[]>> closing = new ArrayList<>();
     // '}' sorts right after '|', so this takes every key of windows starting up to lastStart
-    try (KeyValueIterator<String, byte[]> it = store.range(hex(0), hex(lastStart) + "}")) {
-      it.forEachRemaining(closing::add);
-    }
-    for (KeyValue<String, byte[]> kv : closing) {
-      long start = Long.parseUnsignedLong(kv.key.substring(0, 16), 16);
-      closer.close(start, kv.key.substring(17), kv.value);
-      store.delete(kv.key);
+    for (String key : store.keys(hex(0), hex(lastStart) + "}")) {
+      long start = Long.parseUnsignedLong(key.substring(0, 16), 16);
+      closer.close(start, key.substring(17));
+      store.delete(key);
     }
     scannedThrough = lastStart;
     if (horizon > closedHorizon) {
       closedHorizon = horizon;
-      store.put(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
+      store.putMeta(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
     }
     return true;
   }
