@@ -1,10 +1,12 @@
 package io.fleetstats.stream.topology;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
@@ -48,16 +50,14 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  */
 final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, byte[]> {
 
-  /** A live window: whether it changed since it was last written, and whether it ever was. */
+  /** A live window and whether it changed since it was last written. */
   private static final class Live<V> {
     final V value;
     boolean dirty;
-    boolean stored;
 
-    Live(V value, boolean dirty, boolean stored) {
+    Live(V value, boolean dirty) {
       this.value = value;
       this.dirty = dirty;
-      this.stored = stored;
     }
   }
 
@@ -66,6 +66,12 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   private final Function<V, byte[]> encode;
   private final Function<byte[], V> decode;
   private final Map<String, Live<V>> live;
+  /**
+   * Every key the byte store holds, read once after it was restored (lazily, at first use; again
+   * after a restart or a move to standby): a new window costs no RocksDB lookup (a miss was about 3
+   * µs through JNI), and a window that never reached the byte store leaves no tombstone.
+   */
+  private Set<String> stored;
 
   LiveWindowStore(
       KeyValueStore<String, byte[]> bytes, Function<V, byte[]> encode, Function<byte[], V> decode, int maxLive) {
@@ -111,12 +117,15 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
     if (l != null) {
       return l.value;
     }
+    if (!stored().contains(key)) {
+      return null;
+    }
     byte[] b = bytes.get(key);
     if (b == null) {
       return null;
     }
     V value = decode.apply(b);
-    live.put(key, new Live<>(value, false, true));
+    live.put(key, new Live<>(value, false));
     return value;
   }
 
@@ -126,16 +135,14 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
     if (l != null && l.value == value) {
       l.dirty = true;
     } else {
-      // whether the byte store holds the key decides whether a delete must reach it
-      boolean stored = l != null ? l.stored : bytes.get(key) != null;
-      live.put(key, new Live<>(value, true, stored));
+      live.put(key, new Live<>(value, true));
     }
   }
 
   /** Removes the window under {@code key}; the byte store hears of it only if it held it. */
   void delete(String key) {
-    Live<V> l = live.remove(key);
-    if (l == null || l.stored) {
+    live.remove(key);
+    if (stored().remove(key)) {
       bytes.delete(key);
     }
   }
@@ -151,9 +158,8 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
         keys.add(it.next().key);
       }
     }
-    for (Map.Entry<String, Live<V>> e : live.entrySet()) {
-      String k = e.getKey();
-      if (!e.getValue().stored && k.compareTo(from) >= 0 && k.compareTo(to) <= 0) {
+    for (String k : live.keySet()) {
+      if (k.compareTo(from) >= 0 && k.compareTo(to) <= 0) {
         keys.add(k);
       }
     }
@@ -167,6 +173,7 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
 
   void putMeta(String key, byte[] value) {
     bytes.put(key, value);
+    stored().add(key);
   }
 
   /** The non-window entries whose keys start with {@code prefix}. */
@@ -192,8 +199,20 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
     if (l.dirty) {
       bytes.put(key, encode.apply(l.value));
       l.dirty = false;
-      l.stored = true;
+      stored().add(key);
     }
+  }
+
+  private Set<String> stored() {
+    if (stored == null) {
+      stored = new HashSet<>();
+      try (KeyValueIterator<String, byte[]> it = bytes.all()) {
+        while (it.hasNext()) {
+          stored.add(it.next().key);
+        }
+      }
+    }
+    return stored;
   }
 
   /** Writes every changed window to the byte store; Kafka Streams calls it before each commit. */
@@ -212,6 +231,7 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   @Override
   public void clearCache() {
     live.clear();
+    stored = null;
   }
 
   @Override
@@ -226,6 +246,8 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
 
   @Override
   public void init(StateStoreContext context, StateStore root) {
+    live.clear();
+    stored = null; // the byte store is restored after this: read its keys at first use
     bytes.init(context, root);
   }
 
@@ -259,6 +281,7 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   public void close() {
     // without a commit first, what is live was never committed: a restart re-reads its input
     live.clear();
+    stored = null;
     bytes.close();
   }
 

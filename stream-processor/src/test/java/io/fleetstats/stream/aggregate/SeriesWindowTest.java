@@ -170,6 +170,35 @@ class SeriesWindowTest {
     assertThat(proto.getValueAtQuantile(0.5)).isCloseTo(4.0, withinPercent(1));
   }
 
+  @Test
+  void sketchHasTheSameBinsAsOneFedInArrivalOrder() {
+    // the window feeds each slice's extremes to its sketch first; the bins must not show it
+    java.util.Random rnd = new java.util.Random(7);
+    double[] values = new double[500];
+    double[] rates = new double[500];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = Math.exp(3 * rnd.nextGaussian());
+      rates[i] = i % 3 == 0 ? 0.5 : 1.0;
+    }
+    Series s = withRates(series("t", MetricType.TIMER, T, values), rates);
+    com.datadoghq.sketch.ddsketch.DDSketch expected = com.datadoghq.sketch.ddsketch.DDSketches.unboundedDense(0.01);
+    for (int i = 0; i < values.length; i++) {
+      expected.accept(values[i], 1 / rates[i]);
+    }
+
+    var got = parse(aggregate(List.of(), s));
+
+    assertThat(got.getCount()).isEqualTo(expected.getCount());
+    assertThat(got.getNegativeValueStore().isEmpty()).isTrue();
+    assertThat(binsOf(got)).isEqualTo(binsOf(expected));
+  }
+
+  private static Map<Integer, Double> binsOf(com.datadoghq.sketch.ddsketch.DDSketch sketch) {
+    Map<Integer, Double> bins = new java.util.TreeMap<>();
+    sketch.getPositiveValueStore().getAscendingStream().forEach(b -> bins.put(b.getIndex(), b.getCount()));
+    return bins;
+  }
+
   static Stream<Arguments> distributionTypes() {
     return Stream.of(
         Arguments.of(MetricType.TIMER, "timing"),
