@@ -33,6 +33,11 @@ public final class StatsdServer implements AutoCloseable {
   private static final int SO_RCVBUF = 4 * 1024 * 1024;
   /** Datagrams one epoll read takes at most ({@code recvmmsg}), while they fit the read buffer. */
   private static final int MAX_DATAGRAMS_PER_READ = 16;
+  /**
+   * Datagrams one epoll wake-up reads at most, in reads that each filled the buffer (a read that
+   * did not ends it). Netty's allocators default to one read per wake-up when set explicitly.
+   */
+  private static final int MAX_DATAGRAMS_PER_WAKEUP = 64;
   /** The epoll read buffer: 7 datagrams at the default 8 KiB packet limit, 1 at 64 KiB. */
   private static final int READ_BUFFER_BYTES = 64 * 1024;
 
@@ -113,9 +118,17 @@ public final class StatsdServer implements AutoCloseable {
       // recvmmsg: one system call and one buffer for several datagrams, each a slice of it; with
       // NIO every datagram costs a system call and a buffer of its own.
       int datagramsPerRead = Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
+      int readBuffer = datagramsPerRead * datagramBuffer;
       bootstrap
           .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBuffer)
-          .option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramsPerRead * datagramBuffer))
+          // several datagrams per read: read on while reads fill the buffer (up to 64 datagrams
+          // per wake-up), stop at the first that did not (no recvmmsg that finds nothing); one
+          // per read: one read per wake-up, as before
+          .option(
+              ChannelOption.RECVBUF_ALLOCATOR,
+              datagramsPerRead > 1
+                  ? new DrainingRecvByteBufAllocator(readBuffer).maxMessagesPerRead(MAX_DATAGRAMS_PER_WAKEUP)
+                  : new FixedRecvByteBufAllocator(readBuffer))
           .option(ChannelOption.ALLOCATOR, READ_BUFFER_POOL);
     } else {
       bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBuffer));
