@@ -7,7 +7,7 @@ import io.fleetstats.edge.statsd.StatsdSample;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -18,6 +18,10 @@ import java.util.TreeMap;
  * per {@link #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are
  * arguments.
  *
+ * <p>A series' builder and its arrays are kept from one batch to the next while the series keeps
+ * sending (dropped after a batch without it), so a steady series does not regrow its arrays for
+ * every batch: that growth was most of the agent's garbage per sample at millions of lines/s.
+ *
  * <p>Not thread-safe: the agent confines it to its single event-loop thread, which both adds
  * samples and drains on the flush tick, so no lock is needed.
  */
@@ -27,7 +31,10 @@ public final class SeriesBatcher {
   private final String agentId;
   private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
-  private final Map<SeriesId, SeriesBuilder> series = new LinkedHashMap<>();
+  /** The builders of the series of this batch and of the one before; those of the last batch are empty until used. */
+  private final Map<SeriesId, SeriesBuilder> series = new HashMap<>();
+  /** The builders with samples in this batch, in the order of their first sample (the batch's order). */
+  private final List<SeriesBuilder> active = new ArrayList<>();
   private int pendingSamples;
   private long nextSequence = 1;
 
@@ -65,6 +72,9 @@ public final class SeriesBatcher {
       b = new SeriesBuilder(id);
       series.put(id, b);
     }
+    if (b.size == 0) {
+      active.add(b);
+    }
     return b;
   }
 
@@ -88,13 +98,18 @@ public final class SeriesBatcher {
    * The record's key is the source id, its timestamp {@code createdAtMillis}.
    */
   public PendingBatch drain(long createdAtMillis) {
-    List<StatsdBatchWriter.Series> out = new ArrayList<>(series.size());
-    for (SeriesBuilder b : series.values()) {
+    List<StatsdBatchWriter.Series> out = new ArrayList<>(active.size());
+    for (SeriesBuilder b : active) {
       out.add(b.build());
     }
     int samples = pendingSamples;
     long sequence = nextSequence++;
-    series.clear();
+    // series that sent nothing in this batch are forgotten; those that did start the next one empty
+    series.values().removeIf(b -> b.size == 0);
+    for (SeriesBuilder b : active) {
+      b.reset();
+    }
+    active.clear();
     pendingSamples = 0;
     byte[] value = writer.write(source, agentId, sequence, createdAtMillis, out);
     return new PendingBatch(key, value, createdAtMillis, samples, sequence);
@@ -111,13 +126,15 @@ public final class SeriesBatcher {
 
   /**
    * One series' samples in primitive arrays (no boxing while a batch fills); the writer gets
-   * copies trimmed to the samples when the batch is drained.
+   * copies trimmed to the samples when the batch is drained, and the arrays are reused.
    */
   private static final class SeriesBuilder {
+    private static final int INITIAL_CAPACITY = 4;
+
     private final SeriesId id;
     private int size;
-    private double[] values = new double[4];
-    private long[] receivedAt = new long[4];
+    private double[] values = new double[INITIAL_CAPACITY];
+    private long[] receivedAt = new long[INITIAL_CAPACITY];
     private List<String> members;
     // Allocated only when a sample differs from the default (rate 1, absolute), then back-filled,
     // so the common batch carries empty arrays as the schema allows.
@@ -163,6 +180,24 @@ public final class SeriesBatcher {
         relative[size] = isRelative;
       }
       size++;
+    }
+
+    /**
+     * Empty for the next batch. The arrays stay, halved when this batch used less than a quarter
+     * of them, so a series that sent a burst once does not hold its memory for long.
+     */
+    void reset() {
+      int capacity = receivedAt.length;
+      if (capacity > INITIAL_CAPACITY && size < capacity / 4) {
+        values = new double[capacity / 2];
+        receivedAt = new long[capacity / 2];
+      }
+      size = 0;
+      sampleRates = null;
+      relative = null;
+      if (members != null) {
+        members = new ArrayList<>(); // the drained batch holds the old list
+      }
     }
 
     StatsdBatchWriter.Series build() {

@@ -157,6 +157,72 @@ class SeriesBatcherTest {
     assertThat(batch.getSeries().get(0).getValues()).containsExactly(1.0);
   }
 
+  @Test
+  void ordersEachBatchBySeriesFirstSampleInThatBatch() {
+    batcher.add(sample("a", MetricType.COUNTER, 1, Map.of()), 1);
+    batcher.add(sample("b", MetricType.COUNTER, 2, Map.of()), 2);
+    drain(10);
+    batcher.add(sample("b", MetricType.COUNTER, 3, Map.of()), 11);
+    batcher.add(sample("a", MetricType.COUNTER, 4, Map.of()), 12);
+
+    assertThat(drain(20).getSeries())
+        .extracting(Series::getName, Series::getValues)
+        .containsExactly(tuple("b", List.of(3.0)), tuple("a", List.of(4.0)));
+  }
+
+  @Test
+  void aSeriesInTheNextBatchCarriesOnlyItsNewSamplesAndDefaults() {
+    for (int i = 0; i < 3; i++) {
+      batcher.add(new StatsdSample("g", MetricType.GAUGE, Map.of(), i, "", 0.5, true), i);
+    }
+    drain(10);
+    batcher.add(sample("g", MetricType.GAUGE, 9, Map.of()), 11);
+
+    Series series = drain(20).getSeries().get(0);
+    assertThat(series.getValues()).containsExactly(9.0);
+    assertThat(series.getReceivedAt()).containsExactly(11L);
+    assertThat(series.getSampleRates()).isEmpty();
+    assertThat(series.getRelative()).isEmpty();
+  }
+
+  @Test
+  void aSeriesBackAfterABatchWithoutItStartsEmpty() {
+    batcher.add(sample("a", MetricType.COUNTER, 1, Map.of()), 1);
+    drain(10);
+    batcher.add(sample("b", MetricType.COUNTER, 2, Map.of()), 11);
+    drain(20);
+    batcher.add(sample("a", MetricType.COUNTER, 3, Map.of()), 21);
+
+    assertThat(drain(30).getSeries())
+        .extracting(Series::getName, Series::getValues, Series::getReceivedAt)
+        .containsExactly(tuple("a", List.of(3.0), List.of(21L)));
+  }
+
+  @Test
+  void aBurstThenFewSamplesPerBatchKeepsEveryValue() {
+    SeriesBatcher big = new SeriesBatcher(IDENTITY, "agent-1", 100_000);
+    for (int batch = 0; batch < 6; batch++) {
+      int n = batch == 0 ? 5_000 : 3; // the arrays shrink over the following batches
+      for (int i = 0; i < n; i++) {
+        big.add(sample("t", MetricType.TIMER, batch * 10_000 + i, Map.of()), batch);
+      }
+      Series series = Topics.STATSD_BATCH.decode(big.drain(batch).value()).getSeries().get(0);
+      assertThat(series.getValues()).hasSize(n).startsWith(batch * 10_000.0).endsWith(batch * 10_000.0 + n - 1);
+      assertThat(series.getReceivedAt()).hasSize(n).containsOnly((long) batch);
+    }
+  }
+
+  @Test
+  void setMembersOfADrainedBatchStayWhenTheSetGoesOn() {
+    batcher.add(new StatsdSample("users", MetricType.SET, Map.of(), 0, "alice", 1.0, false), 1);
+    StatsdBatch first = drain(10);
+    batcher.add(new StatsdSample("users", MetricType.SET, Map.of(), 0, "bob", 1.0, false), 11);
+    StatsdBatch second = drain(20);
+
+    assertThat(first.getSeries().get(0).getMembers()).containsExactly("alice");
+    assertThat(second.getSeries().get(0).getMembers()).containsExactly("bob");
+  }
+
   private StatsdBatch drain(long createdAt) {
     return Topics.STATSD_BATCH.decode(batcher.drain(createdAt).value());
   }
