@@ -37,6 +37,9 @@ final class FastLineReader {
   int tagsFrom;
 
   int tagsTo;
+  /** {@link SeriesCache#hash} of the bucket and the tag field, computed while they are read. */
+  int hash;
+
   MetricType type;
   double value;
   double sampleRate;
@@ -60,13 +63,16 @@ final class FastLineReader {
       return false; // events (_e{) and service checks (_sc|) are rejected by the full parser
     }
     int colon = from;
+    int h = 1;
     while (colon < to && line[colon] != ':') {
       byte b = line[colon];
       if (b == '|' || b < 0) {
         return false;
       }
+      h = 31 * h + b;
       colon++;
     }
+    h = 31 * h + '|';
     if (colon == from || colon == to) {
       return false;
     }
@@ -114,6 +120,7 @@ final class FastLineReader {
           if (line[i] < 0) {
             return false;
           }
+          h = 31 * h + line[i];
         }
         tagsFrom = fieldFrom;
         tagsTo = fieldEnd;
@@ -121,6 +128,7 @@ final class FastLineReader {
         return false;
       }
     }
+    hash = SeriesCache.spread(h);
     return true;
   }
 

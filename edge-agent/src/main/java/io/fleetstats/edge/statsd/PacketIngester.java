@@ -105,7 +105,7 @@ public final class PacketIngester {
   /** A line {@link FastLineReader} has read; returns the samples it gave (0 when rejected). */
   private int ingestCommon(byte[] line, int from, int to, long receivedAtMillis) {
     FastLineReader r = reader;
-    int hash = SeriesCache.hash(line, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo);
+    int hash = r.hash;
     SeriesId series = cache.find(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, r.type);
     if (series != null) {
       commonLines++;

@@ -42,7 +42,11 @@ final class SeriesCache {
     }
   }
 
-  /** The hash of a bucket and an optional tag field ({@code tagsFrom} -1 when none). */
+  /**
+   * The hash of a bucket and an optional tag field ({@code tagsFrom} -1 when none). {@link
+   * FastLineReader} computes the same while it reads the line, so a line's bytes are not walked
+   * again for it.
+   */
   static int hash(byte[] b, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo) {
     int h = 1;
     for (int i = bucketFrom; i < bucketTo; i++) {
@@ -52,7 +56,12 @@ final class SeriesCache {
     for (int i = tagsFrom; i < tagsTo; i++) {
       h = 31 * h + b[i];
     }
-    h *= 0x9E3779B9; // spread the low bits the table index uses
+    return spread(h);
+  }
+
+  /** Spreads the low bits the table index uses. */
+  static int spread(int h) {
+    h *= 0x9E3779B9;
     return h ^ (h >>> 16);
   }
 

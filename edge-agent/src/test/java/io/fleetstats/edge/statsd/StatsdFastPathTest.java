@@ -94,6 +94,23 @@ class StatsdFastPathTest {
     assertThat(ingester.commonLines()).as("lines that took the fast path").isGreaterThan(compared / 20);
   }
 
+  @org.junit.jupiter.api.Test
+  void readerHashesBucketAndTagsAsTheCacheDoes() {
+    FastLineReader reader = new FastLineReader(8192);
+    Random random = new Random(SEED);
+    int read = 0;
+    for (int n = 0; n < BUILT_LINES; n++) {
+      byte[] line = builtLine(random).getBytes(StandardCharsets.UTF_8);
+      if (line.length > 0 && reader.read(line, 0, line.length)) {
+        read++;
+        assertThat(reader.hash)
+            .as(escape(new String(line, StandardCharsets.UTF_8)))
+            .isEqualTo(SeriesCache.hash(line, reader.bucketFrom, reader.bucketTo, reader.tagsFrom, reader.tagsTo));
+      }
+    }
+    assertThat(read).isGreaterThan(BUILT_LINES / 20);
+  }
+
   /** {@code [blank]name:value|type[|field...][blank]} from the pieces above, fields shuffled. */
   private static String builtLine(Random random) {
     StringBuilder b = new StringBuilder();
