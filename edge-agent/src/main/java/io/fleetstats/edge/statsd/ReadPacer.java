@@ -5,18 +5,20 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Reads the UDP socket in batches when traffic is light: after a read loop that found fewer than
- * {@code batch} datagrams, the next read is asked for only {@code pause} later; after a fuller one,
- * at once. For a channel with auto-read off (the pacer asks for every read itself).
+ * Reads the UDP socket in batches while the event loop keeps up: after a read loop that ended
+ * before {@code batch} datagrams (with {@link DrainingRecvByteBufAllocator}: it found the socket
+ * drained), the next read is asked for only {@code pause} later; after a loop that reached
+ * {@code batch} (more are probably waiting), at once. For a channel with auto-read off: the pacer
+ * asks for every read itself.
  *
- * <p>Why: below saturation every datagram used to wake the event loop on its own; on this kind of
- * VM a wake-up (scheduler switch, {@code epoll_wait}, one {@code recvmmsg} for one datagram) cost
- * more than reading the datagram: about 13-17 µs of event-loop CPU per datagram at 10 k datagrams/s
- * against about 3 µs at 100 k/s (bench/README.md, edge-agent). Waiting a millisecond lets the
- * kernel queue what arrives meanwhile, read then with a few {@code recvmmsg} calls in one wake-up.
- * A sample is at most {@code pause} later in its batch, which is flushed every second anyway; the
- * socket's receive buffer holds what arrives during the pause. Under load the reads are full and
- * follow each other without pause, as before.
+ * <p>Why: below saturation every datagram, or every few, used to wake the event loop on its own;
+ * on this kind of VM a wake-up (scheduler switch, {@code epoll_wait}, a {@code recvmmsg}, a read
+ * buffer) cost more than the datagram: about 15 µs of event-loop CPU per datagram at 10 k
+ * datagrams/s, 3.2 µs at 100 k/s (bench/README.md, edge-agent). Waiting a millisecond lets the
+ * kernel queue what arrives meanwhile, read then in one wake-up with a few {@code recvmmsg} calls.
+ * A sample reaches its batch at most {@code pause} later (batches are flushed every second); the
+ * socket's receive buffer holds what arrives during the pause. When the loop cannot keep up, reads
+ * end at {@code batch} and follow each other without pause, as before.
  *
  * <p>Event loop only, like the channel it serves.
  */
@@ -27,7 +29,8 @@ final class ReadPacer extends ChannelInboundHandlerAdapter {
   private boolean readScheduled;
 
   /**
-   * @param batch a read loop with at least this many datagrams is followed by the next read at once
+   * @param batch a read loop of this many datagrams (the channel's most per wake-up) is followed by
+   *     the next read at once
    * @param pauseNanos the wait before the next read otherwise
    */
   ReadPacer(int batch, long pauseNanos) {

@@ -40,8 +40,9 @@ public final class StatsdServer implements AutoCloseable {
    */
   private static final int MAX_DATAGRAMS_PER_WAKEUP = 64;
   /**
-   * With epoll, after a read loop that did not fill one read buffer, the next read waits this long
-   * (see {@link ReadPacer}): at 1 M datagrams/s that is 1,000 datagrams for the receive buffer.
+   * With epoll, after a read loop that drained the socket (it ended before
+   * {@link #MAX_DATAGRAMS_PER_WAKEUP}), the next read waits this long ({@link ReadPacer}): at
+   * 1 M datagrams/s that is 1,000 datagrams for the receive buffer.
    */
   private static final long READ_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   /** The epoll read buffer: 7 datagrams at the default 8 KiB packet limit, 1 at 64 KiB. */
@@ -126,14 +127,14 @@ public final class StatsdServer implements AutoCloseable {
       int datagramsPerRead = Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
       int readBuffer = datagramsPerRead * datagramBuffer;
       if (datagramsPerRead > 1) {
-        // light traffic is read in batches, not one wake-up per datagram
+        // traffic the event loop keeps up with is read in batches, not one wake-up per datagram
         bootstrap
             .option(ChannelOption.AUTO_READ, false)
             .handler(
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new ReadPacer(datagramsPerRead, READ_PAUSE_NANOS), handler);
+                    ch.pipeline().addLast(new ReadPacer(MAX_DATAGRAMS_PER_WAKEUP, READ_PAUSE_NANOS), handler);
                   }
                 });
       }
