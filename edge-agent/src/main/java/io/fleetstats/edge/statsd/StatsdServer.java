@@ -36,7 +36,7 @@ public final class StatsdServer implements AutoCloseable {
   private static final int MAX_DATAGRAMS_PER_READ = 16;
   /**
    * Datagrams one epoll wake-up reads at most, in reads that each filled the buffer (a read that
-   * did not ends it). Netty's allocators default to one read per wake-up when set explicitly.
+   * did not ends it: {@link DrainingRecvByteBufAllocator}).
    */
   private static final int MAX_DATAGRAMS_PER_WAKEUP = 64;
   /**
@@ -141,12 +141,12 @@ public final class StatsdServer implements AutoCloseable {
       bootstrap
           .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, datagramBuffer)
           // several datagrams per read: read on while reads fill the buffer (up to 64 datagrams
-          // per wake-up), stop at the first that did not (no recvmmsg that finds nothing); one
-          // per read: one read per wake-up, as before
+          // per wake-up), stop at the first that did not (no recvmmsg that finds nothing, and the
+          // pacer knows the socket is drained); one per read: one read per wake-up, as before
           .option(
               ChannelOption.RECVBUF_ALLOCATOR,
               datagramsPerRead > 1
-                  ? new DrainingRecvByteBufAllocator(readBuffer).maxMessagesPerRead(MAX_DATAGRAMS_PER_WAKEUP)
+                  ? new DrainingRecvByteBufAllocator(readBuffer, MAX_DATAGRAMS_PER_WAKEUP)
                   : new FixedRecvByteBufAllocator(readBuffer))
           .option(ChannelOption.ALLOCATOR, READ_BUFFER_POOL);
     } else {

@@ -19,9 +19,8 @@ class DrainingRecvByteBufAllocatorTest {
   private final EmbeddedChannel channel = new EmbeddedChannel();
   private RecvByteBufAllocator.ExtendedHandle handle = handle(16);
 
-  private static RecvByteBufAllocator.ExtendedHandle handle(int maxMessagesPerRead) {
-    return (RecvByteBufAllocator.ExtendedHandle)
-        new DrainingRecvByteBufAllocator(SLOTS * DATAGRAM).maxMessagesPerRead(maxMessagesPerRead).newHandle();
+  private static RecvByteBufAllocator.ExtendedHandle handle(int maxDatagrams) {
+    return (RecvByteBufAllocator.ExtendedHandle) new DrainingRecvByteBufAllocator(SLOTS * DATAGRAM, maxDatagrams).newHandle();
   }
 
   @AfterEach
@@ -56,12 +55,30 @@ class DrainingRecvByteBufAllocatorTest {
   }
 
   @Test
-  void readsOnAfterAFullReadUpToTheMessagesPerRead() {
+  void stopsAfterAReadThatFoundNothing() {
+    handle.reset(channel.config());
+    handle.attemptedBytesRead(SLOTS * DATAGRAM);
+    handle.lastBytesRead(-1); // what the channel reports when recvmmsg got nothing
+
+    assertThat(handle.continueReading(UncheckedBooleanSupplier.TRUE_SUPPLIER)).isFalse();
+  }
+
+  @Test
+  void readsOnAfterFullReadsUpToTheMostDatagrams() {
     handle.reset(channel.config());
 
     assertThat(recvmmsg(SLOTS)).isTrue(); // 7
     assertThat(recvmmsg(SLOTS)).isTrue(); // 14
-    assertThat(recvmmsg(SLOTS)).isFalse(); // 21: Netty's bound
+    assertThat(recvmmsg(SLOTS)).isFalse(); // 21, past 16
+  }
+
+  @Test
+  void readsOnWithAutoReadOff() {
+    channel.config().setAutoRead(false); // as with ReadPacer: Netty's own handles read once then
+
+    handle.reset(channel.config());
+
+    assertThat(recvmmsg(SLOTS)).isTrue();
   }
 
   @Test
@@ -70,28 +87,24 @@ class DrainingRecvByteBufAllocatorTest {
     handle.reset(channel.config());
 
     assertThat(recvmmsg(SLOTS)).isTrue();
+    assertThat(recvmmsg(SLOTS)).isTrue();
     assertThat(recvmmsg(3)).isFalse();
   }
 
   @Test
   void startsAfreshOnTheNextReadLoop() {
     handle.reset(channel.config());
-    recvmmsg(1);
+    recvmmsg(SLOTS);
+    recvmmsg(SLOTS);
+    recvmmsg(SLOTS);
 
     handle.reset(channel.config());
     assertThat(recvmmsg(SLOTS)).isTrue();
   }
 
   @Test
-  void readsOncePerWakeUpByDefaultAsNettysFixedAllocator() {
-    handle = (RecvByteBufAllocator.ExtendedHandle) new DrainingRecvByteBufAllocator(SLOTS * DATAGRAM).newHandle();
-    handle.reset(channel.config());
-
-    assertThat(recvmmsg(SLOTS)).isFalse();
-  }
-
-  @Test
-  void rejectsANonPositiveBufferSize() {
-    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(0)).isInstanceOf(IllegalArgumentException.class);
+  void rejectsNonPositiveSizes() {
+    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(0, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(1, 0)).isInstanceOf(IllegalArgumentException.class);
   }
 }

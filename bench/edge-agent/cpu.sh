@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# CPU per line of agent builds and settings side by side, at fixed rates every variant takes without loss:
+# one broker; for each round and variant the agent starts through the start script (the shipped JVM flags),
+# is warmed up (3 s at 100 k lines/s L=1, 4 s at 2 M lines/s L=115), then gets 10-s blasts at
+#   L=115 3 M lines/s, L=20 1 M lines/s, L=1 100 k lines/s, L=1 10 k lines/s
+# (StatsdBlast, 2 senders x sendmmsg of 64, as run.sh). Per blast it prints CPU-seconds per million lines of
+# the event loop thread ("loop", /proc/<pid>/task/<tid>/stat) and of the whole agent ("all"), from the start
+# of the blast until the produced count settles, and lines lost (sent - produced to Kafka).
+# Usage: bench/edge-agent/cpu.sh ROUNDS 'name|jar|java opts|ENV=value ...' ...   (takes the bench lock)
+#   jar empty: this worktree's build. Example (a build of another commit against this one):
+#   git archive <commit> | tar -x -C /tmp/old && (cd /tmp/old && mvn -B -q -o -pl edge-agent -am package -DskipTests)
+#   bench/edge-agent/cpu.sh 2 'old|/tmp/old/edge-agent/target/fleetstats-edge-agent-0.1.0-SNAPSHOT-all.jar||' 'new|||'
+set -euo pipefail
+bench_name=cpu
+. "$(dirname "$0")/common.sh"
+rounds=$1; shift
+bench_build "$here/BenchBroker.java" "$here/StatsdBlast.java"
+own_jar=$(ls "$repo"/edge-agent/target/fleetstats-edge-agent-*-all.jar)
+for v in "$@"; do
+  IFS="|" read -r name jar opts envs <<<"$v"
+  jar=${jar:-$own_jar}
+  [ -f "${jar%.jar}.jsa" ] || FLEETSTATS_EDGE_JAR=$jar "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >/dev/null 2>&1 || true
+done
+start_broker
+blast() { # rate L seconds -> sent lines
+  java -Xmx256m -Dblast.senders=2 -Dblast.batch=64 -cp "$work:$(cat "$work/cp.txt")" StatsdBlast $port "$1" "$2" "$3" mix 2>/dev/null \
+    | sed -n -E 's/.*sent_lines=([0-9]+).*/\1/p'
+}
+count() { curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}'; }
+settled() { local a b; a=$(count); sleep 1.5; b=$(count); while [ "$a" != "$b" ]; do a=$b; sleep 1.5; b=$(count); done; echo "$b"; }
+loop_ticks() { local t; for t in /proc/$1/task/*; do grep -q fleetstats-stat "$t/comm" && awk '{print $14+$15}' "$t/stat"; done | head -1; }
+per_million() { awk -v t="$1" -v g="$2" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz / (g / 1e6) }'; }
+for r in $(seq "$rounds"); do
+  for v in "$@"; do
+    IFS="|" read -r name jar opts envs <<<"$v"
+    # shellcheck disable=SC2086
+    env $envs FLEETSTATS_EDGE_JAR="${jar:-$own_jar}" FLEETSTATS_JAVA_OPTS="$opts" FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port \
+      FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap FLEETSTATS_ADMIN_ADDRESS=127.0.0.1:$admin FLEETSTATS_TOPIC_PARTITIONS=1 \
+      POD_NAME=bench-0 NODE_HOSTNAME=bench "$repo/edge-agent/bin/fleetstats-edge-agent" >"$work/agent-$name.log" 2>&1 &
+    apid=$!; echo $apid >>"$work/pids"
+    for _ in $(seq 60); do [ -n "$(count 2>/dev/null)" ] && break; sleep 0.5; done
+    blast 100000 1 3 >/dev/null; blast 2000000 115 4 >/dev/null
+    out="round=$r $name"
+    for lr in "115 3000000" "20 1000000" "1 100000" "1 10000"; do
+      read -r L rate <<<"$lr"
+      b=$(settled); l0=$(loop_ticks $apid); a0=$(cpu_ticks $apid)
+      sent=$(blast "$rate" "$L" 10)
+      e=$(settled); l1=$(loop_ticks $apid); a1=$(cpu_ticks $apid)
+      got=$((e - b))
+      out="$out | L=$L@$rate loop $(per_million $((l1 - l0)) $got) all $(per_million $((a1 - a0)) $got) lost $((sent - got))"
+    done
+    log "$out | VmRSS $(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$apid/status) MiB"
+    kill $apid; wait $apid 2>/dev/null || true
+  done
+done
