@@ -28,7 +28,7 @@ blast() { # rate L seconds -> sent lines
 }
 count() { curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}'; }
 settled() { local a b; a=$(count); sleep 1.5; b=$(count); while [ "$a" != "$b" ]; do a=$b; sleep 1.5; b=$(count); done; echo "$b"; }
-loop_ticks() { local t; for t in /proc/$1/task/*; do grep -q fleetstats-stat "$t/comm" && awk '{print $14+$15}' "$t/stat"; done | head -1; }
+loop_ticks() { local t; for t in /proc/$1/task/*; do if grep -q fleetstats-stat "$t/comm"; then awk '{print $14+$15}' "$t/stat"; fi; done | head -1; }
 per_million() { awk -v t="$1" -v g="$2" -v hz="$hz" 'BEGIN { printf "%.3f", t / hz / (g / 1e6) }'; }
 for r in $(seq "$rounds"); do
   for v in "$@"; do
