@@ -6,6 +6,7 @@
 # (StatsdBlast, 2 senders x sendmmsg of 64, as run.sh). Per blast it prints CPU-seconds per million lines of
 # the event loop thread ("loop", /proc/<pid>/task/<tid>/stat) and of the whole agent ("all"), from the start
 # of the blast until the produced count settles, and lines lost (sent - produced to Kafka).
+# RATES="L:lines/s ..." changes the blasts (default "115:3000000 20:1000000 1:100000 1:10000").
 # Usage: bench/edge-agent/cpu.sh ROUNDS 'name|jar|java opts|ENV=value ...' ...   (takes the bench lock)
 #   jar empty: this worktree's build. Example (a build of another commit against this one):
 #   git archive <commit> | tar -x -C /tmp/old && (cd /tmp/old && mvn -B -q -o -pl edge-agent -am package -DskipTests)
@@ -41,8 +42,8 @@ for r in $(seq "$rounds"); do
     for _ in $(seq 60); do [ -n "$(count 2>/dev/null)" ] && break; sleep 0.5; done
     blast 100000 1 3 >/dev/null; blast 2000000 115 4 >/dev/null
     out="round=$r $name"
-    for lr in "115 3000000" "20 1000000" "1 100000" "1 10000"; do
-      read -r L rate <<<"$lr"
+    for lr in ${RATES:-115:3000000 20:1000000 1:100000 1:10000}; do
+      L=${lr%%:*} rate=${lr#*:}
       b=$(settled); l0=$(loop_ticks $apid); a0=$(cpu_ticks $apid)
       sent=$(blast "$rate" "$L" 10)
       e=$(settled); l1=$(loop_ticks $apid); a1=$(cpu_ticks $apid)

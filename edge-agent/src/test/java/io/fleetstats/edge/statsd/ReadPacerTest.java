@@ -62,47 +62,85 @@ class ReadPacerTest {
   }
 
   @Test
-  void afterALightReadLoopTheNextReadWaitsForThePause() {
+  void sparseTrafficIsReadAtOnce() {
+    readLoop(1); // the first loop
+    assertThat(reads).isEqualTo(2);
+
+    advanceMicros(PAUSE_MICROS); // the next comes a pause later or more
     readLoop(1);
-    assertThat(reads).isEqualTo(1);
+    assertThat(reads).isEqualTo(3);
+  }
+
+  @Test
+  void denseTrafficWaitsForThePauseBeforeTheNextRead() {
+    readLoop(1);
+    advanceMicros(PAUSE_MICROS - 1);
+    readLoop(1); // within a pause of the loop before
+    assertThat(reads).isEqualTo(2);
 
     advanceMicros(PAUSE_MICROS - 1);
-    assertThat(reads).isEqualTo(1);
+    assertThat(reads).isEqualTo(2);
 
     advanceMicros(1);
-    assertThat(reads).isEqualTo(2);
+    assertThat(reads).isEqualTo(3);
+  }
+
+  @Test
+  void staysPacedWhileEachPauseGathersMoreThanOneDatagram() {
+    readLoop(1);
+    readLoop(1); // dense: waits
+    advanceMicros(PAUSE_MICROS);
+    assertThat(reads).isEqualTo(3);
+
+    readLoop(5); // the paused read's loop
+    assertThat(reads).isEqualTo(3);
+    advanceMicros(PAUSE_MICROS);
+    assertThat(reads).isEqualTo(4);
+  }
+
+  @Test
+  void aPauseThatGatheredOneDatagramEndsPacing() {
+    readLoop(1);
+    readLoop(1);
+    advanceMicros(PAUSE_MICROS);
+
+    readLoop(1); // the paused read's loop: sparse traffic
+    assertThat(reads).isEqualTo(4);
   }
 
   @Test
   void afterAReadLoopOfAtLeastOneBatchReadsAtOnce() {
+    readLoop(1);
     readLoop(BATCH);
 
-    assertThat(reads).isEqualTo(2);
+    assertThat(reads).isEqualTo(3);
   }
 
   @Test
-  void anEmptyReadLoopWaitsToo() {
+  void anEmptyDenseReadLoopWaitsToo() {
+    readLoop(1);
     channel.pipeline().fireChannelReadComplete();
-    assertThat(reads).isEqualTo(1);
+    assertThat(reads).isEqualTo(2);
 
     advanceMicros(PAUSE_MICROS);
-    assertThat(reads).isEqualTo(2);
+    assertThat(reads).isEqualTo(3);
   }
 
   @Test
   void keepsOneWaitingReadAtATime() {
+    readLoop(1);
     readLoop(2);
     readLoop(3);
 
     advanceMicros(PAUSE_MICROS);
-    assertThat(reads).isEqualTo(2);
+    assertThat(reads).isEqualTo(3);
   }
 
   @Test
   void countsEachReadLoopOnItsOwn() {
+    readLoop(1);
     readLoop(BATCH - 1);
-    advanceMicros(PAUSE_MICROS);
-    readLoop(BATCH - 1); // 12 since the start, but 6 in this loop: it waits again
+    readLoop(BATCH - 1); // 13 since the start, but 6 in this loop: no read at once
 
     assertThat(reads).isEqualTo(2);
   }
