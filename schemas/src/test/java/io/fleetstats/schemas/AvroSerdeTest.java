@@ -3,6 +3,7 @@ package io.fleetstats.schemas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fleetstats.testing.StatsdBatches;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.SchemaNormalization;
@@ -55,16 +56,7 @@ class AvroSerdeTest {
 
   @Test
   void rejectsARecordOfAnotherTypeNamingTheTopic() {
-    byte[] aggregateBytes =
-        Topics.AGGREGATE.encode(
-            Aggregate.newBuilder()
-                .setName("m")
-                .setMetricType("counter")
-                .setSource("node-1")
-                .setWindowStart(0)
-                .setWindowEnd(10_000)
-                .setFields(Map.of("value", 1.0))
-                .build());
+    byte[] aggregateBytes = StatsdBatches.foreignRecord();
 
     assertThatThrownBy(
             () -> Topics.STATSD_BATCH.deserializer().deserialize("fleetstats.raw.statsd", aggregateBytes))

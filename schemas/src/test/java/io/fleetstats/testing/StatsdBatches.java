@@ -1,9 +1,11 @@
 package io.fleetstats.testing;
 
+import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.Topics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -22,6 +24,22 @@ import java.util.TreeMap;
  */
 public final class StatsdBatches {
   private StatsdBatches() {}
+
+  /**
+   * The Avro single-object bytes of a record of another type (an {@code Aggregate}): what a
+   * {@code StatsdBatch} reader must reject by its schema fingerprint.
+   */
+  public static byte[] foreignRecord() {
+    return Topics.AGGREGATE.encode(
+        Aggregate.newBuilder()
+            .setName("m")
+            .setMetricType("counter")
+            .setSource("node-1")
+            .setWindowStart(0)
+            .setWindowEnd(10_000)
+            .setFields(Map.of("value", 1.0))
+            .build());
+  }
 
   /**
    * Hand-picked series lists, by case name: a heartbeat, rates and map tags, relative gauges,

@@ -2,7 +2,6 @@ package io.fleetstats.stream.topology;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -218,10 +217,7 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   /** Writes every changed window to the byte store; Kafka Streams calls it before each commit. */
   @Override
   public void flushCache() {
-    for (Iterator<Map.Entry<String, Live<V>>> it = live.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<String, Live<V>> e = it.next();
-      write(e.getKey(), e.getValue());
-    }
+    live.forEach(this::write);
     if (bytes instanceof CachedStateStore<?, ?> cached) {
       cached.flushCache();
     }

@@ -4,7 +4,6 @@ import static io.fleetstats.testing.StatsdBatches.series;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
@@ -140,16 +139,7 @@ class StatsdBatchReaderTest {
 
   @Test
   void otherWriterSchemasAndHeadersGoToAvrosSerde() {
-    byte[] aggregate =
-        Topics.AGGREGATE.encode(
-            Aggregate.newBuilder()
-                .setName("m")
-                .setMetricType("counter")
-                .setSource("node-1")
-                .setWindowStart(0)
-                .setWindowEnd(10_000)
-                .setFields(Map.of("value", 1.0))
-                .build());
+    byte[] aggregate = StatsdBatches.foreignRecord();
 
     assertThatThrownBy(() -> READER.deserialize(TOPIC, aggregate))
         .isInstanceOf(SerializationException.class)
