@@ -1,6 +1,5 @@
 package io.fleetstats.edge.statsd;
 
-
 /**
  * Reads the common shape of a statsd line straight from the received bytes, without making a
  * String: {@code <bucket>:<value>|<type>[|@<rate>][|#<tags>]} (rate and tags in either order),
@@ -13,7 +12,8 @@ package io.fleetstats.edge.statsd;
  *
  * <p>Values are read exactly as {@link Double#parseDouble} reads them: at most 15 significant
  * digits and 22 decimals, so that {@code digits / 10^decimals} is one correctly rounded division
- * of two exact doubles. One instance per ingester: the fields hold the last line read.
+ * of two exact doubles. A line is read in one pass: the reader finds its end too. One instance
+ * per ingester: the fields hold the last line read.
  */
 final class FastLineReader {
   /** 10^0 .. 10^22, the powers of ten a double holds exactly. */
@@ -51,123 +51,131 @@ final class FastLineReader {
   }
 
   /**
-   * Reads {@code line[from, to)} (a non-empty line without its {@code \n} and {@code \r}). True
-   * when it has the common shape and was read into the fields; false when the full parser must
-   * read it.
+   * Reads the line that starts at {@code from} and ends at the first {@code \n} before {@code end}
+   * (or at {@code end}), in one pass over its bytes. Returns where the line ends (the index of its
+   * {@code \n}, or {@code end}) when it has the common shape and was read into the fields; -1 when
+   * the full parser must read it (also for an empty line and for one ended by {@code \r\n}: the
+   * caller finds the end of those itself).
    */
-  boolean read(byte[] line, int from, int to) {
-    if (to - from > maxLineLength || !printable(line[from]) || !printable(line[to - 1])) {
-      return false;
+  int read(byte[] b, int from, int end) {
+    if (from >= end || !printable(b[from]) || b[from] == '_') {
+      return -1; // events (_e{) and service checks (_sc|) are rejected by the full parser
     }
-    if (line[from] == '_') {
-      return false; // events (_e{) and service checks (_sc|) are rejected by the full parser
-    }
-    int colon = from;
+    int i = from;
     int h = 1;
-    while (colon < to && line[colon] != ':') {
-      byte b = line[colon];
-      if (b == '|' || b < 0) {
-        return false;
+    for (; ; i++) {
+      if (i == end) {
+        return -1;
       }
-      h = 31 * h + b;
-      colon++;
+      byte c = b[i];
+      if (c == ':') {
+        break;
+      }
+      if (c == '|' || c == '\n' || c < 0) {
+        return -1;
+      }
+      h = 31 * h + c;
+    }
+    if (i == from) {
+      return -1;
     }
     h = 31 * h + '|';
-    if (colon == from || colon == to) {
-      return false;
-    }
     bucketFrom = from;
-    bucketTo = colon;
-    int pipe = indexOf(line, (byte) '|', colon + 1, to);
-    if (pipe < 0) {
-      return false;
-    }
-    value = decimal(line, colon + 1, pipe, true);
+    bucketTo = i;
+    value = decimal(b, i + 1, end, true, false);
     if (Double.isNaN(value)) {
-      return false;
+      return -1;
     }
-    int fieldEnd = indexOf(line, (byte) '|', pipe + 1, to);
-    if (fieldEnd < 0) {
-      fieldEnd = to;
+    i = next + 1; // after the '|' that ends the value
+    if (i == end) {
+      return -1;
     }
-    type = type(line, pipe + 1, fieldEnd);
-    if (type == null) {
-      return false;
-    }
-    relative = type == MetricType.GAUGE && line[colon + 1] == '-';
-    sampleRate = 1.0;
-    tagsFrom = -1;
-    tagsTo = -1;
-    boolean rateSeen = false;
-    while (fieldEnd < to) {
-      int fieldFrom = fieldEnd + 1;
-      fieldEnd = indexOf(line, (byte) '|', fieldFrom, to);
-      if (fieldEnd < 0) {
-        fieldEnd = to;
+    byte t = b[i];
+    if (t == 'm') {
+      if (i + 1 == end || b[i + 1] != 's') {
+        return -1;
       }
-      if (fieldFrom == fieldEnd) {
-        return false;
-      }
-      byte first = line[fieldFrom];
-      if (first == '@' && !rateSeen) {
-        rateSeen = true;
-        sampleRate = decimal(line, fieldFrom + 1, fieldEnd, false);
-        if (!(sampleRate > 0 && sampleRate <= 1)) {
-          return false;
-        }
-      } else if (first == '#' && tagsFrom < 0) {
-        for (int i = fieldFrom; i < fieldEnd; i++) {
-          if (line[i] < 0) {
-            return false;
-          }
-          h = 31 * h + line[i];
-        }
-        tagsFrom = fieldFrom;
-        tagsTo = fieldEnd;
-      } else {
-        return false;
-      }
-    }
-    hash = SeriesCache.spread(h);
-    return true;
-  }
-
-  private static boolean printable(byte b) {
-    return b > ' ' && b < 0x7F;
-  }
-
-  private static int indexOf(byte[] bytes, byte b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private static MetricType type(byte[] b, int from, int to) {
-    int n = to - from;
-    if (n == 1) {
-      return switch (b[from]) {
+      type = MetricType.TIMER;
+      i += 2;
+    } else {
+      type = switch (t) {
         case 'c' -> MetricType.COUNTER;
         case 'g' -> MetricType.GAUGE;
         case 'h' -> MetricType.HISTOGRAM;
         case 'd' -> MetricType.DISTRIBUTION;
         default -> null; // sets (s) carry a member: the full parser's
       };
+      if (type == null) {
+        return -1;
+      }
+      i++;
     }
-    return n == 2 && b[from] == 'm' && b[from + 1] == 's' ? MetricType.TIMER : null;
+    relative = type == MetricType.GAUGE && b[bucketTo + 1] == '-';
+    sampleRate = 1.0;
+    tagsFrom = -1;
+    tagsTo = -1;
+    boolean rateSeen = false;
+    // i is at the '|' before the next field, at the line's '\n', or at the end
+    while (i < end && b[i] != '\n') {
+      if (b[i] != '|') {
+        return -1; // a type longer than c, g, h, d or ms
+      }
+      int fieldFrom = i + 1;
+      if (fieldFrom == end) {
+        return -1;
+      }
+      byte first = b[fieldFrom];
+      if (first == '@' && !rateSeen) {
+        rateSeen = true;
+        sampleRate = decimal(b, fieldFrom + 1, end, false, true);
+        if (!(sampleRate > 0 && sampleRate <= 1)) {
+          return -1;
+        }
+        i = next;
+      } else if (first == '#' && tagsFrom < 0) {
+        int j = fieldFrom;
+        for (; j < end; j++) {
+          byte c = b[j];
+          if (c == '|' || c == '\n') {
+            break;
+          }
+          if (c < 0) {
+            return -1;
+          }
+          h = 31 * h + c;
+        }
+        tagsFrom = fieldFrom;
+        tagsTo = j;
+        i = j;
+      } else {
+        return -1;
+      }
+    }
+    // i is the line's end: its last byte must be printable (no blank, no \r) and the line within the limit
+    if (i - from > maxLineLength || !printable(b[i - 1])) {
+      return -1;
+    }
+    hash = SeriesCache.spread(h);
+    return i;
   }
 
+  private static boolean printable(byte b) {
+    return b > ' ' && b < 0x7F;
+  }
+
+  /** Where the last {@link #decimal} stopped: the index of its {@code |} or {@code \n}, or the end. */
+  private int next;
+
   /**
-   * {@code [-]digits[.digits]} with at least one digit, as {@link Double#parseDouble} reads it;
-   * NaN for anything else, including what the full parser would still accept (exponents, a
-   * {@code +}, long mantissas).
+   * {@code [-]digits[.digits]} with at least one digit, as {@link Double#parseDouble} reads it,
+   * from {@code from} up to the next {@code |} (or, when {@code lineMayEnd}, the next {@code \n}
+   * or {@code end}), where it leaves {@link #next}; NaN for anything else, including what the full
+   * parser would still accept (exponents, a {@code +}, long mantissas).
    */
-  static double decimal(byte[] b, int from, int to, boolean signed) {
+  double decimal(byte[] b, int from, int end, boolean signed, boolean lineMayEnd) {
     int i = from;
     boolean negative = false;
-    if (signed && i < to && b[i] == '-') {
+    if (signed && i < end && b[i] == '-') {
       negative = true;
       i++;
     }
@@ -175,8 +183,15 @@ final class FastLineReader {
     int digits = 0;
     int decimals = 0;
     boolean point = false;
-    for (; i < to; i++) {
-      int d = b[i] - '0';
+    for (; ; i++) {
+      if (i == end) {
+        if (!lineMayEnd) {
+          return Double.NaN;
+        }
+        break;
+      }
+      byte c = b[i];
+      int d = c - '0';
       if (d >= 0 && d <= 9) {
         if (mantissa > MAX_MANTISSA) {
           return Double.NaN;
@@ -186,12 +201,15 @@ final class FastLineReader {
         if (point) {
           decimals++;
         }
-      } else if (b[i] == '.' && !point) {
+      } else if (c == '.' && !point) {
         point = true;
+      } else if (c == '|' || (c == '\n' && lineMayEnd)) {
+        break;
       } else {
         return Double.NaN;
       }
     }
+    next = i;
     if (digits == 0 || decimals >= POWERS_OF_TEN.length) {
       return Double.NaN;
     }

@@ -67,7 +67,15 @@ public final class PacketIngester {
     int lines = 0;
     int samples = 0;
     while (start < end) {
-      int eol = indexOfNewline(payload, start, end);
+      // the common line, read in one pass that also finds its end
+      int eol = reader.read(payload, start, end);
+      if (eol >= 0 && !(cut && eol == end)) {
+        lines++;
+        samples += ingestCommon(payload, start, eol, receivedAtMillis);
+        start = eol + 1;
+        continue;
+      }
+      eol = indexOfNewline(payload, start, end);
       boolean last = eol < 0;
       if (last) {
         eol = end;
@@ -77,8 +85,6 @@ public final class PacketIngester {
         lines++;
         if (last && cut) {
           reject(RejectReason.DATAGRAM_TOO_LARGE, decode(payload, start, lineEnd));
-        } else if (reader.read(payload, start, lineEnd)) {
-          samples += ingestCommon(payload, start, lineEnd, receivedAtMillis);
         } else {
           samples += ingestLine(decode(payload, start, lineEnd), receivedAtMillis);
         }

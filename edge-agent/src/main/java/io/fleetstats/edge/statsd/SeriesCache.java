@@ -73,10 +73,8 @@ final class SeriesCache {
         return null;
       }
       if (e.hash == hash
-          && Arrays.equals(e.bucket, 0, e.bucket.length, b, bucketFrom, bucketTo)
-          && (tagsFrom < 0
-              ? e.tagField == null
-              : e.tagField != null && Arrays.equals(e.tagField, 0, e.tagField.length, b, tagsFrom, tagsTo))) {
+          && same(e.bucket, b, bucketFrom, bucketTo)
+          && (tagsFrom < 0 ? e.tagField == null : e.tagField != null && same(e.tagField, b, tagsFrom, tagsTo))) {
         SeriesId id = e.byType[type.ordinal()];
         if (id == null) {
           id = new SeriesId(e.name, type, e.tags);
@@ -85,6 +83,23 @@ final class SeriesCache {
         return id;
       }
     }
+  }
+
+  /**
+   * {@code known} equals {@code b[from, to)}. A plain loop: the bytes are a name or a tag field, a
+   * few dozen at most, where {@code Arrays.equals} (its range checks and its call into the
+   * vectorized mismatch) cost more under the sidecar's C1-only JIT than the comparison itself.
+   */
+  private static boolean same(byte[] known, byte[] b, int from, int to) {
+    if (known.length != to - from) {
+      return false;
+    }
+    for (int i = 0; i < known.length; i++) {
+      if (known[i] != b[from + i]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Remembers that these bytes name {@code series}; returns the series to use. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.edge.statsd.MetricType;
+import io.fleetstats.edge.statsd.SeriesId;
 import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
@@ -11,8 +12,10 @@ import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** The batches are read back with Avro's own decoder, as the stream processor reads them. */
@@ -221,6 +224,53 @@ class SeriesBatcherTest {
 
     assertThat(first.getSeries().get(0).getMembers()).containsExactly("alice");
     assertThat(second.getSeries().get(0).getMembers()).containsExactly("bob");
+  }
+
+  /**
+   * The ingester's path (the same {@code SeriesId} instance per series): more series than the
+   * batcher's slots of recently used series, equal ids that are other instances, and series that
+   * skip a batch and come back each keep exactly their own samples.
+   */
+  @Test
+  void manySeriesByTheirIdsKeepTheirOwnSamplesAcrossBatches() {
+    SeriesBatcher big = new SeriesBatcher(IDENTITY, "agent-1", 1_000_000);
+    List<SeriesId> ids =
+        IntStream.range(0, 600).mapToObj(i -> new SeriesId("s" + i, MetricType.GAUGE, Map.of("k", "v"))).toList();
+    for (int round = 0; round < 2; round++) {
+      for (int i = 0; i < ids.size(); i++) {
+        big.add(ids.get(i), i * 10 + round, 1.0, false, round);
+      }
+    }
+    big.add(new SeriesId("s7", MetricType.GAUGE, Map.of("k", "v")), 7.5, 1.0, false, 2);
+    Map<String, List<Double>> first = valuesByName(big.drain(10));
+    assertThat(first).hasSize(600);
+    for (int i = 0; i < ids.size(); i++) {
+      assertThat(first.get("s" + i))
+          .as("s%d", i)
+          .isEqualTo(i == 7 ? List.of(70.0, 71.0, 7.5) : List.of(i * 10.0, i * 10.0 + 1));
+    }
+    for (int i = 0; i < ids.size(); i += 2) { // the odd series skip this batch and are forgotten
+      big.add(ids.get(i), -i, 1.0, false, 20);
+    }
+    Map<String, List<Double>> second = valuesByName(big.drain(30));
+    assertThat(second).hasSize(300).containsEntry("s2", List.of(-2.0)).containsEntry("s598", List.of(-598.0));
+    for (int i = 1; i < ids.size(); i += 2) { // and come back, also as equal ids of other instances
+      big.add(ids.get(i), i, 1.0, false, 40);
+      big.add(new SeriesId("s" + i, MetricType.GAUGE, Map.of("k", "v")), i + 0.5, 1.0, false, 41);
+    }
+    Map<String, List<Double>> third = valuesByName(big.drain(50));
+    assertThat(third).hasSize(300);
+    for (int i = 1; i < ids.size(); i += 2) {
+      assertThat(third.get("s" + i)).as("s%d", i).isEqualTo(List.of((double) i, i + 0.5));
+    }
+  }
+
+  private static Map<String, List<Double>> valuesByName(PendingBatch batch) {
+    Map<String, List<Double>> values = new HashMap<>();
+    for (Series s : Topics.STATSD_BATCH.decode(batch.value()).getSeries()) {
+      assertThat(values.put(s.getName(), s.getValues())).as("one series named %s", s.getName()).isNull();
+    }
+    return values;
   }
 
   private StatsdBatch drain(long createdAt) {

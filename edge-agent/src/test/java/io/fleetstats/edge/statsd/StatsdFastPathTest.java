@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -94,6 +96,71 @@ class StatsdFastPathTest {
     assertThat(ingester.commonLines()).as("lines that took the fast path").isGreaterThan(compared / 20);
   }
 
+  /**
+   * Whole datagrams: the fast reader finds each line's end itself, so lines joined by {@code \n}
+   * or {@code \r\n}, with or without a final newline, and a datagram cut at the receive buffer
+   * (its unfinished last line is rejected as too large) give what the full parser gives line by line.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"default", "no=influx;no=librato;no=signalfx;sanitize=none;maxTags=2;maxLine=40"})
+  void givesTheFullParsersSamplesForWholeDatagrams(String spec) throws IOException {
+    StatsdParser parser = new StatsdParser(ParserSpec.options(spec));
+    StatsdStats stats = new StatsdStats();
+    List<StatsdSample> got = new ArrayList<>();
+    PacketIngester ingester = new PacketIngester(parser, (s, t) -> got.add(s), stats);
+    Random random = new Random(SEED + 1);
+    List<String> corpus = StatsdParserFuzzTest.corpus();
+    long commonBefore = 0;
+    for (int n = 0; n < 40_000; n++) {
+      StringBuilder datagram = new StringBuilder();
+      List<StatsdSample> expected = new ArrayList<>();
+      Map<RejectReason, Long> rejects = new EnumMap<>(RejectReason.class);
+      int lines = 1 + random.nextInt(8);
+      boolean cut = random.nextInt(10) == 0;
+      boolean finalNewline = random.nextBoolean();
+      for (int k = 0; k < lines; k++) {
+        String line = random.nextInt(10) == 0
+            ? StatsdParserFuzzTest.mutate(corpus.get(random.nextInt(corpus.size())), random)
+            : builtLine(random);
+        line = StatsdParserFuzzTest.onTheWire(line).replace("\r", "").replace("\n", "");
+        if (random.nextInt(12) == 0) {
+          line = ""; // an empty line is skipped, not counted
+        }
+        datagram.append(line);
+        boolean ended = k < lines - 1 || finalNewline;
+        if (ended) {
+          datagram.append(random.nextInt(4) == 0 ? "\r\n" : "\n");
+        }
+        if (line.isEmpty()) {
+          continue;
+        }
+        if (cut && !ended) {
+          rejects.merge(RejectReason.DATAGRAM_TOO_LARGE, 1L, Long::sum);
+        } else if (parser.parse(line) instanceof ParseResult.Ok ok) {
+          expected.addAll(ok.samples());
+        } else {
+          rejects.merge(((ParseResult.Rejected) parser.parse(line)).reason(), 1L, Long::sum);
+        }
+      }
+      Map<RejectReason, Long> before = new EnumMap<>(RejectReason.class);
+      for (RejectReason r : RejectReason.values()) {
+        before.put(r, stats.rejected(r));
+      }
+      byte[] bytes = datagram.toString().getBytes(StandardCharsets.UTF_8);
+      for (int pass = 0; pass < 2; pass++) { // the second time, its series are known
+        got.clear();
+        ingester.ingest(bytes, 0, bytes.length, cut, n);
+        assertThat(got).as("pass %d of %s", pass, escape(datagram.toString())).isEqualTo(expected);
+      }
+      for (RejectReason r : RejectReason.values()) {
+        assertThat(stats.rejected(r))
+            .as("%s counted for %s", r, escape(datagram.toString()))
+            .isEqualTo(before.get(r) + 2 * rejects.getOrDefault(r, 0L));
+      }
+    }
+    assertThat(ingester.commonLines()).as("lines that took the fast path").isGreaterThan(40_000L);
+  }
+
   @org.junit.jupiter.api.Test
   void readerHashesBucketAndTagsAsTheCacheDoes() {
     FastLineReader reader = new FastLineReader(8192);
@@ -101,7 +168,8 @@ class StatsdFastPathTest {
     int read = 0;
     for (int n = 0; n < BUILT_LINES; n++) {
       byte[] line = builtLine(random).getBytes(StandardCharsets.UTF_8);
-      if (line.length > 0 && reader.read(line, 0, line.length)) {
+      if (line.length > 0 && reader.read(line, 0, line.length) >= 0) {
+        assertThat(reader.read(line, 0, line.length)).as("the line's end").isEqualTo(line.length);
         read++;
         assertThat(reader.hash)
             .as(escape(new String(line, StandardCharsets.UTF_8)))
