@@ -1,8 +1,8 @@
-# Shared by run.sh and footprint.sh; sourced (". common.sh"), not run. Set bench_name first.
+# Shared by run.sh, cpu.sh and footprint.sh; sourced (". common.sh"), not run. Set bench_name first.
 # Takes /tmp/fleetstats-bench.lock by re-executing the calling script under flock (the script's
 # arguments pass through), then sets: here, repo, work (a fresh temp dir), results, pids (killed
 # on exit, as are the pids listed in $work/pids), log, port, admin, hz, cpu_ticks; bench_build and
-# start_broker do the steps both benchmarks share.
+# start_broker do the steps the benchmarks share.
 if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
   export FLEETSTATS_BENCH_LOCKED=1
   exec flock /tmp/fleetstats-bench.lock "$0" "$@"
@@ -32,10 +32,13 @@ bench_build() { # java files...
   "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
 }
 
-# A real KRaft broker in its own JVM (BenchBroker); sets bootstrap.
+# A real KRaft broker in its own JVM (BenchBroker); sets bootstrap and broker_pid. BROKER_JAVA_OPTS
+# adds JVM options (e.g. -XX:StartFlightRecording=... to profile it).
 start_broker() {
-  java -Xmx1g -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
-  pids+=($!)
+  # shellcheck disable=SC2086
+  java -Xmx1g ${BROKER_JAVA_OPTS:-} -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
+  broker_pid=$!
+  pids+=($broker_pid)
   for _ in $(seq 120); do [ -s "$work/bootstrap" ] && break; sleep 0.5; done
   bootstrap=$(cat "$work/bootstrap")
   log "broker at $bootstrap"
