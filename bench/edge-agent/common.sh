@@ -32,11 +32,12 @@ bench_build() { # java files...
   "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >"$work/cds.log" 2>&1 || true
 }
 
-# A real KRaft broker in its own JVM (BenchBroker); sets bootstrap and broker_pid. BROKER_JAVA_OPTS
-# adds JVM options (e.g. -XX:StartFlightRecording=... to profile it).
+# A real KRaft broker in its own JVM (BenchBroker), logging as a production broker does
+# (broker-logback.xml); sets bootstrap and broker_pid. BROKER_JAVA_OPTS adds JVM options (e.g.
+# -XX:StartFlightRecording=... to profile it; a later -Dlogback.configurationFile wins).
 start_broker() {
   # shellcheck disable=SC2086
-  java -Xmx1g ${BROKER_JAVA_OPTS:-} -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
+  java -Xmx1g -Dlogback.configurationFile="$here/broker-logback.xml" ${BROKER_JAVA_OPTS:-} -cp "$work:$(cat "$work/cp.txt")" BenchBroker "$work/bootstrap" >"$work/broker.log" 2>&1 &
   broker_pid=$!
   pids+=($broker_pid)
   for _ in $(seq 120); do [ -s "$work/bootstrap" ] && break; sleep 0.5; done
