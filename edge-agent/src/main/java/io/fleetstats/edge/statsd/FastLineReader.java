@@ -44,6 +44,8 @@ final class FastLineReader {
   double value;
   double sampleRate;
   boolean relative;
+  /** Where the last {@link #decimal} stopped: the index of its {@code |} or {@code \n}, or the end. */
+  private int next;
 
   /** @param maxLineLength longer lines are the full parser's (it rejects them) */
   FastLineReader(int maxLineLength) {
@@ -163,16 +165,13 @@ final class FastLineReader {
     return b > ' ' && b < 0x7F;
   }
 
-  /** Where the last {@link #decimal} stopped: the index of its {@code |} or {@code \n}, or the end. */
-  private int next;
-
   /**
    * {@code [-]digits[.digits]} with at least one digit, as {@link Double#parseDouble} reads it,
    * from {@code from} up to the next {@code |} (or, when {@code lineMayEnd}, the next {@code \n}
    * or {@code end}), where it leaves {@link #next}; NaN for anything else, including what the full
    * parser would still accept (exponents, a {@code +}, long mantissas).
    */
-  double decimal(byte[] b, int from, int end, boolean signed, boolean lineMayEnd) {
+  private double decimal(byte[] b, int from, int end, boolean signed, boolean lineMayEnd) {
     int i = from;
     boolean negative = false;
     if (signed && i < end && b[i] == '-') {
