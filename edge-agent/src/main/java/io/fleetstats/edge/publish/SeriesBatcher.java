@@ -26,6 +26,8 @@ import java.util.TreeMap;
  * samples and drains on the flush tick, so no lock is needed.
  */
 public final class SeriesBatcher {
+  private static final int RECENT_MASK = 255;
+
   private final EdgeConfig.Identity source;
   private final byte[] key;
   private final String agentId;
@@ -39,10 +41,9 @@ public final class SeriesBatcher {
    * The builders last looked up, by the identity of their {@link SeriesId} (the ingester hands out
    * one instance per series), at {@code hashCode & RECENT_MASK}: a sample of a recent series finds
    * its builder with one array read and one reference comparison instead of a map lookup.
-   * Cleared when a drain forgets series.
+   * Cleared at every drain, which forgets the series that sent nothing.
    */
   private final SeriesBuilder[] recent = new SeriesBuilder[RECENT_MASK + 1];
-  private static final int RECENT_MASK = 255;
   private int pendingSamples;
   private long nextSequence = 1;
 
