@@ -37,7 +37,10 @@ final class FastLineReader {
   int tagsFrom;
 
   int tagsTo;
-  /** {@link SeriesCache#hash} of the bucket and the tag field, computed while they are read. */
+  /**
+   * The hash {@link SeriesCache} keys on: {@code 31 * h + byte} over the bucket, {@code '|'} and the
+   * tag field, then {@link SeriesCache#spread}, computed while they are read.
+   */
   int hash;
 
   MetricType type;

@@ -43,23 +43,9 @@ final class SeriesCache {
   }
 
   /**
-   * The hash of a bucket and an optional tag field ({@code tagsFrom} -1 when none). {@link
-   * FastLineReader} computes the same while it reads the line, so a line's bytes are not walked
-   * again for it.
+   * Spreads the low bits the table index uses; the last step of a line's hash, which
+   * {@link FastLineReader} computes over the bucket and the tag field while it reads them.
    */
-  static int hash(byte[] b, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo) {
-    int h = 1;
-    for (int i = bucketFrom; i < bucketTo; i++) {
-      h = 31 * h + b[i];
-    }
-    h = 31 * h + '|';
-    for (int i = tagsFrom; i < tagsTo; i++) {
-      h = 31 * h + b[i];
-    }
-    return spread(h);
-  }
-
-  /** Spreads the low bits the table index uses. */
   static int spread(int h) {
     h *= 0x9E3779B9;
     return h ^ (h >>> 16);
