@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 public class IngestBench {
   public static void main(String[] a) {
     int L = Integer.parseInt(a.length > 0 ? a[0] : "115");
-    SeriesBatcher b = new SeriesBatcher(new EdgeConfig.Identity("c","ns","node","pod","ctr","app"), "agent", 10_000);
+    SeriesBatcher b = new SeriesBatcher(new ProcessIdentity("c","ns","node","pod","ctr","app"), "agent", 10_000);
     long[] bytes = new long[1];
     SampleSink sink = new SampleSink() {
       public void accept(StatsdSample s, long t) { b.add(s, t); if (b.isFull()) bytes[0] += b.drain(t).value().length; }

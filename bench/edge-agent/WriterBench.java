@@ -12,7 +12,7 @@ import io.fleetstats.edge.statsd.SeriesId;
 import java.util.Map;
 public class WriterBench {
   public static void main(String[] a) {
-    SeriesBatcher b = new SeriesBatcher(new EdgeConfig.Identity("c","ns","node","pod","ctr","app"), "agent", 10_000);
+    SeriesBatcher b = new SeriesBatcher(new ProcessIdentity("c","ns","node","pod","ctr","app"), "agent", 10_000);
     SeriesId c = new SeriesId("peer.c", MetricType.COUNTER, Map.of());
     SeriesId t = new SeriesId("peer.t", MetricType.TIMER, Map.of());
     long sink = 0;

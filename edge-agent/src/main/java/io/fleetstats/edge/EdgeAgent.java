@@ -1,6 +1,7 @@
 package io.fleetstats.edge;
 
 import io.fleetstats.edge.mysql.MysqlCollector;
+import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.publish.SeriesBatcher;
 import io.fleetstats.edge.statsd.PacketIngester;
@@ -26,7 +27,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import io.fleetstats.admin.AdminServer;
+import io.fleetstats.kit.admin.AdminServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
@@ -162,7 +163,7 @@ public final class EdgeAgent implements AutoCloseable {
         agent.mysql =
             MysqlCollector.start(
                 config.mysql(),
-                config.identity().toSource(),
+                config.source(),
                 config.kafkaBootstrap(),
                 config.kafkaProperties(),
                 config.topics().rawMysql(),

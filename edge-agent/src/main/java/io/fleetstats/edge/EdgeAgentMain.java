@@ -1,7 +1,7 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.admin.AdminServer;
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.admin.AdminServer;
+import io.fleetstats.kit.settings.ConfigException;
 import java.net.InetSocketAddress;
 import java.io.PrintWriter;
 import java.util.HashMap;

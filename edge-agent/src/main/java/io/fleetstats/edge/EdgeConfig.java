@@ -1,15 +1,15 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.config.ConfigException;
-import io.fleetstats.config.Durations;
-import io.fleetstats.config.EnvReader;
+import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.Durations;
+import io.fleetstats.kit.settings.EnvReader;
 import io.fleetstats.edge.mysql.MysqlConfig;
+import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.settings.ConfigFile;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.Topics;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +56,8 @@ import java.util.stream.Stream;
  *     creates; default 6
  * @param rawRetention {@code FLEETSTATS_RAW_RETENTION}: retention of raw topics the agent creates
  *     (sized for backfill by replay); default {@code 7d}
- * @param identity the source stamped on every batch, from the Downward API variables
+ * @param identity the source stamped on every batch, from the Downward API variables (see
+ *     {@link ProcessIdentity})
  * @param mysql the MySQL poller's settings ({@code FLEETSTATS_MYSQL_*}, {@code MYSQL_SERVER} …);
  *     off unless a server is configured
  * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
@@ -76,7 +77,7 @@ public record EdgeConfig(
     boolean createTopics,
     int topicPartitions,
     Duration rawRetention,
-    Identity identity,
+    ProcessIdentity identity,
     MysqlConfig mysql,
     IngestSettings ingest) {
 
@@ -111,48 +112,6 @@ public record EdgeConfig(
 
   public EdgeConfig {
     kafkaProperties = Map.copyOf(kafkaProperties);
-  }
-
-  /**
-   * Where samples come from; a Kafka key and the tags of every series downstream. The seed's
-   * Downward API names are read; a {@code FLEETSTATS_*} alternate, when set, wins.
-   *
-   * @param cluster {@code FLEETSTATS_CLUSTER} or {@code CLUSTER_NAME}; default {@code local}
-   * @param namespace {@code FLEETSTATS_NAMESPACE} or {@code NAMESPACE}; default {@code default}
-   * @param node {@code FLEETSTATS_NODE} or {@code NODE_HOSTNAME}; the Wavefront source; default
-   *     the machine's host name
-   * @param pod {@code FLEETSTATS_POD} or {@code POD_NAME}; default {@code HOSTNAME}, else the
-   *     machine's host name
-   * @param container {@code FLEETSTATS_CONTAINER} or {@code CONTAINER_NAME}; default empty
-   * @param app {@code FLEETSTATS_APP} or {@code APP_NAME}; default empty
-   */
-  public record Identity(
-      String cluster, String namespace, String node, String pod, String container, String app) {
-
-    /**
-     * {@code cluster/namespace/pod/container}, the Kafka key of this source's raw records: the same
-     * as {@code Sources.id(toSource())}, without creating an Avro record.
-     */
-    public String sourceId() {
-      return cluster + '/' + namespace + '/' + pod + '/' + container;
-    }
-
-    /** A fresh Avro {@link Source} (Avro records are mutable, so never share one). */
-    public Source toSource() {
-      return Source.newBuilder()
-          .setCluster(cluster)
-          .setNamespace(namespace)
-          .setNode(node)
-          .setPod(pod)
-          .setContainer(container)
-          .setApp(app)
-          .build();
-    }
-
-    @Override
-    public String toString() {
-      return cluster + "/" + namespace + "/" + pod + (container.isEmpty() ? "" : "/" + container) + " on " + node;
-    }
   }
 
   /**
@@ -195,24 +154,7 @@ public record EdgeConfig(
     int partitions = r.integer(6, 1, 10_000, TOPIC_PARTITIONS);
     Duration retention = r.duration(Duration.ofDays(7), Duration.ofHours(1), RAW_RETENTION);
 
-    String hostname = null;
-    String node = r.string(null, "FLEETSTATS_NODE", "NODE_HOSTNAME");
-    if (node == null) {
-      hostname = machineHostname();
-      node = hostname;
-    }
-    String pod = r.string(null, "FLEETSTATS_POD", "POD_NAME", "HOSTNAME");
-    if (pod == null) {
-      pod = hostname != null ? hostname : machineHostname();
-    }
-    Identity identity =
-        new Identity(
-            r.string("local", "FLEETSTATS_CLUSTER", "CLUSTER_NAME"),
-            r.string("default", "FLEETSTATS_NAMESPACE", "NAMESPACE"),
-            node,
-            pod,
-            r.string("", "FLEETSTATS_CONTAINER", "CONTAINER_NAME"),
-            r.string("", "FLEETSTATS_APP", "APP_NAME"));
+    ProcessIdentity identity = ProcessIdentity.read(r);
     MysqlConfig mysql = MysqlConfig.read(r);
     IngestSettings ingest = IngestSettings.read(r, maxLine);
     r.check();
@@ -238,6 +180,18 @@ public record EdgeConfig(
   /** The topics under {@link #topicPrefix()}, with their Avro serdes. */
   public Topics topics() {
     return Topics.withPrefix(topicPrefix);
+  }
+
+  /** The source stamped on every record, as an Avro {@link Source} (a fresh one: Avro records are mutable). */
+  public Source source() {
+    return Source.newBuilder()
+        .setCluster(identity.cluster())
+        .setNamespace(identity.namespace())
+        .setNode(identity.node())
+        .setPod(identity.pod())
+        .setContainer(identity.container())
+        .setApp(identity.app())
+        .build();
   }
 
   /** The names of the topics under {@link #topicPrefix()} (initializes no Avro class). */
@@ -270,13 +224,5 @@ public record EdgeConfig(
         + (heartbeat ? "on" : "off")
         + "; "
         + mysql.summary();
-  }
-
-  private static String machineHostname() {
-    try {
-      return InetAddress.getLocalHost().getHostName();
-    } catch (UnknownHostException e) {
-      return "localhost";
-    }
   }
 }

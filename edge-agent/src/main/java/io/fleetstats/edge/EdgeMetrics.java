@@ -1,5 +1,6 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.statsd.RejectReason;
 import io.fleetstats.edge.statsd.StatsdStats;
@@ -17,7 +18,7 @@ import java.util.Locale;
 final class EdgeMetrics {
   private EdgeMetrics() {}
 
-  static void bind(MeterRegistry registry, EdgeConfig.Identity id, StatsdStats stats, BatchPublisher publisher) {
+  static void bind(MeterRegistry registry, ProcessIdentity id, StatsdStats stats, BatchPublisher publisher) {
     Tags tags = Tags.of("cluster", id.cluster(), "namespace", id.namespace(), "pod", id.pod());
     counter(registry, "fleetstats.edge.statsd.packets", "UDP datagrams received", tags, stats, StatsdStats::packets);
     counter(registry, "fleetstats.edge.statsd.packets.cut", "UDP datagrams larger than FLEETSTATS_STATSD_MAX_PACKET_SIZE", tags, stats, StatsdStats::truncatedPackets);

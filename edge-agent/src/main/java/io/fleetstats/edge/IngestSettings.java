@@ -1,6 +1,6 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.config.EnvReader;
+import io.fleetstats.kit.settings.EnvReader;
 import io.fleetstats.edge.statsd.NameTemplates;
 import io.fleetstats.edge.statsd.StatsdOptions;
 import java.net.InetSocketAddress;

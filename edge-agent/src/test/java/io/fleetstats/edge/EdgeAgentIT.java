@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.timgroup.statsd.NonBlockingStatsDClientBuilder;
 import com.timgroup.statsd.StatsDClient;
-import io.fleetstats.admin.AdminServer;
+import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;

@@ -1,9 +1,10 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.edge.statsd.StatsdOptions;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -72,8 +73,8 @@ class EdgeConfigTest {
                 "APP_NAME", "api-server"));
 
     assertThat(c.identity())
-        .isEqualTo(new EdgeConfig.Identity("prod-eu", "fitcycle", "node-1", "api-server-0", "api", "api-server"));
-    assertThat(c.identity().toSource().getPod()).isEqualTo("api-server-0");
+        .isEqualTo(new ProcessIdentity("prod-eu", "fitcycle", "node-1", "api-server-0", "api", "api-server"));
+    assertThat(c.source().getPod()).isEqualTo("api-server-0");
   }
 
   @Test

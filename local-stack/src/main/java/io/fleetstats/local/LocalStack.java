@@ -1,6 +1,6 @@
 package io.fleetstats.local;
 
-import io.fleetstats.config.Durations;
+import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.edge.EdgeAgent;
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.sink.SinkConfig;

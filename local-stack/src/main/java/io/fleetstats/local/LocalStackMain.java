@@ -1,7 +1,7 @@
 package io.fleetstats.local;
 
-import io.fleetstats.config.ConfigException;
-import io.fleetstats.config.Durations;
+import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.Durations;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.fleetstats.stream;
 
-import io.fleetstats.admin.AdminServer;
+import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.topology.StreamMetrics;

@@ -3,7 +3,7 @@ package io.fleetstats.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.settings.ConfigException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.fleetstats.sink;
 
-import io.fleetstats.admin.ProcessIdentity;
-import io.fleetstats.config.ConfigException;
-import io.fleetstats.config.EnvReader;
+import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.EnvReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.sink.format.Limits;
 import io.fleetstats.sink.format.WavefrontFormatter;

@@ -1,6 +1,6 @@
 package io.fleetstats.sink;
 
-import io.fleetstats.admin.AdminServer;
+import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
@@ -8,7 +8,7 @@ import io.fleetstats.sink.deadletter.DeadLetter;
 import io.fleetstats.sink.deadletter.DeadLetterWriter;
 import io.fleetstats.sink.delivery.Backoff;
 import io.fleetstats.sink.delivery.BatchSender;
-import io.fleetstats.sink.delivery.LogThrottle;
+import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.sink.delivery.ProxyClient;
 import io.fleetstats.sink.format.AggregateLines;
 import io.fleetstats.sink.format.Fit;
@@ -329,7 +329,7 @@ public final class WavefrontSink implements AutoCloseable {
       for (AggregateLines.Invalid invalid : r.invalid()) {
         linesInvalid.incrementAndGet();
         invalidByReason.get(invalid.verdict().reason()).incrementAndGet();
-        long held = invalidLog.acquire();
+        long held = invalidLog.tryAcquire();
         if (held >= 0) {
           log.warn(
               "not sending invalid line ({} {}: {}): {} [record {}-{}@{} goes to the dead-letter topic; {} more invalid lines since the last message]",
@@ -425,7 +425,7 @@ public final class WavefrontSink implements AutoCloseable {
       } catch (DeadLetterWriter.DeadLetterException e) {
         deadLetterRetries.increment();
         Duration delay = backoff.delay(attempt++, ThreadLocalRandom.current().nextDouble(), Optional.empty());
-        long held = deadLetterLog.acquire();
+        long held = deadLetterLog.tryAcquire();
         if (held >= 0) {
           log.warn("{}; {} records not committed, retry in {} ms ({} similar messages suppressed)",
               e.getMessage(), letters.size(), delay.toMillis(), held);
@@ -463,7 +463,7 @@ public final class WavefrontSink implements AutoCloseable {
     }
     recordsUndecodable.incrementAndGet();
     dead[i] = letter(record, UNDECODABLE, "", problem);
-    long held = undecodableLog.acquire();
+    long held = undecodableLog.tryAcquire();
     if (held >= 0) {
       log.warn(
           "record {}-{}@{} is not an Aggregate ({}); it goes to the dead-letter topic ({} more since the last message)",

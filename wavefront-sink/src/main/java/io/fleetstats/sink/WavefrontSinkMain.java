@@ -1,6 +1,6 @@
 package io.fleetstats.sink;
 
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.settings.ConfigException;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;

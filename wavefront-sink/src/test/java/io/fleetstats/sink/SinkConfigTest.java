@@ -3,7 +3,7 @@ package io.fleetstats.sink;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.settings.ConfigException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.fleetstats.edge.mysql;
 
-import io.fleetstats.config.Durations;
-import io.fleetstats.config.EnvReader;
+import io.fleetstats.kit.settings.Durations;
+import io.fleetstats.kit.settings.EnvReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

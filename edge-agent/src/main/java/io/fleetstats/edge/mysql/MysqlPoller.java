@@ -1,6 +1,6 @@
 package io.fleetstats.edge.mysql;
 
-import io.fleetstats.config.Durations;
+import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.Source;
 import java.sql.Connection;

@@ -1,6 +1,6 @@
 package io.fleetstats.edge.publish;
 
-import io.fleetstats.edge.LogThrottle;
+import io.fleetstats.kit.LogThrottle;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.SeriesId;
@@ -28,7 +29,7 @@ import java.util.TreeMap;
 public final class SeriesBatcher {
   private static final int RECENT_MASK = 255;
 
-  private final EdgeConfig.Identity source;
+  private final ProcessIdentity source;
   private final byte[] key;
   private final String agentId;
   private final StatsdBatchWriter writer = new StatsdBatchWriter();
@@ -52,7 +53,7 @@ public final class SeriesBatcher {
    * @param agentId the id of this agent incarnation, stamped on every batch
    * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
    */
-  public SeriesBatcher(EdgeConfig.Identity source, String agentId, int maxBatchSamples) {
+  public SeriesBatcher(ProcessIdentity source, String agentId, int maxBatchSamples) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }

@@ -1,5 +1,6 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.edge.statsd.MetricType;
 import java.io.ByteArrayOutputStream;
@@ -53,7 +54,7 @@ final class StatsdBatchWriter {
   private BinaryEncoder encoder;
 
   /** The single-object encoded batch. */
-  byte[] write(EdgeConfig.Identity source, String agentId, long sequence, long createdAt, List<Series> series) {
+  byte[] write(ProcessIdentity source, String agentId, long sequence, long createdAt, List<Series> series) {
     out.reset();
     // single-object encoding header: marker C3 01, then the writer schema's fingerprint (little-endian)
     out.write(0xC3);

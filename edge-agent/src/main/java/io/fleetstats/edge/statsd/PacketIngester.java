@@ -1,6 +1,6 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.edge.LogThrottle;
+import io.fleetstats.kit.LogThrottle;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.slf4j.Logger;

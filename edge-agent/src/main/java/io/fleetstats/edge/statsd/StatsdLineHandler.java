@@ -1,6 +1,6 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.edge.LogThrottle;
+import io.fleetstats.kit.LogThrottle;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;

@@ -1,6 +1,6 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.edge.LogThrottle;
+import io.fleetstats.kit.LogThrottle;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -3,7 +3,7 @@ package io.fleetstats.edge.mysql;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.config.ConfigException;
+import io.fleetstats.kit.settings.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,5 +1,6 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fleetstats.edge.EdgeConfig;
@@ -20,8 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /** The batches are read back with Avro's own decoder, as the stream processor reads them. */
 class SeriesBatcherTest {
-  private static final EdgeConfig.Identity IDENTITY =
-      new EdgeConfig.Identity("c1", "ns", "node-1", "api-0", "app", "api");
+  private static final ProcessIdentity IDENTITY =
+      new ProcessIdentity("c1", "ns", "node-1", "api-0", "app", "api");
   private static final Source SOURCE =
       Source.newBuilder()
           .setCluster("c1")

@@ -1,5 +1,6 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fleetstats.edge.EdgeConfig;
@@ -23,8 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The writer (Avro's {@code BinaryEncoder}, fields in schema order) against Avro's datum writer: same bytes, and Avro's decoder reads them back. */
 class StatsdBatchWriterTest {
-  private static final EdgeConfig.Identity SOURCE =
-      new EdgeConfig.Identity("prod-eu", "payroll", "node-7", "api-5f9c", "api", "payroll-api");
+  private static final ProcessIdentity SOURCE =
+      new ProcessIdentity("prod-eu", "payroll", "node-7", "api-5f9c", "api", "payroll-api");
 
   @Test
   void fingerprintIsTheCurrentSchemas() {
@@ -61,8 +62,8 @@ class StatsdBatchWriterTest {
       for (int s = 0; s < n; s++) {
         series.add(forWriter(StatsdBatches.series(random)));
       }
-      EdgeConfig.Identity source =
-          new EdgeConfig.Identity(StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random));
+      ProcessIdentity source =
+          new ProcessIdentity(StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random));
       String agentId = StatsdBatches.text(random);
       long sequence = random.nextLong();
       long createdAt = random.nextLong();
@@ -74,7 +75,7 @@ class StatsdBatchWriterTest {
   }
 
   private static void assertSameAsAvro(
-      EdgeConfig.Identity source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
+      ProcessIdentity source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
     byte[] ours = new StatsdBatchWriter().write(source, agentId, sequence, createdAt, series);
     StatsdBatch expected = avroBatch(source, agentId, sequence, createdAt, series);
 
@@ -83,7 +84,7 @@ class StatsdBatchWriterTest {
   }
 
   private static StatsdBatch avroBatch(
-      EdgeConfig.Identity source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
+      ProcessIdentity source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
     return StatsdBatch.newBuilder()
         .setSource(
             Source.newBuilder()

@@ -1,5 +1,6 @@
 package io.fleetstats.sink.delivery;
 
+import io.fleetstats.kit.LogThrottle;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -171,7 +172,7 @@ public final class BatchSender {
             retries.incrementAndGet();
             retriesByCause.computeIfAbsent(outcome.cause(), this::retryCounter).increment();
             Duration delay = backoff.delay(attempt, random.getAsDouble(), outcome.retryAfter());
-            long held = retryLog.acquire();
+            long held = retryLog.tryAcquire();
             if (held >= 0) {
               log.warn(
                   "proxy {} did not accept a batch of {} lines ({}); retry {} in {} ms, offsets not committed meanwhile ({} similar messages suppressed)",
@@ -208,7 +209,7 @@ public final class BatchSender {
   private void reject(List<Rejected> rejected, int index, String line, Outcome outcome) {
     linesRejectedByProxy.incrementAndGet();
     rejected.add(new Rejected(index, outcome.status(), outcome.detail()));
-    long held = rejectLog.acquire();
+    long held = rejectLog.tryAcquire();
     if (held >= 0) {
       log.warn(
           "proxy {} refused a single line ({}); it goes to the dead-letter topic: {} ({} similar messages suppressed)",

@@ -67,15 +67,4 @@ class ProxyClientTest {
     assertThat(new ProxyClient(URI.create("http://p:2878"), Duration.ofSeconds(1)).endpoint()).isEqualTo(URI.create("http://p:2878/report"));
     assertThat(new ProxyClient(URI.create("http://p:2878/"), Duration.ofSeconds(1)).endpoint()).isEqualTo(URI.create("http://p:2878/report"));
   }
-
-  @Test
-  void logThrottleLetsOneThroughPerIntervalAndCountsTheRest() {
-    long[] now = {0};
-    LogThrottle t = new LogThrottle(Duration.ofSeconds(10), () -> now[0]);
-    assertThat(t.acquire()).isZero();
-    assertThat(t.acquire()).isEqualTo(-1);
-    assertThat(t.acquire()).isEqualTo(-1);
-    now[0] = Duration.ofSeconds(10).toNanos();
-    assertThat(t.acquire()).isEqualTo(2);
-  }
 }

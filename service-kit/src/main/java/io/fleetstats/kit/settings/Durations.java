@@ -1,4 +1,4 @@
-package io.fleetstats.config;
+package io.fleetstats.kit.settings;
 
 import java.time.Duration;
 import java.util.Locale;

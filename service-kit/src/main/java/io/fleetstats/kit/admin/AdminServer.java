@@ -1,8 +1,9 @@
-package io.fleetstats.admin;
+package io.fleetstats.kit.admin;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.fleetstats.kit.ProcessIdentity;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.fleetstats.edge;
+package io.fleetstats.kit;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -7,13 +7,17 @@ import java.util.function.LongSupplier;
 
 /**
  * Lets one log line per key through per interval and counts the ones held back, so a flood of bad
- * input shows up as one WARN every few seconds rather than one per packet.
+ * input or a long outage shows up as one WARN every few seconds with the totals, rather than one
+ * line per packet or per retry.
  */
 public final class LogThrottle {
+  private static final Object SINGLE = new Object();
+
   private final long intervalNanos;
   private final LongSupplier nanoTime;
   private final Map<Object, long[]> state = new HashMap<>();
 
+  /** One line per key per {@code interval}, measured with {@link System#nanoTime()}. */
   public LogThrottle(Duration interval) {
     this(interval, System::nanoTime);
   }
@@ -22,6 +26,11 @@ public final class LogThrottle {
   public LogThrottle(Duration interval, LongSupplier nanoTime) {
     this.intervalNanos = interval.toNanos();
     this.nanoTime = nanoTime;
+  }
+
+  /** One line per key per {@code interval}, measured with {@link System#nanoTime()}. */
+  public static LogThrottle every(Duration interval) {
+    return new LogThrottle(interval);
   }
 
   /**
@@ -43,5 +52,10 @@ public final class LogThrottle {
     }
     s[1]++;
     return -1;
+  }
+
+  /** {@link #tryAcquire(Object)} for a throttle that guards one kind of message. */
+  public long tryAcquire() {
+    return tryAcquire(SINGLE);
   }
 }

@@ -1,4 +1,4 @@
-package io.fleetstats.edge;
+package io.fleetstats.kit.settings;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,9 +34,9 @@ import java.util.function.Predicate;
  * joined with new lines), {@code FLEETSTATS_FLUSH_INTERVAL}, {@code FLEETSTATS_KAFKA_BOOTSTRAP}
  * and the Kafka property {@code security.protocol}. The environment wins over the file.
  */
-final class ConfigFile {
+public final class ConfigFile {
   /** The environment variable naming the file. */
-  static final String KEY = "FLEETSTATS_CONFIG_FILE";
+  public static final String KEY = "FLEETSTATS_CONFIG_FILE";
 
   private ConfigFile() {}
 
@@ -45,7 +45,7 @@ final class ConfigFile {
    * @param problems where unreadable files and unknown keys are reported
    * @return the file's settings as environment keys, empty when it cannot be read
    */
-  static Map<String, String> read(Path file, Predicate<String> known, List<String> problems) {
+  public static Map<String, String> read(Path file, Predicate<String> known, List<String> problems) {
     Map<String, String> out = new TreeMap<>();
     JsonNode root;
     try {

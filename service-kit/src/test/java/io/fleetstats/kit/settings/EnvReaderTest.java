@@ -1,4 +1,4 @@
-package io.fleetstats.config;
+package io.fleetstats.kit.settings;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

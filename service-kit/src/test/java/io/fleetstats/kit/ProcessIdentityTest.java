@@ -1,8 +1,9 @@
-package io.fleetstats.admin;
+package io.fleetstats.kit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fleetstats.config.EnvReader;
+import io.fleetstats.kit.admin.AdminServer;
+import io.fleetstats.kit.settings.EnvReader;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,22 +19,26 @@ class ProcessIdentityTest {
                     "CLUSTER_NAME", "prod-eu",
                     "NAMESPACE", "shop",
                     "POD_NAME", "processor-0",
+                    "NODE_HOSTNAME", "node-3",
+                    "CONTAINER_NAME", "processor",
                     "FLEETSTATS_CLUSTER", "prod-eu-1")));
 
-    assertThat(id).isEqualTo(new ProcessIdentity("prod-eu-1", "shop", "processor-0"));
+    assertThat(id).isEqualTo(new ProcessIdentity("prod-eu-1", "shop", "node-3", "processor-0", "processor", ""));
+    assertThat(id.sourceId()).isEqualTo("prod-eu-1/shop/processor-0/processor");
   }
 
   @Test
   void defaultsLikeTheEdgeAgent() {
-    ProcessIdentity id = ProcessIdentity.read(new EnvReader(Map.of("HOSTNAME", "sink-7c9")));
+    ProcessIdentity id =
+        ProcessIdentity.read(new EnvReader(Map.of("HOSTNAME", "sink-7c9", "NODE_HOSTNAME", "n1")));
 
-    assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "sink-7c9"));
+    assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "n1", "sink-7c9", "", ""));
   }
 
   @Test
   void everyMeterOfTheRegistryCarriesTheIdentityTags() {
     PrometheusMeterRegistry registry =
-        AdminServer.newRegistry(new ProcessIdentity("prod-eu", "shop", "sink-0"));
+        AdminServer.newRegistry(new ProcessIdentity("prod-eu", "shop", "n1", "sink-0", "", ""));
     registry.counter("fleetstats.test.lines", "reason", "bad_value").increment(2);
 
     assertThat(registry.scrape())

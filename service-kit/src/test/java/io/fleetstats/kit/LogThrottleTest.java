@@ -1,4 +1,4 @@
-package io.fleetstats.edge;
+package io.fleetstats.kit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,5 +21,16 @@ class LogThrottleTest {
 
     assertThat(throttle.tryAcquire("a")).isEqualTo(2);
     assertThat(throttle.tryAcquire("a")).isEqualTo(-1);
+  }
+
+  @Test
+  void aSingleKindThrottleCountsWhatItHeldBack() {
+    assertThat(throttle.tryAcquire()).isZero();
+    assertThat(throttle.tryAcquire()).isEqualTo(-1);
+    assertThat(throttle.tryAcquire()).isEqualTo(-1);
+
+    nanos.set(Duration.ofSeconds(10).toNanos());
+
+    assertThat(throttle.tryAcquire()).isEqualTo(2);
   }
 }

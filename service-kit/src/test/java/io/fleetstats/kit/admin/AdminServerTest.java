@@ -1,4 +1,4 @@
-package io.fleetstats.admin;
+package io.fleetstats.kit.admin;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
