@@ -23,44 +23,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "fleetstats edge agent 0.1.0",
     description = "Receives statsd over UDP (and TCP) and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
-    footerHeading = "%nEnvironment (default):%n",
-    footer = {
-      "  FLEETSTATS_KAFKA_BOOTSTRAP         Kafka bootstrap servers (localhost:9092)",
-      "  FLEETSTATS_KAFKA_<PROPERTY>        any Kafka client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
-      "  FLEETSTATS_CONFIG_FILE             optional YAML settings file; the environment wins (-)",
-      "  FLEETSTATS_STATSD_ADDRESS          UDP host:port to listen on (127.0.0.1:8125)",
-      "  FLEETSTATS_STATSD_TCP_ADDRESS      TCP host:port to listen on, newline framed (off)",
-      "  FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS  further connections are refused (250)",
-      "  FLEETSTATS_STATSD_TAGS_DOGSTATSD|_INFLUX|_LIBRATO|_SIGNALFX  tag dialects (true)",
-      "  FLEETSTATS_STATSD_KEEP_CONTAINER_TAG   DogStatsD |c: as tag container (false)",
-      "  FLEETSTATS_STATSD_SANITIZE_NAME_METHOD telegraf, upstream or none (telegraf)",
-      "  FLEETSTATS_STATSD_CONVERT_NAMES    . -> _ and - -> __ (false)",
-      "  FLEETSTATS_STATSD_METRIC_SEPARATOR joins template parts (.)",
-      "  FLEETSTATS_STATSD_TEMPLATES        Telegraf templates, ';'-separated (-)",
-      "  FLEETSTATS_STATSD_MAX_NAME_LENGTH / _MAX_TAGS / _MAX_TAG_LENGTH  limits (512 / 32 / 256)",
-      "  FLEETSTATS_STATSD_MAX_LINE_LENGTH  longer lines are rejected (8192)",
-      "  FLEETSTATS_STATSD_MAX_PACKET_SIZE  receive buffer per datagram, bytes (8192)",
-      "  FLEETSTATS_FLUSH_INTERVAL          send a batch at least this often (1s)",
-      "  FLEETSTATS_MAX_BATCH_SAMPLES       send early at this many samples (10000)",
-      "  FLEETSTATS_MAX_PENDING_BATCHES     batches held while Kafka is slow (120)",
-      "  FLEETSTATS_BUFFER_MAX_BYTES        memory for batches while Kafka is slow (8MiB)",
-      "  FLEETSTATS_SPOOL_DIR               disk spool for batches beyond it (-)",
-      "  FLEETSTATS_SPOOL_MAX_BYTES         bound of the spool (256MiB)",
-      "  FLEETSTATS_ADMIN_ADDRESS           /healthz /readyz /metrics, or off (:9125)",
-      "  FLEETSTATS_TOPIC_PREFIX            topic name prefix (fleetstats)",
-      "  FLEETSTATS_HEARTBEAT               empty batch on idle ticks (true)",
-      "  FLEETSTATS_CREATE_TOPICS           create missing topics (true)",
-      "  FLEETSTATS_TOPIC_PARTITIONS        partitions of created topics (6)",
-      "  FLEETSTATS_RAW_RETENTION           retention of created raw topics (7d)",
-      "  INTERVAL                           seed's interval: caps the flush interval (-)",
-      "  CLUSTER_NAME, NAMESPACE, NODE_HOSTNAME, POD_NAME, CONTAINER_NAME, APP_NAME",
-      "                                     the source (local, default, host name, host name, -, -)",
-      "  FLEETSTATS_MYSQL_URL or MYSQL_SERVER  poll this MySQL/MariaDB server (off)",
-      "  FLEETSTATS_MYSQL_USER / MYSQL_ID, FLEETSTATS_MYSQL_PASSWORD(_FILE) / MYSQL_PASSWORD",
-      "                                     credentials (root, empty)",
-      "  FLEETSTATS_MYSQL_INTERVAL / INTERVAL, FLEETSTATS_MYSQL_SLOW_INTERVAL   polls (10s, 30m)",
-      "  FLEETSTATS_MYSQL_SSL_MODE, FLEETSTATS_MYSQL_GATHER_<GROUP>, ... see the README"
-    })
+    footerHeading = "%nEnvironment (default):%n")
 public final class EdgeAgentMain implements Callable<Integer> {
   private final Map<String, String> env;
 
@@ -88,7 +51,14 @@ public final class EdgeAgentMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new EdgeAgentMain()).execute(args));
+    System.exit(commandLine(new EdgeAgentMain()).execute(args));
+  }
+
+  /** The command line with the settings table as its footer, so {@code --help} is the table. */
+  static CommandLine commandLine(EdgeAgentMain main) {
+    CommandLine cl = new CommandLine(main);
+    cl.getCommandSpec().usageMessage().footer(EdgeConfig.SETTINGS.help().toArray(String[]::new));
+    return cl;
   }
 
   @Override
@@ -97,10 +67,10 @@ public final class EdgeAgentMain implements Callable<Integer> {
     Map<String, String> settings = new HashMap<>(env);
     // Flags go through the same validation as the environment, so errors name the same key.
     if (statsdAddress != null) {
-      settings.put(EdgeConfig.STATSD_ADDRESS, statsdAddress);
+      settings.put(EdgeConfig.STATSD_ADDRESS.key(), statsdAddress);
     }
     if (kafkaBootstrap != null) {
-      settings.put(EdgeConfig.KAFKA_BOOTSTRAP, kafkaBootstrap);
+      settings.put(EdgeConfig.KAFKA_BOOTSTRAP.key(), kafkaBootstrap);
     }
     EdgeConfig config;
     try {

@@ -1,35 +1,26 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.Setting;
+import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.edge.statsd.NameTemplates;
 import io.fleetstats.edge.statsd.StatsdOptions;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Set;
+import java.util.Optional;
 
 /**
  * The edge agent's settings for statsd reading, the TCP listener, the admin port and the
  * outage buffer; part of {@link EdgeConfig}.
  *
- * @param statsd how lines are read: tag dialects, naming, templates and limits (see
- *     {@link StatsdOptions} for each key and default)
- * @param tcpAddress {@code FLEETSTATS_STATSD_TCP_ADDRESS}: TCP {@code host:port} for
- *     newline-framed statsd, or null (default) for no TCP listener; {@code off} also disables it
- * @param maxTcpConnections {@code FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS}: further connections are
- *     closed at once and counted; default 250 (Telegraf's)
- * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code /healthz}, {@code /readyz},
- *     {@code /metrics} of the standalone agent; default {@code :9125} (all interfaces, so the
- *     kubelet's probes reach it); {@code off} disables it
- * @param bufferMaxBytes {@code FLEETSTATS_BUFFER_MAX_BYTES}: serialized batches held while Kafka
- *     is slow or down, those handed to the producer included; beyond it the oldest are moved to
- *     the spool, or dropped and counted; bytes, default 8 MiB
- * @param spoolDirectory {@code FLEETSTATS_SPOOL_DIR}: where batches beyond the memory bound wait
- *     on disk (kept across restarts); default none (no spool)
- * @param spoolMaxBytes {@code FLEETSTATS_SPOOL_MAX_BYTES}: bound of the spool; beyond it its
- *     oldest batches are dropped and counted; bytes, default 256 MiB
+ * @param statsd how lines are read: tag dialects, naming, templates and limits
+ * @param tcpAddress {@link #TCP_ADDRESS}, or null for no TCP listener
+ * @param maxTcpConnections {@link #MAX_TCP_CONNECTIONS}
+ * @param adminAddress {@link #ADMIN_ADDRESS}, or null when off
+ * @param bufferMaxBytes {@link #BUFFER_MAX_BYTES}
+ * @param spoolDirectory {@link #SPOOL_DIR}, or null for no spool
+ * @param spoolMaxBytes {@link #SPOOL_MAX_BYTES}
  */
 public record IngestSettings(
     StatsdOptions statsd,
@@ -40,80 +31,108 @@ public record IngestSettings(
     Path spoolDirectory,
     long spoolMaxBytes) {
 
-  public static final String TCP_ADDRESS = "FLEETSTATS_STATSD_TCP_ADDRESS";
-  public static final String MAX_TCP_CONNECTIONS = "FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS";
-  public static final String TAGS_DOGSTATSD = "FLEETSTATS_STATSD_TAGS_DOGSTATSD";
-  public static final String TAGS_INFLUX = "FLEETSTATS_STATSD_TAGS_INFLUX";
-  public static final String TAGS_LIBRATO = "FLEETSTATS_STATSD_TAGS_LIBRATO";
-  public static final String TAGS_SIGNALFX = "FLEETSTATS_STATSD_TAGS_SIGNALFX";
-  public static final String KEEP_CONTAINER_TAG = "FLEETSTATS_STATSD_KEEP_CONTAINER_TAG";
-  public static final String SANITIZE_NAME_METHOD = "FLEETSTATS_STATSD_SANITIZE_NAME_METHOD";
-  public static final String CONVERT_NAMES = "FLEETSTATS_STATSD_CONVERT_NAMES";
-  public static final String METRIC_SEPARATOR = "FLEETSTATS_STATSD_METRIC_SEPARATOR";
-  public static final String TEMPLATES = "FLEETSTATS_STATSD_TEMPLATES";
-  public static final String MAX_NAME_LENGTH = "FLEETSTATS_STATSD_MAX_NAME_LENGTH";
-  public static final String MAX_TAGS = "FLEETSTATS_STATSD_MAX_TAGS";
-  public static final String MAX_TAG_LENGTH = "FLEETSTATS_STATSD_MAX_TAG_LENGTH";
-  public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
-  public static final String BUFFER_MAX_BYTES = "FLEETSTATS_BUFFER_MAX_BYTES";
-  public static final String SPOOL_DIR = "FLEETSTATS_SPOOL_DIR";
-  public static final String SPOOL_MAX_BYTES = "FLEETSTATS_SPOOL_MAX_BYTES";
+  public static final Setting<Optional<InetSocketAddress>> TCP_ADDRESS =
+      Setting.optionalAddress("FLEETSTATS_STATSD_TCP_ADDRESS", null)
+          .doc("TCP host:port for newline-framed statsd; off disables it");
+  public static final Setting<Integer> MAX_TCP_CONNECTIONS =
+      Setting.integer("FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", 250, 1, 100_000)
+          .doc("further TCP connections are closed at once and counted (Telegraf's limit)");
+  public static final Setting<Boolean> TAGS_DOGSTATSD =
+      Setting.bool("FLEETSTATS_STATSD_TAGS_DOGSTATSD", true).doc("read DogStatsD tags |#k:v");
+  public static final Setting<Boolean> TAGS_INFLUX =
+      Setting.bool("FLEETSTATS_STATSD_TAGS_INFLUX", true).doc("read Influx tags in the bucket: name,k=v:1|c");
+  public static final Setting<Boolean> TAGS_LIBRATO =
+      Setting.bool("FLEETSTATS_STATSD_TAGS_LIBRATO", true).doc("read Librato tags: name#k=v");
+  public static final Setting<Boolean> TAGS_SIGNALFX =
+      Setting.bool("FLEETSTATS_STATSD_TAGS_SIGNALFX", true).doc("read SignalFx tags: name[k=v]");
+  public static final Setting<Boolean> KEEP_CONTAINER_TAG =
+      Setting.bool("FLEETSTATS_STATSD_KEEP_CONTAINER_TAG", false)
+          .doc("keep DogStatsD's |c: container field as a tag named container");
+  public static final Setting<StatsdOptions.NameMethod> SANITIZE_NAME_METHOD =
+      Setting.oneOf("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD", StatsdOptions.NameMethod.TELEGRAF, StatsdOptions.NameMethod.class)
+          .doc("how names are cleaned: telegraf, upstream or none");
+  public static final Setting<Boolean> CONVERT_NAMES =
+      Setting.bool("FLEETSTATS_STATSD_CONVERT_NAMES", false).doc("Telegraf's convert_names: . -> _ and - -> __");
+  public static final Setting<String> METRIC_SEPARATOR =
+      Setting.string("FLEETSTATS_STATSD_METRIC_SEPARATOR", ".").doc("joins the parts a template picks");
+  public static final Setting<String> TEMPLATES =
+      Setting.string("FLEETSTATS_STATSD_TEMPLATES", "")
+          .shownDefault("none")
+          .doc("Telegraf templates, separated by ';' or new lines");
+  public static final Setting<Integer> MAX_NAME_LENGTH =
+      Setting.integer("FLEETSTATS_STATSD_MAX_NAME_LENGTH", StatsdOptions.DEFAULT_MAX_NAME_LENGTH, 1, 65_535)
+          .doc("longer metric names are rejected");
+  public static final Setting<Integer> MAX_TAGS =
+      Setting.integer("FLEETSTATS_STATSD_MAX_TAGS", StatsdOptions.DEFAULT_MAX_TAGS, 0, 1_000)
+          .doc("lines with more tags are rejected");
+  public static final Setting<Integer> MAX_TAG_LENGTH =
+      Setting.integer("FLEETSTATS_STATSD_MAX_TAG_LENGTH", StatsdOptions.DEFAULT_MAX_TAG_LENGTH, 1, 65_535)
+          .doc("lines with a longer tag key or value are rejected");
+  public static final Setting<Optional<InetSocketAddress>> ADMIN_ADDRESS =
+      Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9125))
+          .doc("/healthz, /readyz, /metrics of the standalone agent; off disables it");
+  public static final Setting<Long> BUFFER_MAX_BYTES =
+      Setting.bytes("FLEETSTATS_BUFFER_MAX_BYTES", 8L << 20, 64L << 10)
+          .doc("memory for batches while Kafka is slow or down (in flight included); beyond it the oldest are spooled or dropped");
+  public static final Setting<String> SPOOL_DIR =
+      Setting.string("FLEETSTATS_SPOOL_DIR", null)
+          .shownDefault("none")
+          .doc("disk spool for batches beyond the memory bound, kept across restarts (one folder per input)");
+  public static final Setting<Long> SPOOL_MAX_BYTES =
+      Setting.bytes("FLEETSTATS_SPOOL_MAX_BYTES", 256L << 20, 1L << 20)
+          .doc("bound of the spool, per input; beyond it its oldest batches are dropped and counted");
 
-  /** Every key read here. */
-  public static final Set<String> KEYS =
-      Set.of(
+  /** The settings of statsd reading and listening, in doc order. */
+  static final List<Setting<?>> STATSD_SETTINGS =
+      List.of(
           TCP_ADDRESS, MAX_TCP_CONNECTIONS, TAGS_DOGSTATSD, TAGS_INFLUX, TAGS_LIBRATO, TAGS_SIGNALFX,
           KEEP_CONTAINER_TAG, SANITIZE_NAME_METHOD, CONVERT_NAMES, METRIC_SEPARATOR, TEMPLATES,
-          MAX_NAME_LENGTH, MAX_TAGS, MAX_TAG_LENGTH, ADMIN_ADDRESS, BUFFER_MAX_BYTES, SPOOL_DIR,
-          SPOOL_MAX_BYTES);
+          MAX_NAME_LENGTH, MAX_TAGS, MAX_TAG_LENGTH);
+  /** The settings of the outage buffer and the admin port, in doc order. */
+  static final List<Setting<?>> BUFFER_SETTINGS =
+      List.of(BUFFER_MAX_BYTES, SPOOL_DIR, SPOOL_MAX_BYTES, ADMIN_ADDRESS);
 
   /** Defaults: what {@link #read} gives for an empty environment. */
   public static IngestSettings defaults() {
-    return read(new EnvReader(java.util.Map.of()), StatsdOptions.DEFAULT_MAX_LINE_LENGTH);
+    return read(new SettingsReader(java.util.Map.of()), StatsdOptions.DEFAULT_MAX_LINE_LENGTH);
   }
 
   /** Reads the keys; problems go to the reader, reported with every other one. */
-  static IngestSettings read(EnvReader r, int maxLineLength) {
-    boolean dog = r.bool(true, TAGS_DOGSTATSD);
-    boolean influx = r.bool(true, TAGS_INFLUX);
-    boolean librato = r.bool(true, TAGS_LIBRATO);
-    boolean signalfx = r.bool(true, TAGS_SIGNALFX);
-    boolean keepContainer = r.bool(false, KEEP_CONTAINER_TAG);
-    String methodText = r.string("telegraf", SANITIZE_NAME_METHOD);
-    StatsdOptions.NameMethod method = StatsdOptions.NameMethod.TELEGRAF;
-    try {
-      method = StatsdOptions.NameMethod.valueOf(methodText.toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      r.problem(SANITIZE_NAME_METHOD, methodText, "telegraf, upstream or none");
-    }
-    boolean convert = r.bool(false, CONVERT_NAMES);
-    String separator = r.string(".", METRIC_SEPARATOR);
-    List<String> templates = list(r.string("", TEMPLATES));
+  static IngestSettings read(SettingsReader r, int maxLineLength) {
+    String separator = r.get(METRIC_SEPARATOR);
+    List<String> templates = list(r.get(TEMPLATES));
     NameTemplates compiled = NameTemplates.none();
     try {
       compiled = NameTemplates.compile(templates, separator);
     } catch (IllegalArgumentException e) {
       r.problem(
-          TEMPLATES,
+          TEMPLATES.key(),
           String.join("; ", templates),
           "Telegraf templates separated by ';' or new lines: " + e.getMessage());
     }
-    int maxName = r.integer(StatsdOptions.DEFAULT_MAX_NAME_LENGTH, 1, 65_535, MAX_NAME_LENGTH);
-    int maxTags = r.integer(StatsdOptions.DEFAULT_MAX_TAGS, 0, 1_000, MAX_TAGS);
-    int maxTag = r.integer(StatsdOptions.DEFAULT_MAX_TAG_LENGTH, 1, 65_535, MAX_TAG_LENGTH);
     StatsdOptions options =
         new StatsdOptions(
-            dog, influx, librato, signalfx, keepContainer, method, convert, compiled, maxLineLength,
-            maxName, maxTags, maxTag);
-
-    InetSocketAddress tcp = r.optionalAddress(null, TCP_ADDRESS).orElse(null);
-    int maxConnections = r.integer(250, 1, 100_000, MAX_TCP_CONNECTIONS);
-    InetSocketAddress admin = r.optionalAddress(new InetSocketAddress("0.0.0.0", 9125), ADMIN_ADDRESS).orElse(null);
-    long bufferBytes = bytes(r, BUFFER_MAX_BYTES, 8L << 20, 64L << 10);
-    String spool = r.string(null, SPOOL_DIR);
-    long spoolBytes = bytes(r, SPOOL_MAX_BYTES, 256L << 20, 1L << 20);
+            r.get(TAGS_DOGSTATSD),
+            r.get(TAGS_INFLUX),
+            r.get(TAGS_LIBRATO),
+            r.get(TAGS_SIGNALFX),
+            r.get(KEEP_CONTAINER_TAG),
+            r.get(SANITIZE_NAME_METHOD),
+            r.get(CONVERT_NAMES),
+            compiled,
+            maxLineLength,
+            r.get(MAX_NAME_LENGTH),
+            r.get(MAX_TAGS),
+            r.get(MAX_TAG_LENGTH));
+    String spool = r.get(SPOOL_DIR);
     return new IngestSettings(
-        options, tcp, maxConnections, admin, bufferBytes, spool == null ? null : Path.of(spool), spoolBytes);
+        options,
+        r.get(TCP_ADDRESS).orElse(null),
+        r.get(MAX_TCP_CONNECTIONS),
+        r.get(ADMIN_ADDRESS).orElse(null),
+        r.get(BUFFER_MAX_BYTES),
+        spool == null ? null : Path.of(spool),
+        r.get(SPOOL_MAX_BYTES));
   }
 
   /** A copy with another admin address (null: off). */
@@ -130,33 +149,5 @@ public record IngestSettings(
       }
     }
     return out;
-  }
-
-  /** A size such as {@code 8388608}, {@code 512KiB}, {@code 8MiB}, {@code 1GiB} (also KB/MB/GB = binary). */
-  static long bytes(EnvReader r, String key, long fallback, long min) {
-    String raw = r.string(null, key);
-    if (raw == null) {
-      return fallback;
-    }
-    String t = raw.strip().toUpperCase(Locale.ROOT).replace(" ", "");
-    long unit = 1;
-    for (String[] u : new String[][] {{"KIB", "10"}, {"MIB", "20"}, {"GIB", "30"}, {"KB", "10"}, {"MB", "20"}, {"GB", "30"}, {"K", "10"}, {"M", "20"}, {"G", "30"}, {"B", "0"}}) {
-      if (t.endsWith(u[0])) {
-        unit = 1L << Integer.parseInt(u[1]);
-        t = t.substring(0, t.length() - u[0].length());
-        break;
-      }
-    }
-    try {
-      long v = Math.multiplyExact(Long.parseLong(t), unit);
-      if (v < min) {
-        r.problem(key, raw, "at least " + min + " bytes");
-        return fallback;
-      }
-      return v;
-    } catch (ArithmeticException | NumberFormatException e) {
-      r.problem(key, raw, "a size in bytes, e.g. 8388608, 512KiB, 8MiB, 1GiB");
-      return fallback;
-    }
   }
 }

@@ -13,7 +13,7 @@ class EdgeAgentMainTest {
   private final StringWriter err = new StringWriter();
 
   private int run(Map<String, String> env, String... args) {
-    return new CommandLine(new EdgeAgentMain(env))
+    return EdgeAgentMain.commandLine(new EdgeAgentMain(env))
         .setOut(new PrintWriter(out))
         .setErr(new PrintWriter(err))
         .execute(args);

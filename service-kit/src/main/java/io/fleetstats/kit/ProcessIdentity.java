@@ -1,9 +1,11 @@
 package io.fleetstats.kit;
 
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.Setting;
+import io.fleetstats.kit.settings.SettingsReader;
 import io.micrometer.core.instrument.Tags;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 
 /**
  * Where a process runs, read from the Kubernetes Downward API variables (the seed's names) or their
@@ -27,18 +29,44 @@ public record ProcessIdentity(
   /** Used when the machine's host name cannot be resolved (and no variable names the pod). */
   public static final String UNKNOWN_HOST = "localhost";
 
+  public static final Setting<String> CLUSTER =
+      Setting.string("FLEETSTATS_CLUSTER", "local")
+          .aliases("CLUSTER_NAME")
+          .doc("the cluster this process runs in: a tag of every series and self-metric");
+  public static final Setting<String> NAMESPACE =
+      Setting.string("FLEETSTATS_NAMESPACE", "default").aliases("NAMESPACE").doc("the Kubernetes namespace");
+  public static final Setting<String> NODE =
+      Setting.string("FLEETSTATS_NODE", null)
+          .aliases("NODE_HOSTNAME")
+          .shownDefault("the host name")
+          .doc("the node: the Wavefront source of the samples");
+  public static final Setting<String> POD =
+      Setting.string("FLEETSTATS_POD", null)
+          .aliases("POD_NAME", "HOSTNAME")
+          .shownDefault("the host name")
+          .doc("the pod");
+  public static final Setting<String> CONTAINER =
+      Setting.string("FLEETSTATS_CONTAINER", "").aliases("CONTAINER_NAME").doc("the container");
+  public static final Setting<String> APP =
+      Setting.string("FLEETSTATS_APP", "").aliases("APP_NAME").doc("the application");
+
+  /** Every identity setting: the edge agent's, which stamps all six on its samples. */
+  public static final List<Setting<?>> SETTINGS = List.of(CLUSTER, NAMESPACE, NODE, POD, CONTAINER, APP);
+  /** The settings of the self-metrics tags: what the central services read. */
+  public static final List<Setting<?>> TAG_SETTINGS = List.of(CLUSTER, NAMESPACE, POD);
+
   /** Reads the identity; never reports a problem (every key has a default). */
-  public static ProcessIdentity read(EnvReader r) {
-    String node = r.string(null, "FLEETSTATS_NODE", "NODE_HOSTNAME");
-    String pod = r.string(null, "FLEETSTATS_POD", "POD_NAME", "HOSTNAME");
+  public static ProcessIdentity read(SettingsReader r) {
+    String node = r.get(NODE);
+    String pod = r.get(POD);
     String host = node == null || pod == null ? machineHostname() : null;
     return new ProcessIdentity(
-        r.string("local", "FLEETSTATS_CLUSTER", "CLUSTER_NAME"),
-        r.string("default", "FLEETSTATS_NAMESPACE", "NAMESPACE"),
+        r.get(CLUSTER),
+        r.get(NAMESPACE),
         node != null ? node : host,
         pod != null ? pod : host,
-        r.string("", "FLEETSTATS_CONTAINER", "CONTAINER_NAME"),
-        r.string("", "FLEETSTATS_APP", "APP_NAME"));
+        r.get(CONTAINER),
+        r.get(APP));
   }
 
   /**

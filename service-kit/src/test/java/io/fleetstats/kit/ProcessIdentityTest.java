@@ -3,7 +3,7 @@ package io.fleetstats.kit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fleetstats.kit.admin.AdminServer;
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.SettingsReader;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -14,7 +14,7 @@ class ProcessIdentityTest {
   void readsTheDownwardApiNamesAndLetsFleetstatsNamesWin() {
     ProcessIdentity id =
         ProcessIdentity.read(
-            new EnvReader(
+            new SettingsReader(
                 Map.of(
                     "CLUSTER_NAME", "prod-eu",
                     "NAMESPACE", "shop",
@@ -30,7 +30,7 @@ class ProcessIdentityTest {
   @Test
   void defaultsLikeTheEdgeAgent() {
     ProcessIdentity id =
-        ProcessIdentity.read(new EnvReader(Map.of("HOSTNAME", "sink-7c9", "NODE_HOSTNAME", "n1")));
+        ProcessIdentity.read(new SettingsReader(Map.of("HOSTNAME", "sink-7c9", "NODE_HOSTNAME", "n1")));
 
     assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "n1", "sink-7c9", "", ""));
   }

@@ -1,7 +1,8 @@
 package io.fleetstats.edge.mysql;
 
 import io.fleetstats.kit.settings.Durations;
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.Setting;
+import io.fleetstats.kit.settings.SettingsReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,42 +23,16 @@ import java.util.regex.Pattern;
  * Settings of the MySQL poller, read from the same environment as the rest of the agent. The
  * poller is on when {@code FLEETSTATS_MYSQL_URL} or the seed's {@code MYSQL_SERVER} is set.
  *
- * @param enabled whether a server is configured at all
- * @param jdbcUrl {@code FLEETSTATS_MYSQL_URL}: a Connector/J URL such as {@code
- *     jdbc:mysql://db:3306/}; or built from {@code MYSQL_SERVER} ({@code host} or {@code
- *     host:port}, port 3306 by default); no default
+ * <p>Each component comes from the setting of the same name below (key, default and meaning are
+ * declared there once).
+ *
+ * @param enabled whether a server is configured at all ({@link #URL} or {@link #SERVER})
+ * @param jdbcUrl {@link #URL}, or built from {@link #SERVER}
  * @param server the {@code server} tag as Telegraf sets it: {@code host:port} of the URL
- * @param user {@code FLEETSTATS_MYSQL_USER} or the seed's {@code MYSQL_ID}; default {@code root}
- *     (the seed's)
- * @param password {@code FLEETSTATS_MYSQL_PASSWORD} or the seed's {@code MYSQL_PASSWORD}, or the
- *     content of {@code FLEETSTATS_MYSQL_PASSWORD_FILE} (a mounted Secret; trailing newline
- *     ignored); default empty; never logged or printed ({@link #toString()} masks it)
- * @param sslMode {@code FLEETSTATS_MYSQL_SSL_MODE}: Connector/J {@code sslMode}: {@code DISABLED},
- *     {@code PREFERRED}, {@code REQUIRED}, {@code VERIFY_CA}, {@code VERIFY_IDENTITY}; default
- *     {@code PREFERRED}
- * @param trustStore {@code FLEETSTATS_MYSQL_TRUSTSTORE}: a PKCS12/JKS file with the CA that signed
- *     the server's certificate (for {@code VERIFY_CA}/{@code VERIFY_IDENTITY}); default none
- * @param trustStorePassword {@code FLEETSTATS_MYSQL_TRUSTSTORE_PASSWORD}; default none
- * @param interval {@code FLEETSTATS_MYSQL_INTERVAL}, else the seed's {@code INTERVAL}; time
- *     between polls; default {@code 10s} (Telegraf's agent default), at least {@code 100ms}
- * @param slowInterval {@code FLEETSTATS_MYSQL_SLOW_INTERVAL}: Telegraf's {@code interval_slow},
- *     for global variables; default {@code 30m} (the seed's), at least the interval
- * @param connectTimeout {@code FLEETSTATS_MYSQL_CONNECT_TIMEOUT}: connect and socket read timeout;
- *     default {@code 5s} (Telegraf's)
- * @param maxBackoff {@code FLEETSTATS_MYSQL_MAX_BACKOFF}: retries after a failure wait 1s, 2s, 4s
- *     … up to this; default {@code 1m}
+ * @param password {@link #PASSWORD} or the content of {@link #PASSWORD_FILE}; never logged or
+ *     printed ({@link #toString()} masks it)
  * @param groups the enabled {@link Group}s ({@code FLEETSTATS_MYSQL_GATHER_*}); global status
  *     always
- * @param metricVersion {@code FLEETSTATS_MYSQL_METRIC_VERSION}: Telegraf's {@code
- *     metric_version}, 1 or 2; default 1, because the seed left it unset and so got version 1
- *     names ({@code commands_select}, not {@code com_select})
- * @param tableSchemaDatabases {@code FLEETSTATS_MYSQL_TABLE_SCHEMA_DATABASES}: comma-separated
- *     schemas for table_schema; default all but the system ones
- * @param digestTextLimit {@code FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_DIGEST_TEXT_LIMIT};
- *     default 120
- * @param statementsLimit {@code FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_LIMIT}; default 250
- * @param statementsTimeLimit {@code FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_TIME_LIMIT}: seconds;
- *     default 86400
  */
 public record MysqlConfig(
     boolean enabled,
@@ -79,19 +54,94 @@ public record MysqlConfig(
     int statementsLimit,
     int statementsTimeLimit) {
 
-  public static final String URL = "FLEETSTATS_MYSQL_URL";
-  public static final String USER = "FLEETSTATS_MYSQL_USER";
-  public static final String PASSWORD = "FLEETSTATS_MYSQL_PASSWORD";
-  public static final String PASSWORD_FILE = "FLEETSTATS_MYSQL_PASSWORD_FILE";
-  public static final String SSL_MODE = "FLEETSTATS_MYSQL_SSL_MODE";
-  public static final String TRUSTSTORE = "FLEETSTATS_MYSQL_TRUSTSTORE";
-  public static final String TRUSTSTORE_PASSWORD = "FLEETSTATS_MYSQL_TRUSTSTORE_PASSWORD";
-  public static final String INTERVAL = "FLEETSTATS_MYSQL_INTERVAL";
-  public static final String SLOW_INTERVAL = "FLEETSTATS_MYSQL_SLOW_INTERVAL";
-  public static final String CONNECT_TIMEOUT = "FLEETSTATS_MYSQL_CONNECT_TIMEOUT";
-  public static final String MAX_BACKOFF = "FLEETSTATS_MYSQL_MAX_BACKOFF";
-  public static final String METRIC_VERSION = "FLEETSTATS_MYSQL_METRIC_VERSION";
-  public static final String TABLE_SCHEMA_DATABASES = "FLEETSTATS_MYSQL_TABLE_SCHEMA_DATABASES";
+  public static final Setting<String> URL =
+      Setting.string("FLEETSTATS_MYSQL_URL", null)
+          .shownDefault("off")
+          .asSecret()
+          .doc("poll this MySQL/MariaDB server: a Connector/J URL such as jdbc:mysql://db:3306/");
+  public static final Setting<String> SERVER =
+      Setting.string("MYSQL_SERVER", null)
+          .shownDefault("off")
+          .doc("the seed's variable: host or host:port (3306) to poll, when FLEETSTATS_MYSQL_URL is unset");
+  public static final Setting<String> USER =
+      Setting.string("FLEETSTATS_MYSQL_USER", "root").aliases("MYSQL_ID").doc("user name (the seed's default)");
+  public static final Setting<String> PASSWORD =
+      Setting.string("FLEETSTATS_MYSQL_PASSWORD", null)
+          .aliases("MYSQL_PASSWORD")
+          .shownDefault("(empty)")
+          .asSecret()
+          .doc("password; never logged");
+  public static final Setting<String> PASSWORD_FILE =
+      Setting.string("FLEETSTATS_MYSQL_PASSWORD_FILE", null)
+          .doc("file holding the password (a mounted Secret; trailing newline ignored); wins over the variable");
+  public static final Setting<String> SSL_MODE =
+      Setting.string("FLEETSTATS_MYSQL_SSL_MODE", "PREFERRED")
+          .doc("Connector/J sslMode: DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
+  public static final Setting<String> TRUSTSTORE =
+      Setting.string("FLEETSTATS_MYSQL_TRUSTSTORE", null)
+          .doc("PKCS12/JKS file with the CA of the server's certificate (VERIFY_CA, VERIFY_IDENTITY)");
+  public static final Setting<String> TRUSTSTORE_PASSWORD =
+      Setting.string("FLEETSTATS_MYSQL_TRUSTSTORE_PASSWORD", null).asSecret().doc("password of the trust store");
+  public static final Setting<Duration> INTERVAL =
+      Setting.duration("FLEETSTATS_MYSQL_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(100))
+          .aliases("INTERVAL")
+          .doc("time between polls (Telegraf's agent default)");
+  public static final Setting<Duration> SLOW_INTERVAL =
+      Setting.duration("FLEETSTATS_MYSQL_SLOW_INTERVAL", Duration.ofMinutes(30), Duration.ofMillis(100))
+          .doc("Telegraf's interval_slow, for global variables; at least the interval");
+  public static final Setting<Duration> CONNECT_TIMEOUT =
+      Setting.duration("FLEETSTATS_MYSQL_CONNECT_TIMEOUT", Duration.ofSeconds(5), Duration.ofMillis(100))
+          .doc("connect and socket read timeout (Telegraf's)");
+  public static final Setting<Duration> MAX_BACKOFF =
+      Setting.duration("FLEETSTATS_MYSQL_MAX_BACKOFF", Duration.ofMinutes(1), Duration.ofSeconds(1))
+          .doc("retries after a failure wait 1s, 2s, 4s ... up to this");
+  public static final Setting<Integer> METRIC_VERSION =
+      Setting.integer("FLEETSTATS_MYSQL_METRIC_VERSION", 1, 1, 2)
+          .doc("Telegraf's metric_version (the seed left it unset, so version 1 names)");
+  public static final Setting<String> TABLE_SCHEMA_DATABASES =
+      Setting.string("FLEETSTATS_MYSQL_TABLE_SCHEMA_DATABASES", null)
+          .shownDefault("all but the system schemas")
+          .doc("comma-separated schemas for table_schema");
+  public static final Setting<Integer> DIGEST_TEXT_LIMIT =
+      Setting.integer("FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_DIGEST_TEXT_LIMIT", 120, 1, 65536)
+          .doc("characters of a statement digest's text kept as its tag");
+  public static final Setting<Integer> STATEMENTS_LIMIT =
+      Setting.integer("FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_LIMIT", 250, 1, 100_000)
+          .doc("statement digests read per poll");
+  public static final Setting<Integer> STATEMENTS_TIME_LIMIT =
+      Setting.integer("FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_TIME_LIMIT", 86400, 1, Integer.MAX_VALUE)
+          .doc("only digests seen in the last this many seconds");
+
+  /** The group switches, {@code FLEETSTATS_MYSQL_GATHER_<GROUP>}, in {@link Group} order. */
+  static final Map<Group, Setting<Boolean>> GATHER = gatherSettings();
+
+  /** Every MySQL setting, in doc order. */
+  public static final List<Setting<?>> SETTINGS = settings();
+
+  private static Map<Group, Setting<Boolean>> gatherSettings() {
+    Map<Group, Setting<Boolean>> out = new java.util.EnumMap<>(Group.class);
+    for (Group g : Group.values()) {
+      if (g.envKey() != null) {
+        Setting<Boolean> s =
+            Setting.bool(g.envKey(), g.enabledByDefault())
+                .doc("gather " + g.label().replace('_', ' ') + " (Telegraf's " + g.telegrafOption() + ")");
+        // Telegraf renamed gather_slave_status; both names are read.
+        out.put(g, g == Group.REPLICA_STATUS ? s.aliases("FLEETSTATS_MYSQL_GATHER_REPLICA_STATUS") : s);
+      }
+    }
+    return out;
+  }
+
+  private static List<Setting<?>> settings() {
+    List<Setting<?>> all =
+        new java.util.ArrayList<>(
+            List.of(
+                URL, SERVER, USER, PASSWORD, PASSWORD_FILE, SSL_MODE, TRUSTSTORE, TRUSTSTORE_PASSWORD,
+                INTERVAL, SLOW_INTERVAL, CONNECT_TIMEOUT, MAX_BACKOFF, METRIC_VERSION,
+                TABLE_SCHEMA_DATABASES, DIGEST_TEXT_LIMIT, STATEMENTS_LIMIT, STATEMENTS_TIME_LIMIT));
+    all.addAll(GATHER.values());
+    return List.copyOf(all);
+  }
 
   private static final Set<String> SSL_MODES =
       Set.of("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY");
@@ -109,9 +159,9 @@ public record MysqlConfig(
     return fromEnv(Map.of());
   }
 
-  /** Reads and validates the settings on their own ({@link #read(EnvReader)} then check). */
+  /** Reads and validates the settings on their own ({@link #read(SettingsReader)} then check). */
   public static MysqlConfig fromEnv(Map<String, String> env) {
-    EnvReader r = new EnvReader(env);
+    SettingsReader r = new SettingsReader(env);
     MysqlConfig c = read(r);
     r.check();
     return c;
@@ -121,9 +171,9 @@ public record MysqlConfig(
    * Reads the settings, recording problems in {@code r} so that the caller reports them together
    * with its own.
    */
-  public static MysqlConfig read(EnvReader r) {
-    String url = r.string(null, URL);
-    String host = r.string(null, "MYSQL_SERVER");
+  public static MysqlConfig read(SettingsReader r) {
+    String url = r.get(URL);
+    String host = r.get(SERVER);
     boolean enabled = url != null || host != null;
     String server = "";
     if (url != null) {
@@ -132,65 +182,60 @@ public record MysqlConfig(
         server = m.group(1) + ":" + (m.group(2) == null ? "3306" : m.group(2));
       } else {
         // The URL may hold a password: never echo it back.
-        r.problem(URL, "<hidden>", "a JDBC URL such as jdbc:mysql://db:3306/ (one host)");
+        r.problem(URL.key(), "<hidden>", "a JDBC URL such as jdbc:mysql://db:3306/ (one host)");
       }
     } else if (host != null) {
       server = host.contains(":") && !host.startsWith("[") ? host : host + ":3306";
       url = "jdbc:mysql://" + server + "/";
     }
-    String user = r.string("root", USER, "MYSQL_ID");
-    String password = r.string(null, PASSWORD, "MYSQL_PASSWORD");
-    String passwordFile = r.string(null, PASSWORD_FILE);
+    String user = r.get(USER);
+    String password = r.get(PASSWORD);
+    String passwordFile = r.get(PASSWORD_FILE);
     if (passwordFile != null) {
       try {
         password = Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip();
       } catch (IOException | RuntimeException e) {
-        r.problem(PASSWORD_FILE, passwordFile, "a readable file holding the password (" + e.getClass().getSimpleName() + ")");
+        r.problem(PASSWORD_FILE.key(), passwordFile, "a readable file holding the password (" + e.getClass().getSimpleName() + ")");
       }
     }
-    String sslMode = r.string("PREFERRED", SSL_MODE).toUpperCase(Locale.ROOT);
+    String sslMode = r.get(SSL_MODE).toUpperCase(Locale.ROOT);
     if (!SSL_MODES.contains(sslMode)) {
-      r.problem(SSL_MODE, sslMode, "one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
+      r.problem(SSL_MODE.key(), sslMode, "one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
     }
-    String trustStore = r.string(null, TRUSTSTORE);
+    String trustStore = r.get(TRUSTSTORE);
     if (trustStore != null && !Files.isReadable(Path.of(trustStore))) {
-      r.problem(TRUSTSTORE, trustStore, "a readable PKCS12 or JKS file");
+      r.problem(TRUSTSTORE.key(), trustStore, "a readable PKCS12 or JKS file");
     }
-    String trustStorePassword = r.string(null, TRUSTSTORE_PASSWORD);
-    Duration interval = r.duration(Duration.ofSeconds(10), Duration.ofMillis(100), INTERVAL, "INTERVAL");
-    Duration slow = r.duration(Duration.ofMinutes(30), Duration.ofMillis(100), SLOW_INTERVAL);
+    String trustStorePassword = r.get(TRUSTSTORE_PASSWORD);
+    Duration interval = r.get(INTERVAL);
+    Duration slow = r.get(SLOW_INTERVAL);
     if (slow.compareTo(interval) < 0) {
-      r.problem(SLOW_INTERVAL, Durations.format(slow), "at least the interval (" + Durations.format(interval) + ")");
+      r.problem(SLOW_INTERVAL.key(), Durations.format(slow), "at least the interval (" + Durations.format(interval) + ")");
     }
-    Duration connectTimeout = r.duration(Duration.ofSeconds(5), Duration.ofMillis(100), CONNECT_TIMEOUT);
-    Duration maxBackoff = r.duration(Duration.ofMinutes(1), Duration.ofSeconds(1), MAX_BACKOFF);
+    Duration connectTimeout = r.get(CONNECT_TIMEOUT);
+    Duration maxBackoff = r.get(MAX_BACKOFF);
     EnumSet<Group> groups = EnumSet.of(Group.GLOBAL_STATUS);
-    for (Group g : Group.values()) {
-      if (g.envKey() != null) {
-        boolean on =
-            g == Group.REPLICA_STATUS
-                ? r.bool(g.enabledByDefault(), g.envKey(), "FLEETSTATS_MYSQL_GATHER_REPLICA_STATUS")
-                : r.bool(g.enabledByDefault(), g.envKey());
-        if (on) {
-          groups.add(g);
-        }
-      }
-    }
-    int metricVersion = r.integer(1, 1, 2, METRIC_VERSION);
+    GATHER.forEach(
+        (g, setting) -> {
+          if (r.get(setting)) {
+            groups.add(g);
+          }
+        });
+    int metricVersion = r.get(METRIC_VERSION);
     List<String> databases = List.of();
-    String dbs = r.string(null, TABLE_SCHEMA_DATABASES);
+    String dbs = r.get(TABLE_SCHEMA_DATABASES);
     if (dbs != null) {
       databases = List.of(dbs.split("\\s*,\\s*"));
       for (String db : databases) {
         // The names go into SQL text (as in Telegraf), so only plain identifiers are allowed.
         if (!SCHEMA_NAME.matcher(db).matches()) {
-          r.problem(TABLE_SCHEMA_DATABASES, db, "plain schema names: letters, digits, '_' and '$'");
+          r.problem(TABLE_SCHEMA_DATABASES.key(), db, "plain schema names: letters, digits, '_' and '$'");
         }
       }
     }
-    int digestText = r.integer(120, 1, 65536, "FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_DIGEST_TEXT_LIMIT");
-    int limit = r.integer(250, 1, 100_000, "FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_LIMIT");
-    int timeLimit = r.integer(86400, 1, Integer.MAX_VALUE, "FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_TIME_LIMIT");
+    int digestText = r.get(DIGEST_TEXT_LIMIT);
+    int limit = r.get(STATEMENTS_LIMIT);
+    int timeLimit = r.get(STATEMENTS_TIME_LIMIT);
     return new MysqlConfig(
         enabled,
         url == null ? "" : url,

@@ -70,7 +70,7 @@ class MetricsDocIT {
   }
 
   private static MysqlSnapshot gather(Connection c, ServerInfo info, Group g, int version) throws Exception {
-    Map<String, String> env = new LinkedHashMap<>(Map.of("MYSQL_SERVER", "db", MysqlConfig.METRIC_VERSION, Integer.toString(version)));
+    Map<String, String> env = new LinkedHashMap<>(Map.of("MYSQL_SERVER", "db", MysqlConfig.METRIC_VERSION.key(), Integer.toString(version)));
     MysqlConfig config = MysqlConfig.fromEnv(env);
     SnapshotBuilder b = new SnapshotBuilder();
     new Gatherer(config).gather(g, c, info, b);

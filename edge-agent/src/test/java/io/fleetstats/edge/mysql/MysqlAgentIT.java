@@ -139,7 +139,7 @@ class MysqlAgentIT {
       closedPort = s.getLocalPort();
     }
     Map<String, String> mysql = Map.of("MYSQL_SERVER", "127.0.0.1:" + closedPort, "MYSQL_ID", "fleetstats",
-        "MYSQL_PASSWORD", "fleetstats", MysqlConfig.INTERVAL, "200ms", MysqlConfig.MAX_BACKOFF, "1s");
+        "MYSQL_PASSWORD", "fleetstats", MysqlConfig.INTERVAL.key(), "200ms", MysqlConfig.MAX_BACKOFF.key(), "1s");
     try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-down", mysql)))) {
       MysqlPoller poller = agent.mysql().orElseThrow().poller();
       await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 3);

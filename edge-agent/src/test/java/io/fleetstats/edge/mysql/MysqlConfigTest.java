@@ -39,14 +39,14 @@ class MysqlConfigTest {
 
   @Test
   void aJdbcUrlGivesTheServerTagAndWinsOverMysqlServer() {
-    MysqlConfig c = MysqlConfig.fromEnv(Map.of(MysqlConfig.URL, "jdbc:mysql://db.example:3307/?useSSL=true", "MYSQL_SERVER", "other"));
+    MysqlConfig c = MysqlConfig.fromEnv(Map.of(MysqlConfig.URL.key(), "jdbc:mysql://db.example:3307/?useSSL=true", "MYSQL_SERVER", "other"));
     assertThat(c.server()).isEqualTo("db.example:3307");
     assertThat(c.safeUrl()).isEqualTo("mysql://db.example:3307");
   }
 
   @Test
   void theServerTagLeavesOutUserInfoInTheUrl() {
-    MysqlConfig c = MysqlConfig.fromEnv(Map.of(MysqlConfig.URL, "jdbc:mysql://app:secret@db:3306/"));
+    MysqlConfig c = MysqlConfig.fromEnv(Map.of(MysqlConfig.URL.key(), "jdbc:mysql://app:secret@db:3306/"));
     assertThat(c.server()).isEqualTo("db:3306");
     assertThat(c.summary()).doesNotContain("secret");
   }
@@ -55,7 +55,7 @@ class MysqlConfigTest {
   void readsThePasswordFromAMountedFile(@TempDir Path dir) throws Exception {
     Path secret = dir.resolve("password");
     Files.writeString(secret, "from-file\n");
-    MysqlConfig c = MysqlConfig.fromEnv(Map.of("MYSQL_SERVER", "db", "MYSQL_PASSWORD", "env", MysqlConfig.PASSWORD_FILE, secret.toString()));
+    MysqlConfig c = MysqlConfig.fromEnv(Map.of("MYSQL_SERVER", "db", "MYSQL_PASSWORD", "env", MysqlConfig.PASSWORD_FILE.key(), secret.toString()));
     assertThat(c.password()).isEqualTo("from-file");
     assertThat(c.connectionProperties().getProperty("password")).isEqualTo("from-file");
   }
@@ -69,7 +69,7 @@ class MysqlConfigTest {
 
   @Test
   void tlsSettingsReachTheDriver() {
-    MysqlConfig c = MysqlConfig.fromEnv(Map.of("MYSQL_SERVER", "db", MysqlConfig.SSL_MODE, "verify_identity"));
+    MysqlConfig c = MysqlConfig.fromEnv(Map.of("MYSQL_SERVER", "db", MysqlConfig.SSL_MODE.key(), "verify_identity"));
     assertThat(c.connectionProperties().getProperty("sslMode")).isEqualTo("VERIFY_IDENTITY");
     assertThat(c.connectionProperties().getProperty("allowPublicKeyRetrieval")).isEqualTo("false");
   }
@@ -77,20 +77,20 @@ class MysqlConfigTest {
   @Test
   void reportsEveryBadKeyAtOnceWithoutEchoingAUrlThatMayHoldAPassword() {
     assertThatThrownBy(() -> MysqlConfig.fromEnv(Map.of(
-            MysqlConfig.URL, "mysql://user:secret@db/",
-            MysqlConfig.SSL_MODE, "sometimes",
-            MysqlConfig.METRIC_VERSION, "3",
-            MysqlConfig.INTERVAL, "10s",
-            MysqlConfig.SLOW_INTERVAL, "1s",
-            MysqlConfig.PASSWORD_FILE, "/nonexistent/pw",
-            MysqlConfig.TABLE_SCHEMA_DATABASES, "app, x'; DROP")))
+            MysqlConfig.URL.key(), "mysql://user:secret@db/",
+            MysqlConfig.SSL_MODE.key(), "sometimes",
+            MysqlConfig.METRIC_VERSION.key(), "3",
+            MysqlConfig.INTERVAL.key(), "10s",
+            MysqlConfig.SLOW_INTERVAL.key(), "1s",
+            MysqlConfig.PASSWORD_FILE.key(), "/nonexistent/pw",
+            MysqlConfig.TABLE_SCHEMA_DATABASES.key(), "app, x'; DROP")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining(MysqlConfig.URL)
-        .hasMessageContaining(MysqlConfig.SSL_MODE)
-        .hasMessageContaining(MysqlConfig.METRIC_VERSION)
-        .hasMessageContaining(MysqlConfig.SLOW_INTERVAL)
-        .hasMessageContaining(MysqlConfig.PASSWORD_FILE)
-        .hasMessageContaining(MysqlConfig.TABLE_SCHEMA_DATABASES)
+        .hasMessageContaining(MysqlConfig.URL.key())
+        .hasMessageContaining(MysqlConfig.SSL_MODE.key())
+        .hasMessageContaining(MysqlConfig.METRIC_VERSION.key())
+        .hasMessageContaining(MysqlConfig.SLOW_INTERVAL.key())
+        .hasMessageContaining(MysqlConfig.PASSWORD_FILE.key())
+        .hasMessageContaining(MysqlConfig.TABLE_SCHEMA_DATABASES.key())
         .hasMessageNotContaining("secret");
   }
 }

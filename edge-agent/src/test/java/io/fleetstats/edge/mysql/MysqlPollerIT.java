@@ -44,8 +44,8 @@ class MysqlPollerIT {
         env.put(g.envKey(), "true");
       }
     }
-    env.put(MysqlConfig.METRIC_VERSION, Integer.toString(metricVersion));
-    env.put(MysqlConfig.TABLE_SCHEMA_DATABASES, "test");
+    env.put(MysqlConfig.METRIC_VERSION.key(), Integer.toString(metricVersion));
+    env.put(MysqlConfig.TABLE_SCHEMA_DATABASES.key(), "test");
     return env;
   }
 
@@ -143,7 +143,7 @@ class MysqlPollerIT {
     TestServers.Server server = TestServers.resolve(row);
     prepare(server);
     Map<String, String> groups = allGroups(1);
-    groups.remove(MysqlConfig.METRIC_VERSION);
+    groups.remove(MysqlConfig.METRIC_VERSION.key());
     MysqlConfig config = MysqlConfig.fromEnv(server.env(server.user(), server.password(), groups));
     assertThat(config.metricVersion()).isEqualTo(1);
 
@@ -209,7 +209,7 @@ class MysqlPollerIT {
   void tlsRequiredAgainstAServerWithoutTlsNamesTheSslSettings() {
     TestServers.Server server = TestServers.MARIADB;
     MysqlConfig config =
-        MysqlConfig.fromEnv(server.env(server.user(), server.password(), Map.of(MysqlConfig.SSL_MODE, "REQUIRED")));
+        MysqlConfig.fromEnv(server.env(server.user(), server.password(), Map.of(MysqlConfig.SSL_MODE.key(), "REQUIRED")));
     LinkedBlockingQueue<MysqlSnapshot> out = new LinkedBlockingQueue<>();
     try (MysqlPoller poller = new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 1);

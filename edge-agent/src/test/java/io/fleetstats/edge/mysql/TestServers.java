@@ -80,12 +80,12 @@ final class TestServers {
     /** Poller settings for this server as {@code user}; {@code extra} adds or overrides keys. */
     Map<String, String> env(String asUser, String asPassword, Map<String, String> extra) {
       Map<String, String> env = new HashMap<>();
-      env.put(MysqlConfig.URL, "jdbc:mysql://" + host + ":" + port + "/");
-      env.put(MysqlConfig.USER, asUser);
-      env.put(MysqlConfig.PASSWORD, asPassword);
-      env.put(MysqlConfig.INTERVAL, "200ms");
-      env.put(MysqlConfig.SLOW_INTERVAL, "1s");
-      env.put(MysqlConfig.MAX_BACKOFF, "1s");
+      env.put(MysqlConfig.URL.key(), "jdbc:mysql://" + host + ":" + port + "/");
+      env.put(MysqlConfig.USER.key(), asUser);
+      env.put(MysqlConfig.PASSWORD.key(), asPassword);
+      env.put(MysqlConfig.INTERVAL.key(), "200ms");
+      env.put(MysqlConfig.SLOW_INTERVAL.key(), "1s");
+      env.put(MysqlConfig.MAX_BACKOFF.key(), "1s");
       env.putAll(extra);
       return env;
     }

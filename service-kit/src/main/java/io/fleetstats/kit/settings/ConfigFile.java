@@ -11,9 +11,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * The optional YAML settings file ({@code FLEETSTATS_CONFIG_FILE}), read into the same keys as the
@@ -45,7 +45,8 @@ public final class ConfigFile {
    * @param problems where unreadable files and unknown keys are reported
    * @return the file's settings as environment keys, empty when it cannot be read
    */
-  public static Map<String, String> read(Path file, Predicate<String> known, List<String> problems) {
+  public static Map<String, String> read(
+      Path file, Predicate<String> known, UnaryOperator<String> nearest, List<String> problems) {
     Map<String, String> out = new TreeMap<>();
     JsonNode root;
     try {
@@ -69,8 +70,10 @@ public final class ConfigFile {
       }
     }
     for (String key : unknown) {
+      String near = nearest.apply(key);
       problems.add(
-          "unknown setting " + key + " in " + file + " (from its YAML key path); see the README for the keys");
+          "unknown setting " + key + " in " + file + " (from its YAML key path)"
+              + (near == null ? "; see --help for the keys" : "; did you mean " + near + "?"));
       out.remove(key);
     }
     return out;
@@ -99,10 +102,5 @@ public final class ConfigFile {
         out.put(key, v.asText());
       }
     }
-  }
-
-  /** Keys of the environment that the file may set. */
-  static Predicate<String> knownKeys(Set<String> keys) {
-    return keys::contains;
   }
 }

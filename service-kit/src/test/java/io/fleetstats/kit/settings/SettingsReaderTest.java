@@ -10,7 +10,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-class EnvReaderTest {
+class SettingsReaderTest {
 
   @ParameterizedTest(name = "{0} = {1} ms")
   @CsvSource({"500ms,500", "10s,10000", "1m,60000", "60s,60000", "2h,7200000", "1.5s,1500", "PT10S,10000"})
@@ -20,8 +20,8 @@ class EnvReaderTest {
 
   @Test
   void reportsEveryBadKeyAtOnce() {
-    EnvReader env =
-        new EnvReader(Map.of("FLEETSTATS_WINDOW", "ten", "FLEETSTATS_PARTITIONS", "0", "A", ":x"));
+    SettingsReader env =
+        new SettingsReader(Map.of("FLEETSTATS_WINDOW", "ten", "FLEETSTATS_PARTITIONS", "0", "A", ":x"));
     env.duration(Duration.ofSeconds(10), Duration.ofMillis(100), "FLEETSTATS_WINDOW");
     env.integer(3, 1, 1000, "FLEETSTATS_PARTITIONS");
     env.address(null, "A");
@@ -39,7 +39,7 @@ class EnvReaderTest {
 
   @Test
   void firstNonBlankKeyWinsSoSeedNamesWork() {
-    EnvReader env = new EnvReader(Map.of("NODE_HOSTNAME", "node-7", "FLEETSTATS_NODE", " "));
+    SettingsReader env = new SettingsReader(Map.of("NODE_HOSTNAME", "node-7", "FLEETSTATS_NODE", " "));
     assertThat(env.string("unknown", "FLEETSTATS_NODE", "NODE_HOSTNAME")).isEqualTo("node-7");
     assertThat(env.string("unknown", "MISSING")).isEqualTo("unknown");
   }
@@ -47,7 +47,7 @@ class EnvReaderTest {
   @Test
   void optionalAddressIsOffForOffOrNoneAndTheFallbackWhenUnset() {
     InetSocketAddress fallback = new InetSocketAddress("0.0.0.0", 9126);
-    EnvReader env = new EnvReader(Map.of("A", "off", "B", "NONE", "C", "127.0.0.1:9000"));
+    SettingsReader env = new SettingsReader(Map.of("A", "off", "B", "NONE", "C", "127.0.0.1:9000"));
 
     assertThat(env.optionalAddress(fallback, "A")).isEmpty();
     assertThat(env.optionalAddress(fallback, "B")).isEmpty();
@@ -59,8 +59,8 @@ class EnvReaderTest {
 
   @Test
   void passesKafkaPropertiesThrough() {
-    EnvReader env =
-        new EnvReader(
+    SettingsReader env =
+        new SettingsReader(
             Map.of(
                 "FLEETSTATS_KAFKA_BOOTSTRAP", "b:9092",
                 "FLEETSTATS_KAFKA_SECURITY_PROTOCOL", "SASL_SSL",
