@@ -6,7 +6,7 @@
 //   flock /tmp/fleetstats-bench.lock java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx40m \
 //     -cp /tmp/wb:$(ls edge-agent/target/fleetstats-edge-agent-*-all.jar) WriterBench
 import io.fleetstats.edge.EdgeConfig;
-import io.fleetstats.edge.publish.SeriesBatcher;
+import io.fleetstats.edge.statsd.SeriesBatcher;
 import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.SeriesId;
 import java.util.Map;

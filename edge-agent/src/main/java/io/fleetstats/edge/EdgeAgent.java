@@ -1,44 +1,38 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.edge.mysql.MysqlCollector;
-import io.fleetstats.kit.LogThrottle;
+import io.fleetstats.edge.input.Input;
+import io.fleetstats.edge.mysql.MysqlInput;
 import io.fleetstats.edge.publish.BatchPublisher;
-import io.fleetstats.edge.publish.SeriesBatcher;
-import io.fleetstats.edge.statsd.PacketIngester;
 import io.fleetstats.edge.statsd.RejectReason;
-import io.fleetstats.edge.statsd.SampleSink;
-import io.fleetstats.edge.statsd.SeriesId;
-import io.fleetstats.edge.statsd.StatsdParser;
-import io.fleetstats.edge.statsd.StatsdSample;
-import io.fleetstats.edge.statsd.StatsdServer;
-import io.fleetstats.edge.statsd.StatsdTransport;
+import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.edge.statsd.StatsdStats;
+import io.fleetstats.kit.Ticker;
+import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.TopicSetup;
-import io.netty.channel.EventLoop;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.util.concurrent.DefaultThreadFactory;
-import io.netty.util.concurrent.ScheduledFuture;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import io.fleetstats.kit.admin.AdminServer;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running edge agent: statsd over UDP in, one {@code StatsdBatch} per flush out to Kafka.
+ * A running edge agent: a list of {@link Input}s (statsd always, MySQL when a server is set), each
+ * with a {@link BatchPublisher} of its own in front of one shared Kafka producer.
  *
- * <p>One event-loop thread reads the socket, parses, batches and drains on the flush tick, so the
- * batcher needs no lock; a separate publisher thread talks to Kafka so that a slow broker never
- * stalls the socket.
+ * <pre>
+ *   StatsdInput (event loop) ──offer──► BatchPublisher(raw.statsd) ─┐
+ *   MysqlInput  (poller)     ──offer──► BatchPublisher(raw.mysql)  ─┴─► KafkaProducer ─► Kafka
+ * </pre>
  */
 public final class EdgeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
@@ -46,68 +40,32 @@ public final class EdgeAgent implements AutoCloseable {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final EdgeConfig config;
-  private final Clock clock;
-  private final EventLoopGroup group;
-  private final StatsdServer server;
-  private final EventLoop eventLoop;
-  private final SeriesBatcher batcher;
-  private final BatchPublisher publisher;
-  private final StatsdStats stats;
-  private final ScheduledFuture<?> flushTask;
-  private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
-  private final AtomicBoolean closed = new AtomicBoolean();
-  /** Null unless a MySQL server is configured. */
-  private volatile MysqlCollector mysql;
+  private final KafkaProducer<byte[], byte[]> producer;
+  /** Started inputs in start order, each with its publisher. */
+  private final Map<Input, BatchPublisher> inputs;
+  private final StatsdInput statsd;
+  private final MysqlInput mysql;
   private final PrometheusMeterRegistry registry;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private EdgeAgent(
       EdgeConfig config,
-      Clock clock,
-      StatsdTransport transport,
-      EventLoopGroup group,
-      BatchPublisher publisher,
-      SeriesBatcher batcher,
-      StatsdStats stats) {
+      KafkaProducer<byte[], byte[]> producer,
+      Map<Input, BatchPublisher> inputs,
+      StatsdInput statsd,
+      MysqlInput mysql) {
     this.config = config;
-    this.clock = clock;
-    this.group = group;
-    this.publisher = publisher;
-    this.batcher = batcher;
-    this.stats = stats;
-    IngestSettings ingest = config.ingest();
-    SampleSink sink =
-        new SampleSink() {
-          @Override
-          public void accept(StatsdSample sample, long receivedAtMillis) {
-            batcher.add(sample, receivedAtMillis);
-            flushWhenFull();
-          }
-
-          @Override
-          public void accept(
-              SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
-            batcher.add(series, value, sampleRate, relative, receivedAtMillis);
-            flushWhenFull();
-          }
-        };
-    PacketIngester ingester = new PacketIngester(new StatsdParser(ingest.statsd()), sink, stats);
-    this.server =
-        StatsdServer.bind(
-            transport,
-            group,
-            config.statsdAddress(),
-            ingest.tcpAddress(),
-            ingester,
-            clock,
-            config.maxPacketSize(),
-            config.maxLineLength(),
-            ingest.maxTcpConnections());
-    this.eventLoop = server.eventLoop();
-    long interval = config.flushInterval().toMillis();
-    this.flushTask =
-        eventLoop.scheduleAtFixedRate(this::flushTick, interval, interval, TimeUnit.MILLISECONDS);
+    this.producer = producer;
+    this.inputs = inputs;
+    this.statsd = statsd;
+    this.mysql = mysql;
     this.registry = AdminServer.newRegistry();
-    EdgeMetrics.bind(registry, config.identity(), stats, publisher);
+    Tags tags = config.identity().tags();
+    inputs.forEach(
+        (input, publisher) -> {
+          input.bindMeters(registry, tags);
+          publisher.bindMeters(registry, tags, input.meterPrefix());
+        });
   }
 
   /** {@link #start(EdgeConfig, Clock)} with the system clock. */
@@ -116,17 +74,25 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   /**
-   * Creates missing topics (when configured), connects the producer, binds the statsd socket and
-   * starts the flush schedule; returns once listening.
+   * Creates missing topics (when configured), connects the producer, starts every input (binding
+   * the statsd socket) and returns once listening.
    *
    * @param clock gives receive times and batch creation times (event time downstream)
    * @throws IllegalStateException when topics cannot be checked or created, or the address cannot
    *     be bound; the message names the cause and the setting
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock) {
+    return start(config, clock, List.of());
+  }
+
+  /**
+   * Like {@link #start(EdgeConfig, Clock)}, with inputs besides statsd and MySQL (an embedding
+   * application's own): each gets a publisher of its own like the built-in ones. Their topics
+   * must exist (or the broker create them).
+   */
+  public static EdgeAgent start(EdgeConfig config, Clock clock, List<Input> more) {
     // Topic names only: the statsd path writes its batches itself and never initializes Avro.
     TopicNames topics = config.topicNames();
-    String topic = topics.rawStatsd();
     if (config.createTopics()) {
       TopicSetup.ensure(
           config.adminProperties(),
@@ -139,93 +105,83 @@ public final class EdgeAgent implements AutoCloseable {
     KafkaProducer<byte[], byte[]> producer =
         BatchPublisher.createProducer(
             BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
-    IngestSettings ingest = config.ingest();
-    BatchPublisher publisher =
-        new BatchPublisher(
-            producer,
-            topic,
-            new BatchPublisher.Limits(
-                ingest.bufferMaxBytes(),
-                config.maxPendingBatches(),
-                8,
-                ingest.spoolDirectory(),
-                ingest.spoolMaxBytes()),
-            CLOSE_TIMEOUT);
-    StatsdTransport transport = StatsdTransport.best();
-    EventLoopGroup group =
-        new MultiThreadIoEventLoopGroup(
-            1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
-    SeriesBatcher batcher =
-        new SeriesBatcher(config.identity(), UUID.randomUUID().toString(), config.maxBatchSamples());
+    StatsdInput statsd = new StatsdInput(config.statsdOptions(), clock);
+    MysqlInput mysql = config.mysql().enabled() ? new MysqlInput(config.mysql(), config::source, config.topics().rawMysql(), clock) : null;
+    Map<Input, BatchPublisher> started = new LinkedHashMap<>();
     try {
-      EdgeAgent agent = new EdgeAgent(config, clock, transport, group, publisher, batcher, new StatsdStats());
-      if (config.mysql().enabled()) {
-        agent.mysql =
-            MysqlCollector.start(
-                config.mysql(),
-                config.source(),
-                config.kafkaBootstrap(),
-                config.kafkaProperties(),
-                config.topics().rawMysql(),
-                clock);
+      List<Input> all = inputs(statsd, mysql);
+      all.addAll(more);
+      for (Input input : all) {
+        BatchPublisher publisher =
+            new BatchPublisher(producer, input.topic(), input.name(), limits(config, input), CLOSE_TIMEOUT, Ticker.SYSTEM);
+        started.put(input, publisher);
+        input.start(publisher);
       }
-      InetSocketAddress bound = agent.statsdAddress();
-      InetSocketAddress tcp = agent.statsdTcpAddress();
-      log.info(
-          "edge agent listening for statsd on udp://{}:{}{} ({}), publishing to {} at {} as source {} ({})",
-          bound.getHostString(),
-          bound.getPort(),
-          tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
-          transport.label(),
-          topic,
-          config.kafkaBootstrap(),
-          config.identity().sourceId(),
-          config.summary());
-      return agent;
     } catch (RuntimeException e) {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-      publisher.close();
+      stop(started);
+      producer.close(Duration.ZERO);
       throw e;
     }
+    EdgeAgent agent = new EdgeAgent(config, producer, started, statsd, mysql);
+    InetSocketAddress bound = statsd.address();
+    InetSocketAddress tcp = statsd.tcpAddress();
+    log.info(
+        "edge agent listening for statsd on udp://{}:{}{} ({}), publishing to {} at {} as source {} ({})",
+        bound.getHostString(),
+        bound.getPort(),
+        tcp == null ? "" : " and tcp://" + tcp.getHostString() + ":" + tcp.getPort(),
+        statsd.transport(),
+        statsd.topic(),
+        config.kafkaBootstrap(),
+        config.identity().sourceId(),
+        config.summary());
+    return agent;
   }
 
-  // Both run on the event loop.
-  private void flushWhenFull() {
-    if (batcher.isFull()) {
-      flush(); // early, so a burst never grows a batch past maxBatchSamples
+  /** The inputs to run, in start order: a new input is one more line here. */
+  private static List<Input> inputs(StatsdInput statsd, MysqlInput mysql) {
+    List<Input> inputs = new ArrayList<>();
+    inputs.add(statsd);
+    if (mysql != null) {
+      inputs.add(mysql);
     }
+    return inputs;
   }
 
-  private void flushTick() {
-    try {
-      if (!batcher.isEmpty() || config.heartbeat()) {
-        flush();
-      }
-    } catch (RuntimeException e) {
-      // An exception would cancel the periodic task for good: log it and keep the schedule.
-      if (throttle.tryAcquire(e.getClass()) >= 0) {
-        log.error("flush failed; will retry on the next tick", e);
-      }
+  /** The outage buffer of one input: the same bounds for each, a spool folder of its own. */
+  private static BatchPublisher.Limits limits(EdgeConfig config, Input input) {
+    IngestSettings ingest = config.ingest();
+    return new BatchPublisher.Limits(
+        ingest.bufferMaxBytes(),
+        config.maxPendingBatches(),
+        8,
+        ingest.spoolDirectory() == null ? null : ingest.spoolDirectory().resolve(input.name()),
+        ingest.spoolMaxBytes());
+  }
+
+  /** Inputs first (the last statsd batch goes to its publisher), newest first; then publishers. */
+  private static void stop(Map<Input, BatchPublisher> started) {
+    List<Input> reversed = new ArrayList<>(started.keySet());
+    java.util.Collections.reverse(reversed);
+    for (Input input : reversed) {
+      input.close();
     }
-  }
-
-  private void flush() {
-    publisher.offer(batcher.drain(clock.millis()));
+    started.values().forEach(BatchPublisher::close);
   }
 
   /** The bound statsd address, with the actual port when port 0 was configured. */
   public InetSocketAddress statsdAddress() {
-    return server.localAddress();
+    return statsd.address();
   }
 
-  /** The MySQL collector, when a server is configured. */
-  public Optional<MysqlCollector> mysql() {
+  /** The MySQL input, when a server is configured. */
+  public Optional<MysqlInput> mysql() {
     return Optional.ofNullable(mysql);
   }
 
   /** The bound TCP statsd address, or null when TCP is off. */
   public InetSocketAddress statsdTcpAddress() {
-    return server.tcpAddress();
+    return statsd.tcpAddress();
   }
 
   /** The agent's own metrics (see the README's "Metrics emitted"), for {@code /metrics}. */
@@ -235,11 +191,20 @@ public final class EdgeAgent implements AutoCloseable {
 
   /** Empty when ready (listening, Kafka reachable), else why not: for {@code /readyz}. */
   public String notReadyReason() {
-    if (closed.get() || !server.isListening()) {
-      return "the statsd listener is not listening";
+    if (closed.get()) {
+      return "the agent is closed";
     }
-    String kafka = publisher.kafkaProblem();
-    return kafka == null ? "" : kafka;
+    for (Map.Entry<Input, BatchPublisher> e : inputs.entrySet()) {
+      String input = e.getKey().notReadyReason();
+      if (!input.isEmpty()) {
+        return input;
+      }
+      String kafka = e.getValue().kafkaProblem();
+      if (kafka != null) {
+        return kafka;
+      }
+    }
+    return "";
   }
 
   /** The settings this agent runs with. */
@@ -247,101 +212,92 @@ public final class EdgeAgent implements AutoCloseable {
     return config;
   }
 
+  private BatchPublisher statsdPublisher() {
+    return inputs.get(statsd);
+  }
+
   /** Datagrams received. */
   public long packetsReceived() {
-    return stats.packets();
+    return statsd.stats().packets();
   }
 
   /** Non-empty statsd lines received, accepted or not. */
   public long linesReceived() {
-    return stats.lines();
+    return statsd.stats().lines();
   }
 
   /** Samples from accepted lines. */
   public long samplesReceived() {
-    return stats.samples();
+    return statsd.stats().samples();
   }
 
   /** Lines rejected, all reasons. */
   public long linesRejected() {
-    return stats.rejectedTotal();
+    return statsd.stats().rejectedTotal();
   }
 
   /** Lines rejected for {@code reason}. */
   public long linesRejected(RejectReason reason) {
-    return stats.rejected(reason);
+    return statsd.stats().rejected(reason);
   }
 
   /** Datagrams that probably were cut because they filled the receive buffer. */
   public long packetsTruncated() {
-    return stats.truncatedPackets();
+    return statsd.stats().truncatedPackets();
   }
 
-  /** Batches acknowledged by Kafka (heartbeats included). */
+  /** statsd batches acknowledged by Kafka (heartbeats included). */
   public long batchesPublished() {
-    return publisher.batchesSent();
+    return statsdPublisher().batchesSent();
   }
 
-  /** Samples in batches acknowledged by Kafka. */
+  /** Samples in statsd batches acknowledged by Kafka. */
   public long samplesPublished() {
-    return publisher.samplesSent();
+    return statsdPublisher().samplesSent();
   }
 
-  /** Batches dropped, oldest first, because the buffer (or the spool) was full. */
+  /** statsd batches dropped, oldest first, because the buffer (or the spool) was full. */
   public long batchesDropped() {
-    return publisher.batchesDropped();
+    return statsdPublisher().batchesDropped();
   }
 
   /** Samples in {@link #batchesDropped()}. */
   public long samplesDropped() {
-    return publisher.samplesDropped();
+    return statsdPublisher().samplesDropped();
   }
 
   /** Samples in {@link #batchesFailed()}. */
   public long samplesFailed() {
-    return publisher.samplesFailed();
+    return statsdPublisher().samplesFailed();
   }
 
-  /** Batches waiting for Kafka or in flight (memory and spool). */
+  /** statsd batches waiting for Kafka or in flight (memory and spool). */
   public int pendingBatches() {
-    return publisher.pendingBatches();
+    return statsdPublisher().pendingBatches();
   }
 
   /** The statsd listener's counters. */
   public StatsdStats statsdStats() {
-    return stats;
+    return statsd.stats();
   }
 
-  /** Batches the producer gave up on. */
+  /** statsd batches the producer gave up on. */
   public long batchesFailed() {
-    return publisher.batchesFailed();
+    return statsdPublisher().batchesFailed();
   }
 
   /**
-   * Stops listening, flushes what is pending, sends it and closes the producer (waiting up to 10 s
-   * for acknowledgements). Idempotent.
+   * Stops the inputs (statsd flushes what it holds), sends what is pending and closes the producer,
+   * waiting up to 10 s for acknowledgements. Idempotent.
    */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (mysql != null) {
-      mysql.close();
-    }
-    flushTask.cancel(false);
-    server.close();
-    // The socket is closed, so nothing is added any more: one last drain on the loop's thread.
-    eventLoop
-        .submit(
-            () -> {
-              if (!batcher.isEmpty()) {
-                flush();
-              }
-            })
-        .syncUninterruptibly();
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    publisher.close();
+    long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+    stop(inputs);
+    producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     registry.close();
     log.info(
         "edge agent stopped: {} samples received, {} published, {} lines rejected, {} batches dropped,"

@@ -7,6 +7,7 @@ import io.fleetstats.kit.settings.Setting;
 import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.edge.mysql.MysqlConfig;
+import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.TopicNames;
@@ -179,6 +180,21 @@ public record EdgeConfig(
         identity,
         mysql,
         ingest);
+  }
+
+  /** What the statsd input needs of these settings. */
+  public StatsdInput.Options statsdOptions() {
+    return new StatsdInput.Options(
+        statsdAddress,
+        ingest.tcpAddress(),
+        ingest.statsd(),
+        maxPacketSize,
+        ingest.maxTcpConnections(),
+        flushInterval,
+        maxBatchSamples,
+        heartbeat,
+        identity,
+        topicNames().rawStatsd());
   }
 
   /** The topics under {@link #topicPrefix()}, with their Avro serdes. */

@@ -207,7 +207,7 @@ class EdgeAgentOutageIT {
       assertThat(spooled.samplesDropped()).isZero();
       assertThat(spooled.samplesFailed()).isZero();
       assertThat(spooledDelivered).isEqualTo(sent);
-      try (var files = java.nio.file.Files.list(spoolDir)) {
+      try (var files = java.nio.file.Files.list(spoolDir.resolve("statsd"))) {
         assertThat(files).as("the spool is empty again").isEmpty();
       }
     }

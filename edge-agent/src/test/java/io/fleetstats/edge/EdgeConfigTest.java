@@ -45,6 +45,28 @@ class EdgeConfigTest {
   }
 
   @Test
+  void theBootstrapPropertyAloneIsTheBootstrapOfEveryClient() {
+    EdgeConfig c = EdgeConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "kafka-a:9092"));
+
+    assertThat(c.kafkaBootstrap()).isEqualTo("kafka-a:9092");
+    assertThat(c.adminProperties()).containsEntry("bootstrap.servers", "kafka-a:9092");
+    assertThat(io.fleetstats.edge.publish.BatchPublisher.producerProperties(c.kafkaBootstrap(), c.kafkaProperties()))
+        .containsEntry("bootstrap.servers", "kafka-a:9092");
+  }
+
+  @Test
+  void theBootstrapSetTwoWaysIsAnErrorNamingBoth() {
+    assertThatThrownBy(
+            () ->
+                EdgeConfig.fromEnv(
+                    Map.of(
+                        "FLEETSTATS_KAFKA_BOOTSTRAP", "kafka-a:9092",
+                        "FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "kafka-b:9092")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS and FLEETSTATS_KAFKA_BOOTSTRAP both set");
+  }
+
+  @Test
   void adminClientHasNoMetricReportersUnlessThePassThroughAsksForThem() {
     assertThat(EdgeConfig.fromEnv(Map.of()).adminProperties())
         .containsEntry("metric.reporters", "")

@@ -2,7 +2,7 @@ package io.fleetstats.stream;
 
 import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.kit.settings.ConfigException;
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.rollup.RollupRule;
@@ -141,7 +141,7 @@ public record StreamConfig(
    * @throws ConfigException naming every bad key, its value and what is allowed
    */
   public static StreamConfig fromEnv(Map<String, String> env) {
-    EnvReader r = new EnvReader(env);
+    SettingsReader r = new SettingsReader(env);
     String bootstrap = r.string(DEFAULT_BOOTSTRAP, BOOTSTRAP);
     String applicationId = r.string(DEFAULT_APPLICATION_ID, APPLICATION_ID);
     if (!applicationId.matches("[A-Za-z0-9._-]+")) {
@@ -216,7 +216,7 @@ public record StreamConfig(
     return Topics.withPrefix(topicPrefix);
   }
 
-  private static List<Double> percentiles(EnvReader r, String raw) {
+  private static List<Double> percentiles(SettingsReader r, String raw) {
     if (raw == null) {
       return DEFAULT_PERCENTILES;
     }
@@ -243,7 +243,7 @@ public record StreamConfig(
     return List.copyOf(out);
   }
 
-  private static double accuracy(EnvReader r, String raw) {
+  private static double accuracy(SettingsReader r, String raw) {
     if (raw == null) {
       return DEFAULT_SKETCH_ACCURACY;
     }

@@ -17,7 +17,10 @@ import java.util.stream.Stream;
  * A bounded directory of serialized batches waiting for Kafka, oldest first; survives restarts.
  * One file per batch, {@code <id>-<samples>.batch}, written to a temporary name and renamed, so a
  * crash leaves no half batch. When a write would pass the bound, the oldest files are deleted and
- * reported to the caller, which counts them as dropped. Not thread-safe: the publisher guards it.
+ * reported to the caller, which counts them as dropped. The publisher's spooling thread writes
+ * it and its sending thread reads it (never the event loop, and never under the publisher's lock,
+ * so file I/O stalls nobody): both are synchronized; other threads read its two sizes for the
+ * meters.
  */
 final class Spool {
   private record Entry(Path path, long bytes, int samples) {}
@@ -25,7 +28,8 @@ final class Spool {
   private final Path dir;
   private final long maxBytes;
   private final TreeMap<Long, Entry> entries = new TreeMap<>();
-  private long bytes;
+  private volatile long bytes;
+  private volatile int batches;
   private long nextId;
 
   /** Opens (creating) the directory and indexes the batches a previous run left there. */
@@ -50,6 +54,7 @@ final class Spool {
             Entry e = new Entry(p, Files.size(p), Integer.parseInt(parts[1]));
             entries.put(id, e);
             bytes += e.bytes();
+            batches = entries.size();
             nextId = Math.max(nextId, id + 1);
           } catch (RuntimeException ignored) {
             // Not ours: leave it alone.
@@ -62,7 +67,7 @@ final class Spool {
   }
 
   boolean isEmpty() {
-    return entries.isEmpty();
+    return batches == 0;
   }
 
   long bytes() {
@@ -70,10 +75,10 @@ final class Spool {
   }
 
   int batches() {
-    return entries.size();
+    return batches;
   }
 
-  int samples() {
+  synchronized int samples() {
     int n = 0;
     for (Entry e : entries.values()) {
       n += e.samples();
@@ -85,7 +90,7 @@ final class Spool {
    * Writes a batch; returns the batches deleted to stay within the bound (oldest first), each as
    * its sample count, so the caller can count them as dropped.
    */
-  int[] write(PendingBatch batch) throws IOException {
+  synchronized int[] write(PendingBatch batch) throws IOException {
     ByteArrayOutputStream buf = new ByteArrayOutputStream(batch.value().length + batch.key().length + 32);
     try (DataOutputStream out = new DataOutputStream(buf)) {
       out.writeInt(batch.key().length);
@@ -101,6 +106,7 @@ final class Spool {
       Map.Entry<Long, Entry> oldest = entries.pollFirstEntry();
       Files.deleteIfExists(oldest.getValue().path());
       bytes -= oldest.getValue().bytes();
+      batches = entries.size();
       evicted = java.util.Arrays.copyOf(evicted, evicted.length + 1);
       evicted[evicted.length - 1] = oldest.getValue().samples();
     }
@@ -121,17 +127,19 @@ final class Spool {
     }
     entries.put(id, new Entry(target, data.length, batch.samples()));
     bytes += data.length;
+    batches = entries.size();
     return evicted;
   }
 
   /** Removes and returns the oldest batch, or null when empty. */
-  PendingBatch poll() throws IOException {
+  synchronized PendingBatch poll() throws IOException {
     Map.Entry<Long, Entry> oldest = entries.pollFirstEntry();
     if (oldest == null) {
       return null;
     }
     Entry e = oldest.getValue();
     bytes -= e.bytes();
+    batches = entries.size();
     try (DataInputStream in = new DataInputStream(Files.newInputStream(e.path()))) {
       byte[] key = new byte[in.readInt()];
       in.readFully(key);

@@ -120,7 +120,7 @@ class MysqlAgentIT {
   void publishesSnapshotsToTheRawMysqlTopicKeyedBySource() {
     TestServers.Server db = TestServers.MARIADB;
     try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-ok", db.env(db.user(), db.password(), Map.of()))))) {
-      MysqlCollector mysql = agent.mysql().orElseThrow();
+      MysqlInput mysql = agent.mysql().orElseThrow();
       await().atMost(Duration.ofSeconds(30)).until(() -> mysql.snapshotsPublished() >= 3);
       List<ConsumerRecord<String, MysqlSnapshot>> records = read("it/db/mysql-ok/mysql", 3);
       MysqlSnapshot last = records.get(records.size() - 1).value();
@@ -182,7 +182,7 @@ class MysqlAgentIT {
     Map<String, String> groups = new HashMap<>(Map.of(Group.INNODB_METRICS.envKey(), "true"));
     try (EdgeAgent agent =
         EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-limited", db.env("fleetstats_limited", "limited", groups))))) {
-      MysqlCollector mysql = agent.mysql().orElseThrow();
+      MysqlInput mysql = agent.mysql().orElseThrow();
       MysqlPoller poller = mysql.poller();
       await().atMost(Duration.ofSeconds(30)).until(() -> mysql.snapshotsPublished() >= 2);
       assertThat(poller.pollsFailed()).isZero();

@@ -4,6 +4,7 @@ import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.ClusterMetadata;
 import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.StatsdBatchReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.SeriesWindow;

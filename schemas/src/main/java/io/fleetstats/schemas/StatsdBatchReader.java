@@ -1,9 +1,5 @@
-package io.fleetstats.stream.topology;
+package io.fleetstats.schemas;
 
-import io.fleetstats.schemas.MetricType;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Source;
-import io.fleetstats.schemas.StatsdBatch;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -44,9 +40,9 @@ import org.apache.kafka.common.serialization.Serdes;
  *
  * <p>Stateless, so one instance serves every stream thread.
  */
-final class StatsdBatchReader implements Deserializer<StatsdBatch> {
+public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
   /** CRC-64-AVRO fingerprint of the parsing canonical form of {@code StatsdBatch.avsc}. */
-  static final long SCHEMA_FINGERPRINT = 0xC4C60502969EF397L;
+  public static final long SCHEMA_FINGERPRINT = 0xC4C60502969EF397L;
 
   private static final int HEADER = 10;
   private static final Schema DOUBLES = Series.getClassSchema().getField("values").schema();
@@ -57,12 +53,12 @@ final class StatsdBatchReader implements Deserializer<StatsdBatch> {
 
   private final Deserializer<StatsdBatch> fallback;
 
-  StatsdBatchReader(Deserializer<StatsdBatch> fallback) {
+  public StatsdBatchReader(Deserializer<StatsdBatch> fallback) {
     this.fallback = fallback;
   }
 
   /** The raw topic's serde with this reader: {@code avro} writes, and reads what this does not. */
-  static Serde<StatsdBatch> serde(Serde<StatsdBatch> avro) {
+  public static Serde<StatsdBatch> serde(Serde<StatsdBatch> avro) {
     return Serdes.serdeFrom(avro.serializer(), new StatsdBatchReader(avro.deserializer()));
   }
 

@@ -1,10 +1,8 @@
-package io.fleetstats.edge.publish;
+package io.fleetstats.edge.statsd;
 
+import io.fleetstats.edge.publish.PendingBatch;
 import io.fleetstats.kit.ProcessIdentity;
-import io.fleetstats.edge.EdgeConfig;
-import io.fleetstats.edge.statsd.MetricType;
-import io.fleetstats.edge.statsd.SeriesId;
-import io.fleetstats.edge.statsd.StatsdSample;
+import io.fleetstats.schemas.StatsdBatchWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -29,7 +27,7 @@ import java.util.TreeMap;
 public final class SeriesBatcher {
   private static final int RECENT_MASK = 255;
 
-  private final ProcessIdentity source;
+  private final StatsdBatchWriter.Origin source;
   private final byte[] key;
   private final String agentId;
   private final StatsdBatchWriter writer = new StatsdBatchWriter();
@@ -57,7 +55,9 @@ public final class SeriesBatcher {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
-    this.source = source;
+    this.source =
+        new StatsdBatchWriter.Origin(
+            source.cluster(), source.namespace(), source.node(), source.pod(), source.container(), source.app());
     this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
@@ -219,7 +219,7 @@ public final class SeriesBatcher {
     StatsdBatchWriter.Series build() {
       return new StatsdBatchWriter.Series(
           id.name(),
-          id.type(),
+          id.type().ordinal(),
           new TreeMap<>(id.tags()),
           members != null ? new double[0] : Arrays.copyOf(values, size),
           members != null ? members : List.of(),

@@ -1,8 +1,5 @@
-package io.fleetstats.edge.publish;
+package io.fleetstats.schemas;
 
-import io.fleetstats.kit.ProcessIdentity;
-import io.fleetstats.edge.EdgeConfig;
-import io.fleetstats.edge.statsd.MetricType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,20 +24,23 @@ import org.apache.avro.io.EncoderFactory;
  * current schema's: a change to {@code StatsdBatch.avsc} fails that test until this writer
  * follows it.
  *
- * <p>Not thread-safe: one per {@link SeriesBatcher}.
+ * <p>It lives beside {@link StatsdBatchReader}, the stream processor's reader of the same bytes:
+ * the edge agent writes batches with it, and both are checked against Avro's own datum writer and
+ * reader. Not thread-safe: one per batcher.
  */
-final class StatsdBatchWriter {
+public final class StatsdBatchWriter {
   /** CRC-64-AVRO fingerprint of the parsing canonical form of {@code StatsdBatch.avsc}. */
-  static final long SCHEMA_FINGERPRINT = 0xC4C60502969EF397L;
+  public static final long SCHEMA_FINGERPRINT = 0xC4C60502969EF397L;
 
   /**
    * One series of a batch, as the schema's {@code Series} record; arrays exactly as long as the
    * schema's lists ({@code values} empty for sets, {@code sampleRates} and {@code relative} empty
-   * when every sample has the default rate 1 and is absolute).
+   * when every sample has the default rate 1 and is absolute). {@code type} is the index of the
+   * type among the symbols of {@code MetricType.avsc}.
    */
-  record Series(
+  public record Series(
       String name,
-      MetricType type,
+      int type,
       Map<String, String> tags,
       double[] values,
       List<String> members,
@@ -53,8 +53,11 @@ final class StatsdBatchWriter {
   private ByteArrayOutputStream out = new ByteArrayOutputStream(4096);
   private BinaryEncoder encoder;
 
+  /** The source fields of a batch, in the schema's order. */
+  public record Origin(String cluster, String namespace, String node, String pod, String container, String app) {}
+
   /** The single-object encoded batch. */
-  byte[] write(ProcessIdentity source, String agentId, long sequence, long createdAt, List<Series> series) {
+  public byte[] write(Origin source, String agentId, long sequence, long createdAt, List<Series> series) {
     out.reset();
     // single-object encoding header: marker C3 01, then the writer schema's fingerprint (little-endian)
     out.write(0xC3);
@@ -94,7 +97,7 @@ final class StatsdBatchWriter {
 
   private void series(Series s) throws IOException {
     encoder.writeString(s.name());
-    encoder.writeEnum(s.type().ordinal());
+    encoder.writeEnum(s.type());
     // Avro writes a map in its iteration order; the batch's tags are sorted, as the batcher always did.
     Map<String, String> tags = s.tags() instanceof TreeMap<String, String> sorted ? sorted : new TreeMap<>(s.tags());
     encoder.writeMapStart();

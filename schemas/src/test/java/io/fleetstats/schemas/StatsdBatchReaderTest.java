@@ -1,14 +1,9 @@
-package io.fleetstats.stream.topology;
+package io.fleetstats.schemas;
 
 import static io.fleetstats.testing.StatsdBatches.series;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.schemas.MetricType;
-import io.fleetstats.schemas.Series;
-import io.fleetstats.schemas.Source;
-import io.fleetstats.schemas.StatsdBatch;
-import io.fleetstats.schemas.Topics;
 import io.fleetstats.testing.StatsdBatches;
 import java.util.Arrays;
 import java.util.List;

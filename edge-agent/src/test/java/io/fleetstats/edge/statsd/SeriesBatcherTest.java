@@ -1,12 +1,9 @@
-package io.fleetstats.edge.publish;
+package io.fleetstats.edge.statsd;
 
+import io.fleetstats.edge.publish.PendingBatch;
 import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fleetstats.edge.EdgeConfig;
-import io.fleetstats.edge.statsd.MetricType;
-import io.fleetstats.edge.statsd.SeriesId;
-import io.fleetstats.edge.statsd.StatsdSample;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;

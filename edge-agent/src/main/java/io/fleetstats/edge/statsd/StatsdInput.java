@@ -1,0 +1,239 @@
+package io.fleetstats.edge.statsd;
+
+import io.fleetstats.edge.input.Input;
+import io.fleetstats.edge.publish.BatchPublisher;
+import io.fleetstats.kit.LogThrottle;
+import io.fleetstats.kit.ProcessIdentity;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * statsd over UDP (and TCP) in, one {@code StatsdBatch} per flush out to the publisher.
+ *
+ * <p>One event-loop thread reads the socket, parses ({@link PacketIngester}), groups by series
+ * ({@link SeriesBatcher}) and hands each drained batch to the publisher, on the flush tick or
+ * early when a batch is full; the batcher needs no lock. The publisher's own thread talks to Kafka
+ * (and to the disk spool), so neither a slow broker nor a slow disk stalls the socket.
+ */
+public final class StatsdInput implements Input {
+  private static final Logger log = LoggerFactory.getLogger(StatsdInput.class);
+
+  /**
+   * What the input needs from the agent's settings.
+   *
+   * @param udpAddress {@code FLEETSTATS_STATSD_ADDRESS}
+   * @param tcpAddress {@code FLEETSTATS_STATSD_TCP_ADDRESS}, or null for no TCP listener
+   * @param flushInterval a batch (or a heartbeat) at least this often
+   * @param heartbeat send an empty batch on a tick without samples
+   */
+  public record Options(
+      InetSocketAddress udpAddress,
+      InetSocketAddress tcpAddress,
+      StatsdOptions parsing,
+      int maxPacketSize,
+      int maxTcpConnections,
+      Duration flushInterval,
+      int maxBatchSamples,
+      boolean heartbeat,
+      ProcessIdentity source,
+      String topic) {}
+
+  private final Options options;
+  private final Clock clock;
+  private final StatsdStats stats = new StatsdStats();
+  private final LogThrottle throttle = new LogThrottle(Duration.ofSeconds(10));
+  private final StatsdTransport transport = StatsdTransport.best();
+  private EventLoopGroup group;
+  private StatsdServer server;
+  private EventLoop eventLoop;
+  private SeriesBatcher batcher;
+  private BatchPublisher publisher;
+  private ScheduledFuture<?> flushTask;
+  private volatile boolean closed;
+
+  /** @param clock gives receive times and batch creation times (event time downstream) */
+  public StatsdInput(Options options, Clock clock) {
+    this.options = options;
+    this.clock = clock;
+  }
+
+  @Override
+  public String name() {
+    return "statsd";
+  }
+
+  @Override
+  public String topic() {
+    return options.topic();
+  }
+
+  /** The delivery meters keep the names they had before there were other inputs. */
+  @Override
+  public String meterPrefix() {
+    return "fleetstats.edge";
+  }
+
+  /**
+   * Binds the socket(s) and starts the flush schedule; returns once listening.
+   *
+   * @throws IllegalStateException naming the address and its setting when it cannot be bound
+   */
+  @Override
+  public void start(BatchPublisher publisher) {
+    this.publisher = publisher;
+    this.batcher = new SeriesBatcher(options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
+    this.group =
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
+    PacketIngester ingester = new PacketIngester(new StatsdParser(options.parsing()), new Batching(), stats);
+    try {
+      this.server =
+          StatsdServer.bind(
+              transport,
+              group,
+              options.udpAddress(),
+              options.tcpAddress(),
+              ingester,
+              clock,
+              options.maxPacketSize(),
+              options.parsing().maxLineLength(),
+              options.maxTcpConnections());
+    } catch (RuntimeException e) {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      throw e;
+    }
+    this.eventLoop = server.eventLoop();
+    long interval = options.flushInterval().toMillis();
+    this.flushTask =
+        eventLoop.scheduleAtFixedRate(this::flushTick, interval, interval, TimeUnit.MILLISECONDS);
+  }
+
+  /** The ingester's sink: samples into the batcher, a full batch straight to the publisher. */
+  private final class Batching implements SampleSink {
+    @Override
+    public void accept(StatsdSample sample, long receivedAtMillis) {
+      batcher.add(sample, receivedAtMillis);
+      flushWhenFull();
+    }
+
+    @Override
+    public void accept(
+        SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+      batcher.add(series, value, sampleRate, relative, receivedAtMillis);
+      flushWhenFull();
+    }
+  }
+
+  // All three run on the event loop.
+  private void flushWhenFull() {
+    if (batcher.isFull()) {
+      flush(); // early, so a burst never grows a batch past maxBatchSamples
+    }
+  }
+
+  private void flushTick() {
+    try {
+      if (!batcher.isEmpty() || options.heartbeat()) {
+        flush();
+      }
+    } catch (RuntimeException e) {
+      // An exception would cancel the periodic task for good: log it and keep the schedule.
+      if (throttle.tryAcquire(e.getClass()) >= 0) {
+        log.error("flush failed; will retry on the next tick", e);
+      }
+    }
+  }
+
+  private void flush() {
+    publisher.offer(batcher.drain(clock.millis()));
+  }
+
+  @Override
+  public void bindMeters(MeterRegistry registry, Tags tags) {
+    counter(registry, "fleetstats.edge.statsd.packets", "UDP datagrams received", tags, StatsdStats::packets);
+    counter(registry, "fleetstats.edge.statsd.packets.cut", "UDP datagrams larger than FLEETSTATS_STATSD_MAX_PACKET_SIZE", tags, StatsdStats::truncatedPackets);
+    counter(registry, "fleetstats.edge.statsd.bytes", "statsd payload bytes received (UDP and TCP)", tags, StatsdStats::bytes);
+    counter(registry, "fleetstats.edge.statsd.lines", "non-empty statsd lines received (UDP and TCP), accepted or not", tags, StatsdStats::lines);
+    counter(registry, "fleetstats.edge.statsd.tcp.lines", "statsd lines received over TCP", tags, StatsdStats::tcpLines);
+    counter(registry, "fleetstats.edge.statsd.samples", "samples from accepted lines", tags, StatsdStats::samples);
+    for (RejectReason reason : RejectReason.values()) {
+      counter(
+          registry, "fleetstats.edge.statsd.rejected", "lines rejected, by reason",
+          tags.and("reason", reason.name().toLowerCase(Locale.ROOT)), s -> s.rejected(reason));
+    }
+    counter(registry, "fleetstats.edge.statsd.tcp.connections.opened", "TCP connections accepted", tags, StatsdStats::tcpConnectionsOpened);
+    counter(registry, "fleetstats.edge.statsd.tcp.connections.refused", "TCP connections refused at FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", tags, StatsdStats::tcpConnectionsRefused);
+    Gauge.builder("fleetstats.edge.statsd.tcp.connections", stats, StatsdStats::tcpConnections)
+        .description("TCP connections open").tags(tags).register(registry);
+  }
+
+  // Every meter reads a counter the data path keeps anyway, so scraping costs the path nothing.
+  private void counter(MeterRegistry registry, String name, String help, Tags tags, ToDoubleFunction<StatsdStats> f) {
+    FunctionCounter.builder(name, stats, f).description(help).tags(tags).register(registry);
+  }
+
+  @Override
+  public String notReadyReason() {
+    return closed || server == null || !server.isListening() ? "the statsd listener is not listening" : "";
+  }
+
+  /** The bound UDP address, with the actual port when port 0 was configured. */
+  public InetSocketAddress address() {
+    return server.localAddress();
+  }
+
+  /** The bound TCP address, or null when TCP is off. */
+  public InetSocketAddress tcpAddress() {
+    return server.tcpAddress();
+  }
+
+  /** The listener's counters. */
+  public StatsdStats stats() {
+    return stats;
+  }
+
+  /** How the socket is read ({@code epoll} or {@code nio}), for the start-up log. */
+  public String transport() {
+    return transport.label();
+  }
+
+  /** Stops listening and hands the last batch to the publisher. Idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (server == null) {
+      return;
+    }
+    flushTask.cancel(false);
+    server.close();
+    // The socket is closed, so nothing is added any more: one last drain on the loop's thread.
+    eventLoop
+        .submit(
+            () -> {
+              if (!batcher.isEmpty()) {
+                flush();
+              }
+            })
+        .syncUninterruptibly();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+}
