@@ -2,7 +2,7 @@ package io.fleetstats.sink;
 
 import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.kit.settings.ConfigException;
-import io.fleetstats.kit.settings.EnvReader;
+import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.sink.format.Limits;
 import io.fleetstats.sink.format.WavefrontFormatter;
@@ -144,7 +144,7 @@ public record SinkConfig(
    * @throws ConfigException listing every bad key, its value and what is allowed
    */
   public static SinkConfig fromEnv(Map<String, String> env) {
-    EnvReader r = new EnvReader(env);
+    SettingsReader r = new SettingsReader(env);
     String bootstrap = r.string(DEFAULT_BOOTSTRAP, KAFKA_BOOTSTRAP);
     URI proxy = proxyUrl(r);
     String groupId = r.string(DEFAULT_GROUP_ID, GROUP_ID);
@@ -177,7 +177,7 @@ public record SinkConfig(
         createTopics, token, batchBytes, distributions, delta, gzipLevel, admin, identity);
   }
 
-  private static Optional<String> token(EnvReader r) {
+  private static Optional<String> token(SettingsReader r) {
     String direct = r.string(null, TOKEN);
     String file = r.string(null, TOKEN_FILE);
     if (direct != null && file != null) {
@@ -203,7 +203,7 @@ public record SinkConfig(
     }
   }
 
-  private static URI proxyUrl(EnvReader r) {
+  private static URI proxyUrl(SettingsReader r) {
     String explicit = r.string(null, PROXY_URL);
     if (explicit != null) {
       URI uri = httpUri(explicit);
