@@ -7,7 +7,7 @@ import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.sink.deadletter.DeadLetter;
+import io.fleetstats.sink.kit.deadletter.DeadLetter;
 import io.fleetstats.sink.delivery.RecordingProxy;
 import io.fleetstats.sink.format.Aggregates;
 import io.fleetstats.sink.format.ProxyParser;

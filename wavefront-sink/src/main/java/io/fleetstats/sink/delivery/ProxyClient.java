@@ -1,6 +1,8 @@
 package io.fleetstats.sink.delivery;
 
-import io.fleetstats.sink.delivery.Outcome.Kind;
+import io.fleetstats.sink.kit.delivery.Outcome;
+import io.fleetstats.sink.kit.delivery.Outcome.Kind;
+import io.fleetstats.sink.kit.delivery.Transport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,7 +31,7 @@ import java.util.zip.GZIPOutputStream;
  * <p>With a token, every request carries {@code Authorization: Bearer <token>}: the API token for
  * direct ingestion, or the proxy's token when its token authentication is on.
  */
-public final class ProxyClient {
+public final class ProxyClient implements Transport<String> {
   /** Setting to name in errors about the URL. */
   public static final String URL_SETTING = "FLEETSTATS_PROXY_URL";
   /** Setting to name in errors about the token. */
@@ -91,6 +93,16 @@ public final class ProxyClient {
     return endpoint;
   }
 
+  @Override
+  public String peer() {
+    return "proxy " + endpoint;
+  }
+
+  @Override
+  public String itemName() {
+    return "line";
+  }
+
   /**
    * POSTs {@code lines} and waits for the answer.
    *
@@ -101,18 +113,11 @@ public final class ProxyClient {
   }
 
   /**
-   * An answer and the size of the request body that got it.
-   *
-   * @param outcome what the proxy made of the request
-   * @param bodyBytes gzip-compressed body size
-   */
-  public record Sent(Outcome outcome, int bodyBytes) {}
-
-  /**
    * POSTs {@code lines} with {@code ?f=<format>} (none if null) and waits for the answer.
    *
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
+  @Override
   public Sent send(List<String> lines, String format) throws InterruptedException {
     byte[] body = gzip(lines, gzipLevel);
     HttpRequest.Builder b =
@@ -146,20 +151,15 @@ public final class ProxyClient {
     return new Sent(outcome, body.length);
   }
 
-  /** The outcome of an HTTP status; pure, so the table is testable without a server. */
+  /**
+   * The outcome of an HTTP status ({@link Outcome#ofHttpStatus}) with the settings to fix named;
+   * pure, so the table is testable without a server.
+   */
   static Outcome classify(int status, Optional<String> retryAfterHeader, String body) {
     String detail = "HTTP " + status + " from proxy" + (body == null || body.isBlank() ? "" : ": " + abbreviate(body));
-    if (status >= 200 && status < 300) {
-      return Outcome.accepted(status);
-    }
-    if (status >= 500 || status == 429 || status == 408) {
-      return Outcome.retryable(status, retryAfter(retryAfterHeader), detail);
-    }
-    if (status == 413) {
-      return Outcome.of(Kind.TOO_LARGE, status, detail);
-    }
-    if (status == 400) {
-      return Outcome.of(Kind.BAD_REQUEST, status, detail);
+    Outcome outcome = Outcome.ofHttpStatus(status, retryAfterHeader, detail);
+    if (outcome.kind() != Kind.FATAL) {
+      return outcome;
     }
     if (status == 401 || status == 403) {
       return Outcome.of(
@@ -178,19 +178,6 @@ public final class ProxyClient {
         Kind.FATAL,
         status,
         detail + ": not an answer a Wavefront proxy gives; check " + URL_SETTING);
-  }
-
-  /** {@code Retry-After} in delta-seconds; the HTTP-date form is rare from proxies and ignored. */
-  static Optional<Duration> retryAfter(Optional<String> header) {
-    return header.flatMap(
-        h -> {
-          try {
-            long seconds = Long.parseLong(h.trim());
-            return seconds >= 0 ? Optional.of(Duration.ofSeconds(seconds)) : Optional.empty();
-          } catch (NumberFormatException e) {
-            return Optional.empty();
-          }
-        });
   }
 
   static byte[] gzip(List<String> lines) {

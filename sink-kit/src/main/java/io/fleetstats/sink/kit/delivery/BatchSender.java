@@ -1,6 +1,9 @@
-package io.fleetstats.sink.delivery;
+package io.fleetstats.sink.kit.delivery;
 
 import io.fleetstats.kit.LogThrottle;
+import io.fleetstats.kit.Ticker;
+import io.fleetstats.sink.kit.SinkLoop;
+import io.fleetstats.sink.kit.Waiter;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -10,59 +13,54 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers one batch of lines: retry {@link Outcome.Kind#RETRYABLE} answers with {@link Backoff}
+ * Delivers one batch of items: retry {@link Outcome.Kind#RETRYABLE} answers with {@link Backoff}
  * until accepted (never giving up: the caller must not commit what was not delivered); split in
- * halves on 413; bisect on 400 until the lines the proxy refuses on their own are found (those
- * are returned, for the dead-letter topic; every other line is delivered); stop on {@link
- * Outcome.Kind#FATAL}.
+ * halves on 413; bisect on 400 until the items the receiver refuses on their own are found (those
+ * are returned, for the dead-letter topic; every other item is delivered); stop on {@link
+ * Outcome.Kind#FATAL}. The policy is the same for every HTTP sink; only the {@link Transport}
+ * differs.
  *
  * <p>Waiting between retries is delegated to a {@link Waiter}, because the Kafka consumer must
- * keep polling (on paused partitions) to stay in its group while we wait.
+ * keep polling (on paused partitions) to stay in its group while we wait. Time is read from an
+ * injected {@link Ticker}, so an outage of minutes is a test of milliseconds.
+ *
+ * @param <T> one item of a request body
  */
-public final class BatchSender {
+public final class BatchSender<T> {
   private static final Logger log = LoggerFactory.getLogger(BatchSender.class);
-
-  /** How the sender waits between retries. */
-  @FunctionalInterface
-  public interface Waiter {
-    /**
-     * Waits about {@code delay}.
-     *
-     * @return false if delivery must stop (the sink is closing)
-     */
-    boolean await(Duration delay) throws InterruptedException;
-  }
 
   /** How a batch ended. */
   public enum Status {
-    /** Every line was accepted by the proxy, or refused on its own (see {@link Result#rejected()}). */
+    /** Every item was accepted, or refused on its own (see {@link Result#rejected()}). */
     DELIVERED,
-    /** The waiter asked to stop before every line was accepted; nothing may be committed. */
+    /** The waiter asked to stop before every item was accepted; nothing may be committed. */
     STOPPED,
-    /** The proxy refuses us (401/403/...): stop the sink. */
+    /** The receiver refuses us (401/403/...): stop the sink. */
     FATAL
   }
 
   /**
-   * A line the proxy refused on its own.
+   * An item the receiver refused on its own.
    *
    * @param index position in the list given to {@link #send}
    * @param status 400 or 413
-   * @param detail the proxy's answer
+   * @param detail the receiver's answer
    */
   public record Rejected(int index, int status, String detail) {}
 
   /**
    * @param status how the batch ended
    * @param detail the cause for {@link Status#FATAL}, else empty
-   * @param rejected lines refused on their own (only with {@link Status#DELIVERED})
+   * @param rejected items refused on their own (only with {@link Status#DELIVERED})
    */
   public record Result(Status status, String detail, List<Rejected> rejected) {
     public Result(Status status, String detail) {
@@ -76,24 +74,26 @@ public final class BatchSender {
     UNKNOWN,
     /** The last request was answered (2xx, 400, 413). */
     OK,
-    /** The last request failed retryably: the proxy is down or overloaded. */
+    /** The last request failed retryably: the receiver is down or overloaded. */
     FAILING,
-    /** The proxy refuses us. */
+    /** The receiver refuses us. */
     FATAL
   }
 
-  private final ProxyClient client;
+  private final Transport<T> transport;
   private final Backoff backoff;
   private final DoubleSupplier random;
+  private final Ticker ticker;
   private final MeterRegistry registry;
-  private final LogThrottle retryLog = LogThrottle.every(Duration.ofSeconds(10));
-  private final LogThrottle rejectLog = LogThrottle.every(Duration.ofSeconds(10));
+  private final String prefix;
+  private final LogThrottle retryLog;
+  private final LogThrottle rejectLog;
 
-  private final AtomicLong linesSent = new AtomicLong();
+  private final AtomicLong itemsSent = new AtomicLong();
   private final AtomicLong batchesSent = new AtomicLong();
   private final AtomicLong bytesSent = new AtomicLong();
   private final AtomicLong retries = new AtomicLong();
-  private final AtomicLong linesRejectedByProxy = new AtomicLong();
+  private final AtomicLong itemsRejected = new AtomicLong();
   private final ConcurrentHashMap<String, Counter> retriesByCause = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> pointsByFormat = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Timer> timers = new ConcurrentHashMap<>();
@@ -101,69 +101,88 @@ public final class BatchSender {
   private final Counter bytesCounter;
   private volatile Health health = Health.UNKNOWN;
 
-  /** With a private registry (tests, benchmarks). */
-  public BatchSender(ProxyClient client, Backoff backoff, DoubleSupplier random) {
-    this(client, backoff, random, new SimpleMeterRegistry());
+  /** With a private registry and the system ticker (tests, benchmarks). */
+  public BatchSender(Transport<T> transport, Backoff backoff, DoubleSupplier random) {
+    this(
+        transport, backoff, random, Ticker.SYSTEM, new SimpleMeterRegistry(),
+        SinkLoop.DEFAULT_METER_PREFIX);
   }
 
   /**
    * @param random uniform draws in [0, 1) for jitter
+   * @param ticker measures request durations and throttles the log
    * @param registry where the delivery meters are registered (see the module README)
+   * @param meterPrefix first part of every meter name, {@code fleetstats.sink} for the Wavefront
+   *     sink
    */
-  public BatchSender(ProxyClient client, Backoff backoff, DoubleSupplier random, MeterRegistry registry) {
-    this.client = client;
+  public BatchSender(
+      Transport<T> transport,
+      Backoff backoff,
+      DoubleSupplier random,
+      Ticker ticker,
+      MeterRegistry registry,
+      String meterPrefix) {
+    this.transport = transport;
     this.backoff = backoff;
     this.random = random;
+    this.ticker = ticker;
     this.registry = registry;
+    this.prefix = meterPrefix;
+    this.retryLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
+    this.rejectLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
     this.batchesCounter =
-        Counter.builder("fleetstats.sink.batches.sent").description("HTTP requests the proxy accepted (2xx)").register(registry);
+        Counter.builder(prefix + ".batches.sent")
+            .description("requests the receiver accepted (2xx)")
+            .register(registry);
     this.bytesCounter =
-        Counter.builder("fleetstats.sink.bytes.sent")
-            .description("gzip-compressed body bytes of the requests the proxy accepted")
+        Counter.builder(prefix + ".bytes.sent")
+            .description("body bytes, as sent (compressed), of the requests the receiver accepted")
             .baseUnit("bytes")
             .register(registry);
   }
 
-  /** {@link #send(List, String, Waiter)} without {@code f=}. */
-  public Result send(List<String> lines, Waiter waiter) throws InterruptedException {
-    return send(lines, null, waiter);
+  /** {@link #send(List, String, Waiter)} without a format. */
+  public Result send(List<T> items, Waiter waiter) throws InterruptedException {
+    return send(items, null, waiter);
   }
 
   /**
-   * Sends {@code lines} (one HTTP request, or several if the proxy says 413 or 400) until
+   * Sends {@code items} (one request, or several if the receiver says 413 or 400) until
    * delivered, stopped or fatal.
    *
-   * @param format the {@code f=} parameter, or null for none
+   * @param format passed to the transport (the Wavefront {@code f=}), or null for none
    */
-  public Result send(List<String> lines, String format, Waiter waiter) throws InterruptedException {
-    // Ranges [from, to) of `lines`; the front of the deque is sent next, so halves pushed in
-    // reverse order keep the lines in order.
+  public Result send(List<T> items, String format, Waiter waiter) throws InterruptedException {
+    // Ranges [from, to) of `items`; the front of the deque is sent next, so halves pushed in
+    // reverse order keep the items in order.
     Deque<int[]> pending = new ArrayDeque<>();
-    if (!lines.isEmpty()) {
-      pending.push(new int[] {0, lines.size()});
+    if (!items.isEmpty()) {
+      pending.push(new int[] {0, items.size()});
     }
     List<Rejected> rejected = new ArrayList<>(0);
     while (!pending.isEmpty()) {
       int[] range = pending.pop();
-      List<String> chunk = lines.subList(range[0], range[1]);
+      List<T> chunk = items.subList(range[0], range[1]);
       int attempt = 0;
       boolean done = false;
       while (!done) {
-        long start = System.nanoTime();
-        ProxyClient.Sent sent = client.send(chunk, format);
+        long start = ticker.nanoTime();
+        Transport.Sent sent = transport.send(chunk, format);
         Outcome outcome = sent.outcome();
-        timer(outcome).record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        timer(outcome).record(ticker.nanoTime() - start, TimeUnit.NANOSECONDS);
         switch (outcome.kind()) {
           case ACCEPTED -> {
             health = Health.OK;
-            linesSent.addAndGet(chunk.size());
+            itemsSent.addAndGet(chunk.size());
             batchesSent.incrementAndGet();
             bytesSent.addAndGet(sent.bodyBytes());
             batchesCounter.increment();
             bytesCounter.increment(sent.bodyBytes());
             pointsCounter(format).increment(chunk.size());
             if (attempt > 0) {
-              log.info("proxy {} accepted a batch of {} lines after {} retries", client.endpoint(), chunk.size(), attempt);
+              log.info(
+                  "{} accepted a batch of {} {}s after {} retries",
+                  transport.peer(), chunk.size(), transport.itemName(), attempt);
             }
             done = true;
           }
@@ -175,8 +194,10 @@ public final class BatchSender {
             long held = retryLog.tryAcquire();
             if (held >= 0) {
               log.warn(
-                  "proxy {} did not accept a batch of {} lines ({}); retry {} in {} ms, offsets not committed meanwhile ({} similar messages suppressed)",
-                  client.endpoint(), chunk.size(), outcome.detail(), attempt + 1, delay.toMillis(), held);
+                  "{} did not accept a batch of {} {}s ({}); retry {} in {} ms, offsets not"
+                      + " committed meanwhile ({} similar messages suppressed)",
+                  transport.peer(), chunk.size(), transport.itemName(), outcome.detail(),
+                  attempt + 1, delay.toMillis(), held);
             }
             attempt++;
             if (!waiter.await(delay)) {
@@ -188,8 +209,8 @@ public final class BatchSender {
             if (chunk.size() == 1) {
               reject(rejected, range[0], chunk.get(0), outcome);
             } else {
-              // 413: the body is too large, halves fit sooner or later. 400: some line(s) of
-              // this body are refused; bisecting isolates them in 2·log2(n) requests per bad line.
+              // 413: the body is too large, halves fit sooner or later. 400: some item(s) of
+              // this body are refused; bisecting isolates them in 2·log2(n) requests per bad one.
               int mid = range[0] + chunk.size() / 2;
               pending.push(new int[] {mid, range[1]});
               pending.push(new int[] {range[0], mid});
@@ -206,19 +227,20 @@ public final class BatchSender {
     return new Result(Status.DELIVERED, "", List.copyOf(rejected));
   }
 
-  private void reject(List<Rejected> rejected, int index, String line, Outcome outcome) {
-    linesRejectedByProxy.incrementAndGet();
+  private void reject(List<Rejected> rejected, int index, T item, Outcome outcome) {
+    itemsRejected.incrementAndGet();
     rejected.add(new Rejected(index, outcome.status(), outcome.detail()));
     long held = rejectLog.tryAcquire();
     if (held >= 0) {
       log.warn(
-          "proxy {} refused a single line ({}); it goes to the dead-letter topic: {} ({} similar messages suppressed)",
-          client.endpoint(), outcome.detail(), line, held);
+          "{} refused a single {} ({}); it goes to the dead-letter topic: {} ({} similar messages"
+              + " suppressed)",
+          transport.peer(), transport.itemName(), outcome.detail(), item, held);
     }
   }
 
   private Counter retryCounter(String cause) {
-    return Counter.builder("fleetstats.sink.retries")
+    return Counter.builder(prefix + ".retries")
         .description("requests answered retryably and sent again, by cause")
         .tag("cause", cause)
         .register(registry);
@@ -229,19 +251,19 @@ public final class BatchSender {
     return pointsByFormat.computeIfAbsent(
         f,
         k ->
-            Counter.builder("fleetstats.sink.points.sent")
-                .description("lines the proxy accepted (2xx), by format: wavefront (points, delta counters) or histogram")
+            Counter.builder(prefix + ".points.sent")
+                .description("items the receiver accepted (2xx), by format")
                 .tag("format", k)
                 .register(registry));
   }
 
   private Timer timer(Outcome outcome) {
-    String kind = outcome.kind().name().toLowerCase(java.util.Locale.ROOT);
+    String kind = outcome.kind().name().toLowerCase(Locale.ROOT);
     return timers.computeIfAbsent(
         kind,
         k ->
-            Timer.builder("fleetstats.sink.send")
-                .description("duration of one HTTP request to the proxy (gzip excluded), by outcome")
+            Timer.builder(prefix + ".send")
+                .description("duration of one request to the receiver (body encoding included), by outcome")
                 .tag("outcome", k)
                 .publishPercentileHistogram(false)
                 .register(registry));
@@ -252,17 +274,17 @@ public final class BatchSender {
     return health;
   }
 
-  /** Lines the proxy accepted (2xx). */
-  public long linesSent() {
-    return linesSent.get();
+  /** Items the receiver accepted (2xx). */
+  public long itemsSent() {
+    return itemsSent.get();
   }
 
-  /** HTTP requests the proxy accepted. */
+  /** Requests the receiver accepted. */
   public long batchesSent() {
     return batchesSent.get();
   }
 
-  /** Compressed bytes of the requests the proxy accepted. */
+  /** Body bytes, as sent, of the requests the receiver accepted. */
   public long bytesSent() {
     return bytesSent.get();
   }
@@ -272,8 +294,8 @@ public final class BatchSender {
     return retries.get();
   }
 
-  /** Lines the proxy refused on their own (400 or 413 for a single line). */
-  public long linesRejectedByProxy() {
-    return linesRejectedByProxy.get();
+  /** Items the receiver refused on their own (400 or 413 for a single item). */
+  public long itemsRejected() {
+    return itemsRejected.get();
   }
 }
