@@ -114,11 +114,8 @@ public final class WavefrontDelivery implements Delivery {
     }
     for (Lines lines : List.of(points, distributions)) {
       BatchSender.Result result = send(lines, poll, waiter);
-      if (result.status() == BatchSender.Status.STOPPED) {
-        return Result.STOPPED;
-      }
-      if (result.status() == BatchSender.Status.FATAL) {
-        return Result.fatal(result.detail());
+      if (result.status() != BatchSender.Status.DELIVERED) {
+        return result.toDelivery();
       }
     }
     return Result.DELIVERED;

@@ -210,9 +210,10 @@ public final class SinkLoop implements AutoCloseable {
   /**
    * Starts the admin port (if an address was given), then consumes on a thread of its own.
    *
+   * @return this loop
    * @throws java.io.UncheckedIOException if the admin port cannot be bound (everything is closed)
    */
-  public synchronized void start() {
+  public synchronized SinkLoop start() {
     if (started || closing) {
       throw new IllegalStateException(name + " already started or closed");
     }
@@ -228,6 +229,7 @@ public final class SinkLoop implements AutoCloseable {
     }
     started = true;
     thread.start();
+    return this;
   }
 
   private void run() {

@@ -1,17 +1,14 @@
 package io.fleetstats.sink.delivery;
 
+import io.fleetstats.sink.kit.delivery.HttpPost;
 import io.fleetstats.sink.kit.delivery.Outcome;
 import io.fleetstats.sink.kit.delivery.Outcome.Kind;
 import io.fleetstats.sink.kit.delivery.Transport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -43,7 +40,6 @@ public final class ProxyClient implements Transport<String> {
   static final String HISTOGRAM_FORMAT = "histogram";
 
   private final URI endpoint;
-  private final Duration requestTimeout;
   private final Optional<String> token;
   private final int gzipLevel;
 
@@ -52,7 +48,7 @@ public final class ProxyClient implements Transport<String> {
    * 15 % larger (bench/README.md), the better trade for a sink that sits next to its proxy.
    */
   public static final int DEFAULT_GZIP_LEVEL = 1;
-  private final HttpClient http;
+  private final HttpPost http;
 
   /**
    * @param proxyUrl base URL of the proxy listener, e.g. {@code http://wavefront-proxy:2878}
@@ -80,13 +76,8 @@ public final class ProxyClient implements Transport<String> {
     // The proxy ignores the path; /report is what the Wavefront SDKs use, and the direct
     // ingestion endpoint.
     this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/report");
-    this.requestTimeout = requestTimeout;
     this.token = token;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(requestTimeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    this.http = new HttpPost(requestTimeout);
   }
 
   public URI endpoint() {
@@ -122,33 +113,22 @@ public final class ProxyClient implements Transport<String> {
     byte[] body = gzip(lines, gzipLevel);
     HttpRequest.Builder b =
         HttpRequest.newBuilder(format == null ? endpoint : URI.create(endpoint + "?f=" + format))
-            .timeout(requestTimeout)
             .header("Content-Type", "text/plain; charset=utf-8")
-            .header("Content-Encoding", "gzip")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            .header("Content-Encoding", "gzip");
     token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
-    HttpResponse<String> response;
-    try {
-      response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (HttpTimeoutException e) {
-      return new Sent(Outcome.noAnswer("timeout", "no answer from " + endpoint + " within " + requestTimeout.toMillis() + " ms"), body.length);
-    } catch (ConnectException e) {
-      return new Sent(Outcome.noAnswer("refused", "cannot connect to " + endpoint + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage())), body.length);
-    } catch (IOException e) {
-      return new Sent(Outcome.noAnswer("io", "I/O error talking to " + endpoint + ": " + e), body.length);
-    }
-    Outcome outcome = classify(response.statusCode(), response.headers().firstValue("Retry-After"), response.body());
-    if (outcome.status() == 403 && HISTOGRAM_FORMAT.equals(format)) {
-      outcome =
-          Outcome.of(
-              Outcome.Kind.FATAL,
-              403,
-              outcome.detail()
-                  + "; distributions may be disabled for this account: set "
-                  + DISTRIBUTIONS_SETTING
-                  + "=off or ask for histograms to be enabled");
-    }
-    return new Sent(outcome, body.length);
+    return http.send(b, body, (status, retryAfter, text) -> {
+      Outcome outcome = classify(status, retryAfter, text);
+      if (status == 403 && HISTOGRAM_FORMAT.equals(format)) {
+        return Outcome.of(
+            Outcome.Kind.FATAL,
+            403,
+            outcome.detail()
+                + "; distributions may be disabled for this account: set "
+                + DISTRIBUTIONS_SETTING
+                + "=off or ask for histograms to be enabled");
+      }
+      return outcome;
+    });
   }
 
   /**
@@ -156,7 +136,7 @@ public final class ProxyClient implements Transport<String> {
    * pure, so the table is testable without a server.
    */
   static Outcome classify(int status, Optional<String> retryAfterHeader, String body) {
-    String detail = "HTTP " + status + " from proxy" + (body == null || body.isBlank() ? "" : ": " + abbreviate(body));
+    String detail = HttpPost.detail(status, " from proxy", body);
     Outcome outcome = Outcome.ofHttpStatus(status, retryAfterHeader, detail);
     if (outcome.kind() != Kind.FATAL) {
       return outcome;
@@ -220,8 +200,4 @@ public final class ProxyClient implements Transport<String> {
     }
   }
 
-  private static String abbreviate(String s) {
-    String oneLine = s.strip().replace('\n', ' ');
-    return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "…";
-  }
 }

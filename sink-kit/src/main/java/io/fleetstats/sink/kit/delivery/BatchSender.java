@@ -2,6 +2,7 @@ package io.fleetstats.sink.kit.delivery;
 
 import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.kit.Ticker;
+import io.fleetstats.sink.kit.Delivery;
 import io.fleetstats.sink.kit.SinkLoop;
 import io.fleetstats.sink.kit.Waiter;
 import io.micrometer.core.instrument.Counter;
@@ -65,6 +66,18 @@ public final class BatchSender<T> {
   public record Result(Status status, String detail, List<Rejected> rejected) {
     public Result(Status status, String detail) {
       this(status, detail, List.of());
+    }
+
+    /**
+     * The same ending as a {@link Delivery.Result}, for a delivery whose poll went out in one
+     * batch (the items of {@link #rejected()} still need their dead letters).
+     */
+    public Delivery.Result toDelivery() {
+      return switch (status) {
+        case DELIVERED -> Delivery.Result.DELIVERED;
+        case STOPPED -> Delivery.Result.STOPPED;
+        case FATAL -> Delivery.Result.fatal(detail);
+      };
     }
   }
 
