@@ -65,7 +65,8 @@ public final class WavefrontSink implements AutoCloseable {
     DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     Backoff backoff = Backoff.upTo(config.retryMaxBackoff());
     ProxyClient client =
-        new ProxyClient(config.proxyUrl(), config.requestTimeout(), config.token(), config.gzipLevel());
+        new ProxyClient(
+            config.proxyUrl(), config.requestTimeout(), config.token(), config.gzipLevel());
     BatchSender<String> sender =
         new BatchSender<>(client, backoff, random, ticker, registry, SinkLoop.DEFAULT_METER_PREFIX);
     this.delivery =
@@ -140,7 +141,9 @@ public final class WavefrontSink implements AutoCloseable {
     }
     if (config.token().isPresent() && "http".equalsIgnoreCase(config.proxyUrl().getScheme())
         && !isLoopback(config.proxyUrl().getHost())) {
-      log.warn("{} is set but {} is plain http: the token travels unencrypted", SinkConfig.TOKEN, SinkConfig.PROXY_URL);
+      log.warn(
+          "{} is set but {} is plain http: the token travels unencrypted",
+          SinkConfig.TOKEN, SinkConfig.PROXY_URL);
     }
     WavefrontSink sink = new WavefrontSink(config, ticker, pausedPollSlice);
     sink.loop.start();
@@ -155,7 +158,8 @@ public final class WavefrontSink implements AutoCloseable {
   }
 
   private static boolean isLoopback(String host) {
-    return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
+    return host != null
+        && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]"));
   }
 
   static Map<String, Object> consumerConfig(SinkConfig config) {
@@ -236,7 +240,10 @@ public final class WavefrontSink implements AutoCloseable {
     return delivery.linesNonFinite();
   }
 
-  /** Lines the proxy refused on their own (400, or 413 for one line); their records are dead-lettered. */
+  /**
+   * Lines the proxy refused on their own (400, or 413 for one line); their records are
+   * dead-lettered.
+   */
   public long linesRejectedByProxy() {
     return delivery.sender().itemsRejected();
   }

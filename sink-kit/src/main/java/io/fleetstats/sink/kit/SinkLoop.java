@@ -153,11 +153,15 @@ public final class SinkLoop implements AutoCloseable {
     this.oneRecord = b.oneRecord;
     this.undecodableLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
     this.deadLetterLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
-    counter(prefix + ".records.consumed", recordsConsumed, "records read from the " + recordsPlural + " topic");
-    counter(prefix + ".records.undecodable", recordsUndecodable, "records that are not " + oneRecord + " (dead-lettered)");
+    counter(prefix + ".records.consumed", recordsConsumed,
+        "records read from the " + recordsPlural + " topic");
+    counter(prefix + ".records.undecodable", recordsUndecodable,
+        "records that are not " + oneRecord + " (dead-lettered)");
     counter(prefix + ".commits", commits, "successful offset commits");
     Gauge.builder(prefix + ".consumer.lag", consumerLag, AtomicLong::get)
-        .description("records of the assigned partitions not yet delivered and committed: not yet fetched plus fetched and in delivery")
+        .description(
+            "records of the assigned partitions not yet delivered and committed: not yet fetched"
+                + " plus fetched and in delivery")
         .register(registry);
     this.deadLetterRetries =
         Counter.builder(prefix + ".retries")
@@ -173,7 +177,9 @@ public final class SinkLoop implements AutoCloseable {
   }
 
   private void counter(String meter, AtomicLong value, String description) {
-    FunctionCounter.builder(meter, value, AtomicLong::get).description(description).register(registry);
+    FunctionCounter.builder(meter, value, AtomicLong::get)
+        .description(description)
+        .register(registry);
   }
 
   /**
@@ -195,15 +201,17 @@ public final class SinkLoop implements AutoCloseable {
    *
    * @param kafka bootstrap and pass-through client properties
    */
-  public static Map<String, Object> consumerConfig(Map<String, Object> kafka, String groupId, String clientId) {
+  public static Map<String, Object> consumerConfig(
+      Map<String, Object> kafka, String groupId, String clientId) {
     Map<String, Object> props = new HashMap<>(kafka);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
-    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    String bytes = ByteArrayDeserializer.class.getName();
+    props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, bytes);
+    props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, bytes);
     return props;
   }
 
@@ -277,7 +285,8 @@ public final class SinkLoop implements AutoCloseable {
     stopped.countDown();
   }
 
-  private Delivery.Result deliver(ConsumerRecords<byte[], byte[]> records) throws InterruptedException {
+  private Delivery.Result deliver(ConsumerRecords<byte[], byte[]> records)
+      throws InterruptedException {
     List<ConsumerRecord<byte[], byte[]>> list = new ArrayList<>(records.count());
     records.forEach(list::add);
     Polled poll = new Polled(list, this);
@@ -341,7 +350,8 @@ public final class SinkLoop implements AutoCloseable {
     long held = undecodableLog.tryAcquire();
     if (held >= 0) {
       log.warn(
-          "record {}-{}@{} is not {} ({}); it goes to the dead-letter topic ({} more since the last message)",
+          "record {}-{}@{} is not {} ({}); it goes to the dead-letter topic ({} more since the"
+              + " last message)",
           record.topic(), record.partition(), record.offset(), oneRecord, problem, held);
     }
   }
@@ -381,7 +391,8 @@ public final class SinkLoop implements AutoCloseable {
     consumerLag.set(lag + inFlight);
   }
 
-  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<byte[], byte[]> records) {
+  private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(
+      ConsumerRecords<byte[], byte[]> records) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     for (TopicPartition tp : records.partitions()) {
       List<ConsumerRecord<byte[], byte[]>> list = records.records(tp);
@@ -405,7 +416,8 @@ public final class SinkLoop implements AutoCloseable {
       closing = true;
     } catch (CommitFailedException | RebalanceInProgressException e) {
       log.warn(
-          "could not commit after delivery because the group rebalanced ({}); those {} will be delivered again",
+          "could not commit after delivery because the group rebalanced ({}); those {} will be"
+              + " delivered again",
           e.getMessage(), recordsPlural);
       return;
     }
@@ -428,15 +440,20 @@ public final class SinkLoop implements AutoCloseable {
     }
     long now = ticker.nanoTime();
     Admin admin = kafkaAdmin;
-    if (admin != null && (kafkaCheckedAt == Long.MIN_VALUE || now - kafkaCheckedAt > KAFKA_CHECK_EVERY.toNanos())) {
+    boolean due =
+        kafkaCheckedAt == Long.MIN_VALUE || now - kafkaCheckedAt > KAFKA_CHECK_EVERY.toNanos();
+    if (admin != null && due) {
       try {
-        admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS);
+        admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+            .nodes()
+            .get(3, TimeUnit.SECONDS);
         kafkaProblem = "";
       } catch (Exception e) {
         if (e instanceof InterruptedException) {
           Thread.currentThread().interrupt();
         }
-        kafkaProblem = "Kafka at " + kafka.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG) + " does not answer: " + e;
+        Object bootstrap = kafka.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
+        kafkaProblem = "Kafka at " + bootstrap + " does not answer: " + e;
       }
       kafkaCheckedAt = now;
     }
@@ -544,7 +561,7 @@ public final class SinkLoop implements AutoCloseable {
     return topic;
   }
 
-  /** The loop's meters (and the delivery's, if it registered them here), served on {@code /metrics}. */
+  /** The loop's meters (and the delivery's, if registered here), served on {@code /metrics}. */
   public PrometheusMeterRegistry registry() {
     return registry;
   }
@@ -678,7 +695,7 @@ public final class SinkLoop implements AutoCloseable {
       return this;
     }
 
-    /** How long {@link #close()} lets a delivery in progress finish (plus 5 s); the request timeout. */
+    /** How long {@link #close()} lets a request in flight finish (plus 5 s); default 10 s. */
     public Builder closeGrace(Duration grace) {
       this.closeGrace = grace;
       return this;

@@ -50,7 +50,9 @@ class SinkLoopIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster = TestKafka.start(TestKafka.builder(true, null).setConfigProp("offsets.topic.num.partitions", "1"));
+    cluster =
+        TestKafka.start(
+            TestKafka.builder(true, null).setConfigProp("offsets.topic.num.partitions", "1"));
     admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()));
   }
 
@@ -73,9 +75,9 @@ class SinkLoopIT {
   private static Names names() throws Exception {
     int run = RUN.incrementAndGet();
     Names n = new Names("records" + run, "deadletter" + run, "test-sink-" + run);
-    admin.createTopics(List.of(new NewTopic(n.topic(), 1, (short) 1), new NewTopic(n.deadLetters(), 1, (short) 1)))
-        .all()
-        .get();
+    List<NewTopic> topics =
+        List.of(new NewTopic(n.topic(), 1, (short) 1), new NewTopic(n.deadLetters(), 1, (short) 1));
+    admin.createTopics(topics).all().get();
     return n;
   }
 
@@ -114,8 +116,10 @@ class SinkLoopIT {
   // Everything to partition 0 before the loop starts, keyed k<i>; a null value is a record the
   // delivery cannot decode.
   private static void produce(String topic, List<String> values) {
-    Map<String, Object> props = Map.of("bootstrap.servers", cluster.bootstrapServers(), "acks", "all");
-    try (var producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+    Map<String, Object> props =
+        Map.of("bootstrap.servers", cluster.bootstrapServers(), "acks", "all");
+    var serializer = new ByteArraySerializer();
+    try (var producer = new KafkaProducer<>(props, serializer, serializer)) {
       for (int i = 0; i < values.size(); i++) {
         byte[] value = values.get(i) == null ? null : bytes(values.get(i));
         producer.send(new ProducerRecord<>(topic, 0, bytes("k" + i), value));
@@ -132,7 +136,10 @@ class SinkLoopIT {
     try {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(n.group()).partitionsToOffsetAndMetadata().get();
-      return offsets.values().stream().filter(o -> o != null).mapToLong(OffsetAndMetadata::offset).sum();
+      return offsets.values().stream()
+          .filter(o -> o != null)
+          .mapToLong(OffsetAndMetadata::offset)
+          .sum();
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -140,15 +147,16 @@ class SinkLoopIT {
 
   /** The id of the group's only member (fails if the group has none or several). */
   private static String member(Names n) throws Exception {
-    List<MemberDescription> members =
-        List.copyOf(admin.describeConsumerGroups(List.of(n.group())).describedGroups().get(n.group()).get().members());
+    var group = admin.describeConsumerGroups(List.of(n.group())).describedGroups().get(n.group());
+    List<MemberDescription> members = List.copyOf(group.get().members());
     assertThat(members).hasSize(1);
     return members.get(0).consumerId();
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> deadLetters(Names n) {
     Map<String, Object> props = Map.of("bootstrap.servers", cluster.bootstrapServers());
-    try (var c = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    var deserializer = new ByteArrayDeserializer();
+    try (var c = new KafkaConsumer<>(props, deserializer, deserializer)) {
       TopicPartition tp = new TopicPartition(n.deadLetters(), 0);
       c.assign(List.of(tp));
       c.seekToBeginning(List.of(tp));
@@ -173,14 +181,19 @@ class SinkLoopIT {
     RecordingServer server = server();
     // at every request: offsets committed so far never exceed the lines the server has accepted
     List<long[]> committedAndAccepted = new CopyOnWriteArrayList<>();
-    server.onRequest(() -> committedAndAccepted.add(new long[] {committed(n), server.accepted().size()}));
+    server.onRequest(
+        () -> committedAndAccepted.add(new long[] {committed(n), server.accepted().size()}));
     SinkLoop loop = start(n, server);
 
     await().atMost(WAIT).until(() -> committed(n) == 20);
     assertThat(server.accepted()).containsExactlyElementsOf(lines(20));
-    assertThat(committedAndAccepted).isNotEmpty().allSatisfy(c -> assertThat(c[0]).isLessThanOrEqualTo(c[1]));
+    assertThat(committedAndAccepted)
+        .isNotEmpty()
+        .allSatisfy(c -> assertThat(c[0]).isLessThanOrEqualTo(c[1]));
     assertThat(loop.recordsConsumed()).isEqualTo(20);
-    assertThat(loop.registry().get("test.sink.commits").functionCounter().count()).isEqualTo((double) loop.commits()).isPositive();
+    assertThat(loop.registry().get("test.sink.commits").functionCounter().count())
+        .isEqualTo((double) loop.commits())
+        .isPositive();
     await().atMost(WAIT).until(() -> loop.consumerLag() == 0);
     assertThat(loop.deadLettered()).isZero();
   }
@@ -202,14 +215,20 @@ class SinkLoopIT {
     assertThat(server.statuses()).contains(400);
     Map<String, String> reasonByKey = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> r : deadLetters(n)) {
-      reasonByKey.put(new String(r.key(), StandardCharsets.UTF_8), header(r, DeadLetter.REASON));
+      String key = new String(r.key(), StandardCharsets.UTF_8);
+      String original = values.get(Integer.parseInt(key.substring(1)));
+      reasonByKey.put(key, header(r, DeadLetter.REASON));
       assertThat(header(r, DeadLetter.TOPIC)).isEqualTo(n.topic());
-      assertThat(header(r, DeadLetter.OFFSET)).isEqualTo(new String(r.key(), StandardCharsets.UTF_8).substring(1));
+      assertThat(header(r, DeadLetter.OFFSET)).isEqualTo(key.substring(1));
+      assertThat(r.value()).isEqualTo(original == null ? null : bytes(original));
     }
-    assertThat(reasonByKey).containsOnly(Map.entry("k3", SinkLoop.UNDECODABLE), Map.entry("k6", "refused"));
-    assertThat(loop.deadLetteredByReason()).containsOnly(Map.entry("undecodable", 1L), Map.entry("refused", 1L));
+    assertThat(reasonByKey)
+        .containsOnly(Map.entry("k3", SinkLoop.UNDECODABLE), Map.entry("k6", "refused"));
+    assertThat(loop.deadLetteredByReason())
+        .containsOnly(Map.entry("undecodable", 1L), Map.entry("refused", 1L));
     assertThat(loop.recordsUndecodable()).isEqualTo(1);
-    assertThat(loop.registry().get("test.sink.deadlettered").tag("reason", "refused").counter().count()).isEqualTo(1.0);
+    var refused = loop.registry().get("test.sink.deadlettered").tag("reason", "refused");
+    assertThat(refused.counter().count()).isEqualTo(1.0);
   }
 
   @Test
@@ -231,9 +250,12 @@ class SinkLoopIT {
     server.answer(202);
     await().atMost(WAIT).until(() -> committed(n) == 5);
 
-    assertThat(member(n)).as("the same member all along: it never left the group").isEqualTo(member);
-    assertThat(server.accepted()).as("delivered once, not again after a rebalance").containsExactlyElementsOf(lines(5));
-    assertThat(loop.registry().get("test.sink.retries").tag("cause", "5xx").counter().count()).isGreaterThanOrEqualTo(3);
+    assertThat(member(n)).as("the same member all along: it never left").isEqualTo(member);
+    assertThat(server.accepted())
+        .as("delivered once, not again after a rebalance")
+        .containsExactlyElementsOf(lines(5));
+    assertThat(loop.registry().get("test.sink.retries").tag("cause", "5xx").counter().count())
+        .isGreaterThanOrEqualTo(3);
   }
 
   @Test
@@ -245,7 +267,9 @@ class SinkLoopIT {
 
     await().atMost(WAIT).until(() -> loop.state() == SinkLoop.State.FAILED);
     assertThat(loop.failure().map(Throwable::getMessage))
-        .hasValueSatisfying(m -> assertThat(m).startsWith("test sink stopped, nothing more is committed: HTTP 401"));
+        .hasValueSatisfying(
+            m ->
+                assertThat(m).startsWith("test sink stopped, nothing more is committed: HTTP 401"));
     assertThat(loop.readiness()).startsWith("sink is failed: ");
     assertThat(committed(n)).isZero();
     assertThat(deadLetters(n)).isEmpty();

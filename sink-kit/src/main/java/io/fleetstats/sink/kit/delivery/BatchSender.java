@@ -276,7 +276,8 @@ public final class BatchSender<T> {
         kind,
         k ->
             Timer.builder(prefix + ".send")
-                .description("duration of one request to the receiver (body encoding included), by outcome")
+                .description(
+                    "duration of one request to the receiver (body encoding included), by outcome")
                 .tag("outcome", k)
                 .publishPercentileHistogram(false)
                 .register(registry));

@@ -56,15 +56,18 @@ public final class HttpPost {
     try {
       HttpResponse<String> answer = http.send(post, HttpResponse.BodyHandlers.ofString());
       Optional<String> retryAfter = answer.headers().firstValue("Retry-After");
-      return new Sent(classifier.classify(answer.statusCode(), retryAfter, answer.body()), body.length);
+      Outcome outcome = classifier.classify(answer.statusCode(), retryAfter, answer.body());
+      return new Sent(outcome, body.length);
     } catch (HttpTimeoutException e) {
       String detail = "no answer from " + endpoint + " within " + timeout.toMillis() + " ms";
       return new Sent(Outcome.noAnswer("timeout", detail), body.length);
     } catch (ConnectException e) {
       String why = e.getMessage() == null ? "connection refused" : e.getMessage();
-      return new Sent(Outcome.noAnswer("refused", "cannot connect to " + endpoint + ": " + why), body.length);
+      String detail = "cannot connect to " + endpoint + ": " + why;
+      return new Sent(Outcome.noAnswer("refused", detail), body.length);
     } catch (IOException e) {
-      return new Sent(Outcome.noAnswer("io", "I/O error talking to " + endpoint + ": " + e), body.length);
+      String detail = "I/O error talking to " + endpoint + ": " + e;
+      return new Sent(Outcome.noAnswer("io", detail), body.length);
     }
   }
 

@@ -29,7 +29,7 @@ public interface Transport<T> {
    */
   Sent send(List<T> items, String format) throws InterruptedException;
 
-  /** Who answers, as log messages name it, e.g. {@code proxy http://wavefront-proxy:2878/report}. */
+  /** Who answers, as log messages name it: {@code proxy http://wavefront-proxy:2878/report}. */
   String peer();
 
   /** What one item is called in log messages (singular; an {@code s} makes the plural). */

@@ -41,8 +41,10 @@ class OutcomeTest {
 
   @Test
   void honoursRetryAfterSecondsOnRetryableAnswersOnly() {
-    assertThat(Outcome.ofHttpStatus(503, Optional.of(" 7 "), "").retryAfter()).contains(Duration.ofSeconds(7));
-    assertThat(Outcome.ofHttpStatus(429, Optional.of("Wed, 21 Oct 2015 07:28:00 GMT"), "").retryAfter()).isEmpty();
+    assertThat(Outcome.ofHttpStatus(503, Optional.of(" 7 "), "").retryAfter())
+        .contains(Duration.ofSeconds(7));
+    Optional<String> date = Optional.of("Wed, 21 Oct 2015 07:28:00 GMT");
+    assertThat(Outcome.ofHttpStatus(429, date, "").retryAfter()).isEmpty();
     assertThat(Outcome.ofHttpStatus(503, Optional.of("-1"), "").retryAfter()).isEmpty();
     assertThat(Outcome.ofHttpStatus(400, Optional.of("7"), "").retryAfter()).isEmpty();
   }
@@ -51,6 +53,7 @@ class OutcomeTest {
   void detailKeepsTheStartOfTheBodyOnOneLine() {
     assertThat(HttpPost.detail(503, " from proxy", "")).isEqualTo("HTTP 503 from proxy");
     assertThat(HttpPost.detail(400, "", "bad\nline\n")).isEqualTo("HTTP 400: bad line");
-    assertThat(HttpPost.detail(500, "", "x".repeat(300))).isEqualTo("HTTP 500: " + "x".repeat(200) + "…");
+    assertThat(HttpPost.detail(500, "", "x".repeat(300)))
+        .isEqualTo("HTTP 500: " + "x".repeat(200) + "…");
   }
 }
