@@ -7,7 +7,8 @@ import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.sink.deadletter.DeadLetter;
+import io.fleetstats.sink.kit.deadletter.DeadLetter;
+import io.fleetstats.sink.kit.testing.ScaledTicker;
 import io.fleetstats.sink.delivery.RecordingProxy;
 import io.fleetstats.sink.format.Aggregates;
 import io.fleetstats.sink.format.ProxyParser;
@@ -40,12 +41,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The sink against a real in-JVM KRaft broker and real HTTP servers on loopback, through the
  * faults of the issue: 503 and refused connections for 30 s, 413 for large bodies, 400 for a
  * batch with one bad line, 401. After each: every valid point delivered, nothing committed
- * before delivery, the dead-letter topic holds exactly the bad records.
+ * before delivery, the dead-letter topic holds exactly the bad records. The 30-s outages run
+ * twice: in real time, and on a ticker 100× faster (the sink's backoff and waits see 30 s, the
+ * test takes a fraction of a second).
  */
 class WavefrontSinkIT {
   private static final Duration WAIT = Duration.ofSeconds(45);
@@ -86,6 +91,13 @@ class WavefrontSinkIT {
 
   private WavefrontSink start(SinkConfig config) {
     WavefrontSink sink = WavefrontSink.start(config);
+    sinks.add(sink);
+    return sink;
+  }
+
+  private WavefrontSink start(SinkConfig config, ScaledTicker ticker) {
+    // 5-ms paused polls: half a virtual second at 100×, fine enough for backoff waits of 0.1 s+
+    WavefrontSink sink = WavefrontSink.start(config, ticker, Duration.ofMillis(5));
     sinks.add(sink);
     return sink;
   }
@@ -307,6 +319,84 @@ class WavefrontSinkIT {
         .contains(series("fleetstats_sink_consumer_lag") + " 0.0")
         .contains(series("fleetstats_sink_send_seconds_count", "outcome", "accepted"))
         .contains(series("fleetstats_sink_bytes_sent_bytes_total"));
+  }
+
+  /** How the proxy is unavailable, and the {@code cause} tag its retries are counted under. */
+  enum Outage {
+    ANSWERS_503("5xx") {
+      @Override
+      void begin(RecordingProxy proxy) {
+        proxy.answerByDefault(503);
+      }
+
+      @Override
+      void end(RecordingProxy proxy) {
+        proxy.answerByDefault(202);
+      }
+    },
+    REFUSES_CONNECTIONS("refused") {
+      @Override
+      void begin(RecordingProxy proxy) {
+        proxy.stop();
+      }
+
+      @Override
+      void end(RecordingProxy proxy) {
+        proxy.restart();
+      }
+    };
+
+    final String cause;
+
+    Outage(String cause) {
+      this.cause = cause;
+    }
+
+    abstract void begin(RecordingProxy proxy);
+
+    abstract void end(RecordingProxy proxy);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(Outage.class)
+  void retriesA30SecondOutageWithBackoffOnAFastTickerCommittingNothingMeanwhile(Outage outage)
+      throws Exception {
+    ScaledTicker ticker = ScaledTicker.times(100);
+    RecordingProxy proxy = proxy();
+    SinkConfig config = config(proxy, "FLEETSTATS_RETRY_MAX_BACKOFF", "30s");
+    Input input = input(60, true);
+    produce(config, input);
+    outage.begin(proxy);
+    WavefrontSink sink = start(config, ticker);
+    await().atMost(WAIT).pollInterval(Duration.ofMillis(1)).until(() -> sink.retries() >= 1);
+    long outageStart = ticker.nanoTime();
+    long realStart = System.nanoTime();
+
+    // 30 virtual seconds, checked every virtual second: nothing committed, nothing dead-lettered.
+    await()
+        .atMost(WAIT)
+        .pollInterval(Duration.ofMillis(10))
+        .until(
+            () -> {
+              assertThat(committedRecords(config)).isZero();
+              assertThat(sink.deadLettered()).isZero();
+              return ticker.since(outageStart).compareTo(OUTAGE) >= 0;
+            });
+    long retriesDuringOutage = sink.retries();
+    outage.end(proxy);
+    await().atMost(WAIT).until(() -> committedRecords(config) == input.records());
+    Duration real = Duration.ofNanos(System.nanoTime() - realStart);
+
+    assertDeliveredExactly(proxy, expectedLines(input.valid()));
+    assertDeadLettersExactly(config, input, Map.of());
+    // Backoff, not a busy loop: waits of 0.2 s doubling towards the 30-s cap, with jitter, fit 6
+    // to 10 retries in 30 s (a retry per request would make thousands).
+    assertThat(retriesDuringOutage).isBetween(5L, 12L);
+    double retriesOfTheCause =
+        sink.registry().get("fleetstats.sink.retries").tag("cause", outage.cause).counter().count();
+    assertThat(retriesOfTheCause).isEqualTo((double) sink.retries());
+    assertThat(real).as("real time of a 30-s outage on the fast ticker")
+        .isLessThan(Duration.ofSeconds(5));
   }
 
   @Test

@@ -1,15 +1,14 @@
 package io.fleetstats.sink.delivery;
 
-import io.fleetstats.sink.delivery.Outcome.Kind;
+import io.fleetstats.sink.kit.delivery.HttpPost;
+import io.fleetstats.sink.kit.delivery.Outcome;
+import io.fleetstats.sink.kit.delivery.Outcome.Kind;
+import io.fleetstats.sink.kit.delivery.Transport;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -29,7 +28,7 @@ import java.util.zip.GZIPOutputStream;
  * <p>With a token, every request carries {@code Authorization: Bearer <token>}: the API token for
  * direct ingestion, or the proxy's token when its token authentication is on.
  */
-public final class ProxyClient {
+public final class ProxyClient implements Transport<String> {
   /** Setting to name in errors about the URL. */
   public static final String URL_SETTING = "FLEETSTATS_PROXY_URL";
   /** Setting to name in errors about the token. */
@@ -41,7 +40,6 @@ public final class ProxyClient {
   static final String HISTOGRAM_FORMAT = "histogram";
 
   private final URI endpoint;
-  private final Duration requestTimeout;
   private final Optional<String> token;
   private final int gzipLevel;
 
@@ -50,7 +48,7 @@ public final class ProxyClient {
    * 15 % larger (bench/README.md), the better trade for a sink that sits next to its proxy.
    */
   public static final int DEFAULT_GZIP_LEVEL = 1;
-  private final HttpClient http;
+  private final HttpPost http;
 
   /**
    * @param proxyUrl base URL of the proxy listener, e.g. {@code http://wavefront-proxy:2878}
@@ -78,17 +76,22 @@ public final class ProxyClient {
     // The proxy ignores the path; /report is what the Wavefront SDKs use, and the direct
     // ingestion endpoint.
     this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/report");
-    this.requestTimeout = requestTimeout;
     this.token = token;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(requestTimeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    this.http = new HttpPost(requestTimeout);
   }
 
   public URI endpoint() {
     return endpoint;
+  }
+
+  @Override
+  public String peer() {
+    return "proxy " + endpoint;
+  }
+
+  @Override
+  public String itemName() {
+    return "line";
   }
 
   /**
@@ -101,65 +104,42 @@ public final class ProxyClient {
   }
 
   /**
-   * An answer and the size of the request body that got it.
-   *
-   * @param outcome what the proxy made of the request
-   * @param bodyBytes gzip-compressed body size
-   */
-  public record Sent(Outcome outcome, int bodyBytes) {}
-
-  /**
    * POSTs {@code lines} with {@code ?f=<format>} (none if null) and waits for the answer.
    *
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
+  @Override
   public Sent send(List<String> lines, String format) throws InterruptedException {
     byte[] body = gzip(lines, gzipLevel);
     HttpRequest.Builder b =
         HttpRequest.newBuilder(format == null ? endpoint : URI.create(endpoint + "?f=" + format))
-            .timeout(requestTimeout)
             .header("Content-Type", "text/plain; charset=utf-8")
-            .header("Content-Encoding", "gzip")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+            .header("Content-Encoding", "gzip");
     token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
-    HttpResponse<String> response;
-    try {
-      response = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (HttpTimeoutException e) {
-      return new Sent(Outcome.noAnswer("timeout", "no answer from " + endpoint + " within " + requestTimeout.toMillis() + " ms"), body.length);
-    } catch (ConnectException e) {
-      return new Sent(Outcome.noAnswer("refused", "cannot connect to " + endpoint + ": " + (e.getMessage() == null ? "connection refused" : e.getMessage())), body.length);
-    } catch (IOException e) {
-      return new Sent(Outcome.noAnswer("io", "I/O error talking to " + endpoint + ": " + e), body.length);
-    }
-    Outcome outcome = classify(response.statusCode(), response.headers().firstValue("Retry-After"), response.body());
-    if (outcome.status() == 403 && HISTOGRAM_FORMAT.equals(format)) {
-      outcome =
-          Outcome.of(
-              Outcome.Kind.FATAL,
-              403,
-              outcome.detail()
-                  + "; distributions may be disabled for this account: set "
-                  + DISTRIBUTIONS_SETTING
-                  + "=off or ask for histograms to be enabled");
-    }
-    return new Sent(outcome, body.length);
+    return http.send(b, body, (status, retryAfter, text) -> {
+      Outcome outcome = classify(status, retryAfter, text);
+      if (status == 403 && HISTOGRAM_FORMAT.equals(format)) {
+        return Outcome.of(
+            Outcome.Kind.FATAL,
+            403,
+            outcome.detail()
+                + "; distributions may be disabled for this account: set "
+                + DISTRIBUTIONS_SETTING
+                + "=off or ask for histograms to be enabled");
+      }
+      return outcome;
+    });
   }
 
-  /** The outcome of an HTTP status; pure, so the table is testable without a server. */
+  /**
+   * The outcome of an HTTP status ({@link Outcome#ofHttpStatus}) with the settings to fix named;
+   * pure, so the table is testable without a server.
+   */
   static Outcome classify(int status, Optional<String> retryAfterHeader, String body) {
-    String detail = "HTTP " + status + " from proxy" + (body == null || body.isBlank() ? "" : ": " + abbreviate(body));
-    if (status >= 200 && status < 300) {
-      return Outcome.accepted(status);
-    }
-    if (status >= 500 || status == 429 || status == 408) {
-      return Outcome.retryable(status, retryAfter(retryAfterHeader), detail);
-    }
-    if (status == 413) {
-      return Outcome.of(Kind.TOO_LARGE, status, detail);
-    }
-    if (status == 400) {
-      return Outcome.of(Kind.BAD_REQUEST, status, detail);
+    String detail = HttpPost.detail(status, " from proxy", body);
+    Outcome outcome = Outcome.ofHttpStatus(status, retryAfterHeader, detail);
+    if (outcome.kind() != Kind.FATAL) {
+      return outcome;
     }
     if (status == 401 || status == 403) {
       return Outcome.of(
@@ -178,19 +158,6 @@ public final class ProxyClient {
         Kind.FATAL,
         status,
         detail + ": not an answer a Wavefront proxy gives; check " + URL_SETTING);
-  }
-
-  /** {@code Retry-After} in delta-seconds; the HTTP-date form is rare from proxies and ignored. */
-  static Optional<Duration> retryAfter(Optional<String> header) {
-    return header.flatMap(
-        h -> {
-          try {
-            long seconds = Long.parseLong(h.trim());
-            return seconds >= 0 ? Optional.of(Duration.ofSeconds(seconds)) : Optional.empty();
-          } catch (NumberFormatException e) {
-            return Optional.empty();
-          }
-        });
   }
 
   static byte[] gzip(List<String> lines) {
@@ -233,8 +200,4 @@ public final class ProxyClient {
     }
   }
 
-  private static String abbreviate(String s) {
-    String oneLine = s.strip().replace('\n', ' ');
-    return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "…";
-  }
 }

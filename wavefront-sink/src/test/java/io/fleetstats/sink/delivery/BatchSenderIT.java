@@ -2,7 +2,9 @@ package io.fleetstats.sink.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fleetstats.sink.delivery.BatchSender.Status;
+import io.fleetstats.sink.kit.delivery.Backoff;
+import io.fleetstats.sink.kit.delivery.BatchSender;
+import io.fleetstats.sink.kit.delivery.BatchSender.Status;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,8 +23,8 @@ class BatchSenderIT {
     proxy.close();
   }
 
-  private BatchSender sender(URI url) {
-    return new BatchSender(new ProxyClient(url, Duration.ofSeconds(2)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+  private BatchSender<String> sender(URI url) {
+    return new BatchSender<>(new ProxyClient(url, Duration.ofSeconds(2)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
   }
 
   // Records the requested waits without waiting: the policy is what is under test here.
@@ -38,13 +40,13 @@ class BatchSenderIT {
   @Test
   void retries503UntilAcceptedAndDeliversEveryLineOnce() throws Exception {
     proxy.answerNext(503, 2);
-    BatchSender sender = sender(proxy.url());
+    BatchSender<String> sender = sender(proxy.url());
     BatchSender.Result result = sender.send(lines(3), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.DELIVERED);
     assertThat(proxy.statuses()).containsExactly(503, 503, 202);
     assertThat(proxy.acceptedLines()).containsExactlyElementsOf(lines(3));
     assertThat(sender.retries()).isEqualTo(2);
-    assertThat(sender.linesSent()).isEqualTo(3);
+    assertThat(sender.itemsSent()).isEqualTo(3);
     assertThat(sender.batchesSent()).isEqualTo(1);
     assertThat(waits).hasSize(2);
     assertThat(waits.get(1)).isGreaterThan(waits.get(0));
@@ -61,7 +63,7 @@ class BatchSenderIT {
   @Test
   void splitsInHalvesOn413KeepingLineOrder() throws Exception {
     proxy.tooLargeAbove(2);
-    BatchSender sender = sender(proxy.url());
+    BatchSender<String> sender = sender(proxy.url());
     BatchSender.Result result = sender.send(lines(5), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.DELIVERED);
     assertThat(proxy.bodyLines()).containsExactly(5, 2, 3, 1, 2);
@@ -73,7 +75,7 @@ class BatchSenderIT {
   @Test
   void bisectsA400ToTheRefusedLinesAndDeliversTheRest() throws Exception {
     proxy.refuseLinesContaining("\"m5\"").refuseLinesContaining("\"m6\"");
-    BatchSender sender = sender(proxy.url());
+    BatchSender<String> sender = sender(proxy.url());
     BatchSender.Result result = sender.send(lines(16), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.DELIVERED);
     assertThat(result.rejected()).extracting(BatchSender.Rejected::index).containsExactly(5, 6);
@@ -81,8 +83,8 @@ class BatchSenderIT {
     List<String> expected = new ArrayList<>(lines(16));
     expected.removeAll(List.of(lines(16).get(5), lines(16).get(6)));
     assertThat(proxy.acceptedLines()).containsExactlyElementsOf(expected);
-    assertThat(sender.linesRejectedByProxy()).isEqualTo(2);
-    assertThat(sender.linesSent()).isEqualTo(14);
+    assertThat(sender.itemsRejected()).isEqualTo(2);
+    assertThat(sender.itemsSent()).isEqualTo(14);
     // 16 → 8+8 → 4+4 → 2+2 (m4 m5 | m6 m7) → singles: 1 + 2 + 2 + 2 + 4 = 11 requests
     assertThat(proxy.requests()).isEqualTo(11);
     assertThat(sender.retries()).isZero();
@@ -98,8 +100,8 @@ class BatchSenderIT {
 
   @Test
   void sendsTheTokenAsBearerAndTheFormat() throws Exception {
-    BatchSender sender =
-        new BatchSender(new ProxyClient(proxy.url(), Duration.ofSeconds(2), java.util.Optional.of("s3cret")), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+    BatchSender<String> sender =
+        new BatchSender<>(new ProxyClient(proxy.url(), Duration.ofSeconds(2), java.util.Optional.of("s3cret")), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
     sender.send(lines(1), "wavefront", this::recordWait);
     sender.send(List.of("!M 1764086400 #1 2 \"m\" source=\"h\""), "histogram", this::recordWait);
     assertThat(proxy.authorizations()).containsExactly("Bearer s3cret", "Bearer s3cret");
@@ -127,10 +129,10 @@ class BatchSenderIT {
   void retriesRefusedConnectionsUntilStopped() throws Exception {
     URI closed = proxy.url();
     proxy.close();
-    BatchSender sender = sender(closed);
+    BatchSender<String> sender = sender(closed);
     BatchSender.Result result = sender.send(lines(1), d -> waits.add(d) && waits.size() < 3);
     assertThat(result.status()).isEqualTo(Status.STOPPED);
     assertThat(sender.retries()).isEqualTo(3);
-    assertThat(sender.linesSent()).isZero();
+    assertThat(sender.itemsSent()).isZero();
   }
 }

@@ -2,7 +2,7 @@ package io.fleetstats.sink.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fleetstats.sink.delivery.Outcome.Kind;
+import io.fleetstats.sink.kit.delivery.Outcome.Kind;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;

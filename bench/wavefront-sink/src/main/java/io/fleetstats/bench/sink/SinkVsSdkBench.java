@@ -3,12 +3,12 @@ package io.fleetstats.bench.sink;
 import com.sun.net.httpserver.HttpServer;
 import com.wavefront.sdk.common.clients.WavefrontClient;
 import io.fleetstats.schemas.Aggregate;
-import io.fleetstats.sink.delivery.Backoff;
-import io.fleetstats.sink.delivery.BatchSender;
 import io.fleetstats.sink.delivery.ProxyClient;
 import io.fleetstats.sink.format.AggregateLines;
 import io.fleetstats.sink.format.WavefrontFormatter;
 import io.fleetstats.sink.format.WavefrontPoint;
+import io.fleetstats.sink.kit.delivery.Backoff;
+import io.fleetstats.sink.kit.delivery.BatchSender;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -183,7 +183,7 @@ public final class SinkVsSdkBench {
 
   private static Contender fleetstats(URI url) {
     AggregateLines format = AggregateLines.withPrefix("");
-    BatchSender sender = new BatchSender(new ProxyClient(url, Duration.ofSeconds(10)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+    BatchSender<String> sender = new BatchSender<>(new ProxyClient(url, Duration.ofSeconds(10)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
     return new Contender() {
       @Override
       public String name() {

@@ -1,4 +1,4 @@
-package io.fleetstats.sink.delivery;
+package io.fleetstats.sink.kit.delivery;
 
 import java.time.Duration;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package io.fleetstats.sink.deadletter;
+package io.fleetstats.sink.kit.deadletter;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +29,7 @@ public final class DeadLetterWriter implements AutoCloseable {
 
   /**
    * @param topic the dead-letter topic
-   * @param kafkaProps bootstrap and pass-through client properties
+   * @param kafkaProps bootstrap and pass-through client properties (with the {@code client.id})
    * @param timeout how long one {@link #write} may wait for the broker
    */
   public DeadLetterWriter(String topic, Map<String, Object> kafkaProps, Duration timeout) {
@@ -38,7 +38,7 @@ public final class DeadLetterWriter implements AutoCloseable {
     Map<String, Object> p = new HashMap<>(kafkaProps);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "fleetstats-wavefront-sink-deadletter");
+    p.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, "fleetstats-sink-deadletter");
     p.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "zstd");
     int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, ms);

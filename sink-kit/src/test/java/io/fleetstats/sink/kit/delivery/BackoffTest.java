@@ -1,4 +1,4 @@
-package io.fleetstats.sink.delivery;
+package io.fleetstats.sink.kit.delivery;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
