@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Why: below saturation every datagram, or every few, used to wake the event loop on its own;
  * on this kind of VM a wake-up (scheduler switch, {@code epoll_wait}, a {@code recvmmsg}, a read
  * buffer) cost more than the datagram: about 14 µs of event-loop CPU per datagram at 10 k
- * datagrams/s, 3.4 µs at 100 k/s (bench/README.md, edge-agent, "Session 4"). Waiting a
+ * datagrams/s, 3.4 µs at 100 k/s (bench/edge-agent/results-2026-11-26-session4.md). Waiting a
  * millisecond lets the kernel queue what arrives meanwhile, read then in one wake-up with a few
  * {@code recvmmsg} calls. A sample reaches its batch at most {@code pause} later (batches are
  * flushed every second); the socket's receive buffer holds what arrives during the pause. When the
