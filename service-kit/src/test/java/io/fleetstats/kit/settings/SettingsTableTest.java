@@ -215,6 +215,18 @@ class SettingsTableTest {
   }
 
   @Test
+  void escapesWhatMarkdownWouldTakeForHtmlButNotInTheHelp() {
+    Settings table =
+        Settings.of(
+            "topics",
+            KafkaNames.of("admin", KafkaNames.ADMIN),
+            List.of(Setting.string("FLEETSTATS_TOPIC_PREFIX", "f").doc("topics <prefix>.raw | a")));
+
+    assertThat(table.markdown()).contains("| topics &lt;prefix>.raw \\| a |");
+    assertThat(table.help()).anySatisfy(l -> assertThat(l).contains("topics <prefix>.raw | a (f)"));
+  }
+
+  @Test
   void levenshteinCountsEdits() {
     assertThat(SettingsReader.distance("FLEETSTATS_STATSD_ADDRES", "FLEETSTATS_STATSD_ADDRESS")).isEqualTo(1);
     assertThat(SettingsReader.distance("kitten", "sitting")).isEqualTo(3);
