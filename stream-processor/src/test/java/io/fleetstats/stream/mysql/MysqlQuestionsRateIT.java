@@ -48,11 +48,11 @@ class MysqlQuestionsRateIT {
     String password = env("FLEETSTATS_IT_MYSQL_PASSWORD", "fleetstats");
     // Global status only: then each poll itself adds exactly one question (SHOW GLOBAL STATUS).
     Map<String, String> env = new java.util.HashMap<>();
-    env.put(MysqlConfig.URL, "jdbc:mysql://" + host + ":" + port + "/");
-    env.put(MysqlConfig.USER, user);
-    env.put(MysqlConfig.PASSWORD, password);
-    env.put(MysqlConfig.INTERVAL, INTERVAL.toMillis() + "ms");
-    env.put(MysqlConfig.SLOW_INTERVAL, "1h");
+    env.put(MysqlConfig.URL.key(), "jdbc:mysql://" + host + ":" + port + "/");
+    env.put(MysqlConfig.USER.key(), user);
+    env.put(MysqlConfig.PASSWORD.key(), password);
+    env.put(MysqlConfig.INTERVAL.key(), INTERVAL.toMillis() + "ms");
+    env.put(MysqlConfig.SLOW_INTERVAL.key(), "1h");
     for (String g : List.of("GLOBAL_VARIABLES", "SLAVE_STATUS", "PROCESS_LIST", "USER_STATISTICS", "INFO_SCHEMA_AUTO_INC", "INNODB_METRICS")) {
       env.put("FLEETSTATS_MYSQL_GATHER_" + g, "false");
     }
