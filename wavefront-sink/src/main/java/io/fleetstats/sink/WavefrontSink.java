@@ -172,7 +172,7 @@ public final class WavefrontSink implements AutoCloseable {
             () -> ThreadLocalRandom.current().nextDouble(),
             registry);
     this.deadLetters =
-        new DeadLetterWriter(topics.deadletter().name(), config.adminConfig(), Duration.ofSeconds(30));
+        new DeadLetterWriter(topics.deadletter().name(), config.producerConfig(), Duration.ofSeconds(30));
     this.consumer = new KafkaConsumer<>(consumerConfig(config));
     this.thread = new Thread(this::run, "wavefront-sink");
   }
@@ -200,7 +200,10 @@ public final class WavefrontSink implements AutoCloseable {
     }
     if (config.token().isPresent() && "http".equalsIgnoreCase(config.proxyUrl().getScheme())
         && !isLoopback(config.proxyUrl().getHost())) {
-      log.warn("{} is set but {} is plain http: the token travels unencrypted", SinkConfig.TOKEN, SinkConfig.PROXY_URL);
+      log.warn(
+          "{} is set but {} is plain http: the token travels unencrypted",
+          SinkConfig.TOKEN.key(),
+          SinkConfig.PROXY_URL.key());
     }
     WavefrontSink sink = new WavefrontSink(config);
     try {
@@ -228,8 +231,7 @@ public final class WavefrontSink implements AutoCloseable {
   }
 
   static Map<String, Object> consumerConfig(SinkConfig config) {
-    Map<String, Object> props = new HashMap<>(config.kafkaProperties());
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafkaBootstrap());
+    Map<String, Object> props = new HashMap<>(config.consumerConfig());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     // At-least-once needs manual commits and must never see aborted transactional writes.
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
