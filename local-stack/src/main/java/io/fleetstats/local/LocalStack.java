@@ -1,11 +1,7 @@
 package io.fleetstats.local;
 
-import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.edge.EdgeAgent;
-import io.fleetstats.edge.EdgeConfig;
-import io.fleetstats.sink.SinkConfig;
 import io.fleetstats.sink.WavefrontSink;
-import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.StreamProcessor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,7 +13,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -30,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * The whole platform in one JVM: an embedded Kafka broker, an edge agent, the stream processor,
  * the Wavefront sink and (unless a real proxy is given) a built-in proxy receiver. Each service
  * gets this process's environment with the stack's own settings laid over it, so every
- * {@code FLEETSTATS_*} key works here as it does in a standalone service.
+ * {@code FLEETSTATS_*} key works here as it does in a standalone service ({@link StackConfig}).
  */
 public final class LocalStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
@@ -60,26 +55,12 @@ public final class LocalStack implements AutoCloseable {
       Consumer<String> lineListener) {}
 
   /** The pods {@code --demo} simulates: three api-server pods on two nodes and a web-server. */
-  /**
-   * The roll-up rule the stack enables unless {@code FLEETSTATS_ROLLUPS} is set: every series also
-   * merged across pods and nodes, tagged {@code rollup="app"}, source = the cluster.
-   */
-  static final String DEFAULT_ROLLUPS = "app:drop=pod_name,node";
-
   static final List<String[]> DEMO_PODS =
       List.of(
           new String[] {"api-server", "api-server-0", "node-1"},
           new String[] {"api-server", "api-server-1", "node-1"},
           new String[] {"api-server", "api-server-2", "node-2"},
           new String[] {"web-server", "web-server-0", "node-2"});
-
-  /** Seed env name and our FLEETSTATS_ alternative (which wins in the agent) of each identity key. */
-  private static final String[][] IDENTITY_KEYS = {
-    {"APP_NAME", "FLEETSTATS_APP"},
-    {"CONTAINER_NAME", "FLEETSTATS_CONTAINER"},
-    {"POD_NAME", "FLEETSTATS_POD"},
-    {"NODE_HOSTNAME", "FLEETSTATS_NODE"}
-  };
 
   private final Deque<AutoCloseable> running = new ArrayDeque<>();
   private final Path dataDir;
@@ -117,22 +98,6 @@ public final class LocalStack implements AutoCloseable {
     kafka = EmbeddedKafka.start(dataDir, o.kafkaPort());
     running.push(kafka);
 
-    Map<String, String> env = new HashMap<>(o.env());
-    env.put("FLEETSTATS_KAFKA_BOOTSTRAP", kafka.bootstrapServers());
-    env.put("FLEETSTATS_WINDOW", Durations.format(o.window()));
-    env.put("FLEETSTATS_GRACE", Durations.format(o.grace()));
-    env.putIfAbsent("FLEETSTATS_STATE_DIR", dataDir.resolve("streams").toString());
-    // roll-up lines beside the per-pod ones: per app per cluster (FLEETSTATS_ROLLUPS= turns it off)
-    env.putIfAbsent(StreamConfig.ROLLUPS, DEFAULT_ROLLUPS);
-    env.putIfAbsent("CLUSTER_NAME", "local");
-    env.putIfAbsent("NAMESPACE", "default");
-
-    Map<String, String> processorEnv = new HashMap<>(env);
-    // one JVM hosts every service: the processor's admin port must not collide with the others'
-    processorEnv.put(StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0");
-    StreamProcessor processor = StreamProcessor.start(StreamConfig.fromEnv(processorEnv));
-    running.push(processor);
-
     if (o.proxy().isPresent()) {
       proxyUrl = o.proxy().get();
     } else {
@@ -141,37 +106,21 @@ public final class LocalStack implements AutoCloseable {
       running.push(receiver);
       proxyUrl = receiver.url();
     }
-    Map<String, String> sinkEnv = new HashMap<>(env);
-    sinkEnv.put("FLEETSTATS_PROXY_URL", proxyUrl.toString());
-    // one JVM hosts every service: the sink's admin port must not collide with theirs or a test's
-    sinkEnv.putIfAbsent("FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:0");
-    WavefrontSink sink = WavefrontSink.start(SinkConfig.fromEnv(sinkEnv));
-    running.push(sink);
+    // Every config before any service: a bad setting stops the start before anything runs on it.
+    StackConfig configs = StackConfig.read(o, kafka.bootstrapServers(), dataDir, proxyUrl);
 
-    Map<String, String> agentEnv = new HashMap<>(env);
-    agentEnv.put("FLEETSTATS_STATSD_ADDRESS", "127.0.0.1:" + o.statsdPort());
-    agentEnv.putIfAbsent("POD_NAME", "local-0");
-    agentEnv.putIfAbsent("NODE_HOSTNAME", "node-1");
-    agent = EdgeAgent.start(EdgeConfig.fromEnv(agentEnv));
+    StreamProcessor processor = StreamProcessor.start(configs.processor());
+    running.push(processor);
+    WavefrontSink sink = WavefrontSink.start(configs.sink());
+    running.push(sink);
+    agent = EdgeAgent.start(configs.agent());
     running.push(agent);
 
     if (o.demo()) {
       List<DemoTraffic.Pod> pods = new ArrayList<>();
-      for (String[] p : DEMO_PODS) {
-        Map<String, String> podEnv = new HashMap<>(env);
-        // only the stack's own agent polls MySQL (--mysql); the simulated app pods do not
-        podEnv.remove("FLEETSTATS_MYSQL_URL");
-        podEnv.remove("MYSQL_SERVER");
-        podEnv.put("FLEETSTATS_STATSD_ADDRESS", "127.0.0.1:0");
-        // a simulated pod's identity must not be overridden by this process's own
-        for (String[] key : IDENTITY_KEYS) {
-          podEnv.remove(key[1]);
-        }
-        podEnv.put("APP_NAME", p[0]);
-        podEnv.put("CONTAINER_NAME", p[0]);
-        podEnv.put("POD_NAME", p[1]);
-        podEnv.put("NODE_HOSTNAME", p[2]);
-        EdgeAgent podAgent = EdgeAgent.start(EdgeConfig.fromEnv(podEnv));
+      for (int i = 0; i < DEMO_PODS.size(); i++) {
+        String[] p = DEMO_PODS.get(i);
+        EdgeAgent podAgent = EdgeAgent.start(configs.demoPods().get(i));
         running.push(podAgent);
         demoAgents.add(podAgent);
         pods.add(new DemoTraffic.Pod(p[0], p[1], p[2], podAgent.statsdAddress()));

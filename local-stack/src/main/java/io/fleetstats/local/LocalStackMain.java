@@ -24,10 +24,15 @@ import picocli.CommandLine.Option;
     description = {
       "Runs Fleetstats in one JVM: an embedded Kafka broker (KRaft), an edge agent listening for",
       "statsd, the stream processor, the Wavefront sink and a built-in receiver that speaks the",
-      "Wavefront proxy's HTTP protocol and prints every line it gets.",
-      "Every FLEETSTATS_* environment variable is passed through to the services."
+      "Wavefront proxy's HTTP protocol and prints every line it gets."
     },
     footer = {
+      "",
+      "Environment: every FLEETSTATS_* variable of the services (and the seed's names such as",
+      "CLUSTER_NAME) is passed through to them; see each service's --help or README.",
+      "FLEETSTATS_CONFIG_FILE names a YAML settings file all of them read. A FLEETSTATS_* key no",
+      "service knows is reported once, naming the nearest known key; with",
+      "FLEETSTATS_STRICT_CONFIG=true it stops the start (exit code 2), as a bad value does.",
       "",
       "Example: fleetstats-local --demo --duration 60s --capture lines.txt",
       "         FLEETSTATS_MYSQL_USER=app FLEETSTATS_MYSQL_PASSWORD=... fleetstats-local --mysql jdbc:mysql://127.0.0.1:3306/"

@@ -28,6 +28,15 @@ class LocalStackMainTest {
   }
 
   @Test
+  void helpSaysTheServicesSettingsPassThroughAndStrictConfigApplies() {
+    assertThat(run("--help")).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("every FLEETSTATS_* variable of the services")
+        .contains("FLEETSTATS_CONFIG_FILE")
+        .contains("FLEETSTATS_STRICT_CONFIG=true");
+  }
+
+  @Test
   void rejectsABadDurationNamingTheOption() {
     assertThat(run("--window", "ten")).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))

@@ -2,71 +2,40 @@ package io.fleetstats.stream;
 
 import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.KafkaNames;
+import io.fleetstats.kit.settings.Setting;
+import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.rollup.RollupRule;
 import java.net.InetSocketAddress;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * Settings of the stream processor, read from the environment at start and validated as a whole.
+ * Settings of the stream processor, read from the environment and an optional YAML file
+ * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated as a whole at start. Each
+ * component comes from the setting of the same name below, where its key, default and meaning are
+ * declared once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
  *
- * @param bootstrap {@code FLEETSTATS_KAFKA_BOOTSTRAP}: Kafka bootstrap servers; default {@code
- *     localhost:9092}
- * @param kafka every other {@code FLEETSTATS_KAFKA_<PROPERTY>} as a Kafka client property
- *     ({@code FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code security.protocol}); passed to the
- *     Streams client and the topic admin client; default none
- * @param applicationId {@code FLEETSTATS_APPLICATION_ID}: Kafka Streams {@code application.id},
- *     which names the consumer group, the transactional ids and the internal topics; default
- *     {@code fleetstats-stream-processor}
- * @param topicPrefix {@code FLEETSTATS_TOPIC_PREFIX}: prefix of the platform's topics; default
- *     {@code fleetstats} ({@code fleetstats.raw.statsd} in, {@code fleetstats.aggregates} out)
- * @param window {@code FLEETSTATS_WINDOW}: tumbling event-time window size, aligned to the epoch;
- *     default {@code 10s}, at least {@code 100ms}
- * @param grace {@code FLEETSTATS_GRACE}: how long after a window's end samples for it are still
- *     accepted; later ones are counted as late and dropped; default {@code 5s}, at least {@code 0s}
- * @param percentiles {@code FLEETSTATS_PERCENTILES}: comma-separated percentiles in (0,100] emitted
- *     as {@code <p>_percentile} for timers, histograms and distributions; default {@code 90}
- * @param sketchAccuracy {@code FLEETSTATS_SKETCH_ACCURACY}: DDSketch relative accuracy of median
- *     and percentiles, in (0,0.5); default {@code 0.01} (1 %)
- * @param stateDir {@code FLEETSTATS_STATE_DIR}: Kafka Streams state directory; default {@code
- *     <java.io.tmpdir>/<application id>}
- * @param streamThreads {@code FLEETSTATS_STREAM_THREADS}: Kafka Streams threads; default {@code 1}
- * @param commitInterval {@code FLEETSTATS_COMMIT_INTERVAL}: transaction commit interval, which
- *     bounds the end-to-end latency added by exactly-once; default {@code 1s}, at least {@code
- *     10ms}
- * @param wallClockClose {@code FLEETSTATS_WALL_CLOCK_CLOSE}: also close windows while a partition
- *     receives no records, by letting its stream time advance with the wall clock, so that a quiet
- *     source's last window is emitted; default {@code true}
- * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing platform topics at start;
- *     default {@code true}
- * @param setExactLimit {@code FLEETSTATS_SET_EXACT_LIMIT}: sets count distinct members exactly up
- *     to this many per series and window, then estimate them with UltraLogLog (~1.2 % standard
- *     error); default {@code 1000}, 0 estimates always
- * @param rollups {@code FLEETSTATS_ROLLUPS}: roll-up rules, {@code
- *     <name>:drop=<tag>,...;<name>:keep=<tag>,...} (see {@link RollupRule}); default none
- * @param rollupGrace {@code FLEETSTATS_ROLLUP_GRACE}: how long (wall clock) roll-ups wait for a
- *     silent stage-1 task (its instance died and its tasks have not moved yet) before closing
- *     without it; default {@code 60s}
- * @param maxSeriesPerSource {@code FLEETSTATS_MAX_SERIES_PER_SOURCE}: live series per source and
- *     window before new ones fold into {@code fleetstats.overflow}; default {@code 10000}, 0 = no
- *     limit
- * @param maxSeriesPerName {@code FLEETSTATS_MAX_SERIES_PER_NAME}: live series per metric name,
- *     window and partition before new ones fold into {@code <name>{overflow=true}}; default {@code
- *     10000}, 0 = no limit
- * @param lateToDeadletter {@code FLEETSTATS_LATE_TO_DEADLETTER}: write late samples to the
- *     dead-letter topic (they are counted either way); default {@code true}
- * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
- *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9126}
- * @param identity cluster, namespace and pod of this instance ({@code CLUSTER_NAME}, {@code
- *     NAMESPACE}, {@code POD_NAME}, see {@link ProcessIdentity}): the tags of its self-metrics
+ * @param kafka every other {@code FLEETSTATS_KAFKA_<PROPERTY>} that is a Streams, producer,
+ *     consumer or admin property, or one of those behind a Streams client prefix ({@code
+ *     producer.}, {@code main.consumer.}, {@code admin.}, {@code topic.} …); passed to Kafka
+ *     Streams and the topic admin client
+ * @param stateDir {@link #STATE_DIR}, or {@code <java.io.tmpdir>/<application id>} when unset
+ * @param identity cluster, namespace and pod of this instance ({@link ProcessIdentity}): the tags
+ *     of its self-metrics
  */
 public record StreamConfig(
     String bootstrap,
@@ -91,43 +60,153 @@ public record StreamConfig(
     Optional<InetSocketAddress> adminAddress,
     ProcessIdentity identity) {
 
-  public static final String BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
-  public static final String APPLICATION_ID = "FLEETSTATS_APPLICATION_ID";
-  public static final String TOPIC_PREFIX = "FLEETSTATS_TOPIC_PREFIX";
-  public static final String WINDOW = "FLEETSTATS_WINDOW";
-  public static final String GRACE = "FLEETSTATS_GRACE";
-  public static final String PERCENTILES = "FLEETSTATS_PERCENTILES";
-  public static final String SKETCH_ACCURACY = "FLEETSTATS_SKETCH_ACCURACY";
-  public static final String STATE_DIR = "FLEETSTATS_STATE_DIR";
-  public static final String STREAM_THREADS = "FLEETSTATS_STREAM_THREADS";
-  public static final String COMMIT_INTERVAL = "FLEETSTATS_COMMIT_INTERVAL";
-  public static final String WALL_CLOCK_CLOSE = "FLEETSTATS_WALL_CLOCK_CLOSE";
-  public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
-  public static final String SET_EXACT_LIMIT = "FLEETSTATS_SET_EXACT_LIMIT";
-  public static final String ROLLUPS = "FLEETSTATS_ROLLUPS";
-  public static final String ROLLUP_GRACE = "FLEETSTATS_ROLLUP_GRACE";
-  public static final String MAX_SERIES_PER_SOURCE = "FLEETSTATS_MAX_SERIES_PER_SOURCE";
-  public static final String MAX_SERIES_PER_NAME = "FLEETSTATS_MAX_SERIES_PER_NAME";
-  public static final String LATE_TO_DEADLETTER = "FLEETSTATS_LATE_TO_DEADLETTER";
-  public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
+  private static final Pattern NAME_CHARS = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final String NAME_ALLOWED = "letters, digits, '.', '_' and '-' only";
 
-  public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
-  public static final String DEFAULT_APPLICATION_ID = "fleetstats-stream-processor";
-  public static final Duration DEFAULT_WINDOW = Duration.ofSeconds(10);
-  public static final Duration DEFAULT_GRACE = Duration.ofSeconds(5);
-  public static final List<Double> DEFAULT_PERCENTILES = List.of(90.0);
-  public static final double DEFAULT_SKETCH_ACCURACY = 0.01;
+  public static final Setting<String> BOOTSTRAP =
+      Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
+          .kafkaProperty("bootstrap.servers")
+          .doc("Kafka bootstrap servers");
+  public static final Setting<String> APPLICATION_ID =
+      Setting.custom(
+              "FLEETSTATS_APPLICATION_ID",
+              "fleetstats-stream-processor",
+              "fleetstats-stream-processor",
+              StreamConfig::name)
+          .kafkaProperty("application.id")
+          .doc("Streams application.id: the consumer group, transactional ids, internal topics");
+  public static final Setting<String> TOPIC_PREFIX =
+      Setting.custom(
+              "FLEETSTATS_TOPIC_PREFIX",
+              Topics.DEFAULT_PREFIX,
+              Topics.DEFAULT_PREFIX,
+              StreamConfig::name)
+          .doc("topics <prefix>.raw.statsd and <prefix>.clusters in, <prefix>.aggregates and"
+              + " <prefix>.deadletter out");
+  public static final Setting<Duration> WINDOW =
+      Setting.duration("FLEETSTATS_WINDOW", Duration.ofSeconds(10), Duration.ofMillis(100))
+          .doc("tumbling event-time window, aligned to the epoch");
+  /** Later samples are counted as late and dropped (or dead-lettered). */
+  public static final Setting<Duration> GRACE =
+      Setting.duration("FLEETSTATS_GRACE", Duration.ofSeconds(5), Duration.ZERO)
+          .doc("how long after a window's end its samples are still accepted");
+  public static final Setting<List<Double>> PERCENTILES =
+      Setting.custom("FLEETSTATS_PERCENTILES", List.of(90.0), "90", StreamConfig::percentiles)
+          .doc("comma-separated percentiles in (0,100] of timers, histograms and distributions,"
+              + " emitted as <p>_percentile");
+  public static final Setting<Double> SKETCH_ACCURACY =
+      Setting.custom("FLEETSTATS_SKETCH_ACCURACY", 0.01, "0.01", StreamConfig::accuracy)
+          .doc("DDSketch relative accuracy of median and percentiles, in (0,0.5)");
+  /** Beyond the limit, members are counted by UltraLogLog (about 1.2 % standard error). */
+  public static final Setting<Integer> SET_EXACT_LIMIT =
+      Setting.integer(
+              "FLEETSTATS_SET_EXACT_LIMIT", StateOptions.DEFAULT_SET_EXACT_LIMIT, 0, 1_000_000)
+          .doc("sets count distinct members exactly up to this many per series and window, then"
+              + " estimate them; 0 estimates always");
+  public static final Setting<List<RollupRule>> ROLLUPS =
+      Setting.custom("FLEETSTATS_ROLLUPS", List.<RollupRule>of(), "none", StreamConfig::rollups)
+          .doc("roll-up rules <name>:drop=<tag>,... or <name>:keep=<tag>,..., separated by ';'");
+  /**
+   * A stage-1 task goes silent when its instance died and its partitions have not moved yet;
+   * after this long (wall clock) roll-up windows close without it.
+   */
+  public static final Setting<Duration> ROLLUP_GRACE =
+      Setting.duration("FLEETSTATS_ROLLUP_GRACE", Duration.ofSeconds(60), Duration.ZERO)
+          .doc("how long roll-ups wait for a stage-1 task that has gone silent");
+  public static final Setting<Integer> MAX_SERIES_PER_SOURCE =
+      Setting.integer("FLEETSTATS_MAX_SERIES_PER_SOURCE", 10_000, 0, Integer.MAX_VALUE)
+          .doc("live series per source and window before new ones fold into fleetstats.overflow;"
+              + " 0 = no limit");
+  public static final Setting<Integer> MAX_SERIES_PER_NAME =
+      Setting.integer("FLEETSTATS_MAX_SERIES_PER_NAME", 10_000, 0, Integer.MAX_VALUE)
+          .doc("live series per metric name, window and partition before new ones fold into"
+              + " <name>{overflow=true}; 0 = no limit");
+  public static final Setting<Boolean> LATE_TO_DEADLETTER =
+      Setting.bool("FLEETSTATS_LATE_TO_DEADLETTER", true)
+          .doc("write late samples to the dead-letter topic (they are counted either way)");
+  public static final Setting<Path> STATE_DIR =
+      Setting.custom(
+              "FLEETSTATS_STATE_DIR", null, "<java.io.tmpdir>/<application id>", StreamConfig::path)
+          .kafkaProperty("state.dir")
+          .doc("Kafka Streams state directory");
+  public static final Setting<Integer> STREAM_THREADS =
+      Setting.integer("FLEETSTATS_STREAM_THREADS", 1, 1, 64)
+          .kafkaProperty("num.stream.threads")
+          .doc("Kafka Streams threads");
   /**
    * Kafka Streams' exactly-once default is 100 ms; with 10-s windows closed 5 s after their end,
    * 1 s adds little latency, commits a tenth as often, and while catching up on a backlog lets the
    * store cache fold ten times as many batches of a series into one changelog record (see the
    * module README, "Commit interval").
    */
-  public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofSeconds(1);
-  public static final Duration DEFAULT_ROLLUP_GRACE = Duration.ofSeconds(60);
-  public static final int DEFAULT_MAX_SERIES = 10_000;
+  public static final Setting<Duration> COMMIT_INTERVAL =
+      Setting.duration("FLEETSTATS_COMMIT_INTERVAL", Duration.ofSeconds(1), Duration.ofMillis(10))
+          .doc("exactly-once commit interval; adds up to this much latency");
+  /**
+   * Lets a partition's stream time advance with the wall clock while it receives no records, so
+   * that a quiet source's last window is emitted.
+   */
+  public static final Setting<Boolean> WALL_CLOCK_CLOSE =
+      Setting.bool("FLEETSTATS_WALL_CLOCK_CLOSE", true)
+          .doc("also close windows of partitions that receive no records, by the wall clock");
+  public static final Setting<Boolean> CREATE_TOPICS =
+      Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing platform topics at start");
   /** The processor's admin port (the edge agent uses 9125, the sink 9127). */
-  public static final int DEFAULT_ADMIN_PORT = 9126;
+  public static final Setting<Optional<InetSocketAddress>> ADMIN_ADDRESS =
+      Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9126))
+          .doc("admin port (/healthz, /readyz, /metrics) host:port; off disables it");
+
+  /**
+   * The Kafka properties the processor passes through: Kafka Streams' own and those of the
+   * clients it creates, as they are (they apply to every client that knows them) or behind the
+   * prefixes with which Streams gives a property to one client only.
+   */
+  private static final KafkaNames KAFKA_NAMES =
+      new KafkaNames(
+          "Streams, producer, consumer and admin",
+          union(
+              StreamsConfig.configDef().names(),
+              KafkaNames.PRODUCER,
+              KafkaNames.CONSUMER,
+              KafkaNames.ADMIN),
+          Map.of(
+              StreamsConfig.PRODUCER_PREFIX, KafkaNames.PRODUCER,
+              StreamsConfig.CONSUMER_PREFIX, KafkaNames.CONSUMER,
+              StreamsConfig.MAIN_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+              StreamsConfig.RESTORE_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+              StreamsConfig.GLOBAL_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+              StreamsConfig.ADMIN_CLIENT_PREFIX, KafkaNames.ADMIN,
+              StreamsConfig.TOPIC_PREFIX, KafkaNames.TOPIC));
+
+  /** Every setting of the stream processor: the table the README and {@code --help} show. */
+  public static final Settings SETTINGS =
+      Settings.of(
+          "stream processor",
+          KAFKA_NAMES,
+          Stream.of(
+                  List.<Setting<?>>of(
+                      BOOTSTRAP,
+                      APPLICATION_ID,
+                      TOPIC_PREFIX,
+                      WINDOW,
+                      GRACE,
+                      PERCENTILES,
+                      SKETCH_ACCURACY,
+                      SET_EXACT_LIMIT,
+                      ROLLUPS,
+                      ROLLUP_GRACE,
+                      MAX_SERIES_PER_SOURCE,
+                      MAX_SERIES_PER_NAME,
+                      LATE_TO_DEADLETTER,
+                      STATE_DIR,
+                      STREAM_THREADS,
+                      COMMIT_INTERVAL,
+                      WALL_CLOCK_CLOSE,
+                      CREATE_TOPICS,
+                      ADMIN_ADDRESS),
+                  ProcessIdentity.TAG_SETTINGS)
+              .flatMap(List::stream)
+              .toList());
 
   public StreamConfig {
     kafka = Map.copyOf(kafka);
@@ -136,54 +215,45 @@ public record StreamConfig(
   }
 
   /**
-   * Defaults for everything; {@code FLEETSTATS_*} variables in {@code env} override them.
+   * Reads and validates the settings.
    *
    * @throws ConfigException naming every bad key, its value and what is allowed
    */
   public static StreamConfig fromEnv(Map<String, String> env) {
-    SettingsReader r = new SettingsReader(env);
-    String bootstrap = r.string(DEFAULT_BOOTSTRAP, BOOTSTRAP);
-    String applicationId = r.string(DEFAULT_APPLICATION_ID, APPLICATION_ID);
-    if (!applicationId.matches("[A-Za-z0-9._-]+")) {
-      r.problem(APPLICATION_ID, applicationId, "letters, digits, '.', '_' and '-' only");
+    return read(SettingsReader.forService(SETTINGS, env));
+  }
+
+  /**
+   * Like {@link #fromEnv(Map)}, in an environment shared with other services (the local stack):
+   * their keys are not reported as unknown.
+   */
+  public static StreamConfig fromEnv(Map<String, String> env, Settings... alsoKnown) {
+    return read(SettingsReader.forService(SETTINGS, env, alsoKnown));
+  }
+
+  private static StreamConfig read(SettingsReader r) {
+    String bootstrap = r.get(BOOTSTRAP);
+    String applicationId = r.get(APPLICATION_ID);
+    String prefix = r.get(TOPIC_PREFIX);
+    Duration window = r.get(WINDOW);
+    Duration grace = r.get(GRACE);
+    List<Double> percentiles = r.get(PERCENTILES);
+    double accuracy = r.get(SKETCH_ACCURACY);
+    Path stateDir = r.get(STATE_DIR);
+    if (stateDir == null) {
+      stateDir = Path.of(System.getProperty("java.io.tmpdir"), applicationId);
     }
-    String prefix = r.string(Topics.DEFAULT_PREFIX, TOPIC_PREFIX);
-    if (!prefix.matches("[A-Za-z0-9._-]+")) {
-      r.problem(TOPIC_PREFIX, prefix, "letters, digits, '.', '_' and '-' only");
-    }
-    Duration window = r.duration(DEFAULT_WINDOW, Duration.ofMillis(100), WINDOW);
-    Duration grace = r.duration(DEFAULT_GRACE, Duration.ZERO, GRACE);
-    List<Double> percentiles = percentiles(r, r.string(null, PERCENTILES));
-    double accuracy = accuracy(r, r.string(null, SKETCH_ACCURACY));
-    String stateDirRaw = r.string(null, STATE_DIR);
-    Path stateDir =
-        stateDirRaw != null
-            ? Path.of(stateDirRaw)
-            : Path.of(System.getProperty("java.io.tmpdir"), applicationId);
-    int threads = r.integer(1, 1, 64, STREAM_THREADS);
-    Duration commit = r.duration(DEFAULT_COMMIT_INTERVAL, Duration.ofMillis(10), COMMIT_INTERVAL);
-    boolean wallClockClose = r.bool(true, WALL_CLOCK_CLOSE);
-    boolean createTopics = r.bool(true, CREATE_TOPICS);
-    int setExactLimit = r.integer(StateOptions.DEFAULT_SET_EXACT_LIMIT, 0, 1_000_000, SET_EXACT_LIMIT);
-    List<RollupRule> rollups = List.of();
-    String rollupsRaw = r.string(null, ROLLUPS);
-    try {
-      rollups = RollupRule.parse(rollupsRaw);
-    } catch (IllegalArgumentException e) {
-      r.problem(
-          ROLLUPS,
-          rollupsRaw,
-          "rules '<name>:drop=<tag>,...' or '<name>:keep=<tag>,...' separated by ';', e.g."
-              + " app:drop=pod_name,node;fleet:drop=pod_name,node,cluster ("
-              + e.getMessage()
-              + ")");
-    }
-    Duration rollupGrace = r.duration(DEFAULT_ROLLUP_GRACE, Duration.ZERO, ROLLUP_GRACE);
-    int maxPerSource = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_SOURCE);
-    int maxPerName = r.integer(DEFAULT_MAX_SERIES, 0, Integer.MAX_VALUE, MAX_SERIES_PER_NAME);
-    boolean lateToDeadletter = r.bool(true, LATE_TO_DEADLETTER);
-    Optional<InetSocketAddress> admin =
-        r.optionalAddress(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS);
+    int threads = r.get(STREAM_THREADS);
+    Duration commit = r.get(COMMIT_INTERVAL);
+    boolean wallClockClose = r.get(WALL_CLOCK_CLOSE);
+    boolean createTopics = r.get(CREATE_TOPICS);
+    int setExactLimit = r.get(SET_EXACT_LIMIT);
+    List<RollupRule> rollups = r.get(ROLLUPS);
+    Duration rollupGrace = r.get(ROLLUP_GRACE);
+    int maxPerSource = r.get(MAX_SERIES_PER_SOURCE);
+    int maxPerName = r.get(MAX_SERIES_PER_NAME);
+    boolean lateToDeadletter = r.get(LATE_TO_DEADLETTER);
+    Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     ProcessIdentity identity = ProcessIdentity.read(r);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
@@ -216,46 +286,99 @@ public record StreamConfig(
     return Topics.withPrefix(topicPrefix);
   }
 
-  private static List<Double> percentiles(SettingsReader r, String raw) {
-    if (raw == null) {
-      return DEFAULT_PERCENTILES;
+  /**
+   * Settings of the admin clients the processor creates itself (topic creation, partition count):
+   * the pass-through admin properties, those behind {@code admin.} winning as they do in the
+   * admin client of Kafka Streams, and {@link #bootstrap()}, so that every client the processor
+   * creates reaches the same brokers.
+   */
+  public Map<String, Object> adminProperties() {
+    Map<String, Object> props = new HashMap<>();
+    Map<String, Object> prefixed = new HashMap<>();
+    kafka.forEach(
+        (property, value) -> {
+          String rest = KAFKA_NAMES.unprefixed(property);
+          if (rest.equals(property) && KafkaNames.ADMIN.contains(property)) {
+            props.put(property, value);
+          } else if (property.equals(StreamsConfig.adminClientPrefix(rest))) {
+            prefixed.put(rest, value);
+          }
+        });
+    props.putAll(prefixed);
+    props.put(BOOTSTRAP.kafkaProperty(), bootstrap);
+    return props;
+  }
+
+  @SafeVarargs
+  private static Set<String> union(Set<String>... sets) {
+    Set<String> all = new TreeSet<>();
+    for (Set<String> s : sets) {
+      all.addAll(s);
     }
+    return all;
+  }
+
+  /** An application id or topic prefix: part of Kafka topic and group names. */
+  private static String name(String raw) {
+    if (!NAME_CHARS.matcher(raw).matches()) {
+      throw new IllegalArgumentException(NAME_ALLOWED);
+    }
+    return raw;
+  }
+
+  private static Path path(String raw) {
+    try {
+      return Path.of(raw);
+    } catch (InvalidPathException e) {
+      throw new IllegalArgumentException("a directory path (" + e.getMessage() + ")", e);
+    }
+  }
+
+  private static List<Double> percentiles(String raw) {
     // sorted and distinct, so that field order is stable and "90,90" does not emit twice
     TreeSet<Double> out = new TreeSet<>();
-    List<String> bad = new ArrayList<>();
+    boolean bad = false;
     for (String part : raw.split(",")) {
-      String p = part.trim();
       try {
-        double v = Double.parseDouble(p);
-        if (!(v > 0 && v <= 100)) {
-          bad.add(p);
-        } else {
+        double v = Double.parseDouble(part.trim());
+        if (v > 0 && v <= 100) {
           out.add(v);
+        } else {
+          bad = true;
         }
       } catch (NumberFormatException e) {
-        bad.add(p);
+        bad = true;
       }
     }
-    if (!bad.isEmpty() || out.isEmpty()) {
-      r.problem(PERCENTILES, raw, "a comma-separated list of numbers in (0,100], e.g. 50,90,99.9");
-      return DEFAULT_PERCENTILES;
+    if (bad || out.isEmpty()) {
+      throw new IllegalArgumentException(
+          "a comma-separated list of numbers in (0,100], e.g. 50,90,99.9");
     }
     return List.copyOf(out);
   }
 
-  private static double accuracy(SettingsReader r, String raw) {
-    if (raw == null) {
-      return DEFAULT_SKETCH_ACCURACY;
-    }
+  private static double accuracy(String raw) {
     try {
       double v = Double.parseDouble(raw);
       if (v > 0 && v < 0.5) {
         return v;
       }
     } catch (NumberFormatException e) {
-      // reported below with what is allowed
+      // what is allowed is said below
     }
-    r.problem(SKETCH_ACCURACY, raw, "a relative accuracy in (0,0.5), e.g. 0.01 for 1 %");
-    return DEFAULT_SKETCH_ACCURACY;
+    throw new IllegalArgumentException("a relative accuracy in (0,0.5), e.g. 0.01 for 1 %");
+  }
+
+  private static List<RollupRule> rollups(String raw) {
+    try {
+      return RollupRule.parse(raw);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "rules '<name>:drop=<tag>,...' or '<name>:keep=<tag>,...' separated by ';', e.g."
+              + " app:drop=pod_name,node;fleet:drop=pod_name,node,cluster ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
   }
 }

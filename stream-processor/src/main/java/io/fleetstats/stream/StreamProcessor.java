@@ -9,16 +9,13 @@ import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
@@ -72,7 +69,7 @@ public final class StreamProcessor implements AutoCloseable {
     Topics topics = config.topics();
     if (config.createTopics()) {
       TopicSetup.ensure(
-          adminConfig(config),
+          config.adminProperties(),
           topics,
           TopicSetup.DEFAULT_PARTITIONS,
           Optional.empty(),
@@ -121,7 +118,7 @@ public final class StreamProcessor implements AutoCloseable {
               + "); is Kafka reachable at "
               + config.bootstrap()
               + " ("
-              + StreamConfig.BOOTSTRAP
+              + StreamConfig.BOOTSTRAP.key()
               + ")?",
           e);
     } catch (ExecutionException e) {
@@ -149,7 +146,7 @@ public final class StreamProcessor implements AutoCloseable {
     if (config.rollups().isEmpty()) {
       return 0;
     }
-    try (Admin admin = Admin.create(adminConfig(config))) {
+    try (Admin admin = Admin.create(config.adminProperties())) {
       return admin
           .describeTopics(List.of(topics.rawStatsd().name()))
           .allTopicNames()
@@ -193,12 +190,6 @@ public final class StreamProcessor implements AutoCloseable {
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
     return p;
-  }
-
-  private static Map<String, Object> adminConfig(StreamConfig config) {
-    Map<String, Object> admin = new HashMap<>(config.kafka());
-    admin.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
-    return admin;
   }
 
   public StreamConfig config() {

@@ -240,14 +240,14 @@ class CrashRecoveryIT {
             java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), StreamProcessorMain.class.getName());
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("FLEETSTATS_"));
-    env.put(StreamConfig.BOOTSTRAP, cluster.bootstrapServers());
-    env.put(StreamConfig.APPLICATION_ID, "fleetstats-crash-it");
-    env.put(StreamConfig.WINDOW, "2s");
-    env.put(StreamConfig.GRACE, "1s");
-    env.put(StreamConfig.STATE_DIR, stateDir.toString());
-    env.put(StreamConfig.ROLLUPS, "app:drop=pod_name,node");
-    env.put(StreamConfig.CREATE_TOPICS, "false");
-    env.put(StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0");
+    env.put(StreamConfig.BOOTSTRAP.key(), cluster.bootstrapServers());
+    env.put(StreamConfig.APPLICATION_ID.key(), "fleetstats-crash-it");
+    env.put(StreamConfig.WINDOW.key(), "2s");
+    env.put(StreamConfig.GRACE.key(), "1s");
+    env.put(StreamConfig.STATE_DIR.key(), stateDir.toString());
+    env.put(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node");
+    env.put(StreamConfig.CREATE_TOPICS.key(), "false");
+    env.put(StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
     // a killed member leaves no goodbye: let the broker notice within seconds, not 45 s
     env.put("FLEETSTATS_KAFKA_SESSION_TIMEOUT_MS", "2000");
     env.put("FLEETSTATS_KAFKA_HEARTBEAT_INTERVAL_MS", "500");

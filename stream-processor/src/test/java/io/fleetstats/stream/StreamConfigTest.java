@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -138,6 +140,91 @@ class StreamConfigTest {
             ConfigException.class,
             () -> StreamConfig.fromEnv(Map.of("FLEETSTATS_PERCENTILES", raw + ",")));
     assertThat(e.problems()).singleElement().asString().startsWith("FLEETSTATS_PERCENTILES=");
+  }
+
+  @Test
+  void bootstrapServersAloneReachesEveryClientTheProcessorCreates() {
+    StreamConfig c = StreamConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "b:9092"));
+    Properties streams = StreamProcessor.streamsProperties(c);
+    // what Kafka Streams derives for each of its clients, with the prefixes applied
+    StreamsConfig derived = new StreamsConfig(streams);
+
+    assertThat(c.bootstrap()).isEqualTo("b:9092");
+    assertThat(c.kafka()).isEmpty();
+    assertThat(streams).containsEntry("bootstrap.servers", "b:9092");
+    assertThat(c.adminProperties()).containsEntry("bootstrap.servers", "b:9092");
+    assertThat(
+            List.of(
+                derived.getMainConsumerConfigs("g", "c", 0),
+                derived.getRestoreConsumerConfigs("c"),
+                derived.getGlobalConsumerConfigs("c"),
+                derived.getProducerConfigs("c"),
+                derived.getAdminConfigs("c")))
+        .allSatisfy(client -> assertThat(client).containsEntry("bootstrap.servers", "b:9092"));
+  }
+
+  @Test
+  void aKafkaPropertyAloneSetsTheSettingThatOwnsIt() {
+    StreamConfig c =
+        StreamConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_APPLICATION_ID", "fs-app",
+                "FLEETSTATS_KAFKA_NUM_STREAM_THREADS", "3",
+                "FLEETSTATS_KAFKA_STATE_DIR", "/var/lib/fs"));
+    Properties streams = StreamProcessor.streamsProperties(c);
+
+    assertThat(c.applicationId()).isEqualTo("fs-app");
+    assertThat(c.streamThreads()).isEqualTo(3);
+    assertThat(c.stateDir()).isEqualTo(Path.of("/var/lib/fs"));
+    assertThat(c.kafka()).isEmpty();
+    assertThat(streams)
+        .containsEntry("application.id", "fs-app")
+        .containsEntry("num.stream.threads", "3")
+        .containsEntry("state.dir", "/var/lib/fs");
+  }
+
+  @Test
+  void aPrefixedBootstrapIsAnErrorNamingTheSetting() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                StreamConfig.fromEnv(
+                    Map.of("FLEETSTATS_KAFKA_MAIN_CONSUMER_BOOTSTRAP_SERVERS", "other:9092")));
+
+    assertThat(e.problems())
+        .singleElement()
+        .asString()
+        .startsWith("FLEETSTATS_KAFKA_MAIN_CONSUMER_BOOTSTRAP_SERVERS would set bootstrap.servers")
+        .contains("FLEETSTATS_KAFKA_BOOTSTRAP sets it for every client");
+  }
+
+  @Test
+  void passesStreamsAndPrefixedClientPropertiesAndGivesTheAdminClientItsOwn() {
+    StreamConfig c =
+        StreamConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_NUM_STANDBY_REPLICAS", "1",
+                "FLEETSTATS_KAFKA_MAIN_CONSUMER_MAX_POLL_RECORDS", "500",
+                "FLEETSTATS_KAFKA_TOPIC_MIN_INSYNC_REPLICAS", "2",
+                "FLEETSTATS_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "FLEETSTATS_KAFKA_ADMIN_REQUEST_TIMEOUT_MS", "5000",
+                "FLEETSTATS_KAFKA_REQUEST_TIMEOUT_MS", "9000",
+                "FLEETSTATS_KAFKA_PRODUCER_LINGER_MSS", "5"));
+
+    assertThat(c.kafka())
+        .containsOnlyKeys(
+            "num.standby.replicas",
+            "main.consumer.max.poll.records",
+            "topic.min.insync.replicas",
+            "security.protocol",
+            "admin.request.timeout.ms",
+            "request.timeout.ms");
+    assertThat(c.adminProperties())
+        .containsOnly(
+            Map.entry("security.protocol", "SSL"),
+            Map.entry("request.timeout.ms", "5000"),
+            Map.entry("bootstrap.servers", "localhost:9092"));
   }
 
   @Test

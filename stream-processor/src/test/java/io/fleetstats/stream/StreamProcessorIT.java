@@ -64,12 +64,12 @@ class StreamProcessorIT {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
-                StreamConfig.BOOTSTRAP, cluster.bootstrapServers(),
-                StreamConfig.APPLICATION_ID, "fleetstats-it-burst",
-                StreamConfig.WINDOW, "2s",
-                StreamConfig.GRACE, "1s",
-                StreamConfig.STATE_DIR, stateDir.toString(),
-                StreamConfig.ADMIN_ADDRESS, "127.0.0.1:0",
+                StreamConfig.BOOTSTRAP.key(), cluster.bootstrapServers(),
+                StreamConfig.APPLICATION_ID.key(), "fleetstats-it-burst",
+                StreamConfig.WINDOW.key(), "2s",
+                StreamConfig.GRACE.key(), "1s",
+                StreamConfig.STATE_DIR.key(), stateDir.toString(),
+                StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0",
                 "CLUSTER_NAME", "it-cluster",
                 "POD_NAME", "processor-0"));
     Topics topics = config.topics();

@@ -13,7 +13,7 @@ class StreamProcessorMainTest {
   @Test
   void helpListsEveryConfigKey() {
     StringWriter out = new StringWriter();
-    CommandLine cli = new CommandLine(new StreamProcessorMain(Map.of()));
+    CommandLine cli = StreamProcessorMain.commandLine(new StreamProcessorMain(Map.of()));
     cli.setOut(new PrintWriter(out));
 
     assertThat(cli.execute("--help")).isZero();

@@ -2,8 +2,12 @@ package io.fleetstats.sink;
 
 import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.KafkaNames;
+import io.fleetstats.kit.settings.Setting;
+import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.sink.delivery.ProxyClient;
 import io.fleetstats.sink.format.Limits;
 import io.fleetstats.sink.format.WavefrontFormatter;
 import io.fleetstats.sink.format.WavefrontFormatter.Distributions;
@@ -11,57 +15,32 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Stream;
 
 /**
- * Settings of the Wavefront sink, read from the environment and validated at start.
+ * Settings of the Wavefront sink, read from the environment and an optional YAML file
+ * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start. Each component
+ * comes from the setting of the same name below, where its key, default and meaning are declared
+ * once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
  *
- * @param kafkaBootstrap {@code FLEETSTATS_KAFKA_BOOTSTRAP}: Kafka bootstrap servers; default
- *     {@code localhost:9092}
- * @param kafkaProperties every other {@code FLEETSTATS_KAFKA_<PROPERTY>} (e.g. {@code
- *     FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code security.protocol}), passed to the consumer and
- *     admin clients as they are; default none
- * @param proxyUrl {@code FLEETSTATS_PROXY_URL}: base URL of the Wavefront proxy's HTTP listener
- *     (http or https); default {@code http://<WAVEFRONT_PROXY>:2878} when the seed's {@code
- *     WAVEFRONT_PROXY} host is set, else {@code http://localhost:2878}
- * @param groupId {@code FLEETSTATS_GROUP_ID}: Kafka consumer group; default {@code
- *     fleetstats-wavefront-sink}
- * @param topicPrefix {@code FLEETSTATS_TOPIC_PREFIX}: prefix of the platform's topics (the sink
- *     reads {@code <prefix>.aggregates}); default {@code fleetstats}
- * @param batchLines {@code FLEETSTATS_BATCH_LINES}: most lines per HTTP request; default 10000
- *     (Telegraf's {@code http_maximum_batch_size}), 1 to 1000000
- * @param requestTimeout {@code FLEETSTATS_REQUEST_TIMEOUT}: connect and response timeout of one
- *     HTTP request; default {@code 10s}, at least {@code 100ms}
- * @param retryMaxBackoff {@code FLEETSTATS_RETRY_MAX_BACKOFF}: cap of the exponential backoff
- *     between retries of a batch; default {@code 30s}, at least {@code 100ms}
- * @param metricPrefix {@code FLEETSTATS_METRIC_PREFIX}: prepended to every metric name as
- *     Telegraf's {@code prefix} was (sanitised like the name); default empty
- * @param createTopics {@code FLEETSTATS_CREATE_TOPICS}: create missing platform topics at start;
- *     default {@code true}
- * @param token {@code FLEETSTATS_WAVEFRONT_TOKEN}, or the first line of the file named by {@code
- *     FLEETSTATS_WAVEFRONT_TOKEN_FILE}: sent as {@code Authorization: Bearer} (the API token for
- *     direct ingestion to {@code https://<cluster>.wavefront.com}, or a proxy's token); default
- *     none. Never logged
- * @param batchBytes {@code FLEETSTATS_BATCH_BYTES}: most uncompressed bytes per HTTP request
- *     (a batch ends at whichever of lines and bytes comes first); default 4194304 (4 MiB, well
- *     under the proxy's 16 MB buffer), 1024 to 16000000
- * @param distributions {@code FLEETSTATS_DISTRIBUTIONS}: {@code off}, {@code minute} ({@code !M})
- *     or {@code hour} ({@code !H}) distributions from the aggregates' sketches; default {@code
- *     off}
- * @param deltaCounters {@code FLEETSTATS_DELTA_COUNTERS}: send counters as {@code ∆} delta
- *     counters instead of plain points; default {@code false}
- * @param gzipLevel {@code FLEETSTATS_GZIP_LEVEL}: deflate level of request bodies, 0 to 9;
- *     default 1 (about 3× faster than 6 for bodies about 15 % larger)
- * @param adminAddress {@code FLEETSTATS_ADMIN_ADDRESS}: {@code host:port} of the admin port
- *     ({@code /healthz}, {@code /readyz}, {@code /metrics}), or {@code off}; default {@code :9127}
- * @param identity cluster, namespace and pod of this instance ({@code CLUSTER_NAME}, {@code
- *     NAMESPACE}, {@code POD_NAME}, see {@link ProcessIdentity}): the tags of its self-metrics
+ * @param kafkaProperties every other {@code FLEETSTATS_KAFKA_<PROPERTY>} that is a consumer,
+ *     producer or admin client property, passed to the consumer, the dead-letter producer and the
+ *     admin clients as it is
+ * @param proxyUrl {@link #PROXY_URL}, else derived from the seed's {@link #SEED_PROXY_HOST}, else
+ *     {@code http://localhost:2878}
+ * @param token {@link #TOKEN}, or the first non-blank line of the file named by {@link
+ *     #TOKEN_FILE}; never logged
+ * @param identity cluster, namespace and pod of this instance ({@link ProcessIdentity}): the tags
+ *     of its self-metrics
  */
 public record SinkConfig(
     String kafkaBootstrap,
@@ -82,35 +61,117 @@ public record SinkConfig(
     Optional<InetSocketAddress> adminAddress,
     ProcessIdentity identity) {
 
-  public static final String KAFKA_BOOTSTRAP = "FLEETSTATS_KAFKA_BOOTSTRAP";
-  public static final String PROXY_URL = "FLEETSTATS_PROXY_URL";
-  /** The seed's variable: the proxy host that Telegraf sent to on port 2878. */
-  public static final String SEED_PROXY_HOST = "WAVEFRONT_PROXY";
-  public static final String GROUP_ID = "FLEETSTATS_GROUP_ID";
-  public static final String TOPIC_PREFIX = "FLEETSTATS_TOPIC_PREFIX";
-  public static final String BATCH_LINES = "FLEETSTATS_BATCH_LINES";
-  public static final String REQUEST_TIMEOUT = "FLEETSTATS_REQUEST_TIMEOUT";
-  public static final String RETRY_MAX_BACKOFF = "FLEETSTATS_RETRY_MAX_BACKOFF";
-  public static final String METRIC_PREFIX = "FLEETSTATS_METRIC_PREFIX";
-  public static final String CREATE_TOPICS = "FLEETSTATS_CREATE_TOPICS";
-  public static final String TOKEN = "FLEETSTATS_WAVEFRONT_TOKEN";
-  public static final String TOKEN_FILE = "FLEETSTATS_WAVEFRONT_TOKEN_FILE";
-  public static final String BATCH_BYTES = "FLEETSTATS_BATCH_BYTES";
-  public static final String DISTRIBUTIONS = "FLEETSTATS_DISTRIBUTIONS";
-  public static final String DELTA_COUNTERS = "FLEETSTATS_DELTA_COUNTERS";
-  public static final String ADMIN_ADDRESS = "FLEETSTATS_ADMIN_ADDRESS";
-  public static final String GZIP_LEVEL = "FLEETSTATS_GZIP_LEVEL";
-
-  public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
-  public static final String DEFAULT_GROUP_ID = "fleetstats-wavefront-sink";
-  public static final int DEFAULT_BATCH_LINES = 10_000;
-  public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
-  public static final Duration DEFAULT_RETRY_MAX_BACKOFF = Duration.ofSeconds(30);
-  public static final int DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
-  /** The sink's admin port (the edge agent and stream processor use their own). */
-  public static final int DEFAULT_ADMIN_PORT = 9127;
   /** The proxy's default metrics port (pushListenerPorts), as in the seed's Telegraf config. */
   public static final int PROXY_PORT = 2878;
+
+  private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+
+  public static final Setting<String> KAFKA_BOOTSTRAP =
+      Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
+          .kafkaProperty("bootstrap.servers")
+          .doc("Kafka bootstrap servers");
+  /** Lines are POSTed to {@code <url>/report}. */
+  public static final Setting<URI> PROXY_URL =
+      Setting.custom(
+              "FLEETSTATS_PROXY_URL",
+              null,
+              "from WAVEFRONT_PROXY, else http://localhost:2878",
+              SinkConfig::proxyUrl)
+          .doc("base URL (http or https) of the Wavefront proxy's HTTP listener, or of the"
+              + " Wavefront cluster for direct ingestion");
+  /**
+   * The seed's variable: the proxy host Telegraf sent to on port 2878. A bare host gets that port;
+   * {@code host:port} and URLs are taken as they are.
+   */
+  public static final Setting<URI> SEED_PROXY_HOST =
+      Setting.custom("WAVEFRONT_PROXY", null, "-", SinkConfig::seedProxyUrl)
+          .doc("the seed's proxy host (port 2878 unless given): http://<host>:2878 when"
+              + " FLEETSTATS_PROXY_URL is unset");
+  public static final Setting<String> GROUP_ID =
+      Setting.string("FLEETSTATS_GROUP_ID", "fleetstats-wavefront-sink")
+          .kafkaProperty("group.id")
+          .doc("Kafka consumer group");
+  public static final Setting<String> TOPIC_PREFIX =
+      Setting.string("FLEETSTATS_TOPIC_PREFIX", Topics.DEFAULT_PREFIX)
+          .doc("the sink reads <prefix>.aggregates and dead-letters to <prefix>.deadletter");
+  public static final Setting<Integer> BATCH_LINES =
+      Setting.integer("FLEETSTATS_BATCH_LINES", 10_000, 1, 1_000_000)
+          .doc("most lines per HTTP request (Telegraf's http_maximum_batch_size)");
+  /** A batch ends at whichever of lines and bytes comes first; the proxy's buffer is 16 MB. */
+  public static final Setting<Integer> BATCH_BYTES =
+      Setting.integer("FLEETSTATS_BATCH_BYTES", 4 * 1024 * 1024, 1024, 16_000_000)
+          .doc("most uncompressed bytes per HTTP request");
+  public static final Setting<Duration> REQUEST_TIMEOUT =
+      Setting.duration("FLEETSTATS_REQUEST_TIMEOUT", Duration.ofSeconds(10), MIN_TIMEOUT)
+          .doc("connect and response timeout of one HTTP request");
+  public static final Setting<Duration> RETRY_MAX_BACKOFF =
+      Setting.duration("FLEETSTATS_RETRY_MAX_BACKOFF", Duration.ofSeconds(30), MIN_TIMEOUT)
+          .doc("cap of the exponential backoff between retries of a batch");
+  public static final Setting<String> METRIC_PREFIX =
+      Setting.string("FLEETSTATS_METRIC_PREFIX", "")
+          .doc("prepended to every metric name, then sanitised like the name (Telegraf's prefix)");
+  public static final Setting<Boolean> CREATE_TOPICS =
+      Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing platform topics at start");
+  /**
+   * The API token for direct ingestion to {@code https://<cluster>.wavefront.com}, or a proxy's
+   * token when its token auth is on.
+   */
+  public static final Setting<String> TOKEN =
+      Setting.string("FLEETSTATS_WAVEFRONT_TOKEN", null)
+          .asSecret()
+          .doc("sent as 'Authorization: Bearer <token>' (direct ingestion: https URL + API token);"
+              + " never logged");
+  public static final Setting<String> TOKEN_FILE =
+      Setting.string("FLEETSTATS_WAVEFRONT_TOKEN_FILE", null)
+          .doc("file whose first non-blank line is the token (a mounted Secret); instead of"
+              + " FLEETSTATS_WAVEFRONT_TOKEN");
+  public static final Setting<Distributions> DISTRIBUTIONS =
+      Setting.oneOf("FLEETSTATS_DISTRIBUTIONS", Distributions.OFF, Distributions.class)
+          .doc("also send each aggregate's sketch as a distribution: off, minute (!M) or hour"
+              + " (!H)");
+  public static final Setting<Boolean> DELTA_COUNTERS =
+      Setting.bool("FLEETSTATS_DELTA_COUNTERS", false)
+          .doc("send counters as delta counters (∆<name>) instead of plain points");
+  /** Level 1 is about 3× faster than the JDK's default 6, for bodies about 15 % larger. */
+  public static final Setting<Integer> GZIP_LEVEL =
+      Setting.integer("FLEETSTATS_GZIP_LEVEL", ProxyClient.DEFAULT_GZIP_LEVEL, 0, 9)
+          .doc("deflate level of request bodies, 0 to 9");
+  /** The sink's admin port (the edge agent uses 9125, the stream processor 9126). */
+  public static final Setting<Optional<InetSocketAddress>> ADMIN_ADDRESS =
+      Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9127))
+          .doc("admin port (/healthz, /readyz, /metrics) host:port; off disables it");
+
+  /** Every setting of the sink: the table the README and {@code --help} show. */
+  public static final Settings SETTINGS =
+      Settings.of(
+          "wavefront sink",
+          KafkaNames.of(
+              "consumer, producer and admin",
+              KafkaNames.CONSUMER,
+              KafkaNames.PRODUCER,
+              KafkaNames.ADMIN),
+          Stream.of(
+                  List.<Setting<?>>of(
+                      KAFKA_BOOTSTRAP,
+                      PROXY_URL,
+                      SEED_PROXY_HOST,
+                      GROUP_ID,
+                      TOPIC_PREFIX,
+                      BATCH_LINES,
+                      BATCH_BYTES,
+                      REQUEST_TIMEOUT,
+                      RETRY_MAX_BACKOFF,
+                      METRIC_PREFIX,
+                      CREATE_TOPICS,
+                      TOKEN,
+                      TOKEN_FILE,
+                      DISTRIBUTIONS,
+                      DELTA_COUNTERS,
+                      GZIP_LEVEL,
+                      ADMIN_ADDRESS),
+                  ProcessIdentity.TAG_SETTINGS)
+              .flatMap(List::stream)
+              .toList());
 
   public SinkConfig {
     kafkaProperties = Map.copyOf(kafkaProperties);
@@ -139,36 +200,38 @@ public record SinkConfig(
   }
 
   /**
-   * Reads the settings from an environment map.
+   * Reads and validates the settings.
    *
-   * @throws ConfigException listing every bad key, its value and what is allowed
+   * @throws ConfigException naming every bad key, its value and what is allowed
    */
   public static SinkConfig fromEnv(Map<String, String> env) {
-    SettingsReader r = new SettingsReader(env);
-    String bootstrap = r.string(DEFAULT_BOOTSTRAP, KAFKA_BOOTSTRAP);
+    return read(SettingsReader.forService(SETTINGS, env));
+  }
+
+  /**
+   * Like {@link #fromEnv(Map)}, in an environment shared with other services (the local stack):
+   * their keys are not reported as unknown.
+   */
+  public static SinkConfig fromEnv(Map<String, String> env, Settings... alsoKnown) {
+    return read(SettingsReader.forService(SETTINGS, env, alsoKnown));
+  }
+
+  private static SinkConfig read(SettingsReader r) {
+    String bootstrap = r.get(KAFKA_BOOTSTRAP);
     URI proxy = proxyUrl(r);
-    String groupId = r.string(DEFAULT_GROUP_ID, GROUP_ID);
-    String prefix = r.string(Topics.DEFAULT_PREFIX, TOPIC_PREFIX);
-    int batchLines = r.integer(DEFAULT_BATCH_LINES, 1, 1_000_000, BATCH_LINES);
-    Duration minimum = Duration.ofMillis(100);
-    Duration timeout = r.duration(DEFAULT_REQUEST_TIMEOUT, minimum, REQUEST_TIMEOUT);
-    Duration maxBackoff = r.duration(DEFAULT_RETRY_MAX_BACKOFF, minimum, RETRY_MAX_BACKOFF);
-    String metricPrefix = r.string("", METRIC_PREFIX);
-    boolean createTopics = r.bool(true, CREATE_TOPICS);
+    String groupId = r.get(GROUP_ID);
+    String prefix = r.get(TOPIC_PREFIX);
+    int batchLines = r.get(BATCH_LINES);
+    Duration timeout = r.get(REQUEST_TIMEOUT);
+    Duration maxBackoff = r.get(RETRY_MAX_BACKOFF);
+    String metricPrefix = r.get(METRIC_PREFIX);
+    boolean createTopics = r.get(CREATE_TOPICS);
     Optional<String> token = token(r);
-    int batchBytes = r.integer(DEFAULT_BATCH_BYTES, 1024, 16_000_000, BATCH_BYTES);
-    String distText = r.string("off", DISTRIBUTIONS);
-    Distributions distributions =
-        Distributions.parse(distText)
-            .orElseGet(
-                () -> {
-                  r.problem(DISTRIBUTIONS, distText, "off, minute or hour");
-                  return Distributions.OFF;
-                });
-    boolean delta = r.bool(false, DELTA_COUNTERS);
-    int gzipLevel = r.integer(io.fleetstats.sink.delivery.ProxyClient.DEFAULT_GZIP_LEVEL, 0, 9, GZIP_LEVEL);
-    Optional<InetSocketAddress> admin =
-        r.optionalAddress(new InetSocketAddress("0.0.0.0", DEFAULT_ADMIN_PORT), ADMIN_ADDRESS);
+    int batchBytes = r.get(BATCH_BYTES);
+    Distributions distributions = r.get(DISTRIBUTIONS);
+    boolean delta = r.get(DELTA_COUNTERS);
+    int gzipLevel = r.get(GZIP_LEVEL);
+    Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     Map<String, String> kafka = r.kafkaProperties();
     ProcessIdentity identity = ProcessIdentity.read(r);
     r.check();
@@ -178,10 +241,11 @@ public record SinkConfig(
   }
 
   private static Optional<String> token(SettingsReader r) {
-    String direct = r.string(null, TOKEN);
-    String file = r.string(null, TOKEN_FILE);
+    String direct = r.get(TOKEN);
+    String file = r.get(TOKEN_FILE);
     if (direct != null && file != null) {
-      r.problem(TOKEN_FILE, file, "unset when " + TOKEN + " is set (use one of the two)");
+      r.problem(
+          TOKEN_FILE.key(), file, "unset when " + TOKEN.key() + " is set (use one of the two)");
       return Optional.of(direct);
     }
     if (direct != null) {
@@ -190,45 +254,55 @@ public record SinkConfig(
     if (file == null) {
       return Optional.empty();
     }
+    String allowed = "a readable file whose first non-blank line is the token";
     try {
-      String first = Files.readAllLines(Path.of(file)).stream().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse("");
+      String first =
+          Files.readAllLines(Path.of(file)).stream()
+              .map(String::strip)
+              .filter(l -> !l.isEmpty())
+              .findFirst()
+              .orElse("");
       if (first.isEmpty()) {
-        r.problem(TOKEN_FILE, file, "a readable file whose first non-blank line is the token (the file is empty)");
+        r.problem(TOKEN_FILE.key(), file, allowed + " (the file is empty)");
         return Optional.empty();
       }
       return Optional.of(first);
     } catch (IOException | RuntimeException e) {
-      r.problem(TOKEN_FILE, file, "a readable file whose first non-blank line is the token (" + e + ")");
+      r.problem(TOKEN_FILE.key(), file, allowed + " (" + e + ")");
       return Optional.empty();
     }
   }
 
   private static URI proxyUrl(SettingsReader r) {
-    String explicit = r.string(null, PROXY_URL);
-    if (explicit != null) {
-      URI uri = httpUri(explicit);
-      if (uri == null) {
-        r.problem(PROXY_URL, explicit, "an http(s) URL such as http://wavefront-proxy:2878");
-        return URI.create("http://localhost:" + PROXY_PORT);
-      }
-      return uri;
+    URI fallback = URI.create("http://localhost:" + PROXY_PORT);
+    // The seed's host is read only when it is the one in use, so that a stale value beside an
+    // explicit URL is not an error.
+    if (r.isSet(PROXY_URL)) {
+      URI explicit = r.get(PROXY_URL);
+      return explicit != null ? explicit : fallback;
     }
-    String seedHost = r.string(null, SEED_PROXY_HOST);
-    if (seedHost == null) {
-      return URI.create("http://localhost:" + PROXY_PORT);
+    URI seed = r.get(SEED_PROXY_HOST);
+    return seed != null ? seed : fallback;
+  }
+
+  private static URI proxyUrl(String raw) {
+    URI uri = httpUri(raw);
+    if (uri == null) {
+      throw new IllegalArgumentException("an http(s) URL such as http://wavefront-proxy:2878");
     }
+    return uri;
+  }
+
+  private static URI seedProxyUrl(String host) {
     // The seed's Telegraf took a bare host and used port 2878; accept host:port and URLs too.
     String candidate =
-        seedHost.contains("://")
-            ? seedHost
-            : seedHost.contains(":") ? "http://" + seedHost : "http://" + seedHost + ":" + PROXY_PORT;
+        host.contains("://")
+            ? host
+            : host.contains(":") ? "http://" + host : "http://" + host + ":" + PROXY_PORT;
     URI uri = httpUri(candidate);
     if (uri == null) {
-      r.problem(
-          SEED_PROXY_HOST,
-          seedHost,
-          "a host name (port 2878 is assumed), or set " + PROXY_URL + " to an http(s) URL");
-      return URI.create("http://localhost:" + PROXY_PORT);
+      throw new IllegalArgumentException(
+          "a host name (port 2878 is assumed), or set " + PROXY_URL.key() + " to an http(s) URL");
     }
     return uri;
   }
@@ -251,10 +325,35 @@ public record SinkConfig(
     return Topics.withPrefix(topicPrefix);
   }
 
-  /** Properties for Kafka admin clients: bootstrap plus the pass-through properties. */
+  /** Properties for Kafka admin clients: the pass-through admin properties and the bootstrap. */
   public Map<String, Object> adminConfig() {
-    Map<String, Object> props = new HashMap<>(kafkaProperties);
-    props.put("bootstrap.servers", kafkaBootstrap);
+    return clientConfig(KafkaNames.ADMIN);
+  }
+
+  /** Properties for the dead-letter producer: the pass-through producer ones and the bootstrap. */
+  public Map<String, Object> producerConfig() {
+    return clientConfig(KafkaNames.PRODUCER);
+  }
+
+  /**
+   * Properties for the consumer: the pass-through consumer ones and the bootstrap, under the
+   * consumer's own ({@code WavefrontSink.consumerConfig}).
+   */
+  public Map<String, Object> consumerConfig() {
+    return clientConfig(KafkaNames.CONSUMER);
+  }
+
+  /** Each client gets the properties it knows, so none logs the others' as unknown. */
+  private Map<String, Object> clientConfig(Set<String> names) {
+    Map<String, Object> props = new HashMap<>();
+    kafkaProperties.forEach(
+        (property, value) -> {
+          if (names.contains(property)) {
+            props.put(property, value);
+          }
+        });
+    // last: every client the sink creates reaches the same brokers
+    props.put(KAFKA_BOOTSTRAP.kafkaProperty(), kafkaBootstrap);
     return props;
   }
 

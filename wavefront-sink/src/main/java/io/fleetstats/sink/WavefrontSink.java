@@ -79,7 +79,7 @@ public final class WavefrontSink implements AutoCloseable {
             ticker);
     this.loop =
         SinkLoop.builder("wavefront sink", config.topics().aggregates().name(), delivery)
-            .kafka(config.adminConfig())
+            .kafka(config.consumerConfig(), config.producerConfig(), config.adminConfig())
             .groupId(config.groupId())
             .clientId(CLIENT_ID)
             .deadLetterTopic(config.topics().deadletter().name())
@@ -143,7 +143,7 @@ public final class WavefrontSink implements AutoCloseable {
         && !isLoopback(config.proxyUrl().getHost())) {
       log.warn(
           "{} is set but {} is plain http: the token travels unencrypted",
-          SinkConfig.TOKEN, SinkConfig.PROXY_URL);
+          SinkConfig.TOKEN.key(), SinkConfig.PROXY_URL.key());
     }
     WavefrontSink sink = new WavefrontSink(config, ticker, pausedPollSlice);
     sink.loop.start();
@@ -163,7 +163,7 @@ public final class WavefrontSink implements AutoCloseable {
   }
 
   static Map<String, Object> consumerConfig(SinkConfig config) {
-    return SinkLoop.consumerConfig(config.adminConfig(), config.groupId(), CLIENT_ID);
+    return SinkLoop.consumerConfig(config.consumerConfig(), config.groupId(), CLIENT_ID);
   }
 
   /**

@@ -154,6 +154,57 @@ class SinkConfigTest {
   }
 
   @Test
+  void bootstrapServersAloneReachesEveryClientTheSinkCreates() {
+    SinkConfig c = SinkConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "b:9092"));
+
+    assertThat(c.kafkaBootstrap()).isEqualTo("b:9092");
+    assertThat(c.kafkaProperties()).isEmpty();
+    assertThat(
+            java.util.List.of(
+                WavefrontSink.consumerConfig(c), c.producerConfig(), c.adminConfig()))
+        .allSatisfy(client -> assertThat(client).containsEntry("bootstrap.servers", "b:9092"));
+  }
+
+  @Test
+  void groupIdAloneSetsTheConsumerGroupAndBothAtOnceIsAnError() {
+    SinkConfig c = SinkConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_GROUP_ID", "sinks"));
+
+    assertThat(c.groupId()).isEqualTo("sinks");
+    assertThat(WavefrontSink.consumerConfig(c)).containsEntry("group.id", "sinks");
+    assertThatThrownBy(
+            () ->
+                SinkConfig.fromEnv(
+                    Map.of("FLEETSTATS_KAFKA_GROUP_ID", "a", "FLEETSTATS_GROUP_ID", "b")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "FLEETSTATS_KAFKA_GROUP_ID and FLEETSTATS_GROUP_ID both set the Kafka property group.id");
+  }
+
+  @Test
+  void eachClientGetsTheKafkaPropertiesItKnows() {
+    SinkConfig c =
+        SinkConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_SECURITY_PROTOCOL", "SSL",
+                "FLEETSTATS_KAFKA_MAX_POLL_RECORDS", "100",
+                "FLEETSTATS_KAFKA_LINGER_MS", "5",
+                "FLEETSTATS_KAFKA_LINGER_MSS", "5"));
+
+    assertThat(c.kafkaProperties())
+        .containsOnlyKeys("security.protocol", "max.poll.records", "linger.ms");
+    assertThat(WavefrontSink.consumerConfig(c))
+        .containsEntry("max.poll.records", "100")
+        .containsEntry("security.protocol", "SSL")
+        .doesNotContainKey("linger.ms");
+    assertThat(c.producerConfig())
+        .containsEntry("linger.ms", "5")
+        .containsEntry("security.protocol", "SSL")
+        .doesNotContainKey("max.poll.records");
+    assertThat(c.adminConfig())
+        .containsOnlyKeys("security.protocol", "bootstrap.servers");
+  }
+
+  @Test
   void consumerIsReadCommittedWithManualCommits() {
     Map<String, Object> props =
         WavefrontSink.consumerConfig(SinkConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_ENABLE_AUTO_COMMIT", "true")));

@@ -119,9 +119,9 @@ public final class StreamBench {
     int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
     int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
+    String defaultCommit = Long.toString(StreamConfig.COMMIT_INTERVAL.defaultValue().toMillis());
     List<Long> commits =
-        java.util.Arrays.stream(
-                opts.getOrDefault("commit", Long.toString(StreamConfig.DEFAULT_COMMIT_INTERVAL.toMillis())).split(","))
+        java.util.Arrays.stream(opts.getOrDefault("commit", defaultCommit).split(","))
             .map(Long::parseLong)
             .toList();
     String only = opts.getOrDefault("only", "ours,rollups,naive");
@@ -160,7 +160,7 @@ public final class StreamBench {
           if (only.contains("rollups")) {
             into.computeIfAbsent(ROLLUPS, k -> new ArrayList<>()).add(retried(ROLLUPS, id ->
                 runFleetstats(bootstrap, rolled, dir.resolve("rollups-" + id), "bench-fleetstats-rollups-" + id, samples, commitMs, kafka,
-                    Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")), run));
+                    Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")), run));
           }
           if (only.contains("naive")) {
             into.computeIfAbsent(NAIVE, k -> new ArrayList<>()).add(retried(NAIVE, id ->
@@ -374,15 +374,15 @@ public final class StreamBench {
       Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(extra);
     kafka.forEach((k, v) -> env.put("FLEETSTATS_KAFKA_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v));
-    env.put(StreamConfig.BOOTSTRAP, bootstrap);
-    env.put(StreamConfig.APPLICATION_ID, appId);
-    env.put(StreamConfig.TOPIC_PREFIX, topics.rawStatsd().name().replace(".raw.statsd", ""));
-    env.put(StreamConfig.STATE_DIR, state.toString());
-    env.put(StreamConfig.PERCENTILES, "50,90,99");
-    env.put(StreamConfig.CREATE_TOPICS, "false");
-    env.put(StreamConfig.COMMIT_INTERVAL, commitMs + "ms");
+    env.put(StreamConfig.BOOTSTRAP.key(), bootstrap);
+    env.put(StreamConfig.APPLICATION_ID.key(), appId);
+    env.put(StreamConfig.TOPIC_PREFIX.key(), topics.rawStatsd().name().replace(".raw.statsd", ""));
+    env.put(StreamConfig.STATE_DIR.key(), state.toString());
+    env.put(StreamConfig.PERCENTILES.key(), "50,90,99");
+    env.put(StreamConfig.CREATE_TOPICS.key(), "false");
+    env.put(StreamConfig.COMMIT_INTERVAL.key(), commitMs + "ms");
     // the input is old event time: idle close by wall clock must not interfere
-    env.put(StreamConfig.WALL_CLOCK_CLOSE, "false");
+    env.put(StreamConfig.WALL_CLOCK_CLOSE.key(), "false");
     return StreamConfig.fromEnv(env);
   }
 

@@ -58,6 +58,22 @@ public record KafkaNames(String clients, Set<String> names, Map<String, Set<Stri
     return false;
   }
 
+  /**
+   * The client property behind a prefix ({@code producer.bootstrap.servers} → {@code
+   * bootstrap.servers}), or {@code property} itself when no prefix of these names matches.
+   */
+  public String unprefixed(String property) {
+    for (Map.Entry<String, Set<String>> e : prefixed.entrySet()) {
+      if (property.startsWith(e.getKey())) {
+        String rest = property.substring(e.getKey().length());
+        if (e.getValue().contains(rest)) {
+          return rest;
+        }
+      }
+    }
+    return property;
+  }
+
   /** Every accepted name, prefixed ones included: the candidates for "did you mean". */
   public Set<String> all() {
     Set<String> all = new TreeSet<>(names);

@@ -77,7 +77,8 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
         b.append(", `").append(a).append('`');
       }
       b.append(" | ").append(s.shownDefault().equals("-") ? "–" : "`" + s.shownDefault() + "`");
-      b.append(" | ").append(s.doc().replace("|", "\\|")).append(" |\n");
+      // '<prefix>' would be taken for an HTML tag and dropped by the renderer
+      b.append(" | ").append(s.doc().replace("|", "\\|").replace("<", "&lt;")).append(" |\n");
     }
     b.append("| `FLEETSTATS_KAFKA_<PROPERTY>` | – | any ")
         .append(kafka.clients())

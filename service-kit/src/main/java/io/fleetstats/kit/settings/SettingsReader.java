@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * error with {@code FLEETSTATS_STRICT_CONFIG=true}); {@code FLEETSTATS_KAFKA_<PROPERTY>} names are
  * checked against the Kafka clients' own definitions, and one that is not a property is reported
  * and ignored; a property set both by a setting and as {@code FLEETSTATS_KAFKA_<PROPERTY>} is an
- * error naming both. Variables Kubernetes adds for a Service (e.g. {@code
+ * error naming both, and so is a prefixed form of it ({@code producer.bootstrap.servers}), which
+ * would give one client another value. Variables Kubernetes adds for a Service (e.g. {@code
  * FLEETSTATS_KAFKA_SERVICE_HOST}, {@code FLEETSTATS_KAFKA_PORT_9092_TCP} for a Service named
  * {@code fleetstats-kafka}) are recognised as such and ignored.
  */
@@ -155,7 +156,8 @@ public final class SettingsReader {
    * Kafka client properties passed through as {@code FLEETSTATS_KAFKA_<PROPERTY>}: underscores
    * become dots and the name is lower-cased ({@code FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code
    * security.protocol}). Keys of the table's own settings ({@code FLEETSTATS_KAFKA_BOOTSTRAP}),
-   * properties a setting owns, service-link variables and (with a table) names that are not
+   * properties a setting owns (also behind a client prefix such as {@code producer.}),
+   * service-link variables and (with a table) names that are not
    * properties of the service's clients are left out; {@link #check()} reports the last ones.
    */
   public Map<String, String> kafkaProperties() {
@@ -178,6 +180,11 @@ public final class SettingsReader {
           if (k.equals(KAFKA_PREFIX + "BOOTSTRAP") || owned.contains(property)) {
             return;
           }
+          // A prefixed form (producer.bootstrap.servers) would give one client another value
+          // than the setting gives the others; check() reports it.
+          if (table != null && owned.contains(table.kafka().unprefixed(property))) {
+            return;
+          }
           if (table == null || table.kafka().accepts(property)) {
             props.put(property, v);
           }
@@ -185,7 +192,11 @@ public final class SettingsReader {
     return props;
   }
 
-  private static String property(String key) {
+  /**
+   * The Kafka property {@code FLEETSTATS_KAFKA_<PROPERTY>} names: {@code
+   * FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code security.protocol}.
+   */
+  public static String property(String key) {
     return key.substring(KAFKA_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
   }
 
@@ -244,10 +255,16 @@ public final class SettingsReader {
       if (k.startsWith(KAFKA_PREFIX)) {
         String property = property(k);
         Setting<?> owner = owner(property);
+        Setting<?> behindPrefix = owner == null ? owner(table.kafka().unprefixed(property)) : null;
         if (owner != null && isSet(owner)) {
           problems.add(
               k + " and " + owner.key() + " both set the Kafka property " + property
                   + "; keep one of them");
+        } else if (behindPrefix != null) {
+          // The setting always has a value (its default at least), so this is a second way.
+          problems.add(
+              k + " would set " + behindPrefix.kafkaProperty() + " for one client only ("
+                  + property + "); " + behindPrefix.key() + " sets it for every client: use that");
         } else if (owner == null && !acceptedSomewhere(property)) {
           String near = nearest(property, table.kafka().all());
           out.add(

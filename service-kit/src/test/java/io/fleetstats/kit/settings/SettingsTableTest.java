@@ -151,6 +151,35 @@ class SettingsTableTest {
   }
 
   @Test
+  void aPrefixedFormOfAnOwnedPropertyIsAnErrorNamingTheSetting() {
+    Settings streams =
+        Settings.of(
+            "prefixed service",
+            new KafkaNames(
+                "streams",
+                KafkaNames.CONSUMER,
+                Map.of("producer.", KafkaNames.PRODUCER, "main.consumer.", KafkaNames.CONSUMER)),
+            List.of(BOOTSTRAP));
+    SettingsReader r =
+        SettingsReader.forService(
+            streams,
+            Map.of(
+                "FLEETSTATS_KAFKA_PRODUCER_BOOTSTRAP_SERVERS", "b:9092",
+                "FLEETSTATS_KAFKA_MAIN_CONSUMER_MAX_POLL_RECORDS", "50"));
+
+    assertThat(r.kafkaProperties())
+        .containsExactly(Map.entry("main.consumer.max.poll.records", "50"));
+    assertThatThrownBy(r::check)
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining(
+            "FLEETSTATS_KAFKA_PRODUCER_BOOTSTRAP_SERVERS would set bootstrap.servers for one client"
+                + " only (producer.bootstrap.servers); FLEETSTATS_KAFKA_BOOTSTRAP sets it for every"
+                + " client: use that");
+    assertThat(streams.kafka().unprefixed("main.consumer.group.id")).isEqualTo("group.id");
+    assertThat(streams.kafka().unprefixed("linger.ms")).isEqualTo("linger.ms");
+  }
+
+  @Test
   void readsTheYamlFileUnderTheEnvironment(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("s.yaml");
     Files.writeString(file, "window: 30s\nstatsd:\n  address: ':9000'\nkafka:\n  linger.ms: 5\n");
@@ -183,6 +212,18 @@ class SettingsTableTest {
     assertThat(TABLE.help())
         .anySatisfy(l -> assertThat(l).startsWith("  FLEETSTATS_STATSD_ADDRESS").endsWith("UDP host:port to listen on (127.0.0.1:8125)"))
         .anySatisfy(l -> assertThat(l).contains("FLEETSTATS_WINDOW").endsWith("(10s); also INTERVAL"));
+  }
+
+  @Test
+  void escapesWhatMarkdownWouldTakeForHtmlButNotInTheHelp() {
+    Settings table =
+        Settings.of(
+            "topics",
+            KafkaNames.of("admin", KafkaNames.ADMIN),
+            List.of(Setting.string("FLEETSTATS_TOPIC_PREFIX", "f").doc("topics <prefix>.raw | a")));
+
+    assertThat(table.markdown()).contains("| topics &lt;prefix>.raw \\| a |");
+    assertThat(table.help()).anySatisfy(l -> assertThat(l).contains("topics <prefix>.raw | a (f)"));
   }
 
   @Test

@@ -169,10 +169,12 @@ public final class SinkLoop implements AutoCloseable {
             .tag("cause", "deadletter")
             .register(registry);
     String clientId = b.clientId;
-    Map<String, Object> producer = new HashMap<>(kafka);
+    Map<String, Object> producer = new HashMap<>(b.producerKafka == null ? kafka : b.producerKafka);
     producer.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-deadletter");
     this.deadLetters = new DeadLetterWriter(b.deadLetterTopic, producer, DEAD_LETTER_TIMEOUT);
-    this.consumer = new KafkaConsumer<>(consumerConfig(kafka, b.groupId, clientId));
+    this.consumer =
+        new KafkaConsumer<>(
+            consumerConfig(b.consumerKafka == null ? kafka : b.consumerKafka, b.groupId, clientId));
     this.thread = new Thread(this::run, name.replace(' ', '-'));
   }
 
@@ -615,6 +617,8 @@ public final class SinkLoop implements AutoCloseable {
     private final String topic;
     private final Delivery delivery;
     private Map<String, Object> kafka = Map.of();
+    private Map<String, Object> consumerKafka;
+    private Map<String, Object> producerKafka;
     private String groupId;
     private String clientId;
     private String deadLetterTopic;
@@ -644,6 +648,18 @@ public final class SinkLoop implements AutoCloseable {
      */
     public Builder kafka(Map<String, Object> properties) {
       this.kafka = Map.copyOf(properties);
+      return this;
+    }
+
+    /**
+     * Per-client properties, when each client should get only the ones it knows (otherwise every
+     * client gets {@link #kafka}'s); {@code kafka} stays the admin client's.
+     */
+    public Builder kafka(
+        Map<String, Object> consumer, Map<String, Object> producer, Map<String, Object> admin) {
+      this.consumerKafka = Map.copyOf(consumer);
+      this.producerKafka = Map.copyOf(producer);
+      this.kafka = Map.copyOf(admin);
       return this;
     }
 

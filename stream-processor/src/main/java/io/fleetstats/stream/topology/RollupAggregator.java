@@ -217,7 +217,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
         WindowAggregator.DETAIL_HEADER,
         ("a partition's per-source window reached the roll-up after the roll-up window was emitted"
                 + " without it (its task was silent longer than "
-                + StreamConfig.ROLLUP_GRACE
+                + StreamConfig.ROLLUP_GRACE.key()
                 + "); raise it if task moves take longer")
             .getBytes(StandardCharsets.UTF_8));
     context.forward(

@@ -264,8 +264,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
           series.getName(),
           Sources.id(source),
           verdict == CardinalityGuard.Verdict.NAME_OVERFLOW
-              ? StreamConfig.MAX_SERIES_PER_NAME
-              : StreamConfig.MAX_SERIES_PER_SOURCE);
+              ? StreamConfig.MAX_SERIES_PER_NAME.key()
+              : StreamConfig.MAX_SERIES_PER_SOURCE.key());
     }
   }
 
@@ -284,7 +284,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
                 + " samples arrived after their window closed (horizon "
                 + Instant.ofEpochMilli(horizon)
                 + "); raise "
-                + StreamConfig.GRACE
+                + StreamConfig.GRACE.key()
                 + " (now "
                 + Duration.ofMillis(settings.grace())
                 + ") if such delays are normal")

@@ -69,8 +69,8 @@ class AccuracyTest {
         new Driver(
             stateDir,
             Map.of(
-                StreamConfig.PERCENTILES, "50,90,99,99.9",
-                StreamConfig.ROLLUPS, "app:drop=pod_name,node"))) {
+                StreamConfig.PERCENTILES.key(), "50,90,99,99.9",
+                StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node"))) {
       for (Map.Entry<String, List<Sample>> pod : pods.entrySet()) {
         Source source = RollupTopologyTest.pod("prod", "node-1", pod.getKey());
         List<Sample> s = pod.getValue();

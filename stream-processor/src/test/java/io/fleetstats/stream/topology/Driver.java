@@ -36,9 +36,9 @@ final class Driver implements AutoCloseable {
 
   Driver(Path stateDir, Map<String, String> env) {
     Map<String, String> e = new HashMap<>();
-    e.put(StreamConfig.WINDOW, "10s");
-    e.put(StreamConfig.GRACE, "5s");
-    e.put(StreamConfig.STATE_DIR, stateDir.toString());
+    e.put(StreamConfig.WINDOW.key(), "10s");
+    e.put(StreamConfig.GRACE.key(), "5s");
+    e.put(StreamConfig.STATE_DIR.key(), stateDir.toString());
     e.putAll(env);
     StreamConfig config = StreamConfig.fromEnv(e);
     driver =

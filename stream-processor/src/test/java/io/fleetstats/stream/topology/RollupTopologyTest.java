@@ -56,7 +56,10 @@ class RollupTopologyTest {
   }
 
   private void start(String rules) {
-    d = new Driver(stateDir, Map.of(StreamConfig.ROLLUPS, rules, StreamConfig.PERCENTILES, "50,90,99"));
+    d =
+        new Driver(
+            stateDir,
+            Map.of(StreamConfig.ROLLUPS.key(), rules, StreamConfig.PERCENTILES.key(), "50,90,99"));
   }
 
   @AfterEach
@@ -203,7 +206,12 @@ class RollupTopologyTest {
 
   @Test
   void withoutWallClockCloseRollupsCloseByWatermarksAlone() {
-    d = new Driver(stateDir, Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node", StreamConfig.WALL_CLOCK_CLOSE, "false"));
+    d =
+        new Driver(
+            stateDir,
+            Map.of(
+                StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node",
+                StreamConfig.WALL_CLOCK_CLOSE.key(), "false"));
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
     d.send(batch(API0, T + W + G - 1));

@@ -47,13 +47,13 @@ class TaggingLateAndLimitsTest {
 
   private void start(Map<String, String> env) {
     Map<String, String> e = new HashMap<>(env);
-    e.putIfAbsent(StreamConfig.WALL_CLOCK_CLOSE, "false");
+    e.putIfAbsent(StreamConfig.WALL_CLOCK_CLOSE.key(), "false");
     d = new Driver(stateDir, e);
   }
 
   @Test
   void everyStatsdTypeGetsItsTelegrafFields() {
-    start(Map.of(StreamConfig.PERCENTILES, "50,99.9"));
+    start(Map.of(StreamConfig.PERCENTILES.key(), "50,99.9"));
     double[] v = IntStream.rangeClosed(1, 100).asDoubleStream().toArray();
     d.send(
         batch(
@@ -89,7 +89,7 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void setsCountExactlyUpToTheBoundThenEstimate() {
-    start(Map.of(StreamConfig.SET_EXACT_LIMIT, "100"));
+    start(Map.of(StreamConfig.SET_EXACT_LIMIT.key(), "100"));
     String[] few = IntStream.range(0, 100).mapToObj(i -> "u" + i).toArray(String[]::new);
     String[] many = IntStream.range(0, 50_000).mapToObj(i -> "user-" + i).toArray(String[]::new);
     d.send(batch(POD, T + 1_000, set("few", T + 1, few), set("many", T + 1, many)));
@@ -144,7 +144,10 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void metadataTagsCanGroupRollups() {
-    start(Map.of(StreamConfig.ROLLUPS, "region:keep=region", StreamConfig.WALL_CLOCK_CLOSE, "true"));
+    start(
+        Map.of(
+            StreamConfig.ROLLUPS.key(), "region:keep=region",
+            StreamConfig.WALL_CLOCK_CLOSE.key(), "true"));
     d.clusters.pipeInput("local", ClusterMetadata.newBuilder().setTags(Map.of("region", "eu")).build(), T);
     d.send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1, 2)));
     d.send(batch(source("api-server-1"), T + 1_000, series("hits", MetricType.COUNTER, T + 1, 3)));
@@ -198,7 +201,7 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void lateSamplesAreOnlyCountedWhenDeadLetteringIsOff() {
-    start(Map.of(StreamConfig.LATE_TO_DEADLETTER, "false"));
+    start(Map.of(StreamConfig.LATE_TO_DEADLETTER.key(), "false"));
     d.send(batch(POD, T + W + G));
     d.send(batch(POD, T + W + G, series("hits", MetricType.COUNTER, T + 1, 1)));
     assertThat(d.metric(StreamMetrics.LATE_SAMPLES)).isEqualTo(1.0);
@@ -207,7 +210,7 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void seriesBeyondThePerNameLimitFoldIntoTheNamesOverflowSeries() {
-    start(Map.of(StreamConfig.MAX_SERIES_PER_NAME, "2"));
+    start(Map.of(StreamConfig.MAX_SERIES_PER_NAME.key(), "2"));
     Series[] routes =
         IntStream.range(0, 5)
             .mapToObj(i -> withTags(series("req", MetricType.COUNTER, T + 1, 1), Map.of("route", "/r" + i)))
@@ -231,7 +234,7 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void seriesBeyondThePerSourceLimitFoldIntoFleetstatsOverflow() {
-    start(Map.of(StreamConfig.MAX_SERIES_PER_SOURCE, "2"));
+    start(Map.of(StreamConfig.MAX_SERIES_PER_SOURCE.key(), "2"));
     d.send(
         batch(
             POD,

@@ -18,7 +18,8 @@ class TopologyFactoryTest {
   void namesEverySourceProcessorSinkStoreAndInternalTopic() {
     String d =
         TopologyFactory.build(
-                StreamConfig.fromEnv(Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node")), Topics.defaults())
+                StreamConfig.fromEnv(Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")),
+                Topics.defaults())
             .describe()
             .toString();
 
@@ -42,7 +43,9 @@ class TopologyFactoryTest {
   void startsWithExplicitNamingEnforced() {
     StreamConfig config =
         StreamConfig.fromEnv(
-            Map.of(StreamConfig.ROLLUPS, "app:drop=pod_name,node", StreamConfig.STATE_DIR, stateDir.toString()));
+            Map.of(
+                StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node",
+                StreamConfig.STATE_DIR.key(), stateDir.toString()));
     assertThat(StreamProcessor.streamsProperties(config))
         .containsEntry("ensure.explicit.internal.resource.naming", "true");
     // the driver applies the same config checks as KafkaStreams; unnamed resources would throw

@@ -55,11 +55,11 @@ class WindowAggregatorTest {
 
   private void start(boolean wallClockClose, String percentiles) {
     Map<String, String> env = new HashMap<>();
-    env.put(StreamConfig.WINDOW, "10s");
-    env.put(StreamConfig.GRACE, "5s");
-    env.put(StreamConfig.PERCENTILES, percentiles);
-    env.put(StreamConfig.WALL_CLOCK_CLOSE, Boolean.toString(wallClockClose));
-    env.put(StreamConfig.STATE_DIR, stateDir.toString());
+    env.put(StreamConfig.WINDOW.key(), "10s");
+    env.put(StreamConfig.GRACE.key(), "5s");
+    env.put(StreamConfig.PERCENTILES.key(), percentiles);
+    env.put(StreamConfig.WALL_CLOCK_CLOSE.key(), Boolean.toString(wallClockClose));
+    env.put(StreamConfig.STATE_DIR.key(), stateDir.toString());
     StreamConfig config = StreamConfig.fromEnv(env);
     driver =
         new TopologyTestDriver(

@@ -1,0 +1,160 @@
+package io.fleetstats.local;
+
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.kit.settings.ConfigFile;
+import io.fleetstats.kit.settings.Durations;
+import io.fleetstats.kit.settings.Settings;
+import io.fleetstats.kit.settings.SettingsReader;
+import io.fleetstats.sink.SinkConfig;
+import io.fleetstats.stream.StreamConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configs of the services the stack hosts, read from the one environment it passes them all
+ * with the stack's own settings laid over it.
+ *
+ * <p>A key no service knows would be unknown to each of them, and reported by each. The stack's
+ * own edge agent is read first, with the other two tables as also known: its reader reports the
+ * key once, naming the nearest key of all three services (or stops the start with {@code
+ * FLEETSTATS_STRICT_CONFIG=true}). The others are read from the environment without such keys.
+ *
+ * @param agent the stack's own edge agent
+ * @param processor the stream processor
+ * @param sink the Wavefront sink
+ * @param demoPods the agents of the simulated pods ({@link LocalStack#DEMO_PODS}), with {@code
+ *     --demo}
+ */
+record StackConfig(
+    EdgeConfig agent, StreamConfig processor, SinkConfig sink, List<EdgeConfig> demoPods) {
+
+  /**
+   * The roll-up rule the stack enables unless {@code FLEETSTATS_ROLLUPS} is set: every series also
+   * merged across pods and nodes, tagged {@code rollup="app"}, source = the cluster.
+   */
+  static final String DEFAULT_ROLLUPS = "app:drop=pod_name,node";
+
+  /** Seed name and our alternate (which wins in the agent) of each identity key of a pod. */
+  private static final String[][] IDENTITY_KEYS = {
+    {"APP_NAME", "FLEETSTATS_APP"},
+    {"CONTAINER_NAME", "FLEETSTATS_CONTAINER"},
+    {"POD_NAME", "FLEETSTATS_POD"},
+    {"NODE_HOSTNAME", "FLEETSTATS_NODE"}
+  };
+
+  private static final List<Settings> TABLES =
+      List.of(EdgeConfig.SETTINGS, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
+
+  StackConfig {
+    demoPods = List.copyOf(demoPods);
+  }
+
+  /**
+   * Reads every service's config.
+   *
+   * @param bootstrap the embedded broker
+   * @param dataDir where the processor keeps its state unless {@code FLEETSTATS_STATE_DIR} is set
+   * @param proxyUrl where the sink sends
+   * @throws ConfigException naming every bad key, its value and what is allowed
+   */
+  static StackConfig read(LocalStack.Options o, String bootstrap, Path dataDir, URI proxyUrl) {
+    Map<String, String> env = new HashMap<>(o.env());
+    // The embedded broker is every service's bootstrap, whichever name the environment used.
+    env.remove(SettingsReader.KAFKA_PREFIX + "BOOTSTRAP_SERVERS");
+    env.put(EdgeConfig.KAFKA_BOOTSTRAP.key(), bootstrap);
+    env.put(StreamConfig.WINDOW.key(), Durations.format(o.window()));
+    env.put(StreamConfig.GRACE.key(), Durations.format(o.grace()));
+    env.putIfAbsent(StreamConfig.STATE_DIR.key(), dataDir.resolve("streams").toString());
+    // roll-up lines beside the per-pod ones: per app per cluster (FLEETSTATS_ROLLUPS= turns it off)
+    env.putIfAbsent(StreamConfig.ROLLUPS.key(), DEFAULT_ROLLUPS);
+    env.putIfAbsent("CLUSTER_NAME", "local");
+    env.putIfAbsent("NAMESPACE", "default");
+
+    Map<String, String> agentEnv = new HashMap<>(env);
+    agentEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:" + o.statsdPort());
+    agentEnv.putIfAbsent("POD_NAME", "local-0");
+    agentEnv.putIfAbsent("NODE_HOSTNAME", "node-1");
+    EdgeConfig agent = EdgeConfig.fromEnv(agentEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
+
+    Map<String, String> known = known(withFile(env));
+    Map<String, String> processorEnv = new HashMap<>(known);
+    // one JVM hosts every service: the admin ports must not collide with each other's or a test's
+    processorEnv.put(StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+    StreamConfig processor =
+        StreamConfig.fromEnv(processorEnv, EdgeConfig.SETTINGS, SinkConfig.SETTINGS);
+    Map<String, String> sinkEnv = new HashMap<>(known);
+    sinkEnv.put(SinkConfig.PROXY_URL.key(), proxyUrl.toString());
+    sinkEnv.putIfAbsent(SinkConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+    SinkConfig sink = SinkConfig.fromEnv(sinkEnv, EdgeConfig.SETTINGS, StreamConfig.SETTINGS);
+
+    List<EdgeConfig> pods = new ArrayList<>();
+    if (o.demo()) {
+      for (String[] p : LocalStack.DEMO_PODS) {
+        Map<String, String> podEnv = new HashMap<>(known);
+        // only the stack's own agent polls MySQL (--mysql); the simulated app pods do not
+        podEnv.remove("FLEETSTATS_MYSQL_URL");
+        podEnv.remove("MYSQL_SERVER");
+        podEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:0");
+        // a simulated pod's identity must not be overridden by this process's own
+        for (String[] key : IDENTITY_KEYS) {
+          podEnv.remove(key[1]);
+        }
+        podEnv.put("APP_NAME", p[0]);
+        podEnv.put("CONTAINER_NAME", p[0]);
+        podEnv.put("POD_NAME", p[1]);
+        podEnv.put("NODE_HOSTNAME", p[2]);
+        pods.add(EdgeConfig.fromEnv(podEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS));
+      }
+    }
+    return new StackConfig(agent, processor, sink, pods);
+  }
+
+  /**
+   * {@code env} with the settings file's keys under its own, as a reader merges them, and without
+   * {@code FLEETSTATS_CONFIG_FILE}: the file's unknown Kafka properties are then filtered out with
+   * the environment's, instead of being read and reported again by each service.
+   */
+  private static Map<String, String> withFile(Map<String, String> env) {
+    String file = new SettingsReader(env).string(null, Settings.CONFIG_FILE.key());
+    if (file == null) {
+      return env;
+    }
+    Map<String, String> merged = new HashMap<>(env);
+    // The agent's reader has read the file already and reported what is wrong with it.
+    ConfigFile.read(Path.of(file), key -> true, key -> null, new ArrayList<>())
+        .forEach(merged::putIfAbsent);
+    merged.remove(Settings.CONFIG_FILE.key());
+    return merged;
+  }
+
+  /**
+   * {@code env} without the {@code FLEETSTATS_*} keys that no service of the stack reads or passes
+   * to a Kafka client: the agent's reader has reported them.
+   */
+  static Map<String, String> known(Map<String, String> env) {
+    Map<String, String> out = new HashMap<>();
+    env.forEach(
+        (key, value) -> {
+          if (!key.startsWith(SettingsReader.PREFIX) || isKnown(key)) {
+            out.put(key, value);
+          }
+        });
+    return out;
+  }
+
+  private static boolean isKnown(String key) {
+    for (Settings table : TABLES) {
+      if (table.keys().contains(key)
+          || key.startsWith(SettingsReader.KAFKA_PREFIX)
+              && table.kafka().accepts(SettingsReader.property(key))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}
