@@ -4,14 +4,18 @@ import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 
 /**
- * A single-node in-JVM KRaft broker for the benchmark (the same recipe as the module's ITs).
- * Usage: java -cp <edge-agent test classpath> BenchBroker BOOTSTRAP_FILE; runs until killed.
+ * A single-node in-JVM KRaft broker for the benchmark (the same recipe as the module's ITs). Usage:
+ * java -cp <edge-agent test classpath> BenchBroker BOOTSTRAP_FILE; runs until killed.
  */
 public class BenchBroker {
   public static void main(String[] a) throws Exception {
     KafkaClusterTestKit cluster =
         new KafkaClusterTestKit.Builder(
-                new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
+                new TestKitNodes.Builder()
+                    .setCombined(true)
+                    .setNumBrokerNodes(1)
+                    .setNumControllerNodes(1)
+                    .build())
             .setConfigProp("offsets.topic.replication.factor", "1")
             .setConfigProp("transaction.state.log.replication.factor", "1")
             .setConfigProp("transaction.state.log.min.isr", "1")
@@ -20,9 +24,15 @@ public class BenchBroker {
     cluster.startup();
     cluster.waitForReadyBrokers();
     Files.writeString(Path.of(a[0]), cluster.bootstrapServers());
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try { cluster.close(); } catch (Exception e) { }
-    }));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    cluster.close();
+                  } catch (Exception e) {
+                  }
+                }));
     Thread.currentThread().join();
   }
 }

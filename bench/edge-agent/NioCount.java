@@ -9,8 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The ceiling: a bare blocking NIO DatagramChannel receive loop on one thread that only counts
- * lines ('\n' separated). Same socket buffer as the agent asks (4 MiB, capped by rmem_max).
- * Usage: java NioCount PORT COUNT_FILE  (writes the cumulative line count to COUNT_FILE every 200 ms)
+ * lines ('\n' separated). Same socket buffer as the agent asks (4 MiB, capped by rmem_max). Usage:
+ * java NioCount PORT COUNT_FILE (writes the cumulative line count to COUNT_FILE every 200 ms)
  */
 public class NioCount {
   public static void main(String[] a) throws Exception {
@@ -21,18 +21,24 @@ public class NioCount {
     ch.bind(new InetSocketAddress("127.0.0.1", port));
     ByteBuffer buf = ByteBuffer.allocateDirect(65536);
     AtomicLong lines = new AtomicLong();
-    ScheduledExecutorService writer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "count-writer");
-      t.setDaemon(true);
-      return t;
-    });
-    writer.scheduleAtFixedRate(() -> {
-      try {
-        java.nio.file.Files.writeString(out, Long.toString(lines.get()));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
-      }
-    }, 0, 200, TimeUnit.MILLISECONDS);
+    ScheduledExecutorService writer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "count-writer");
+              t.setDaemon(true);
+              return t;
+            });
+    writer.scheduleAtFixedRate(
+        () -> {
+          try {
+            java.nio.file.Files.writeString(out, Long.toString(lines.get()));
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        },
+        0,
+        200,
+        TimeUnit.MILLISECONDS);
     long n = 0;
     while (true) {
       buf.clear();

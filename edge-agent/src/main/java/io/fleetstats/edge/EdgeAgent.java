@@ -41,8 +41,10 @@ public final class EdgeAgent implements AutoCloseable {
 
   private final EdgeConfig config;
   private final KafkaProducer<byte[], byte[]> producer;
+
   /** Started inputs in start order, each with its publisher. */
   private final Map<Input, BatchPublisher> inputs;
+
   private final StatsdInput statsd;
   private final MysqlInput mysql;
   private final PrometheusMeterRegistry registry;
@@ -87,8 +89,8 @@ public final class EdgeAgent implements AutoCloseable {
 
   /**
    * Like {@link #start(EdgeConfig, Clock)}, with inputs besides statsd and MySQL (an embedding
-   * application's own): each gets a publisher of its own like the built-in ones. Their topics
-   * must exist (or the broker create them).
+   * application's own): each gets a publisher of its own like the built-in ones. Their topics must
+   * exist (or the broker create them).
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock, List<Input> more) {
     // Topic names only: the statsd path writes its batches itself and never initializes Avro.
@@ -106,14 +108,23 @@ public final class EdgeAgent implements AutoCloseable {
         BatchPublisher.createProducer(
             BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
     StatsdInput statsd = new StatsdInput(config.statsdOptions(), clock);
-    MysqlInput mysql = config.mysql().enabled() ? new MysqlInput(config.mysql(), config::source, config.topics().rawMysql(), clock) : null;
+    MysqlInput mysql =
+        config.mysql().enabled()
+            ? new MysqlInput(config.mysql(), config::source, config.topics().rawMysql(), clock)
+            : null;
     Map<Input, BatchPublisher> started = new LinkedHashMap<>();
     try {
       List<Input> all = inputs(statsd, mysql);
       all.addAll(more);
       for (Input input : all) {
         BatchPublisher publisher =
-            new BatchPublisher(producer, input.topic(), input.name(), limits(config, input), CLOSE_TIMEOUT, Ticker.SYSTEM);
+            new BatchPublisher(
+                producer,
+                input.topic(),
+                input.name(),
+                limits(config, input),
+                CLOSE_TIMEOUT,
+                Ticker.SYSTEM);
         started.put(input, publisher);
         input.start(publisher);
       }

@@ -2,8 +2,8 @@ package io.fleetstats.edge;
 
 import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.kit.settings.ConfigException;
-import java.net.InetSocketAddress;
 import java.io.PrintWriter;
+import java.net.InetSocketAddress;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,7 +22,8 @@ import picocli.CommandLine.Spec;
     name = "fleetstats-edge-agent",
     mixinStandardHelpOptions = true,
     version = "fleetstats edge agent 0.1.0",
-    description = "Receives statsd over UDP (and TCP) and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
+    description =
+        "Receives statsd over UDP (and TCP) and publishes it, batched per flush, to Kafka; optionally polls MySQL.",
     footerHeading = "%nEnvironment (default):%n")
 public final class EdgeAgentMain implements Callable<Integer> {
   private final Map<String, String> env;
@@ -45,7 +46,9 @@ public final class EdgeAgentMain implements Callable<Integer> {
     this(System.getenv());
   }
 
-  /** @param env the environment to read settings from (a plain map in tests) */
+  /**
+   * @param env the environment to read settings from (a plain map in tests)
+   */
   public EdgeAgentMain(Map<String, String> env) {
     this.env = env;
   }
@@ -93,8 +96,7 @@ public final class EdgeAgentMain implements Callable<Integer> {
     if (adminAddress != null) {
       try {
         admin =
-            AdminServer.start(
-                adminAddress, agent.meterRegistry(), () -> agent.notReadyReason());
+            AdminServer.start(adminAddress, agent.meterRegistry(), () -> agent.notReadyReason());
       } catch (RuntimeException e) {
         agent.close();
         err.println("cannot start the edge agent: " + e.getMessage());

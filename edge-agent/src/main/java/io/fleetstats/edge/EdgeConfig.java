@@ -1,14 +1,14 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.edge.mysql.MysqlConfig;
+import io.fleetstats.edge.statsd.StatsdInput;
+import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.kit.settings.KafkaNames;
 import io.fleetstats.kit.settings.Setting;
 import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
-import io.fleetstats.edge.mysql.MysqlConfig;
-import io.fleetstats.edge.statsd.StatsdInput;
-import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.Topics;
@@ -21,10 +21,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Settings of the edge agent, read from the environment and an optional YAML file
- * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start. Each component
- * comes from the setting of the same name below, where its key, default and meaning are declared
- * once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
+ * Settings of the edge agent, read from the environment and an optional YAML file ({@code
+ * FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start. Each component comes from
+ * the setting of the same name below, where its key, default and meaning are declared once; {@link
+ * #SETTINGS} is the whole table (the README's and {@code --help}'s).
  *
  * @param kafkaProperties every other {@code FLEETSTATS_KAFKA_<PROPERTY>} that is a producer or
  *     admin client property, passed to both as {@code <property>}; they override the agent's
@@ -64,11 +64,15 @@ public record EdgeConfig(
           .doc("longer statsd lines are rejected (LINE_TOO_LONG); characters");
   public static final Setting<Integer> STATSD_MAX_PACKET_SIZE =
       Setting.integer("FLEETSTATS_STATSD_MAX_PACKET_SIZE", 8192, 512, 65535)
-          .doc("receive buffer per datagram, bytes; a datagram that fills it was probably cut and is counted");
+          .doc(
+              "receive buffer per datagram, bytes; a datagram that fills it was probably cut and is counted");
+
   /** The seed's Telegraf interval; it caps the default flush interval here. */
   public static final Setting<Duration> INTERVAL =
       Setting.duration("INTERVAL", null, Duration.ofMillis(10))
-          .doc("the seed's Telegraf interval: caps the default flush interval, and is the MySQL poll interval");
+          .doc(
+              "the seed's Telegraf interval: caps the default flush interval, and is the MySQL poll interval");
+
   public static final Setting<Duration> FLUSH_INTERVAL =
       Setting.duration("FLEETSTATS_FLUSH_INTERVAL", null, Duration.ofMillis(10))
           .shownDefault("1s, or INTERVAL when shorter")
@@ -78,17 +82,20 @@ public record EdgeConfig(
           .doc("a batch is sent early once it holds this many samples");
   public static final Setting<Integer> MAX_PENDING_BATCHES =
       Setting.integer("FLEETSTATS_MAX_PENDING_BATCHES", 120, 1, 1_000_000)
-          .doc("batches held while Kafka is slow or down; beyond it the oldest are spooled or dropped and counted");
+          .doc(
+              "batches held while Kafka is slow or down; beyond it the oldest are spooled or dropped and counted");
   public static final Setting<String> TOPIC_PREFIX =
       Setting.string("FLEETSTATS_TOPIC_PREFIX", Topics.DEFAULT_PREFIX)
           .doc("topics are <prefix>.raw.statsd, <prefix>.raw.mysql ...");
   public static final Setting<Boolean> HEARTBEAT =
       Setting.bool("FLEETSTATS_HEARTBEAT", true)
-          .doc("send an empty batch on a flush tick without samples, so a quiet pod's last window closes");
+          .doc(
+              "send an empty batch on a flush tick without samples, so a quiet pod's last window closes");
   public static final Setting<Boolean> CREATE_TOPICS =
       Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing topics at start");
   public static final Setting<Integer> TOPIC_PARTITIONS =
-      Setting.integer("FLEETSTATS_TOPIC_PARTITIONS", 6, 1, 10_000).doc("partitions of the topics the agent creates");
+      Setting.integer("FLEETSTATS_TOPIC_PARTITIONS", 6, 1, 10_000)
+          .doc("partitions of the topics the agent creates");
   public static final Setting<Duration> RAW_RETENTION =
       Setting.duration("FLEETSTATS_RAW_RETENTION", Duration.ofDays(7), Duration.ofHours(1))
           .doc("retention of the raw topics the agent creates (sized for backfill by replay)");
@@ -100,11 +107,16 @@ public record EdgeConfig(
           KafkaNames.of("producer and admin", KafkaNames.PRODUCER, KafkaNames.ADMIN),
           Stream.of(
                   List.<Setting<?>>of(
-                      KAFKA_BOOTSTRAP, STATSD_ADDRESS, STATSD_MAX_LINE_LENGTH, STATSD_MAX_PACKET_SIZE),
+                      KAFKA_BOOTSTRAP,
+                      STATSD_ADDRESS,
+                      STATSD_MAX_LINE_LENGTH,
+                      STATSD_MAX_PACKET_SIZE),
                   IngestSettings.STATSD_SETTINGS,
-                  List.<Setting<?>>of(FLUSH_INTERVAL, INTERVAL, MAX_BATCH_SAMPLES, MAX_PENDING_BATCHES),
+                  List.<Setting<?>>of(
+                      FLUSH_INTERVAL, INTERVAL, MAX_BATCH_SAMPLES, MAX_PENDING_BATCHES),
                   IngestSettings.BUFFER_SETTINGS,
-                  List.<Setting<?>>of(TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
+                  List.<Setting<?>>of(
+                      TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
                   ProcessIdentity.SETTINGS,
                   MysqlConfig.SETTINGS)
               .flatMap(List::stream)
@@ -141,14 +153,19 @@ public record EdgeConfig(
     // window, so INTERVAL only caps the default flush interval.
     Duration interval = r.get(INTERVAL);
     Duration defaultFlush =
-        interval != null && interval.compareTo(Duration.ofSeconds(1)) < 0 ? interval : Duration.ofSeconds(1);
+        interval != null && interval.compareTo(Duration.ofSeconds(1)) < 0
+            ? interval
+            : Duration.ofSeconds(1);
     Duration flush = r.isSet(FLUSH_INTERVAL) ? r.get(FLUSH_INTERVAL) : defaultFlush;
     if (flush == null) {
       flush = defaultFlush;
     }
     String prefix = r.get(TOPIC_PREFIX);
     if (!TOPIC_CHARS.matcher(prefix).matches()) {
-      r.problem(TOPIC_PREFIX.key(), prefix, "letters, digits, '.', '_' and '-' only (a Kafka topic name)");
+      r.problem(
+          TOPIC_PREFIX.key(),
+          prefix,
+          "letters, digits, '.', '_' and '-' only (a Kafka topic name)");
     }
     ProcessIdentity identity = ProcessIdentity.read(r);
     MysqlConfig mysql = MysqlConfig.read(r);
@@ -202,7 +219,10 @@ public record EdgeConfig(
     return Topics.withPrefix(topicPrefix);
   }
 
-  /** The source stamped on every record, as an Avro {@link Source} (a fresh one: Avro records are mutable). */
+  /**
+   * The source stamped on every record, as an Avro {@link Source} (a fresh one: Avro records are
+   * mutable).
+   */
   public Source source() {
     return Source.newBuilder()
         .setCluster(identity.cluster())
@@ -222,8 +242,8 @@ public record EdgeConfig(
   /**
    * Admin client settings for topic creation: bootstrap plus the pass-through properties, which
    * override the defaults: no metric reporters and no metrics push (the JMX reporter's MBeans and
-   * the telemetry classes cost memory the sidecar has no room for, and the client lives only
-   * during start-up).
+   * the telemetry classes cost memory the sidecar has no room for, and the client lives only during
+   * start-up).
    */
   public Map<String, Object> adminProperties() {
     Map<String, Object> props = new HashMap<>();

@@ -16,8 +16,8 @@ import org.slf4j.Logger;
  * The standalone agent's logging, set up in code (found by Logback through {@code
  * META-INF/services}): one line per event on stderr, the agent at INFO, Kafka's client chatter at
  * ERROR, everything else at WARN — what {@code bin/logback.xml} says, without Logback's XML
- * configurator, which loads some 450 classes (Joran and the JDK's XML parser) that cost the
- * sidecar about 3 MiB (README, "Footprint").
+ * configurator, which loads some 450 classes (Joran and the JDK's XML parser) that cost the sidecar
+ * about 3 MiB (README, "Footprint").
  *
  * <p>It only stands in for Logback's last resort: when {@code -Dlogback.configurationFile} is set,
  * or a {@code logback-test.xml} or {@code logback.xml} is on the class path (an application
@@ -32,7 +32,9 @@ public final class SidecarLogging extends ContextAwareBase implements Configurat
 
   /** As Logback's service loader creates it: the JVM's system properties and class path. */
   public SidecarLogging() {
-    this(System::getProperty, name -> SidecarLogging.class.getClassLoader().getResource(name) != null);
+    this(
+        System::getProperty,
+        name -> SidecarLogging.class.getClassLoader().getResource(name) != null);
   }
 
   SidecarLogging(Function<String, String> systemProperty, Predicate<String> onClassPath) {

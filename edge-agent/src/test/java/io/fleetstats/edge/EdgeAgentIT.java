@@ -12,6 +12,7 @@ import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.TestKafka;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -32,7 +33,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,7 +114,8 @@ class EdgeAgentIT {
 
       Map<String, List<Object>> expected = new TreeMap<>();
       expected.put("app.jobs.done|COUNTER|{env=test, queue=q1}", List.of(1.0, 1.0, 1.0, 1.0, 1.0));
-      expected.put("app.req.latency|TIMER|{env=test, uri=/api}", List.of(40.0, 41.0, 42.0, 43.0, 44.0));
+      expected.put(
+          "app.req.latency|TIMER|{env=test, uri=/api}", List.of(40.0, 41.0, 42.0, 43.0, 44.0));
       expected.put("app.queue.size|GAUGE|{env=test}", List.of(7.0));
       expected.put("app.h|HISTOGRAM|{env=test}", List.of(1.5));
       expected.put("app.dist|DISTRIBUTION|{env=test}", List.of(9.0));
@@ -135,7 +136,8 @@ class EdgeAgentIT {
             .doesNotHaveDuplicates();
         for (Series s : batch.getSeries()) {
           assertThat(s.getSampleRates()).isEmpty();
-          assertThat(s.getReceivedAt()).allSatisfy(t -> assertThat(t).isLessThanOrEqualTo(batch.getCreatedAt()));
+          assertThat(s.getReceivedAt())
+              .allSatisfy(t -> assertThat(t).isLessThanOrEqualTo(batch.getCreatedAt()));
         }
       }
       assertThat(agent.samplesReceived()).isEqualTo(14);
@@ -154,7 +156,9 @@ class EdgeAgentIT {
 
       List<StatsdBatch> heartbeats = batches.records.stream().map(ConsumerRecord::value).toList();
       assertThat(heartbeats).allSatisfy(b -> assertThat(b.getSeries()).isEmpty());
-      assertThat(heartbeats).extracting(StatsdBatch::getAgentId).containsOnly(heartbeats.get(0).getAgentId());
+      assertThat(heartbeats)
+          .extracting(StatsdBatch::getAgentId)
+          .containsOnly(heartbeats.get(0).getAgentId());
       List<Long> sequences = heartbeats.stream().map(StatsdBatch::getSequence).toList();
       for (int i = 1; i < sequences.size(); i++) {
         assertThat(sequences.get(i)).isEqualTo(sequences.get(i - 1) + 1);
@@ -184,7 +188,8 @@ class EdgeAgentIT {
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(() -> assertThat(batches.poll().sampleCount()).isEqualTo(3));
       assertThat(batches.records).hasSize(1);
-      assertThat(batches.series()).containsExactly(Map.entry("app.signups|COUNTER|{env=test}", List.of(1.0, 1.0, 1.0)));
+      assertThat(batches.series())
+          .containsExactly(Map.entry("app.signups|COUNTER|{env=test}", List.of(1.0, 1.0, 1.0)));
     } finally {
       agent.close();
     }
@@ -197,10 +202,14 @@ class EdgeAgentIT {
     env.put("FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", "1");
     try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env));
         AdminServer admin =
-            AdminServer.start(new InetSocketAddress("127.0.0.1", 0), agent.meterRegistry(), agent::notReadyReason);
+            AdminServer.start(
+                new InetSocketAddress("127.0.0.1", 0),
+                agent.meterRegistry(),
+                agent::notReadyReason);
         Socket tcp = new Socket()) {
       tcp.connect(agent.statsdTcpAddress(), 5_000);
-      tcp.getOutputStream().write("tcp.c:1|c\ntcp.t:5|ms|#k:v\nbad:x|c\n".getBytes(StandardCharsets.UTF_8));
+      tcp.getOutputStream()
+          .write("tcp.c:1|c\ntcp.t:5|ms|#k:v\nbad:x|c\n".getBytes(StandardCharsets.UTF_8));
       tcp.getOutputStream().flush();
       await().atMost(Duration.ofSeconds(10)).until(() -> agent.samplesReceived() == 2);
 
@@ -217,8 +226,17 @@ class EdgeAgentIT {
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
-              () -> assertThat(http.send(HttpRequest.newBuilder(base.resolve("/readyz")).build(), BodyHandlers.ofString()).statusCode()).isEqualTo(200));
-      String metrics = http.send(HttpRequest.newBuilder(base.resolve("/metrics")).build(), BodyHandlers.ofString()).body();
+              () ->
+                  assertThat(
+                          http.send(
+                                  HttpRequest.newBuilder(base.resolve("/readyz")).build(),
+                                  BodyHandlers.ofString())
+                              .statusCode())
+                      .isEqualTo(200));
+      String metrics =
+          http.send(
+                  HttpRequest.newBuilder(base.resolve("/metrics")).build(), BodyHandlers.ofString())
+              .body();
       String tags = "cluster=\"it\",namespace=\"fitcycle\",pod=\"tcp-0\"";
       assertThat(metrics)
           .contains("fleetstats_edge_statsd_samples_total{" + tags + "} 2.0")
@@ -229,7 +247,11 @@ class EdgeAgentIT {
           .contains("fleetstats_edge_samples_produced_total{" + tags + "} 2.0")
           .contains("fleetstats_edge_samples_dropped_total{" + tags + "} 0.0")
           .contains("fleetstats_edge_buffer_bytes{" + tags + "}");
-      assertThat(http.send(HttpRequest.newBuilder(base.resolve("/healthz")).build(), BodyHandlers.ofString()).statusCode())
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(base.resolve("/healthz")).build(),
+                      BodyHandlers.ofString())
+                  .statusCode())
           .isEqualTo(200);
     }
   }
@@ -249,8 +271,10 @@ class EdgeAgentIT {
       this.consumer =
           new KafkaConsumer<>(
               Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  cluster.bootstrapServers(),
+                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                  "earliest"),
               new StringDeserializer(),
               Topics.STATSD_BATCH.deserializer());
     }
@@ -258,7 +282,9 @@ class EdgeAgentIT {
     Batches poll() {
       if (consumer.assignment().isEmpty()) {
         List<TopicPartition> partitions =
-            consumer.partitionsFor(TOPIC).stream().map(p -> new TopicPartition(TOPIC, p.partition())).toList();
+            consumer.partitionsFor(TOPIC).stream()
+                .map(p -> new TopicPartition(TOPIC, p.partition()))
+                .toList();
         consumer.assign(partitions);
         consumer.seekToBeginning(partitions);
       }

@@ -6,7 +6,6 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 class EdgeAgentMainTest {
   private final StringWriter out = new StringWriter();
@@ -29,10 +28,20 @@ class EdgeAgentMainTest {
 
   @Test
   void reportsMysqlAndAgentProblemsTogether() {
-    int code = run(Map.of("FLEETSTATS_FLUSH_INTERVAL", "soon", "MYSQL_SERVER", "db", "FLEETSTATS_MYSQL_SSL_MODE", "maybe"));
+    int code =
+        run(
+            Map.of(
+                "FLEETSTATS_FLUSH_INTERVAL",
+                "soon",
+                "MYSQL_SERVER",
+                "db",
+                "FLEETSTATS_MYSQL_SSL_MODE",
+                "maybe"));
 
     assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).contains("FLEETSTATS_FLUSH_INTERVAL='soon'").contains("FLEETSTATS_MYSQL_SSL_MODE='MAYBE'");
+    assertThat(err.toString())
+        .contains("FLEETSTATS_FLUSH_INTERVAL='soon'")
+        .contains("FLEETSTATS_MYSQL_SSL_MODE='MAYBE'");
   }
 
   @Test
@@ -49,7 +58,13 @@ class EdgeAgentMainTest {
 
     assertThat(code).isZero();
     assertThat(out.toString())
-        .contains("--statsd-address", "--kafka-bootstrap", "FLEETSTATS_FLUSH_INTERVAL", "POD_NAME",
-            "FLEETSTATS_MYSQL_URL", "MYSQL_SERVER", "MYSQL_PASSWORD");
+        .contains(
+            "--statsd-address",
+            "--kafka-bootstrap",
+            "FLEETSTATS_FLUSH_INTERVAL",
+            "POD_NAME",
+            "FLEETSTATS_MYSQL_URL",
+            "MYSQL_SERVER",
+            "MYSQL_PASSWORD");
   }
 }

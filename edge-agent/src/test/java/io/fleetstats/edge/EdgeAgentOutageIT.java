@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.TestKafka;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -24,7 +25,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +32,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A Kafka outage under load, on a real in-JVM KRaft cluster (separate broker and controller, so
- * the broker can be stopped alone): two agents each receive 10 k samples/s over UDP; the broker is
+ * A Kafka outage under load, on a real in-JVM KRaft cluster (separate broker and controller, so the
+ * broker can be stopped alone): two agents each receive 10 k samples/s over UDP; the broker is
  * stopped for 30 s and started again. The agent with a roomy buffer loses nothing; the one with a
  * small buffer drops its oldest batches, counts each sample, and drops nothing before its bound is
  * reached; a third with the same small memory buffer and a disk spool loses nothing. For all:
@@ -52,9 +52,7 @@ class EdgeAgentOutageIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster =
-        TestKafka.start(
-            TestKafka.builder(false, null));
+    cluster = TestKafka.start(TestKafka.builder(false, null));
   }
 
   @AfterAll
@@ -93,7 +91,9 @@ class EdgeAgentOutageIT {
 
     @Override
     public void run() {
-      byte[] payload = ("outage.c:1|c\n".repeat(LINES_PER_DATAGRAM - 1) + "outage.c:1|c").getBytes(StandardCharsets.US_ASCII);
+      byte[] payload =
+          ("outage.c:1|c\n".repeat(LINES_PER_DATAGRAM - 1) + "outage.c:1|c")
+              .getBytes(StandardCharsets.US_ASCII);
       long datagrams = total / LINES_PER_DATAGRAM;
       double perNano = (double) RATE / LINES_PER_DATAGRAM / 1e9;
       long start = System.nanoTime();
@@ -122,7 +122,8 @@ class EdgeAgentOutageIT {
   }
 
   @Test
-  void survivesA30SecondBrokerOutageCountingEveryDroppedSample(@TempDir Path spoolDir) throws Exception {
+  void survivesA30SecondBrokerOutageCountingEveryDroppedSample(@TempDir Path spoolDir)
+      throws Exception {
     Map<String, String> spooledEnv = env("spooled-0", SMALL_BUFFER);
     spooledEnv.put("FLEETSTATS_SPOOL_DIR", spoolDir.toString());
     spooledEnv.put("FLEETSTATS_SPOOL_MAX_BYTES", "64MiB");
@@ -130,7 +131,8 @@ class EdgeAgentOutageIT {
         EdgeAgent small = EdgeAgent.start(EdgeConfig.fromEnv(env("small-0", SMALL_BUFFER)));
         EdgeAgent spooled = EdgeAgent.start(EdgeConfig.fromEnv(spooledEnv))) {
       long total = (BEFORE.getSeconds() + OUTAGE.getSeconds() + AFTER.getSeconds()) * RATE;
-      Load load = new Load(total, roomy.statsdAddress(), small.statsdAddress(), spooled.statsdAddress());
+      Load load =
+          new Load(total, roomy.statsdAddress(), small.statsdAddress(), spooled.statsdAddress());
       Thread sender = new Thread(load, "outage-load");
       sender.start();
 
@@ -152,7 +154,9 @@ class EdgeAgentOutageIT {
       watcher.start();
 
       int broker = cluster.brokers().keySet().iterator().next();
-      await().atMost(Duration.ofSeconds(30)).until(() -> load.sent.get() >= BEFORE.getSeconds() * RATE);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> load.sent.get() >= BEFORE.getSeconds() * RATE);
       cluster.brokers().get(broker).shutdown();
       cluster.brokers().get(broker).awaitShutdown();
       long stoppedAt = System.nanoTime();
@@ -167,7 +171,13 @@ class EdgeAgentOutageIT {
       watcher.join(TimeUnit.SECONDS.toMillis(5));
       long sent = load.sent.get();
       assertThat(sent).isEqualTo(total);
-      await().atMost(Duration.ofSeconds(20)).until(() -> roomy.samplesReceived() == sent && small.samplesReceived() == sent && spooled.samplesReceived() == sent);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(
+              () ->
+                  roomy.samplesReceived() == sent
+                      && small.samplesReceived() == sent
+                      && spooled.samplesReceived() == sent);
 
       // Everything is either acknowledged or dropped (and counted) once the buffers drain.
       await()
@@ -184,11 +194,21 @@ class EdgeAgentOutageIT {
           .info(
               "outage result: sent {} per agent; roomy delivered {} dropped {} max buffered {} B; small"
                   + " delivered {} dropped {} ({} batches) max buffered before the first drop {} B of {}",
-              sent, roomyDelivered, roomy.samplesDropped(), maxBufferedRoomy.get(), smallDelivered,
-              small.samplesDropped(), small.batchesDropped(), maxBufferedBeforeDrop.get(), SMALL_BUFFER);
+              sent,
+              roomyDelivered,
+              roomy.samplesDropped(),
+              maxBufferedRoomy.get(),
+              smallDelivered,
+              small.samplesDropped(),
+              small.batchesDropped(),
+              maxBufferedBeforeDrop.get(),
+              SMALL_BUFFER);
       org.slf4j.LoggerFactory.getLogger(EdgeAgentOutageIT.class)
-          .info("outage result: spooled delivered {} dropped {}, {} batches went through the spool",
-              spooledDelivered, spooled.samplesDropped(), spooledBatches(spooled));
+          .info(
+              "outage result: spooled delivered {} dropped {}, {} batches went through the spool",
+              spooledDelivered,
+              spooled.samplesDropped(),
+              spooledBatches(spooled));
       assertThat(roomy.samplesDropped()).isZero();
       assertThat(roomy.samplesFailed()).isZero();
       assertThat(roomy.samplesPublished()).isEqualTo(sent);
@@ -232,13 +252,17 @@ class EdgeAgentOutageIT {
     KafkaConsumer<String, StatsdBatch> consumer =
         new KafkaConsumer<>(
             Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
             new StringDeserializer(),
             Topics.STATSD_BATCH.deserializer());
     try {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(TOPIC).stream().map(p -> new TopicPartition(TOPIC, p.partition())).toList();
+          consumer.partitionsFor(TOPIC).stream()
+              .map(p -> new TopicPartition(TOPIC, p.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
@@ -246,7 +270,8 @@ class EdgeAgentOutageIT {
           .atMost(Duration.ofSeconds(60))
           .until(
               () -> {
-                for (ConsumerRecord<String, StatsdBatch> r : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<String, StatsdBatch> r :
+                    consumer.poll(Duration.ofMillis(200))) {
                   long n = 0;
                   for (Series s : r.value().getSeries()) {
                     n += s.getReceivedAt().size();

@@ -1,11 +1,11 @@
 package io.fleetstats.edge;
 
-import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.edge.statsd.StatsdOptions;
+import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.settings.ConfigException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -50,7 +50,9 @@ class EdgeConfigTest {
 
     assertThat(c.kafkaBootstrap()).isEqualTo("kafka-a:9092");
     assertThat(c.adminProperties()).containsEntry("bootstrap.servers", "kafka-a:9092");
-    assertThat(io.fleetstats.edge.publish.BatchPublisher.producerProperties(c.kafkaBootstrap(), c.kafkaProperties()))
+    assertThat(
+            io.fleetstats.edge.publish.BatchPublisher.producerProperties(
+                c.kafkaBootstrap(), c.kafkaProperties()))
         .containsEntry("bootstrap.servers", "kafka-a:9092");
   }
 
@@ -63,7 +65,8 @@ class EdgeConfigTest {
                         "FLEETSTATS_KAFKA_BOOTSTRAP", "kafka-a:9092",
                         "FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "kafka-b:9092")))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS and FLEETSTATS_KAFKA_BOOTSTRAP both set");
+        .hasMessageContaining(
+            "FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS and FLEETSTATS_KAFKA_BOOTSTRAP both set");
   }
 
   @Test
@@ -95,7 +98,9 @@ class EdgeConfigTest {
                 "APP_NAME", "api-server"));
 
     assertThat(c.identity())
-        .isEqualTo(new ProcessIdentity("prod-eu", "fitcycle", "node-1", "api-server-0", "api", "api-server"));
+        .isEqualTo(
+            new ProcessIdentity(
+                "prod-eu", "fitcycle", "node-1", "api-server-0", "api", "api-server"));
     assertThat(c.source().getPod()).isEqualTo("api-server-0");
   }
 
@@ -103,7 +108,15 @@ class EdgeConfigTest {
   void fleetstatsAlternatesWinOverTheSeedsNames() {
     EdgeConfig c =
         EdgeConfig.fromEnv(
-            Map.of("CLUSTER_NAME", "seed", "FLEETSTATS_CLUSTER", "ours", "POD_NAME", "p", "FLEETSTATS_POD", "q"));
+            Map.of(
+                "CLUSTER_NAME",
+                "seed",
+                "FLEETSTATS_CLUSTER",
+                "ours",
+                "POD_NAME",
+                "p",
+                "FLEETSTATS_POD",
+                "q"));
 
     assertThat(c.identity().cluster()).isEqualTo("ours");
     assertThat(c.identity().pod()).isEqualTo("q");
@@ -129,7 +142,8 @@ class EdgeConfigTest {
                 Map.entry("FLEETSTATS_RAW_RETENTION", "2d")));
 
     assertThat(c.kafkaBootstrap()).isEqualTo("k1:9092,k2:9092");
-    assertThat(c.kafkaProperties()).containsExactlyEntriesOf(Map.of("security.protocol", "SASL_SSL"));
+    assertThat(c.kafkaProperties())
+        .containsExactlyEntriesOf(Map.of("security.protocol", "SASL_SSL"));
     assertThat(c.adminProperties())
         .containsEntry("bootstrap.servers", "k1:9092,k2:9092")
         .containsEntry("security.protocol", "SASL_SSL");
@@ -163,12 +177,14 @@ class EdgeConfigTest {
             e ->
                 assertThat(e.problems())
                     .hasSize(6)
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_ADDRESS='localhost:99999'"))
+                    .anySatisfy(
+                        p -> assertThat(p).contains("FLEETSTATS_STATSD_ADDRESS='localhost:99999'"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_FLUSH_INTERVAL='soon'"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_MAX_BATCH_SAMPLES='0'"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_HEARTBEAT='maybe'"))
                     .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_TOPIC_PREFIX='bad prefix'"))
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_MAX_PACKET_SIZE='100'")));
+                    .anySatisfy(
+                        p -> assertThat(p).contains("FLEETSTATS_STATSD_MAX_PACKET_SIZE='100'")));
   }
 
   @Test
@@ -190,7 +206,9 @@ class EdgeConfigTest {
                 Map.entry("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD", "upstream"),
                 Map.entry("FLEETSTATS_STATSD_CONVERT_NAMES", "true"),
                 Map.entry("FLEETSTATS_STATSD_METRIC_SEPARATOR", "_"),
-                Map.entry("FLEETSTATS_STATSD_TEMPLATES", "cpu.* measurement.measurement.host; mem.* measurement.field"),
+                Map.entry(
+                    "FLEETSTATS_STATSD_TEMPLATES",
+                    "cpu.* measurement.measurement.host; mem.* measurement.field"),
                 Map.entry("FLEETSTATS_STATSD_MAX_NAME_LENGTH", "100"),
                 Map.entry("FLEETSTATS_STATSD_MAX_TAGS", "5"),
                 Map.entry("FLEETSTATS_STATSD_MAX_TAG_LENGTH", "50"),
@@ -230,15 +248,24 @@ class EdgeConfigTest {
     assertThat(i.spoolDirectory()).isNull();
     assertThat(i.statsd().sanitizeNames()).isEqualTo(StatsdOptions.NameMethod.TELEGRAF);
     assertThat(i.statsd().templates().isIdentity()).isTrue();
-    assertThat(List.of(i.statsd().dogstatsdTags(), i.statsd().influxTags(), i.statsd().libratoTags(), i.statsd().signalfxTags()))
+    assertThat(
+            List.of(
+                i.statsd().dogstatsdTags(),
+                i.statsd().influxTags(),
+                i.statsd().libratoTags(),
+                i.statsd().signalfxTags()))
         .containsOnly(true);
   }
 
   @Test
   void theSeedsIntervalCapsTheFlushInterval() {
-    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "60s")).flushInterval()).isEqualTo(Duration.ofSeconds(1));
-    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "500ms")).flushInterval()).isEqualTo(Duration.ofMillis(500));
-    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "60s", "FLEETSTATS_FLUSH_INTERVAL", "5s")).flushInterval())
+    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "60s")).flushInterval())
+        .isEqualTo(Duration.ofSeconds(1));
+    assertThat(EdgeConfig.fromEnv(Map.of("INTERVAL", "500ms")).flushInterval())
+        .isEqualTo(Duration.ofMillis(500));
+    assertThat(
+            EdgeConfig.fromEnv(Map.of("INTERVAL", "60s", "FLEETSTATS_FLUSH_INTERVAL", "5s"))
+                .flushInterval())
         .isEqualTo(Duration.ofSeconds(5));
   }
 
@@ -263,13 +290,15 @@ class EdgeConfigTest {
         """);
 
     EdgeConfig c =
-        EdgeConfig.fromEnv(Map.of("FLEETSTATS_CONFIG_FILE", file.toString(), "FLEETSTATS_FLUSH_INTERVAL", "3s"));
+        EdgeConfig.fromEnv(
+            Map.of("FLEETSTATS_CONFIG_FILE", file.toString(), "FLEETSTATS_FLUSH_INTERVAL", "3s"));
 
     assertThat(c.kafkaBootstrap()).isEqualTo("file-kafka:9092");
     assertThat(c.kafkaProperties()).containsEntry("security.protocol", "SASL_SSL");
     assertThat(c.ingest().tcpAddress()).isNotNull();
     assertThat(c.ingest().statsd().maxTags()).isEqualTo(7);
-    assertThat(c.ingest().statsd().templates().apply("mem.free.h2").tags()).containsEntry("dc", "1a");
+    assertThat(c.ingest().statsd().templates().apply("mem.free.h2").tags())
+        .containsEntry("dc", "1a");
     assertThat(c.flushInterval()).isEqualTo(Duration.ofSeconds(3));
     assertThat(c.identity().cluster()).isEqualTo("from-file");
   }
@@ -277,7 +306,8 @@ class EdgeConfigTest {
   @Test
   void reportsFileAndEnvironmentProblemsTogether(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("edge.yaml");
-    Files.writeString(file, "statsd:\n  max_tagz: 3\n  templates: [\"host.field\"]\nbuffer_max_bytes: lots\n");
+    Files.writeString(
+        file, "statsd:\n  max_tagz: 3\n  templates: [\"host.field\"]\nbuffer_max_bytes: lots\n");
 
     assertThatThrownBy(
             () ->
@@ -294,17 +324,34 @@ class EdgeConfigTest {
                 // reports it under its own key.
                 assertThat(e.problems())
                     .hasSize(7)
-                    .anySatisfy(p -> assertThat(p).contains("unknown setting FLEETSTATS_STATSD_MAX_TAGZ"))
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_TEMPLATES='host.field'").contains("names no measurement part"))
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_BUFFER_MAX_BYTES='lots'").contains("a size in bytes"))
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD='strict'").contains("telegraf, upstream or none"))
+                    .anySatisfy(
+                        p -> assertThat(p).contains("unknown setting FLEETSTATS_STATSD_MAX_TAGZ"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("FLEETSTATS_STATSD_TEMPLATES='host.field'")
+                                .contains("names no measurement part"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("FLEETSTATS_BUFFER_MAX_BYTES='lots'")
+                                .contains("a size in bytes"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .contains("FLEETSTATS_STATSD_SANITIZE_NAME_METHOD='strict'")
+                                .contains("telegraf, upstream or none"))
                     .anySatisfy(p -> assertThat(p).contains("INTERVAL='sixty'"))
-                    .anySatisfy(p -> assertThat(p).contains("FLEETSTATS_STATSD_TCP_ADDRESS='nowhere'")));
+                    .anySatisfy(
+                        p -> assertThat(p).contains("FLEETSTATS_STATSD_TCP_ADDRESS='nowhere'")));
   }
 
   @Test
   void reportsAnUnreadableFile(@TempDir Path dir) {
-    assertThatThrownBy(() -> EdgeConfig.fromEnv(Map.of("FLEETSTATS_CONFIG_FILE", dir.resolve("missing.yaml").toString())))
+    assertThatThrownBy(
+            () ->
+                EdgeConfig.fromEnv(
+                    Map.of("FLEETSTATS_CONFIG_FILE", dir.resolve("missing.yaml").toString())))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("FLEETSTATS_CONFIG_FILE=")
         .hasMessageContaining("cannot be read");

@@ -56,8 +56,11 @@ class InputSeamIT {
                 "CLUSTER_NAME", "it",
                 "POD_NAME", "ticker-0"));
     long produced;
-    try (EdgeAgent agent = EdgeAgent.start(config, Clock.systemUTC(), List.of(new TickInput(TOPIC)))) {
-      await().atMost(Duration.ofSeconds(30)).until(() -> counted(agent, "fleetstats.edge.ticks.batches.produced") >= 20);
+    try (EdgeAgent agent =
+        EdgeAgent.start(config, Clock.systemUTC(), List.of(new TickInput(TOPIC)))) {
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> counted(agent, "fleetstats.edge.ticks.batches.produced") >= 20);
       String metrics = agent.meterRegistry().scrape();
       assertThat(metrics)
           .contains("fleetstats_edge_ticks_made_total{cluster=\"it\"")

@@ -16,7 +16,8 @@ class SettingsDocTest {
     String expected = ReadmeCheck.expected(readme, EdgeConfig.SETTINGS);
 
     assertThat(Files.readString(readme))
-        .as("edge-agent/README.md differs from EdgeConfig.SETTINGS; run this test with -Dfleetstats.writeDocs=true")
+        .as(
+            "edge-agent/README.md differs from EdgeConfig.SETTINGS; run this test with -Dfleetstats.writeDocs=true")
         .isEqualTo(expected);
   }
 }

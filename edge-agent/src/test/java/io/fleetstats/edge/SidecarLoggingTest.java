@@ -43,7 +43,8 @@ class SidecarLoggingTest {
         .containsEntry("org.apache.kafka.clients.producer.KafkaProducer", Level.ERROR);
     ConsoleAppender<ILoggingEvent> stderr = onlyAppender(context);
     assertThat(stderr.getTarget()).isEqualTo("System.err");
-    assertThat(((PatternLayoutEncoder) stderr.getEncoder()).getPattern()).isEqualTo(SidecarLogging.PATTERN);
+    assertThat(((PatternLayoutEncoder) stderr.getEncoder()).getPattern())
+        .isEqualTo(SidecarLogging.PATTERN);
     assertThat(stderr.isStarted()).isTrue();
   }
 
@@ -70,12 +71,14 @@ class SidecarLoggingTest {
 
     ExecutionStatus status =
         new SidecarLogging(
-                key -> key.equals("logback.configurationFile") ? "/etc/fleetstats/logback.xml" : null,
+                key ->
+                    key.equals("logback.configurationFile") ? "/etc/fleetstats/logback.xml" : null,
                 resource -> false)
             .configure(context);
 
     assertThat(status).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
-    assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext()).isFalse();
+    assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext())
+        .isFalse();
   }
 
   @Test
@@ -86,7 +89,8 @@ class SidecarLoggingTest {
       ExecutionStatus status = new SidecarLogging(key -> null, resource::equals).configure(context);
 
       assertThat(status).as(resource).isEqualTo(ExecutionStatus.INVOKE_NEXT_IF_ANY);
-      assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext()).isFalse();
+      assertThat(context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().hasNext())
+          .isFalse();
     }
   }
 
@@ -107,7 +111,10 @@ class SidecarLoggingTest {
   @SuppressWarnings("unchecked")
   private static ConsoleAppender<ILoggingEvent> onlyAppender(LoggerContext context) {
     List<Appender<ILoggingEvent>> appenders = new ArrayList<>();
-    context.getLogger(Logger.ROOT_LOGGER_NAME).iteratorForAppenders().forEachRemaining(appenders::add);
+    context
+        .getLogger(Logger.ROOT_LOGGER_NAME)
+        .iteratorForAppenders()
+        .forEachRemaining(appenders::add);
     assertThat(appenders).hasSize(1).first().isInstanceOf(ConsoleAppender.class);
     return (ConsoleAppender<ILoggingEvent>) appenders.get(0);
   }

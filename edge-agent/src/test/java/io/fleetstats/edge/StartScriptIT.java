@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the sidecar start script ({@code bin/fleetstats-edge-agent}) with the real JVM and the
- * shaded jar that {@code package} built: this JDK must accept every flag the script passes, and
- * the footprint flags must be the ones in effect ({@code -XX:+PrintFlagsFinal}); the figures that
+ * shaded jar that {@code package} built: this JDK must accept every flag the script passes, and the
+ * footprint flags must be the ones in effect ({@code -XX:+PrintFlagsFinal}); the figures that
  * justify them are in the README's "Footprint" section.
  */
 class StartScriptIT {
@@ -25,7 +25,8 @@ class StartScriptIT {
   @Test
   void startsTheAgentWithTheFootprintFlagsInEffect() throws IOException, InterruptedException {
     ProcessBuilder builder =
-        new ProcessBuilder(Path.of("bin/fleetstats-edge-agent").toAbsolutePath().toString(), "--version")
+        new ProcessBuilder(
+                Path.of("bin/fleetstats-edge-agent").toAbsolutePath().toString(), "--version")
             .redirectErrorStream(true);
     builder.environment().put("FLEETSTATS_JAVA_OPTS", "-XX:+PrintFlagsFinal");
     Process process = builder.start();
@@ -45,7 +46,8 @@ class StartScriptIT {
   }
 
   @Test
-  void warnsOfAMisspelledSettingNamingTheRightOneAndStartsAnyway() throws IOException, InterruptedException {
+  void warnsOfAMisspelledSettingNamingTheRightOneAndStartsAnyway()
+      throws IOException, InterruptedException {
     ProcessBuilder builder = script().redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.put("FLEETSTATS_STATSD_ADDRES", "127.0.0.1:9999");
@@ -56,7 +58,8 @@ class StartScriptIT {
     Process process = builder.start();
     StringBuilder output = new StringBuilder();
     try (BufferedReader lines =
-        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       // Read until the agent says it listens: the warning must come before, at start.
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         output.append(line).append('\n');
@@ -70,12 +73,14 @@ class StartScriptIT {
     }
 
     assertThat(output.toString())
-        .contains("unknown setting FLEETSTATS_STATSD_ADDRES is ignored. Did you mean FLEETSTATS_STATSD_ADDRESS?")
+        .contains(
+            "unknown setting FLEETSTATS_STATSD_ADDRES is ignored. Did you mean FLEETSTATS_STATSD_ADDRESS?")
         .contains("edge agent listening for statsd on udp://127.0.0.1:");
   }
 
   @Test
-  void exitsWithTwoOnAMisspelledSettingWhenConfigIsStrict() throws IOException, InterruptedException {
+  void exitsWithTwoOnAMisspelledSettingWhenConfigIsStrict()
+      throws IOException, InterruptedException {
     ProcessBuilder builder = script().redirectErrorStream(true);
     builder.environment().put("FLEETSTATS_STATSD_ADDRES", "127.0.0.1:9999");
     builder.environment().put("FLEETSTATS_STRICT_CONFIG", "true");

@@ -16,11 +16,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plays the seed application's statsd traffic, in the exact wire format of the Python
- * {@code statsd} client the seed's Flask and Django apps used ({@code name:12.345678|ms},
- * {@code name:1|c}): the Flask api-server times its prospect query and counts pulls, the Django
- * web-server times and counts sign-ups. Each simulated pod sends to its own edge agent, as each
- * pod has its own sidecar.
+ * Plays the seed application's statsd traffic, in the exact wire format of the Python {@code
+ * statsd} client the seed's Flask and Django apps used ({@code name:12.345678|ms}, {@code
+ * name:1|c}): the Flask api-server times its prospect query and counts pulls, the Django web-server
+ * times and counts sign-ups. Each simulated pod sends to its own edge agent, as each pod has its
+ * own sidecar.
  */
 final class DemoTraffic implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DemoTraffic.class);
@@ -46,7 +46,8 @@ final class DemoTraffic implements AutoCloseable {
       demo.scheduler.scheduleAtFixedRate(() -> demo.tick(pods), 0, 100, TimeUnit.MILLISECONDS);
       return demo;
     } catch (IOException e) {
-      throw new IllegalStateException("cannot open a UDP socket for demo traffic: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot open a UDP socket for demo traffic: " + e.getMessage(), e);
     }
   }
 
@@ -64,12 +65,16 @@ final class DemoTraffic implements AutoCloseable {
           }
         } else if (random.nextInt(5) == 0) {
           // a sign-up every half second or so; bimodal: fast path or e-mail verification
-          double ms = random.nextInt(4) == 0 ? 800 + 150 * random.nextGaussian() : 40 + 8 * random.nextGaussian();
+          double ms =
+              random.nextInt(4) == 0
+                  ? 800 + 150 * random.nextGaussian()
+                  : 40 + 8 * random.nextGaussian();
           timer(datagram, WEB_PREFIX + ".signupTime", Math.max(1, ms));
           counter(datagram, WEB_PREFIX + ".signup");
         }
         if (datagram.length() > 0) {
-          channel.send(ByteBuffer.wrap(datagram.toString().getBytes(StandardCharsets.UTF_8)), pod.agent());
+          channel.send(
+              ByteBuffer.wrap(datagram.toString().getBytes(StandardCharsets.UTF_8)), pod.agent());
         }
       }
     } catch (IOException | RuntimeException e) {

@@ -24,9 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker + controller) running inside this JVM,
- * built from the Kafka server classes as {@code kafka-storage format --standalone} and
- * {@code kafka.Kafka} do. Data lives in {@code dataDir}; restarting on the same directory keeps
- * topics and records.
+ * built from the Kafka server classes as {@code kafka-storage format --standalone} and {@code
+ * kafka.Kafka} do. Data lives in {@code dataDir}; restarting on the same directory keeps topics and
+ * records.
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EmbeddedKafka.class);
@@ -101,7 +101,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     Properties p = new Properties();
     p.put("process.roles", "broker,controller");
     p.put("node.id", "1");
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put(
+        "listeners",
+        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
@@ -172,7 +174,11 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
     }
     throw new IllegalStateException(
-        "embedded Kafka broker did not serve " + bootstrapServers() + " within " + timeout.toSeconds() + " s",
+        "embedded Kafka broker did not serve "
+            + bootstrapServers()
+            + " within "
+            + timeout.toSeconds()
+            + " s",
         last);
   }
 

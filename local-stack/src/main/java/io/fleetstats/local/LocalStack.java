@@ -22,10 +22,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The whole platform in one JVM: an embedded Kafka broker, an edge agent, the stream processor,
- * the Wavefront sink and (unless a real proxy is given) a built-in proxy receiver. Each service
- * gets this process's environment with the stack's own settings laid over it, so every
- * {@code FLEETSTATS_*} key works here as it does in a standalone service ({@link StackConfig}).
+ * The whole platform in one JVM: an embedded Kafka broker, an edge agent, the stream processor, the
+ * Wavefront sink and (unless a real proxy is given) a built-in proxy receiver. Each service gets
+ * this process's environment with the stack's own settings laid over it, so every {@code
+ * FLEETSTATS_*} key works here as it does in a standalone service ({@link StackConfig}).
  */
 public final class LocalStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
@@ -80,7 +80,10 @@ public final class LocalStack implements AutoCloseable {
   public static LocalStack start(Options o) {
     Path dir;
     try {
-      dir = o.dataDir().isPresent() ? Files.createDirectories(o.dataDir().get()) : Files.createTempDirectory("fleetstats-local-");
+      dir =
+          o.dataDir().isPresent()
+              ? Files.createDirectories(o.dataDir().get())
+              : Files.createTempDirectory("fleetstats-local-");
     } catch (IOException e) {
       throw new IllegalStateException("cannot create the data directory: " + e.getMessage(), e);
     }

@@ -39,31 +39,64 @@ import picocli.CommandLine.Option;
     })
 public final class LocalStackMain implements java.util.concurrent.Callable<Integer> {
 
-  @Option(names = "--statsd-port", paramLabel = "N", description = "UDP port of the edge agent (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--statsd-port",
+      paramLabel = "N",
+      description = "UDP port of the edge agent (default: ${DEFAULT-VALUE})")
   int statsdPort = 8125;
 
-  @Option(names = "--kafka-port", paramLabel = "N", description = "client port of the embedded Kafka broker; 0 picks a free one (default: ${DEFAULT-VALUE})")
+  @Option(
+      names = "--kafka-port",
+      paramLabel = "N",
+      description =
+          "client port of the embedded Kafka broker; 0 picks a free one (default: ${DEFAULT-VALUE})")
   int kafkaPort = 0;
 
-  @Option(names = "--window", paramLabel = "DURATION", converter = DurationConverter.class, description = "aggregation window (default: 10s)")
+  @Option(
+      names = "--window",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "aggregation window (default: 10s)")
   Duration window = Duration.ofSeconds(10);
 
-  @Option(names = "--grace", paramLabel = "DURATION", converter = DurationConverter.class, description = "how long a window waits for late samples (default: 5s)")
+  @Option(
+      names = "--grace",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "how long a window waits for late samples (default: 5s)")
   Duration grace = Duration.ofSeconds(5);
 
-  @Option(names = "--proxy", paramLabel = "URL", description = "send to this Wavefront proxy (e.g. http://proxy:2878) instead of the built-in receiver")
+  @Option(
+      names = "--proxy",
+      paramLabel = "URL",
+      description =
+          "send to this Wavefront proxy (e.g. http://proxy:2878) instead of the built-in receiver")
   URI proxy;
 
-  @Option(names = "--capture", paramLabel = "FILE", description = "append every line the built-in receiver gets to FILE")
+  @Option(
+      names = "--capture",
+      paramLabel = "FILE",
+      description = "append every line the built-in receiver gets to FILE")
   Path capture;
 
-  @Option(names = "--demo", description = "play the seed app's traffic: three Flask api-server pods on two nodes and a Django web-server")
+  @Option(
+      names = "--demo",
+      description =
+          "play the seed app's traffic: three Flask api-server pods on two nodes and a Django web-server")
   boolean demo;
 
-  @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class, description = "stop after this long (default: run until Ctrl-C)")
+  @Option(
+      names = "--duration",
+      paramLabel = "DURATION",
+      converter = DurationConverter.class,
+      description = "stop after this long (default: run until Ctrl-C)")
   Duration duration;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "keep broker and state data here (default: a temporary directory removed at exit)")
+  @Option(
+      names = "--data-dir",
+      paramLabel = "DIR",
+      description =
+          "keep broker and state data here (default: a temporary directory removed at exit)")
   Path dataDir;
 
   @Option(names = "--quiet", description = "do not print the received lines (use with --capture)")
@@ -111,11 +144,13 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
   public Integer call() throws InterruptedException {
     if (proxy != null && capture != null) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--capture works with the built-in receiver only; drop --proxy or --capture");
+          spec.commandLine(),
+          "--capture works with the built-in receiver only; drop --proxy or --capture");
     }
     if (mysql != null && !mysql.startsWith("jdbc:")) {
       throw new CommandLine.ParameterException(
-          spec.commandLine(), "--mysql needs a JDBC URL such as jdbc:mysql://127.0.0.1:3306/, got '" + mysql + "'");
+          spec.commandLine(),
+          "--mysql needs a JDBC URL such as jdbc:mysql://127.0.0.1:3306/, got '" + mysql + "'");
     }
     java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
     if (mysql != null) {
@@ -167,7 +202,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
     out.flush();
     if (duration != null) {
       if (!stop.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
-        out.printf("Stopping after %s; %d lines received%n", Durations.format(duration), lines.get());
+        out.printf(
+            "Stopping after %s; %d lines received%n", Durations.format(duration), lines.get());
         Runtime.getRuntime().removeShutdownHook(hook);
         stack.close();
       }

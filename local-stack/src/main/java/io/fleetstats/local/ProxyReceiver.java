@@ -22,10 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Stands in for a Wavefront proxy's HTTP listener: a POST on any path with newline-separated
- * lines (optionally gzip) is answered 202, as the proxy does, and each line is handed to the
- * listeners (print, capture file). It does not validate lines: tests do that with the proxy's own
- * parser.
+ * Stands in for a Wavefront proxy's HTTP listener: a POST on any path with newline-separated lines
+ * (optionally gzip) is answered 202, as the proxy does, and each line is handed to the listeners
+ * (print, capture file). It does not validate lines: tests do that with the proxy's own parser.
  */
 public final class ProxyReceiver implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ProxyReceiver.class);
@@ -62,7 +61,8 @@ public final class ProxyReceiver implements AutoCloseable {
       server.start();
       return receiver;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start the built-in proxy receiver on port " + port + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot start the built-in proxy receiver on port " + port + ": " + e.getMessage(), e);
     }
   }
 

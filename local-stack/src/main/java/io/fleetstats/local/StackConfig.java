@@ -19,9 +19,9 @@ import java.util.Map;
  * The configs of the services the stack hosts, read from the one environment it passes them all
  * with the stack's own settings laid over it.
  *
- * <p>A key no service knows would be unknown to each of them, and reported by each. The stack's
- * own edge agent is read first, with the other two tables as also known: its reader reports the
- * key once, naming the nearest key of all three services (or stops the start with {@code
+ * <p>A key no service knows would be unknown to each of them, and reported by each. The stack's own
+ * edge agent is read first, with the other two tables as also known: its reader reports the key
+ * once, naming the nearest key of all three services (or stops the start with {@code
  * FLEETSTATS_STRICT_CONFIG=true}). The others are read from the environment without such keys.
  *
  * @param agent the stack's own edge agent

@@ -21,8 +21,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * End to end on the real platform: a real statsd client library → edge agent (UDP) → embedded
- * Kafka broker → stream processor → Wavefront sink → HTTP receiver, in one JVM.
+ * End to end on the real platform: a real statsd client library → edge agent (UDP) → embedded Kafka
+ * broker → stream processor → Wavefront sink → HTTP receiver, in one JVM.
  */
 class LocalStackIT {
   static final Duration WINDOW = Duration.ofSeconds(5);
@@ -59,14 +59,16 @@ class LocalStackIT {
 
   @Test
   void aggregatesTimerAndCounterFromARealStatsdClientIntoOneLinePerFieldPerWindow() {
-    List<Long> values = new ArrayList<>(IntStream.rangeClosed(1, 1000).mapToObj(i -> (long) i).toList());
+    List<Long> values =
+        new ArrayList<>(IntStream.rangeClosed(1, 1000).mapToObj(i -> (long) i).toList());
     Collections.shuffle(values, new Random(7));
     StatsDClient client =
         new NonBlockingStatsDClientBuilder()
             .prefix("fitcycle-api-server")
             .hostname("127.0.0.1")
             .port(stack.statsdAddress().getPort())
-            // the client pre-aggregates counts unless told not to; we want every increment on the wire
+            // the client pre-aggregates counts unless told not to; we want every increment on the
+            // wire
             .enableAggregation(false)
             .enableTelemetry(false)
             .originDetectionEnabled(false)
@@ -85,14 +87,20 @@ class LocalStackIT {
         }
       }
       // the client drops what it has not sent yet when closed: wait until the agent has it all
-      await().atMost(Duration.ofSeconds(10)).until(() -> stack.agent().samplesReceived() - before >= 1_500);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> stack.agent().samplesReceived() - before >= 1_500);
     }
 
     String timer = "\"fitcycle-api-server.prospectPullTime.";
-    List<String> fields = List.of("count", "sum", "mean", "stddev", "lower", "upper", "median", "90.percentile");
+    List<String> fields =
+        List.of("count", "sum", "mean", "stddev", "lower", "upper", "median", "90.percentile");
     await()
         .atMost(Duration.ofSeconds(40))
-        .until(() -> fields.stream().allMatch(f -> line(timer + f + "\"").isPresent()) && line("\"fitcycle-api-server.ProspectPull\"").isPresent());
+        .until(
+            () ->
+                fields.stream().allMatch(f -> line(timer + f + "\"").isPresent())
+                    && line("\"fitcycle-api-server.ProspectPull\"").isPresent());
 
     Map<String, Double> got =
         fields.stream().collect(Collectors.toMap(f -> f, f -> value(line(timer + f + "\"").get())));
@@ -101,18 +109,26 @@ class LocalStackIT {
     assertThat(got.get("lower")).isEqualTo(1.0);
     assertThat(got.get("upper")).isEqualTo(1000.0);
     assertThat(got.get("mean")).isEqualTo(500.5);
-    assertThat(got.get("90.percentile")).isCloseTo(900.0, org.assertj.core.data.Percentage.withPercentage(1));
+    assertThat(got.get("90.percentile"))
+        .isCloseTo(900.0, org.assertj.core.data.Percentage.withPercentage(1));
     assertThat(value(line("\"fitcycle-api-server.ProspectPull\"").get())).isEqualTo(500.0);
 
-    // exactly one per-pod line per field per window, with the source and tags of the seed's Telegraf
+    // exactly one per-pod line per field per window, with the source and tags of the seed's
+    // Telegraf
     for (String f : fields) {
-      assertThat(lines.stream().filter(l -> l.startsWith(timer + f + "\" ") && !l.contains("\"rollup\""))).hasSize(1);
+      assertThat(
+              lines.stream()
+                  .filter(l -> l.startsWith(timer + f + "\" ") && !l.contains("\"rollup\"")))
+          .hasSize(1);
     }
     // and one roll-up line per field (the stack's default rule app:drop=pod_name,node), from the
     // cluster, merged over the pods: here just the one
     await().atMost(Duration.ofSeconds(20)).until(() -> rollupLine(timer + "count\"").isPresent());
     String rolled = rollupLine(timer + "count\"").get();
-    assertThat(rolled).contains(" source=\"local\"").contains("\"rollup\"=\"app\"").doesNotContain("pod_name");
+    assertThat(rolled)
+        .contains(" source=\"local\"")
+        .contains("\"rollup\"=\"app\"")
+        .doesNotContain("pod_name");
     assertThat(value(rolled)).isEqualTo(1000.0);
     String mean = line(timer + "mean\"").get();
     assertThat(mean)
@@ -130,11 +146,15 @@ class LocalStackIT {
 
   /** The first per-pod line of {@code prefix}. */
   static Optional<String> line(String prefix) {
-    return lines.stream().filter(l -> l.startsWith(prefix + " ") && !l.contains("\"rollup\"")).findFirst();
+    return lines.stream()
+        .filter(l -> l.startsWith(prefix + " ") && !l.contains("\"rollup\""))
+        .findFirst();
   }
 
   static Optional<String> rollupLine(String prefix) {
-    return lines.stream().filter(l -> l.startsWith(prefix + " ") && l.contains("\"rollup\"=\"app\"")).findFirst();
+    return lines.stream()
+        .filter(l -> l.startsWith(prefix + " ") && l.contains("\"rollup\"=\"app\""))
+        .findFirst();
   }
 
   static double value(String line) {

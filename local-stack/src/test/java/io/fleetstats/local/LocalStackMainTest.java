@@ -23,8 +23,17 @@ class LocalStackMainTest {
     assertThat(run("--help")).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains(
-            "--statsd-port", "--kafka-port", "--window", "--grace", "--proxy", "--capture", "--demo",
-            "--duration", "--data-dir", "--quiet", "--mysql");
+            "--statsd-port",
+            "--kafka-port",
+            "--window",
+            "--grace",
+            "--proxy",
+            "--capture",
+            "--demo",
+            "--duration",
+            "--data-dir",
+            "--quiet",
+            "--mysql");
   }
 
   @Test
@@ -47,12 +56,14 @@ class LocalStackMainTest {
   @Test
   void rejectsCaptureWithARealProxy() {
     assertThat(run("--proxy", "http://proxy:2878", "--capture", "x.txt")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--capture works with the built-in receiver only");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--capture works with the built-in receiver only");
   }
 
   @Test
   void rejectsAMysqlValueThatIsNoJdbcUrl() {
     assertThat(run("--mysql", "127.0.0.1:3306")).isEqualTo(2);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--mysql needs a JDBC URL such as jdbc:mysql://");
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--mysql needs a JDBC URL such as jdbc:mysql://");
   }
 }

@@ -23,7 +23,13 @@ class LocalStackMysqlIT {
     try (LocalStack stack =
         LocalStack.start(
             new LocalStack.Options(
-                0, 0, Duration.ofSeconds(5), Duration.ofSeconds(1), Optional.empty(), Optional.empty(), true,
+                0,
+                0,
+                Duration.ofSeconds(5),
+                Duration.ofSeconds(1),
+                Optional.empty(),
+                Optional.empty(),
+                true,
                 Optional.empty(),
                 Map.of(
                     "FLEETSTATS_MYSQL_URL", "jdbc:mysql://127.0.0.1:3306/",
@@ -37,7 +43,10 @@ class LocalStackMysqlIT {
                 lines::add))) {
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> find(lines, "\"mysql.questions.rate\"").isPresent() && find(lines, "\"mysql.bytes.received\"").isPresent());
+          .until(
+              () ->
+                  find(lines, "\"mysql.questions.rate\"").isPresent()
+                      && find(lines, "\"mysql.bytes.received\"").isPresent());
       String rate = find(lines, "\"mysql.questions.rate\"").get();
       assertThat(rate)
           .contains(" source=\"node-3\"")
@@ -49,8 +58,12 @@ class LocalStackMysqlIT {
       assertThat(Double.parseDouble(rate.split(" ")[1])).isPositive();
       // metric_version 1 (the seed's): Com_select → commands_select; process list per state
       assertThat(find(lines, "\"mysql.commands.select\"")).isPresent();
-      await().atMost(Duration.ofSeconds(30)).until(() -> find(lines, "\"mysql_info_schema.threads.idle\"").isPresent()
-          || find(lines, "\"mysql.info.schema.threads.idle\"").isPresent());
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  find(lines, "\"mysql_info_schema.threads.idle\"").isPresent()
+                      || find(lines, "\"mysql.info.schema.threads.idle\"").isPresent());
       // the demo pods do not poll MySQL: every mysql line comes from the stack's own agent
       List<String> mysqlLines = lines.stream().filter(l -> l.startsWith("\"mysql")).toList();
       assertThat(mysqlLines).allSatisfy(l -> assertThat(l).contains("\"pod_name\"=\"mysql-0\""));

@@ -97,8 +97,7 @@ class StackConfigTest {
         .asString()
         .startsWith("FLEETSTATS_KAFKA_LINGER_MSS is not a Kafka producer and admin property");
     assertThat(c.agent().kafkaProperties()).isEmpty();
-    assertThat(c.processor().kafka())
-        .containsOnlyKeys("max.poll.records", "num.standby.replicas");
+    assertThat(c.processor().kafka()).containsOnlyKeys("max.poll.records", "num.standby.replicas");
     assertThat(c.sink().kafkaProperties()).containsOnlyKeys("max.poll.records");
   }
 

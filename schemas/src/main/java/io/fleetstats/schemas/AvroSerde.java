@@ -18,12 +18,12 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Kafka serde for our Avro records in Avro single-object encoding: a two-byte marker, the
- * 8-byte CRC-64-AVRO fingerprint of the writer schema, then the binary body. No schema registry
- * is needed: any consumer with this module knows every released writer schema.
+ * Kafka serde for our Avro records in Avro single-object encoding: a two-byte marker, the 8-byte
+ * CRC-64-AVRO fingerprint of the writer schema, then the binary body. No schema registry is needed:
+ * any consumer with this module knows every released writer schema.
  *
- * <p>A record that cannot be decoded throws {@link SerializationException} naming the topic and
- * the cause, so Kafka clients and Kafka Streams' deserialization handlers can count and skip it.
+ * <p>A record that cannot be decoded throws {@link SerializationException} naming the topic and the
+ * cause, so Kafka clients and Kafka Streams' deserialization handlers can count and skip it.
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
@@ -62,7 +62,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   }
 
   /** Serde for a generated record class, reading its current schema (and any older ones added). */
-  public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type, Schema... olderWriterSchemas) {
+  public static <T extends SpecificRecord> AvroSerde<T> of(
+      Class<T> type, Schema... olderWriterSchemas) {
     return new AvroSerde<>(type, SpecificData.get().getSchema(type), olderWriterSchemas);
   }
 

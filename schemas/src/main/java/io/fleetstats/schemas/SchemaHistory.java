@@ -13,7 +13,9 @@ import org.apache.avro.Schema;
 public final class SchemaHistory {
   private SchemaHistory() {}
 
-  /** Parses a released schema; named types it references (e.g. {@link Source}) are the current ones. */
+  /**
+   * Parses a released schema; named types it references (e.g. {@link Source}) are the current ones.
+   */
   public static Schema load(String resource) {
     try (InputStream in = SchemaHistory.class.getResourceAsStream("history/" + resource)) {
       if (in == null) {

@@ -5,8 +5,8 @@ public final class Sources {
   private Sources() {}
 
   /**
-   * {@code cluster/namespace/pod/container}: stable for the pod's lifetime, so one pod's data
-   * stays in one partition and per-source windows need no repartition.
+   * {@code cluster/namespace/pod/container}: stable for the pod's lifetime, so one pod's data stays
+   * in one partition and per-source windows need no repartition.
    */
   public static String id(Source source) {
     return source.getCluster()

@@ -26,17 +26,17 @@ import org.apache.kafka.common.serialization.Serdes;
  * <p>Why: Avro's datum reader goes through a {@code ResolvingDecoder} and returns every array
  * element as an object, so each sample's value and receive time was boxed on the way into the
  * primitive list (a quarter of the stream thread's time in the benchmark, {@code Long.valueOf}
- * alone about 10 %). Same schema, same bytes: the fields are read in the schema's order, as
- * Avro's generated {@code customDecode} does.
+ * alone about 10 %). Same schema, same bytes: the fields are read in the schema's order, as Avro's
+ * generated {@code customDecode} does.
  *
  * <p>Anything else, i.e. a missing or foreign single-object header or another writer schema's
  * fingerprint, goes to the topic's own Avro serde ({@code fallback}), which reads known older
  * schemas and words the error for the rest. A body that does not decode throws {@link
- * SerializationException} naming the topic, as that serde does, so Kafka Streams'
- * deserialization handler skips and counts it. {@code StatsdBatchReaderTest} checks that the
- * result equals Avro's datum reader over a table and thousands of random batches, that both
- * reject the same corrupt bytes, and that {@link #SCHEMA_FINGERPRINT} is the current schema's: a
- * change to {@code StatsdBatch.avsc} fails that test until this reader follows it.
+ * SerializationException} naming the topic, as that serde does, so Kafka Streams' deserialization
+ * handler skips and counts it. {@code StatsdBatchReaderTest} checks that the result equals Avro's
+ * datum reader over a table and thousands of random batches, that both reject the same corrupt
+ * bytes, and that {@link #SCHEMA_FINGERPRINT} is the current schema's: a change to {@code
+ * StatsdBatch.avsc} fails that test until this reader follows it.
  *
  * <p>Stateless, so one instance serves every stream thread.
  */
@@ -90,7 +90,12 @@ public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
   private static StatsdBatch read(BinaryDecoder in) throws IOException {
     Source source =
         new Source(
-            in.readString(), in.readString(), in.readString(), in.readString(), in.readString(), in.readString());
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString(),
+            in.readString());
     String agentId = in.readString();
     long sequence = in.readLong();
     long createdAt = in.readLong();
@@ -108,7 +113,8 @@ public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
     String name = in.readString();
     int type = in.readEnum();
     if (type < 0 || type >= TYPES.length) {
-      throw new AvroRuntimeException("metric type index " + type + " outside the enum's " + TYPES.length + " symbols");
+      throw new AvroRuntimeException(
+          "metric type index " + type + " outside the enum's " + TYPES.length + " symbols");
     }
     long n = in.readMapStart();
     Map<String, String> tags = new HashMap<>(capacity(in, n, 2) * 4 / 3 + 1);
@@ -127,14 +133,16 @@ public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
     }
     List<Double> sampleRates = doubles(in);
     n = in.readArrayStart();
-    PrimitivesArrays.BooleanArray relative = new PrimitivesArrays.BooleanArray(capacity(in, n, 1), BOOLEANS);
+    PrimitivesArrays.BooleanArray relative =
+        new PrimitivesArrays.BooleanArray(capacity(in, n, 1), BOOLEANS);
     for (; n != 0; n = in.arrayNext()) {
       for (long i = 0; i < n; i++) {
         relative.add(relative.size(), in.readBoolean());
       }
     }
     n = in.readArrayStart();
-    PrimitivesArrays.LongArray receivedAt = new PrimitivesArrays.LongArray(capacity(in, n, 1), LONGS);
+    PrimitivesArrays.LongArray receivedAt =
+        new PrimitivesArrays.LongArray(capacity(in, n, 1), LONGS);
     for (; n != 0; n = in.arrayNext()) {
       for (long i = 0; i < n; i++) {
         receivedAt.add(receivedAt.size(), in.readLong());
@@ -145,7 +153,8 @@ public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
 
   private static PrimitivesArrays.DoubleArray doubles(BinaryDecoder in) throws IOException {
     long n = in.readArrayStart();
-    PrimitivesArrays.DoubleArray values = new PrimitivesArrays.DoubleArray(capacity(in, n, 8), DOUBLES);
+    PrimitivesArrays.DoubleArray values =
+        new PrimitivesArrays.DoubleArray(capacity(in, n, 8), DOUBLES);
     for (; n != 0; n = in.arrayNext()) {
       for (long i = 0; i < n; i++) {
         values.add(values.size(), in.readDouble());
@@ -163,7 +172,8 @@ public final class StatsdBatchReader implements Deserializer<StatsdBatch> {
   private static int capacity(BinaryDecoder in, long count, int minBytes) throws EOFException {
     int left = in.remainingBytes();
     if (count > 0 && left >= 0 && count * minBytes > left) {
-      throw new EOFException("collection of " + count + " elements, but only " + left + " bytes left");
+      throw new EOFException(
+          "collection of " + count + " elements, but only " + left + " bytes left");
     }
     return (int) count;
   }

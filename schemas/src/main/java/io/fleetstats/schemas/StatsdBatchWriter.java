@@ -21,8 +21,8 @@ import org.apache.avro.io.EncoderFactory;
  * generated {@code customEncode} does; the header carries the schema's fingerprint as a constant.
  * {@code StatsdBatchWriterTest} checks that the output equals Avro's own datum writer, byte for
  * byte, over a table of batches and many random ones, and that {@link #SCHEMA_FINGERPRINT} is the
- * current schema's: a change to {@code StatsdBatch.avsc} fails that test until this writer
- * follows it.
+ * current schema's: a change to {@code StatsdBatch.avsc} fails that test until this writer follows
+ * it.
  *
  * <p>It lives beside {@link StatsdBatchReader}, the stream processor's reader of the same bytes:
  * the edge agent writes batches with it, and both are checked against Avro's own datum writer and
@@ -54,12 +54,15 @@ public final class StatsdBatchWriter {
   private BinaryEncoder encoder;
 
   /** The source fields of a batch, in the schema's order. */
-  public record Origin(String cluster, String namespace, String node, String pod, String container, String app) {}
+  public record Origin(
+      String cluster, String namespace, String node, String pod, String container, String app) {}
 
   /** The single-object encoded batch. */
-  public byte[] write(Origin source, String agentId, long sequence, long createdAt, List<Series> series) {
+  public byte[] write(
+      Origin source, String agentId, long sequence, long createdAt, List<Series> series) {
     out.reset();
-    // single-object encoding header: marker C3 01, then the writer schema's fingerprint (little-endian)
+    // single-object encoding header: marker C3 01, then the writer schema's fingerprint
+    // (little-endian)
     out.write(0xC3);
     out.write(0x01);
     for (int i = 0; i < 8; i++) {
@@ -98,8 +101,10 @@ public final class StatsdBatchWriter {
   private void series(Series s) throws IOException {
     encoder.writeString(s.name());
     encoder.writeEnum(s.type());
-    // Avro writes a map in its iteration order; the batch's tags are sorted, as the batcher always did.
-    Map<String, String> tags = s.tags() instanceof TreeMap<String, String> sorted ? sorted : new TreeMap<>(s.tags());
+    // Avro writes a map in its iteration order; the batch's tags are sorted, as the batcher always
+    // did.
+    Map<String, String> tags =
+        s.tags() instanceof TreeMap<String, String> sorted ? sorted : new TreeMap<>(s.tags());
     encoder.writeMapStart();
     encoder.setItemCount(tags.size());
     for (Map.Entry<String, String> tag : tags.entrySet()) {

@@ -18,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates the platform's topics that are missing, with the configured partitions and
- * replication, and says so. Existing topics are left as they are.
+ * Creates the platform's topics that are missing, with the configured partitions and replication,
+ * and says so. Existing topics are left as they are.
  */
 public final class TopicSetup {
   private static final Logger log = LoggerFactory.getLogger(TopicSetup.class);
@@ -65,10 +65,12 @@ public final class TopicSetup {
     // compacted: the latest metadata per cluster is kept for as long as the cluster exists
     wanted.add(
         new NewTopic(topics.clusters(), Optional.of(1), replication)
-            .configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
+            .configs(
+                Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT)));
     List<String> created = new ArrayList<>();
     try (Admin admin = Admin.create(adminConfig)) {
-      Set<String> existing = admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      Set<String> existing =
+          admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
       List<NewTopic> missing = wanted.stream().filter(t -> !existing.contains(t.name())).toList();
       if (missing.isEmpty()) {
         return created;
@@ -94,7 +96,8 @@ public final class TopicSetup {
                     + ": create it beforehand (see docs/operations.md) or grant CREATE on it",
                 e.getCause());
           }
-          throw new IllegalStateException("cannot create topic " + t.name() + ": " + e.getCause(), e);
+          throw new IllegalStateException(
+              "cannot create topic " + t.name() + ": " + e.getCause(), e);
         }
       }
     } catch (InterruptedException e) {
@@ -113,7 +116,8 @@ public final class TopicSetup {
     return created;
   }
 
-  private static NewTopic topic(String name, int partitions, Optional<Short> replication, String retentionMs) {
+  private static NewTopic topic(
+      String name, int partitions, Optional<Short> replication, String retentionMs) {
     return new NewTopic(name, Optional.of(partitions), replication)
         .configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, retentionMs));
   }

@@ -4,8 +4,8 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * The platform's topics. Names are {@code <prefix>.raw.statsd} etc.; the default prefix is
- * {@value #DEFAULT_PREFIX}.
+ * The platform's topics. Names are {@code <prefix>.raw.statsd} etc.; the default prefix is {@value
+ * #DEFAULT_PREFIX}.
  *
  * @param rawStatsd key: source id, value: one agent flush
  * @param rawMysql key: source id, value: one MySQL poll
@@ -23,13 +23,18 @@ public record Topics(
   public static final String DEFAULT_PREFIX = "fleetstats";
 
   public static final AvroSerde<StatsdBatch> STATSD_BATCH = AvroSerde.of(StatsdBatch.class);
+
   /** Also reads snapshots written with the first released schema (before {@code series}). */
   public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT =
       AvroSerde.of(MysqlSnapshot.class, SchemaHistory.load("MysqlSnapshot-1.avsc"));
-  public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
-  public static final AvroSerde<ClusterMetadata> CLUSTER_METADATA = AvroSerde.of(ClusterMetadata.class);
 
-  /** The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}). */
+  public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
+  public static final AvroSerde<ClusterMetadata> CLUSTER_METADATA =
+      AvroSerde.of(ClusterMetadata.class);
+
+  /**
+   * The topics under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}).
+   */
   public static Topics withPrefix(String prefix) {
     Serde<String> keys = Serdes.String();
     TopicNames names = TopicNames.withPrefix(prefix);

@@ -59,7 +59,10 @@ class AvroSerdeTest {
     byte[] aggregateBytes = StatsdBatches.foreignRecord();
 
     assertThatThrownBy(
-            () -> Topics.STATSD_BATCH.deserializer().deserialize("fleetstats.raw.statsd", aggregateBytes))
+            () ->
+                Topics.STATSD_BATCH
+                    .deserializer()
+                    .deserialize("fleetstats.raw.statsd", aggregateBytes))
         .isInstanceOf(SerializationException.class)
         .hasMessageContaining("fleetstats.raw.statsd")
         .hasMessageContaining("unknown writer schema fingerprint");

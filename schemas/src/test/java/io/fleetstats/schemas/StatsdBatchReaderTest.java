@@ -42,7 +42,8 @@ class StatsdBatchReaderTest {
   }
 
   static Stream<Arguments> batches() {
-    return StatsdBatches.table().entrySet().stream().map(c -> Arguments.of(c.getKey(), c.getValue()));
+    return StatsdBatches.table().entrySet().stream()
+        .map(c -> Arguments.of(c.getKey(), c.getValue()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -59,16 +60,27 @@ class StatsdBatchReaderTest {
   @Test
   void keepsSamplesInPrimitiveArrays() {
     Series timer =
-        series("t", MetricType.TIMER, Map.of(), List.of(1.5, 2.5), List.of(), List.of(0.5, 1.0), List.of(),
+        series(
+            "t",
+            MetricType.TIMER,
+            Map.of(),
+            List.of(1.5, 2.5),
+            List.of(),
+            List.of(0.5, 1.0),
+            List.of(),
             List.of(10L, 11L));
     byte[] bytes = Topics.STATSD_BATCH.encode(batch(SOURCE, "a", 1, 2, List.of(timer)));
 
     Series read = READER.deserialize(TOPIC, bytes).getSeries().get(0);
 
-    assertThat(read.getValues()).isInstanceOf(PrimitivesArrays.DoubleArray.class).containsExactly(1.5, 2.5);
+    assertThat(read.getValues())
+        .isInstanceOf(PrimitivesArrays.DoubleArray.class)
+        .containsExactly(1.5, 2.5);
     assertThat(read.getSampleRates()).isInstanceOf(PrimitivesArrays.DoubleArray.class);
     assertThat(read.getRelative()).isInstanceOf(PrimitivesArrays.BooleanArray.class);
-    assertThat(read.getReceivedAt()).isInstanceOf(PrimitivesArrays.LongArray.class).containsExactly(10L, 11L);
+    assertThat(read.getReceivedAt())
+        .isInstanceOf(PrimitivesArrays.LongArray.class)
+        .containsExactly(10L, 11L);
   }
 
   @Test
@@ -78,7 +90,10 @@ class StatsdBatchReaderTest {
       StatsdBatch batch = StatsdBatches.batch(random, i % 100 == 0 ? 300 : 4);
       byte[] bytes = Topics.STATSD_BATCH.encode(batch);
 
-      assertThat(READER.deserialize(TOPIC, bytes)).as("batch %d", i).isEqualTo(batch).isEqualTo(AVRO.deserialize(TOPIC, bytes));
+      assertThat(READER.deserialize(TOPIC, bytes))
+          .as("batch %d", i)
+          .isEqualTo(batch)
+          .isEqualTo(AVRO.deserialize(TOPIC, bytes));
     }
   }
 
@@ -88,7 +103,8 @@ class StatsdBatchReaderTest {
     for (int i = 0; i < 50; i++) {
       byte[] bytes = Topics.STATSD_BATCH.encode(StatsdBatches.batch(random, 3));
       for (int length = 0; length < bytes.length; length++) {
-        assertSameOutcome(Arrays.copyOf(bytes, length), "batch " + i + " cut to " + length + " bytes");
+        assertSameOutcome(
+            Arrays.copyOf(bytes, length), "batch " + i + " cut to " + length + " bytes");
       }
     }
   }
@@ -114,12 +130,14 @@ class StatsdBatchReaderTest {
 
     assertThatThrownBy(() -> READER.deserialize(TOPIC, cut))
         .isInstanceOf(SerializationException.class)
-        .hasMessageStartingWith("topic " + TOPIC + ": corrupt StatsdBatch record (" + cut.length + " bytes)");
+        .hasMessageStartingWith(
+            "topic " + TOPIC + ": corrupt StatsdBatch record (" + cut.length + " bytes)");
   }
 
   @Test
   void hugeCollectionCountIsRefusedBeforeAllocating() {
-    byte[] header = Arrays.copyOf(Topics.STATSD_BATCH.encode(batch(SOURCE, "", 0, 0, List.of())), 10);
+    byte[] header =
+        Arrays.copyOf(Topics.STATSD_BATCH.encode(batch(SOURCE, "", 0, 0, List.of())), 10);
     // six empty source strings, empty agent id, sequence 0, createdAt 0, then a series count of
     // 1,000,000 (zig-zag varint 80 89 7A) with a few bytes behind it
     byte[] body = {0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0x80, (byte) 0x89, 0x7A, 0, 0, 0, 0};
@@ -152,13 +170,16 @@ class StatsdBatchReaderTest {
     try {
       expected = AVRO.deserialize(TOPIC, bytes);
     } catch (SerializationException e) {
-      assertThatThrownBy(() -> READER.deserialize(TOPIC, bytes)).as(what).isInstanceOf(SerializationException.class);
+      assertThatThrownBy(() -> READER.deserialize(TOPIC, bytes))
+          .as(what)
+          .isInstanceOf(SerializationException.class);
       return;
     }
     assertThat(READER.deserialize(TOPIC, bytes)).as(what).isEqualTo(expected);
   }
 
-  private static StatsdBatch batch(Source source, String agentId, long sequence, long createdAt, List<Series> series) {
+  private static StatsdBatch batch(
+      Source source, String agentId, long sequence, long createdAt, List<Series> series) {
     return StatsdBatch.newBuilder()
         .setSource(source)
         .setAgentId(agentId)

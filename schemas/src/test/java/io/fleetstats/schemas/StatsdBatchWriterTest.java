@@ -15,10 +15,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** The writer (Avro's {@code BinaryEncoder}, fields in schema order) against Avro's datum writer: same bytes, and Avro's decoder reads them back. */
+/**
+ * The writer (Avro's {@code BinaryEncoder}, fields in schema order) against Avro's datum writer:
+ * same bytes, and Avro's decoder reads them back.
+ */
 class StatsdBatchWriterTest {
   private static final StatsdBatchWriter.Origin SOURCE =
-      new StatsdBatchWriter.Origin("prod-eu", "payroll", "node-7", "api-5f9c", "api", "payroll-api");
+      new StatsdBatchWriter.Origin(
+          "prod-eu", "payroll", "node-7", "api-5f9c", "api", "payroll-api");
 
   @Test
   void fingerprintIsTheCurrentSchemas() {
@@ -29,7 +33,11 @@ class StatsdBatchWriterTest {
 
   static Stream<Arguments> batches() {
     return StatsdBatches.table().entrySet().stream()
-        .map(c -> Arguments.of(c.getKey(), c.getValue().stream().map(StatsdBatchWriterTest::forWriter).toList()));
+        .map(
+            c ->
+                Arguments.of(
+                    c.getKey(),
+                    c.getValue().stream().map(StatsdBatchWriterTest::forWriter).toList()));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -49,7 +57,13 @@ class StatsdBatchWriterTest {
         series.add(forWriter(StatsdBatches.series(random)));
       }
       StatsdBatchWriter.Origin source =
-          new StatsdBatchWriter.Origin(StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random), StatsdBatches.text(random));
+          new StatsdBatchWriter.Origin(
+              StatsdBatches.text(random),
+              StatsdBatches.text(random),
+              StatsdBatches.text(random),
+              StatsdBatches.text(random),
+              StatsdBatches.text(random),
+              StatsdBatches.text(random));
       String agentId = StatsdBatches.text(random);
       long sequence = random.nextLong();
       long createdAt = random.nextLong();
@@ -61,7 +75,11 @@ class StatsdBatchWriterTest {
   }
 
   private static void assertSameAsAvro(
-      StatsdBatchWriter.Origin source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
+      StatsdBatchWriter.Origin source,
+      String agentId,
+      long sequence,
+      long createdAt,
+      List<StatsdBatchWriter.Series> series) {
     byte[] ours = new StatsdBatchWriter().write(source, agentId, sequence, createdAt, series);
     StatsdBatch expected = avroBatch(source, agentId, sequence, createdAt, series);
 
@@ -70,7 +88,11 @@ class StatsdBatchWriterTest {
   }
 
   private static StatsdBatch avroBatch(
-      StatsdBatchWriter.Origin source, String agentId, long sequence, long createdAt, List<StatsdBatchWriter.Series> series) {
+      StatsdBatchWriter.Origin source,
+      String agentId,
+      long sequence,
+      long createdAt,
+      List<StatsdBatchWriter.Series> series) {
     return StatsdBatch.newBuilder()
         .setSource(
             Source.newBuilder()
@@ -86,16 +108,18 @@ class StatsdBatchWriterTest {
         .setCreatedAt(createdAt)
         .setSeries(
             series.stream()
-                .map(s -> Series.newBuilder()
-                    .setName(s.name())
-                    .setType(MetricType.values()[s.type()])
-                    .setTags(new TreeMap<>(s.tags()))
-                    .setValues(Arrays.stream(s.values()).boxed().toList())
-                    .setMembers(s.members())
-                    .setSampleRates(Arrays.stream(s.sampleRates()).boxed().toList())
-                    .setRelative(booleans(s.relative()))
-                    .setReceivedAt(Arrays.stream(s.receivedAt()).boxed().toList())
-                    .build())
+                .map(
+                    s ->
+                        Series.newBuilder()
+                            .setName(s.name())
+                            .setType(MetricType.values()[s.type()])
+                            .setTags(new TreeMap<>(s.tags()))
+                            .setValues(Arrays.stream(s.values()).boxed().toList())
+                            .setMembers(s.members())
+                            .setSampleRates(Arrays.stream(s.sampleRates()).boxed().toList())
+                            .setRelative(booleans(s.relative()))
+                            .setReceivedAt(Arrays.stream(s.receivedAt()).boxed().toList())
+                            .build())
                 .toList())
         .build();
   }
@@ -103,8 +127,14 @@ class StatsdBatchWriterTest {
   /** An Avro series as the batcher hands it to the writer: primitive arrays, tags sorted. */
   private static StatsdBatchWriter.Series forWriter(Series s) {
     return new StatsdBatchWriter.Series(
-        s.getName(), s.getType().ordinal(), new TreeMap<>(s.getTags()), doubles(s.getValues()),
-        s.getMembers(), doubles(s.getSampleRates()), booleans(s.getRelative()), longs(s.getReceivedAt()));
+        s.getName(),
+        s.getType().ordinal(),
+        new TreeMap<>(s.getTags()),
+        doubles(s.getValues()),
+        s.getMembers(),
+        doubles(s.getSampleRates()),
+        booleans(s.getRelative()),
+        longs(s.getReceivedAt()));
   }
 
   private static double[] doubles(List<Double> list) {

@@ -15,19 +15,19 @@ import java.util.Random;
 import java.util.TreeMap;
 
 /**
- * {@code StatsdBatch} records, a table of cases and random ones, for the differential tests of the code that writes or reads
- * that record's Avro bytes without Avro's datum writer/reader (the edge agent's
- * {@code StatsdBatchWriter}, the stream processor's {@code StatsdBatchReader}): every metric type,
- * empty and long arrays, sets with members, sample rates, relative gauges, tags, and text that is
- * mostly ASCII but also accented, CJK, emoji (surrogate pairs), empty or long. Seeded by the caller,
- * so a failure names a reproducible batch.
+ * {@code StatsdBatch} records, a table of cases and random ones, for the differential tests of the
+ * code that writes or reads that record's Avro bytes without Avro's datum writer/reader (the edge
+ * agent's {@code StatsdBatchWriter}, the stream processor's {@code StatsdBatchReader}): every
+ * metric type, empty and long arrays, sets with members, sample rates, relative gauges, tags, and
+ * text that is mostly ASCII but also accented, CJK, emoji (surrogate pairs), empty or long. Seeded
+ * by the caller, so a failure names a reproducible batch.
  */
 public final class StatsdBatches {
   private StatsdBatches() {}
 
   /**
-   * The Avro single-object bytes of a record of another type (an {@code Aggregate}): what a
-   * {@code StatsdBatch} reader must reject by its schema fingerprint.
+   * The Avro single-object bytes of a record of another type (an {@code Aggregate}): what a {@code
+   * StatsdBatch} reader must reject by its schema fingerprint.
    */
   public static byte[] foreignRecord() {
     return Topics.AGGREGATE.encode(
@@ -48,31 +48,86 @@ public final class StatsdBatches {
   public static Map<String, List<Series>> table() {
     Map<String, List<Series>> cases = new LinkedHashMap<>();
     cases.put("heartbeat", List.of());
-    cases.put("counter with rates and map tags",
-        List.of(series("requests", MetricType.COUNTER, Map.of("uri", "/a", "code", "200"),
-            List.of(1.0, 3.0, 1.0), List.of(), List.of(1.0, 0.25, 1.0), List.of(), List.of(1L, 2L, 3L))));
-    cases.put("relative gauge",
-        List.of(series("queue.depth", MetricType.GAUGE, Map.of(), List.of(7.0, -2.5), List.of(), List.of(),
-            List.of(false, true), List.of(1_764_000_000_000L, 1_764_000_000_001L))));
-    cases.put("set members, unicode and empty strings",
-        List.of(series("users.überall", MetricType.SET, Map.of("région", "ÎdF", "flag", "true", "", ""),
-            List.of(), List.of("alice", "", "日本", "😀"), List.of(), List.of(), List.of(5L, 6L, 7L, 8L))));
-    cases.put("empty arrays everywhere",
-        List.of(series("nothing", MetricType.TIMER, Map.of(), List.of(), List.of(), List.of(), List.of(), List.of())));
-    cases.put("every type, extreme values",
+    cases.put(
+        "counter with rates and map tags",
+        List.of(
+            series(
+                "requests",
+                MetricType.COUNTER,
+                Map.of("uri", "/a", "code", "200"),
+                List.of(1.0, 3.0, 1.0),
+                List.of(),
+                List.of(1.0, 0.25, 1.0),
+                List.of(),
+                List.of(1L, 2L, 3L))));
+    cases.put(
+        "relative gauge",
+        List.of(
+            series(
+                "queue.depth",
+                MetricType.GAUGE,
+                Map.of(),
+                List.of(7.0, -2.5),
+                List.of(),
+                List.of(),
+                List.of(false, true),
+                List.of(1_764_000_000_000L, 1_764_000_000_001L))));
+    cases.put(
+        "set members, unicode and empty strings",
+        List.of(
+            series(
+                "users.überall",
+                MetricType.SET,
+                Map.of("région", "ÎdF", "flag", "true", "", ""),
+                List.of(),
+                List.of("alice", "", "日本", "😀"),
+                List.of(),
+                List.of(),
+                List.of(5L, 6L, 7L, 8L))));
+    cases.put(
+        "empty arrays everywhere",
+        List.of(
+            series(
+                "nothing",
+                MetricType.TIMER,
+                Map.of(),
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of(),
+                List.of())));
+    cases.put(
+        "every type, extreme values",
         Arrays.stream(MetricType.values())
-            .map(t -> series("t." + t, t, Map.of(),
-                t == MetricType.SET ? List.of() : List.of(-0.0, Double.MAX_VALUE, Double.MIN_VALUE, 1e-300, Double.NaN),
-                t == MetricType.SET ? List.of("m") : List.of(), List.of(), List.of(),
-                t == MetricType.SET ? List.of(Long.MIN_VALUE) : List.of(0L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 64L)))
+            .map(
+                t ->
+                    series(
+                        "t." + t,
+                        t,
+                        Map.of(),
+                        t == MetricType.SET
+                            ? List.of()
+                            : List.of(-0.0, Double.MAX_VALUE, Double.MIN_VALUE, 1e-300, Double.NaN),
+                        t == MetricType.SET ? List.of("m") : List.of(),
+                        List.of(),
+                        List.of(),
+                        t == MetricType.SET
+                            ? List.of(Long.MIN_VALUE)
+                            : List.of(0L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 64L)))
             .toList());
     return cases;
   }
 
   /** A series from its fields, in the schema's order. */
   public static Series series(
-      String name, MetricType type, Map<String, String> tags, List<Double> values, List<String> members,
-      List<Double> rates, List<Boolean> relative, List<Long> receivedAt) {
+      String name,
+      MetricType type,
+      Map<String, String> tags,
+      List<Double> values,
+      List<String> members,
+      List<Double> rates,
+      List<Boolean> relative,
+      List<Long> receivedAt) {
     return Series.newBuilder()
         .setName(name)
         .setType(type)
@@ -136,7 +191,10 @@ public final class StatsdBatches {
       if (withRelative) {
         relative.add(random.nextBoolean());
       }
-      receivedAt.add(random.nextBoolean() ? 1_764_000_000_000L + random.nextInt(1_000_000) : random.nextLong());
+      receivedAt.add(
+          random.nextBoolean()
+              ? 1_764_000_000_000L + random.nextInt(1_000_000)
+              : random.nextLong());
     }
     return series(text(random), type, tags, values, members, rates, relative, receivedAt);
   }

@@ -6,8 +6,8 @@ import org.apache.kafka.common.test.TestKitNodes;
 
 /**
  * A real single-broker KRaft cluster inside the test JVM, for every module's {@code *IT}. One
- * broker means every internal topic needs replication 1, or consumer groups and transactions
- * never get a coordinator.
+ * broker means every internal topic needs replication 1, or consumer groups and transactions never
+ * get a coordinator.
  */
 public final class TestKafka {
   private TestKafka() {}
@@ -20,13 +20,16 @@ public final class TestKafka {
   /**
    * The builder with the single-node settings, for tests that add their own properties.
    *
-   * @param combined broker and controller in one node (false: separate, so the broker alone can
-   *     be stopped and restarted)
+   * @param combined broker and controller in one node (false: separate, so the broker alone can be
+   *     stopped and restarted)
    * @param baseDir where the data goes; null for a temporary directory
    */
   public static KafkaClusterTestKit.Builder builder(boolean combined, Path baseDir) {
     TestKitNodes.Builder nodes =
-        new TestKitNodes.Builder().setCombined(combined).setNumBrokerNodes(1).setNumControllerNodes(1);
+        new TestKitNodes.Builder()
+            .setCombined(combined)
+            .setNumBrokerNodes(1)
+            .setNumControllerNodes(1);
     if (baseDir != null) {
       nodes.setBaseDirectory(baseDir);
     }

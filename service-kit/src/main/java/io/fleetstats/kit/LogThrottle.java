@@ -22,7 +22,9 @@ public final class LogThrottle {
     this(interval, System::nanoTime);
   }
 
-  /** @param nanoTime a monotonic clock in nanoseconds ({@link System#nanoTime} outside tests) */
+  /**
+   * @param nanoTime a monotonic clock in nanoseconds ({@link System#nanoTime} outside tests)
+   */
   public LogThrottle(Duration interval, LongSupplier nanoTime) {
     this.intervalNanos = interval.toNanos();
     this.nanoTime = nanoTime;

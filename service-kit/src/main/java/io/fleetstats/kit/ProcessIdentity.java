@@ -34,7 +34,9 @@ public record ProcessIdentity(
           .aliases("CLUSTER_NAME")
           .doc("the cluster this process runs in: a tag of every series and self-metric");
   public static final Setting<String> NAMESPACE =
-      Setting.string("FLEETSTATS_NAMESPACE", "default").aliases("NAMESPACE").doc("the Kubernetes namespace");
+      Setting.string("FLEETSTATS_NAMESPACE", "default")
+          .aliases("NAMESPACE")
+          .doc("the Kubernetes namespace");
   public static final Setting<String> NODE =
       Setting.string("FLEETSTATS_NODE", null)
           .aliases("NODE_HOSTNAME")
@@ -51,7 +53,9 @@ public record ProcessIdentity(
       Setting.string("FLEETSTATS_APP", "").aliases("APP_NAME").doc("the application");
 
   /** Every identity setting: the edge agent's, which stamps all six on its samples. */
-  public static final List<Setting<?>> SETTINGS = List.of(CLUSTER, NAMESPACE, NODE, POD, CONTAINER, APP);
+  public static final List<Setting<?>> SETTINGS =
+      List.of(CLUSTER, NAMESPACE, NODE, POD, CONTAINER, APP);
+
   /** The settings of the self-metrics tags: what the central services read. */
   public static final List<Setting<?>> TAG_SETTINGS = List.of(CLUSTER, NAMESPACE, POD);
 
@@ -77,14 +81,23 @@ public record ProcessIdentity(
     return cluster + '/' + namespace + '/' + pod + '/' + container;
   }
 
-  /** The common tags of a service's self-metrics: {@code cluster}, {@code namespace}, {@code pod}. */
+  /**
+   * The common tags of a service's self-metrics: {@code cluster}, {@code namespace}, {@code pod}.
+   */
   public Tags tags() {
     return Tags.of("cluster", cluster, "namespace", namespace, "pod", pod);
   }
 
   @Override
   public String toString() {
-    return cluster + "/" + namespace + "/" + pod + (container.isEmpty() ? "" : "/" + container) + " on " + node;
+    return cluster
+        + "/"
+        + namespace
+        + "/"
+        + pod
+        + (container.isEmpty() ? "" : "/" + container)
+        + " on "
+        + node;
   }
 
   private static String machineHostname() {

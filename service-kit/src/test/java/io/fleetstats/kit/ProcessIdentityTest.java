@@ -23,14 +23,17 @@ class ProcessIdentityTest {
                     "CONTAINER_NAME", "processor",
                     "FLEETSTATS_CLUSTER", "prod-eu-1")));
 
-    assertThat(id).isEqualTo(new ProcessIdentity("prod-eu-1", "shop", "node-3", "processor-0", "processor", ""));
+    assertThat(id)
+        .isEqualTo(
+            new ProcessIdentity("prod-eu-1", "shop", "node-3", "processor-0", "processor", ""));
     assertThat(id.sourceId()).isEqualTo("prod-eu-1/shop/processor-0/processor");
   }
 
   @Test
   void defaultsLikeTheEdgeAgent() {
     ProcessIdentity id =
-        ProcessIdentity.read(new SettingsReader(Map.of("HOSTNAME", "sink-7c9", "NODE_HOSTNAME", "n1")));
+        ProcessIdentity.read(
+            new SettingsReader(Map.of("HOSTNAME", "sink-7c9", "NODE_HOSTNAME", "n1")));
 
     assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "n1", "sink-7c9", "", ""));
   }

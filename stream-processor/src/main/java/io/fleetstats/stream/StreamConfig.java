@@ -24,10 +24,10 @@ import java.util.stream.Stream;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * Settings of the stream processor, read from the environment and an optional YAML file
- * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated as a whole at start. Each
- * component comes from the setting of the same name below, where its key, default and meaning are
- * declared once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
+ * Settings of the stream processor, read from the environment and an optional YAML file ({@code
+ * FLEETSTATS_CONFIG_FILE}; the environment wins) and validated as a whole at start. Each component
+ * comes from the setting of the same name below, where its key, default and meaning are declared
+ * once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
  *
  * @param kafka every other {@code FLEETSTATS_KAFKA_<PROPERTY>} that is a Streams, producer,
  *     consumer or admin property, or one of those behind a Streams client prefix ({@code
@@ -81,46 +81,57 @@ public record StreamConfig(
               Topics.DEFAULT_PREFIX,
               Topics.DEFAULT_PREFIX,
               StreamConfig::name)
-          .doc("topics <prefix>.raw.statsd and <prefix>.clusters in, <prefix>.aggregates and"
-              + " <prefix>.deadletter out");
+          .doc(
+              "topics <prefix>.raw.statsd and <prefix>.clusters in, <prefix>.aggregates and"
+                  + " <prefix>.deadletter out");
   public static final Setting<Duration> WINDOW =
       Setting.duration("FLEETSTATS_WINDOW", Duration.ofSeconds(10), Duration.ofMillis(100))
           .doc("tumbling event-time window, aligned to the epoch");
+
   /** Later samples are counted as late and dropped (or dead-lettered). */
   public static final Setting<Duration> GRACE =
       Setting.duration("FLEETSTATS_GRACE", Duration.ofSeconds(5), Duration.ZERO)
           .doc("how long after a window's end its samples are still accepted");
+
   public static final Setting<List<Double>> PERCENTILES =
       Setting.custom("FLEETSTATS_PERCENTILES", List.of(90.0), "90", StreamConfig::percentiles)
-          .doc("comma-separated percentiles in (0,100] of timers, histograms and distributions,"
-              + " emitted as <p>_percentile");
+          .doc(
+              "comma-separated percentiles in (0,100] of timers, histograms and distributions,"
+                  + " emitted as <p>_percentile");
   public static final Setting<Double> SKETCH_ACCURACY =
       Setting.custom("FLEETSTATS_SKETCH_ACCURACY", 0.01, "0.01", StreamConfig::accuracy)
           .doc("DDSketch relative accuracy of median and percentiles, in (0,0.5)");
+
   /** Beyond the limit, members are counted by UltraLogLog (about 1.2 % standard error). */
   public static final Setting<Integer> SET_EXACT_LIMIT =
       Setting.integer(
               "FLEETSTATS_SET_EXACT_LIMIT", StateOptions.DEFAULT_SET_EXACT_LIMIT, 0, 1_000_000)
-          .doc("sets count distinct members exactly up to this many per series and window, then"
-              + " estimate them; 0 estimates always");
+          .doc(
+              "sets count distinct members exactly up to this many per series and window, then"
+                  + " estimate them; 0 estimates always");
+
   public static final Setting<List<RollupRule>> ROLLUPS =
       Setting.custom("FLEETSTATS_ROLLUPS", List.<RollupRule>of(), "none", StreamConfig::rollups)
           .doc("roll-up rules <name>:drop=<tag>,... or <name>:keep=<tag>,..., separated by ';'");
+
   /**
-   * A stage-1 task goes silent when its instance died and its partitions have not moved yet;
-   * after this long (wall clock) roll-up windows close without it.
+   * A stage-1 task goes silent when its instance died and its partitions have not moved yet; after
+   * this long (wall clock) roll-up windows close without it.
    */
   public static final Setting<Duration> ROLLUP_GRACE =
       Setting.duration("FLEETSTATS_ROLLUP_GRACE", Duration.ofSeconds(60), Duration.ZERO)
           .doc("how long roll-ups wait for a stage-1 task that has gone silent");
+
   public static final Setting<Integer> MAX_SERIES_PER_SOURCE =
       Setting.integer("FLEETSTATS_MAX_SERIES_PER_SOURCE", 10_000, 0, Integer.MAX_VALUE)
-          .doc("live series per source and window before new ones fold into fleetstats.overflow;"
-              + " 0 = no limit");
+          .doc(
+              "live series per source and window before new ones fold into fleetstats.overflow;"
+                  + " 0 = no limit");
   public static final Setting<Integer> MAX_SERIES_PER_NAME =
       Setting.integer("FLEETSTATS_MAX_SERIES_PER_NAME", 10_000, 0, Integer.MAX_VALUE)
-          .doc("live series per metric name, window and partition before new ones fold into"
-              + " <name>{overflow=true}; 0 = no limit");
+          .doc(
+              "live series per metric name, window and partition before new ones fold into"
+                  + " <name>{overflow=true}; 0 = no limit");
   public static final Setting<Boolean> LATE_TO_DEADLETTER =
       Setting.bool("FLEETSTATS_LATE_TO_DEADLETTER", true)
           .doc("write late samples to the dead-letter topic (they are counted either way)");
@@ -133,15 +144,17 @@ public record StreamConfig(
       Setting.integer("FLEETSTATS_STREAM_THREADS", 1, 1, 64)
           .kafkaProperty("num.stream.threads")
           .doc("Kafka Streams threads");
+
   /**
-   * Kafka Streams' exactly-once default is 100 ms; with 10-s windows closed 5 s after their end,
-   * 1 s adds little latency, commits a tenth as often, and while catching up on a backlog lets the
+   * Kafka Streams' exactly-once default is 100 ms; with 10-s windows closed 5 s after their end, 1
+   * s adds little latency, commits a tenth as often, and while catching up on a backlog lets the
    * store cache fold ten times as many batches of a series into one changelog record (see the
    * module README, "Commit interval").
    */
   public static final Setting<Duration> COMMIT_INTERVAL =
       Setting.duration("FLEETSTATS_COMMIT_INTERVAL", Duration.ofSeconds(1), Duration.ofMillis(10))
           .doc("exactly-once commit interval; adds up to this much latency");
+
   /**
    * Lets a partition's stream time advance with the wall clock while it receives no records, so
    * that a quiet source's last window is emitted.
@@ -149,17 +162,19 @@ public record StreamConfig(
   public static final Setting<Boolean> WALL_CLOCK_CLOSE =
       Setting.bool("FLEETSTATS_WALL_CLOCK_CLOSE", true)
           .doc("also close windows of partitions that receive no records, by the wall clock");
+
   public static final Setting<Boolean> CREATE_TOPICS =
       Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing platform topics at start");
+
   /** The processor's admin port (the edge agent uses 9125, the sink 9127). */
   public static final Setting<Optional<InetSocketAddress>> ADMIN_ADDRESS =
       Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9126))
           .doc("admin port (/healthz, /readyz, /metrics) host:port; off disables it");
 
   /**
-   * The Kafka properties the processor passes through: Kafka Streams' own and those of the
-   * clients it creates, as they are (they apply to every client that knows them) or behind the
-   * prefixes with which Streams gives a property to one client only.
+   * The Kafka properties the processor passes through: Kafka Streams' own and those of the clients
+   * it creates, as they are (they apply to every client that knows them) or behind the prefixes
+   * with which Streams gives a property to one client only.
    */
   private static final KafkaNames KAFKA_NAMES =
       new KafkaNames(
@@ -288,9 +303,9 @@ public record StreamConfig(
 
   /**
    * Settings of the admin clients the processor creates itself (topic creation, partition count):
-   * the pass-through admin properties, those behind {@code admin.} winning as they do in the
-   * admin client of Kafka Streams, and {@link #bootstrap()}, so that every client the processor
-   * creates reaches the same brokers.
+   * the pass-through admin properties, those behind {@code admin.} winning as they do in the admin
+   * client of Kafka Streams, and {@link #bootstrap()}, so that every client the processor creates
+   * reaches the same brokers.
    */
   public Map<String, Object> adminProperties() {
     Map<String, Object> props = new HashMap<>();

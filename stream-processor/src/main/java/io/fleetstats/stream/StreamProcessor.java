@@ -27,8 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running stream processor: Kafka Streams over the raw statsd topic, emitting one aggregate
- * per series per closed window, exactly once. Start it with {@link #start}, stop it with {@link
+ * The running stream processor: Kafka Streams over the raw statsd topic, emitting one aggregate per
+ * series per closed window, exactly once. Start it with {@link #start}, stop it with {@link
  * #close}.
  */
 public final class StreamProcessor implements AutoCloseable {
@@ -36,8 +36,10 @@ public final class StreamProcessor implements AutoCloseable {
 
   /** How long {@link #start} waits for Kafka Streams to reach RUNNING. */
   public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
   /** How long {@link #close} waits for Kafka Streams to shut down. */
   public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
   /** Retention of raw topics this service creates, long enough to replay a weekend. */
   public static final Duration RAW_RETENTION = Duration.ofDays(3);
 
@@ -83,7 +85,9 @@ public final class StreamProcessor implements AutoCloseable {
     StreamProcessor processor = new StreamProcessor(config, streams);
     if (config.adminAddress().isPresent()) {
       try {
-        processor.admin = AdminServer.start(config.adminAddress().get(), processor.registry, processor::notReadyReason);
+        processor.admin =
+            AdminServer.start(
+                config.adminAddress().get(), processor.registry, processor::notReadyReason);
       } catch (RuntimeException e) {
         processor.close();
         throw new IllegalStateException(e.getMessage(), e);
@@ -139,8 +143,8 @@ public final class StreamProcessor implements AutoCloseable {
   }
 
   /**
-   * Partitions of the raw statsd topic, i.e. stage-1 tasks, which every roll-up window waits for;
-   * 0 (learn them as they speak) without roll-ups or when Kafka cannot tell.
+   * Partitions of the raw statsd topic, i.e. stage-1 tasks, which every roll-up window waits for; 0
+   * (learn them as they speak) without roll-ups or when Kafka cannot tell.
    */
   private static int rawPartitions(StreamConfig config, Topics topics) {
     if (config.rollups().isEmpty()) {
@@ -173,14 +177,17 @@ public final class StreamProcessor implements AutoCloseable {
     // what the broker must write and ack before each exactly-once commit. A configured
     // compression.type (FLEETSTATS_KAFKA_COMPRESSION_TYPE) wins.
     if (!config.kafka().containsKey(ProducerConfig.COMPRESSION_TYPE_CONFIG)
-        && !config.kafka().containsKey(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG))) {
+        && !config
+            .kafka()
+            .containsKey(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG))) {
       p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
     }
     p.putAll(config.kafka());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrap());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.applicationId());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+    p.put(
+        StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.streamThreads()));
     // fail at start, not in production, if a future change adds an unnamed store or topic
@@ -234,8 +241,8 @@ public final class StreamProcessor implements AutoCloseable {
   }
 
   /**
-   * Stops Kafka Streams and leaves the consumer group at once, so that the next start of the
-   * same application id does not wait out the session timeout (45 s). Idempotent.
+   * Stops Kafka Streams and leaves the consumer group at once, so that the next start of the same
+   * application id does not wait out the session timeout (45 s). Idempotent.
    */
   @Override
   public void close() {

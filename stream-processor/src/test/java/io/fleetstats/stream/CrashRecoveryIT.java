@@ -12,6 +12,7 @@ import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.aggregate.Windows;
+import io.fleetstats.testing.TestKafka;
 import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -47,9 +47,9 @@ import org.junit.jupiter.api.io.TempDir;
  * StreamProcessorMain}, as in production) and is killed with SIGKILL ({@link
  * Process#destroyForcibly()}: no shutdown hook, no clean close) five times while a known stream is
  * produced, each time after it has made progress, i.e. in the middle of open windows and
- * transactions. The final per-source and roll-up aggregates, read with {@code read_committed},
- * must equal the ones computed from what was produced: nothing lost, nothing counted twice, no
- * window emitted twice.
+ * transactions. The final per-source and roll-up aggregates, read with {@code read_committed}, must
+ * equal the ones computed from what was produced: nothing lost, nothing counted twice, no window
+ * emitted twice.
  */
 class CrashRecoveryIT {
   private static final int KILLS = 5;
@@ -135,7 +135,11 @@ class CrashRecoveryIT {
                   latencies[k] = 1 + rnd.nextInt(500); // integers: sums are exact
                 }
                 StatsdBatch b = batch(pod, now, n, latencies);
-                producer.send(new ProducerRecord<>(topics.rawStatsd().name(), null, now, Sources.id(pod), b)).get();
+                producer
+                    .send(
+                        new ProducerRecord<>(
+                            topics.rawStatsd().name(), null, now, Sources.id(pod), b))
+                    .get();
                 // only acknowledged batches are expected
                 synchronized (expected) {
                   long ws = Windows.start(now, WINDOW);
@@ -146,8 +150,16 @@ class CrashRecoveryIT {
                     sum += l;
                   }
                   add(expected, base + "latency|timing|@" + ws, n, sum);
-                  add(expected, "rollup/prod|hits|counter|cluster=prod,namespace=fitcycle,rollup=app@" + ws, n, n);
-                  add(expected, "rollup/prod|latency|timing|cluster=prod,namespace=fitcycle,rollup=app@" + ws, n, sum);
+                  add(
+                      expected,
+                      "rollup/prod|hits|counter|cluster=prod,namespace=fitcycle,rollup=app@" + ws,
+                      n,
+                      n);
+                  add(
+                      expected,
+                      "rollup/prod|latency|timing|cluster=prod,namespace=fitcycle,rollup=app@" + ws,
+                      n,
+                      sum);
                 }
               }
             } catch (Exception e) {
@@ -164,19 +176,23 @@ class CrashRecoveryIT {
         // progress under this incarnation: new windows emitted, so it is mid-stream when killed
         await()
             .atMost(Duration.ofSeconds(90))
-            .until(() -> {
-              poll(consumer, seen, duplicates);
-              return seen.size() > before;
-            });
+            .until(
+                () -> {
+                  poll(consumer, seen, duplicates);
+                  return seen.size() > before;
+                });
         child.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
         assertThat(child.exitValue()).as("killed, not exited").isEqualTo(137);
       }
       // the last incarnation: keeps running while production stops, then closes every window
       child = startChild(KILLS + 1);
-      await().atMost(Duration.ofSeconds(60)).until(() -> {
-        poll(consumer, seen, duplicates);
-        return seen.size() > 0;
-      });
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                poll(consumer, seen, duplicates);
+                return seen.size() > 0;
+              });
       producing.shutdown();
       assertThat(producing.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
       assertThat(producerFailure.get()).isNull();
@@ -186,15 +202,20 @@ class CrashRecoveryIT {
       }
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> {
-            poll(consumer, seen, duplicates);
-            return seen.size() >= windows;
-          });
+          .until(
+              () -> {
+                poll(consumer, seen, duplicates);
+                return seen.size() >= windows;
+              });
       // anything emitted twice would arrive now, right after the last windows
-      await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).until(() -> {
-        poll(consumer, seen, duplicates);
-        return true;
-      });
+      await()
+          .pollDelay(Duration.ofSeconds(3))
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                poll(consumer, seen, duplicates);
+                return true;
+              });
     } finally {
       producing.shutdownNow();
     }
@@ -204,17 +225,39 @@ class CrashRecoveryIT {
     List<String> wrong = new ArrayList<>();
     for (Map.Entry<String, Expected> e : expected.entrySet()) {
       Aggregate a = seen.get(e.getKey());
-      double count = a.getMetricType().equals("counter") ? e.getValue().count : a.getFields().get("count");
-      double sum = a.getMetricType().equals("counter") ? a.getFields().get("value") : a.getFields().get("sum");
+      double count =
+          a.getMetricType().equals("counter") ? e.getValue().count : a.getFields().get("count");
+      double sum =
+          a.getMetricType().equals("counter")
+              ? a.getFields().get("value")
+              : a.getFields().get("sum");
       if (count != e.getValue().count || sum != e.getValue().sum) {
-        wrong.add(e.getKey() + ": count " + count + " sum " + sum + ", expected " + e.getValue().count + " / " + e.getValue().sum);
+        wrong.add(
+            e.getKey()
+                + ": count "
+                + count
+                + " sum "
+                + sum
+                + ", expected "
+                + e.getValue().count
+                + " / "
+                + e.getValue().sum);
       }
     }
-    List<Long> windows = expected.keySet().stream().map(k -> Long.parseLong(k.substring(k.lastIndexOf('@') + 1))).distinct().sorted().toList();
-    assertThat(wrong).as("windows " + windows.get(0) + " .. " + windows.get(windows.size() - 1)).isEmpty();
+    List<Long> windows =
+        expected.keySet().stream()
+            .map(k -> Long.parseLong(k.substring(k.lastIndexOf('@') + 1)))
+            .distinct()
+            .sorted()
+            .toList();
+    assertThat(wrong)
+        .as("windows " + windows.get(0) + " .. " + windows.get(windows.size() - 1))
+        .isEmpty();
     System.out.printf(
         "crash test: %d kills, %d series-windows (%d roll-up) exact, 0 duplicates%n",
-        KILLS, expected.size(), expected.keySet().stream().filter(k -> k.startsWith("rollup/")).count());
+        KILLS,
+        expected.size(),
+        expected.keySet().stream().filter(k -> k.startsWith("rollup/")).count());
   }
 
   private static void add(Map<String, Expected> m, String key, double count, double sum) {
@@ -223,7 +266,10 @@ class CrashRecoveryIT {
     e.sum += sum;
   }
 
-  private static void poll(KafkaConsumer<String, Aggregate> consumer, Map<String, Aggregate> seen, List<String> duplicates) {
+  private static void poll(
+      KafkaConsumer<String, Aggregate> consumer,
+      Map<String, Aggregate> seen,
+      List<String> duplicates) {
     for (ConsumerRecord<String, Aggregate> r : consumer.poll(Duration.ofMillis(200))) {
       String key = r.key() + "@" + r.value().getWindowStart();
       if (seen.put(key, r.value()) != null) {
@@ -237,7 +283,11 @@ class CrashRecoveryIT {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     ProcessBuilder pb =
         new ProcessBuilder(
-            java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), StreamProcessorMain.class.getName());
+            java,
+            "-Xmx256m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            StreamProcessorMain.class.getName());
     Map<String, String> env = pb.environment();
     env.keySet().removeIf(k -> k.startsWith("FLEETSTATS_"));
     env.put(StreamConfig.BOOTSTRAP.key(), cluster.bootstrapServers());
@@ -290,9 +340,12 @@ class CrashRecoveryIT {
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG, "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            cluster.bootstrapServers(),
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true),
         topics.rawStatsd().keySerde().serializer(),
         topics.rawStatsd().valueSerde().serializer());
   }

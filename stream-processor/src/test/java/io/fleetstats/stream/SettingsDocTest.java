@@ -16,8 +16,9 @@ class SettingsDocTest {
     String expected = ReadmeCheck.expected(readme, StreamConfig.SETTINGS);
 
     assertThat(Files.readString(readme))
-        .as("stream-processor/README.md differs from StreamConfig.SETTINGS;"
-            + " run this test with -Dfleetstats.writeDocs=true")
+        .as(
+            "stream-processor/README.md differs from StreamConfig.SETTINGS;"
+                + " run this test with -Dfleetstats.writeDocs=true")
         .isEqualTo(expected);
   }
 }

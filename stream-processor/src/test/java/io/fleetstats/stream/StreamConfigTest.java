@@ -54,7 +54,9 @@ class StreamConfigTest {
                 "FLEETSTATS_MAX_SERIES_PER_SOURCE", "0",
                 "FLEETSTATS_MAX_SERIES_PER_NAME", "500",
                 "FLEETSTATS_LATE_TO_DEADLETTER", "false"));
-    assertThat(c.rollups()).extracting(io.fleetstats.stream.rollup.RollupRule::name).containsExactly("app", "fleet");
+    assertThat(c.rollups())
+        .extracting(io.fleetstats.stream.rollup.RollupRule::name)
+        .containsExactly("app", "fleet");
     assertThat(c.rollupGrace()).isEqualTo(Duration.ofSeconds(30));
     assertThat(c.setExactLimit()).isZero();
     assertThat(c.maxSeriesPerSource()).isZero();
@@ -67,7 +69,9 @@ class StreamConfigTest {
     ConfigException e =
         catchThrowableOfType(
             ConfigException.class,
-            () -> StreamConfig.fromEnv(Map.of("FLEETSTATS_ROLLUPS", "app:group=pod_name", "FLEETSTATS_GRACE", "x")));
+            () ->
+                StreamConfig.fromEnv(
+                    Map.of("FLEETSTATS_ROLLUPS", "app:group=pod_name", "FLEETSTATS_GRACE", "x")));
     assertThat(e.getMessage())
         .contains("FLEETSTATS_ROLLUPS='app:group=pod_name'")
         .contains("neither drop nor keep")
@@ -133,7 +137,9 @@ class StreamConfigTest {
   }
 
   @ParameterizedTest(name = "{0} is rejected")
-  @CsvSource(delimiter = ';', value = {"0", "-5", "abc", "''", "100.5"})
+  @CsvSource(
+      delimiter = ';',
+      value = {"0", "-5", "abc", "''", "100.5"})
   void rejectsPercentilesOutsideZeroToHundred(String raw) {
     ConfigException e =
         catchThrowableOfType(

@@ -13,6 +13,7 @@ import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.TestKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
@@ -64,14 +64,22 @@ class StreamProcessorIT {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
-                StreamConfig.BOOTSTRAP.key(), cluster.bootstrapServers(),
-                StreamConfig.APPLICATION_ID.key(), "fleetstats-it-burst",
-                StreamConfig.WINDOW.key(), "2s",
-                StreamConfig.GRACE.key(), "1s",
-                StreamConfig.STATE_DIR.key(), stateDir.toString(),
-                StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0",
-                "CLUSTER_NAME", "it-cluster",
-                "POD_NAME", "processor-0"));
+                StreamConfig.BOOTSTRAP.key(),
+                cluster.bootstrapServers(),
+                StreamConfig.APPLICATION_ID.key(),
+                "fleetstats-it-burst",
+                StreamConfig.WINDOW.key(),
+                "2s",
+                StreamConfig.GRACE.key(),
+                "1s",
+                StreamConfig.STATE_DIR.key(),
+                stateDir.toString(),
+                StreamConfig.ADMIN_ADDRESS.key(),
+                "127.0.0.1:0",
+                "CLUSTER_NAME",
+                "it-cluster",
+                "POD_NAME",
+                "processor-0"));
     Topics topics = config.topics();
     TopicSetup.ensure(
         Map.of("bootstrap.servers", cluster.bootstrapServers()),
@@ -85,22 +93,40 @@ class StreamProcessorIT {
     Source pod = source("api-server-0");
     long now = System.currentTimeMillis();
     double[] timer = IntStream.rangeClosed(1, 1000).asDoubleStream().toArray();
-    double[] ones = Collections.nCopies(500, 1.0).stream().mapToDouble(Double::doubleValue).toArray();
+    double[] ones =
+        Collections.nCopies(500, 1.0).stream().mapToDouble(Double::doubleValue).toArray();
     List<StatsdBatch> burst =
         List.of(
             batch(
                 pod,
                 now,
-                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, Arrays.copyOfRange(timer, 0, 600)),
-                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, Arrays.copyOfRange(ones, 0, 200))),
+                series(
+                    "fitcycle-api-server.prospectPullTime",
+                    MetricType.TIMER,
+                    now,
+                    Arrays.copyOfRange(timer, 0, 600)),
+                series(
+                    "fitcycle-api-server.ProspectPull",
+                    MetricType.COUNTER,
+                    now,
+                    Arrays.copyOfRange(ones, 0, 200))),
             batch(
                 pod,
                 now,
-                series("fitcycle-api-server.prospectPullTime", MetricType.TIMER, now, Arrays.copyOfRange(timer, 600, 1000)),
-                series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, Arrays.copyOfRange(ones, 200, 500))));
+                series(
+                    "fitcycle-api-server.prospectPullTime",
+                    MetricType.TIMER,
+                    now,
+                    Arrays.copyOfRange(timer, 600, 1000)),
+                series(
+                    "fitcycle-api-server.ProspectPull",
+                    MetricType.COUNTER,
+                    now,
+                    Arrays.copyOfRange(ones, 200, 500))));
     try (KafkaProducer<String, StatsdBatch> producer = producer(topics)) {
       for (StatsdBatch b : burst) {
-        producer.send(new ProducerRecord<>(topics.rawStatsd().name(), null, now, Sources.id(pod), b));
+        producer.send(
+            new ProducerRecord<>(topics.rawStatsd().name(), null, now, Sources.id(pod), b));
       }
       producer.flush();
     }
@@ -135,12 +161,24 @@ class StreamProcessorIT {
       long later = System.currentTimeMillis() + 2_000;
       producer.send(
           new ProducerRecord<>(
-              topics.rawStatsd().name(), null, now, Sources.id(pod),
-              batch(pod, now, series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, 1))));
+              topics.rawStatsd().name(),
+              null,
+              now,
+              Sources.id(pod),
+              batch(
+                  pod,
+                  now,
+                  series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, now, 1))));
       producer.send(
           new ProducerRecord<>(
-              topics.rawStatsd().name(), null, later, Sources.id(pod),
-              batch(pod, later, series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, later, 3))));
+              topics.rawStatsd().name(),
+              null,
+              later,
+              Sources.id(pod),
+              batch(
+                  pod,
+                  later,
+                  series("fitcycle-api-server.ProspectPull", MetricType.COUNTER, later, 3))));
       producer.flush();
       List<Aggregate> afterRestart = new ArrayList<>();
       try (StreamProcessor processor = StreamProcessor.start(config)) {
@@ -175,18 +213,26 @@ class StreamProcessorIT {
     assertThat(timerAgg.getSource()).isEqualTo("node-1");
   }
 
-  private static java.net.http.HttpResponse<String> admin(StreamProcessor processor, String path) throws Exception {
-    java.net.URI uri = java.net.URI.create("http://127.0.0.1:" + processor.adminAddress().orElseThrow().getPort() + path);
+  private static java.net.http.HttpResponse<String> admin(StreamProcessor processor, String path)
+      throws Exception {
+    java.net.URI uri =
+        java.net.URI.create(
+            "http://127.0.0.1:" + processor.adminAddress().orElseThrow().getPort() + path);
     return java.net.http.HttpClient.newHttpClient()
-        .send(java.net.http.HttpRequest.newBuilder(uri).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        .send(
+            java.net.http.HttpRequest.newBuilder(uri).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
   }
 
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
     return new KafkaProducer<>(
         Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG, "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true),
+            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+            cluster.bootstrapServers(),
+            ProducerConfig.ACKS_CONFIG,
+            "all",
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
+            true),
         topics.rawStatsd().keySerde().serializer(),
         topics.rawStatsd().valueSerde().serializer());
   }

@@ -19,16 +19,23 @@ class StreamProcessorMainTest {
     assertThat(cli.execute("--help")).isZero();
     assertThat(out.toString())
         .contains(
-            "FLEETSTATS_KAFKA_BOOTSTRAP", "FLEETSTATS_APPLICATION_ID", "FLEETSTATS_TOPIC_PREFIX",
-            "FLEETSTATS_WINDOW", "FLEETSTATS_GRACE", "FLEETSTATS_PERCENTILES",
-            "FLEETSTATS_SKETCH_ACCURACY", "FLEETSTATS_STATE_DIR", "FLEETSTATS_STREAM_THREADS",
-            "FLEETSTATS_COMMIT_INTERVAL", "FLEETSTATS_WALL_CLOCK_CLOSE", "FLEETSTATS_CREATE_TOPICS");
+            "FLEETSTATS_KAFKA_BOOTSTRAP",
+            "FLEETSTATS_APPLICATION_ID",
+            "FLEETSTATS_TOPIC_PREFIX",
+            "FLEETSTATS_WINDOW",
+            "FLEETSTATS_GRACE",
+            "FLEETSTATS_PERCENTILES",
+            "FLEETSTATS_SKETCH_ACCURACY",
+            "FLEETSTATS_STATE_DIR",
+            "FLEETSTATS_STREAM_THREADS",
+            "FLEETSTATS_COMMIT_INTERVAL",
+            "FLEETSTATS_WALL_CLOCK_CLOSE",
+            "FLEETSTATS_CREATE_TOPICS");
   }
 
   @Test
   void exitsWithTwoOnInvalidConfigBeforeTouchingKafka() {
-    CommandLine cli =
-        new CommandLine(new StreamProcessorMain(Map.of("FLEETSTATS_WINDOW", "soon")));
+    CommandLine cli = new CommandLine(new StreamProcessorMain(Map.of("FLEETSTATS_WINDOW", "soon")));
 
     assertThat(cli.execute()).isEqualTo(2);
   }

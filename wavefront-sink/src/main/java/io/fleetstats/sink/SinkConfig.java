@@ -27,10 +27,10 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Settings of the Wavefront sink, read from the environment and an optional YAML file
- * ({@code FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start. Each component
- * comes from the setting of the same name below, where its key, default and meaning are declared
- * once; {@link #SETTINGS} is the whole table (the README's and {@code --help}'s).
+ * Settings of the Wavefront sink, read from the environment and an optional YAML file ({@code
+ * FLEETSTATS_CONFIG_FILE}; the environment wins) and validated at start. Each component comes from
+ * the setting of the same name below, where its key, default and meaning are declared once; {@link
+ * #SETTINGS} is the whole table (the README's and {@code --help}'s).
  *
  * @param kafkaProperties every other {@code FLEETSTATS_KAFKA_<PROPERTY>} that is a consumer,
  *     producer or admin client property, passed to the consumer, the dead-letter producer and the
@@ -70,6 +70,7 @@ public record SinkConfig(
       Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
           .kafkaProperty("bootstrap.servers")
           .doc("Kafka bootstrap servers");
+
   /** Lines are POSTed to {@code <url>/report}. */
   public static final Setting<URI> PROXY_URL =
       Setting.custom(
@@ -77,16 +78,20 @@ public record SinkConfig(
               null,
               "from WAVEFRONT_PROXY, else http://localhost:2878",
               SinkConfig::proxyUrl)
-          .doc("base URL (http or https) of the Wavefront proxy's HTTP listener, or of the"
-              + " Wavefront cluster for direct ingestion");
+          .doc(
+              "base URL (http or https) of the Wavefront proxy's HTTP listener, or of the"
+                  + " Wavefront cluster for direct ingestion");
+
   /**
    * The seed's variable: the proxy host Telegraf sent to on port 2878. A bare host gets that port;
    * {@code host:port} and URLs are taken as they are.
    */
   public static final Setting<URI> SEED_PROXY_HOST =
       Setting.custom("WAVEFRONT_PROXY", null, "-", SinkConfig::seedProxyUrl)
-          .doc("the seed's proxy host (port 2878 unless given): http://<host>:2878 when"
-              + " FLEETSTATS_PROXY_URL is unset");
+          .doc(
+              "the seed's proxy host (port 2878 unless given): http://<host>:2878 when"
+                  + " FLEETSTATS_PROXY_URL is unset");
+
   public static final Setting<String> GROUP_ID =
       Setting.string("FLEETSTATS_GROUP_ID", "fleetstats-wavefront-sink")
           .kafkaProperty("group.id")
@@ -97,10 +102,12 @@ public record SinkConfig(
   public static final Setting<Integer> BATCH_LINES =
       Setting.integer("FLEETSTATS_BATCH_LINES", 10_000, 1, 1_000_000)
           .doc("most lines per HTTP request (Telegraf's http_maximum_batch_size)");
+
   /** A batch ends at whichever of lines and bytes comes first; the proxy's buffer is 16 MB. */
   public static final Setting<Integer> BATCH_BYTES =
       Setting.integer("FLEETSTATS_BATCH_BYTES", 4 * 1024 * 1024, 1024, 16_000_000)
           .doc("most uncompressed bytes per HTTP request");
+
   public static final Setting<Duration> REQUEST_TIMEOUT =
       Setting.duration("FLEETSTATS_REQUEST_TIMEOUT", Duration.ofSeconds(10), MIN_TIMEOUT)
           .doc("connect and response timeout of one HTTP request");
@@ -112,6 +119,7 @@ public record SinkConfig(
           .doc("prepended to every metric name, then sanitised like the name (Telegraf's prefix)");
   public static final Setting<Boolean> CREATE_TOPICS =
       Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing platform topics at start");
+
   /**
    * The API token for direct ingestion to {@code https://<cluster>.wavefront.com}, or a proxy's
    * token when its token auth is on.
@@ -119,23 +127,29 @@ public record SinkConfig(
   public static final Setting<String> TOKEN =
       Setting.string("FLEETSTATS_WAVEFRONT_TOKEN", null)
           .asSecret()
-          .doc("sent as 'Authorization: Bearer <token>' (direct ingestion: https URL + API token);"
-              + " never logged");
+          .doc(
+              "sent as 'Authorization: Bearer <token>' (direct ingestion: https URL + API token);"
+                  + " never logged");
+
   public static final Setting<String> TOKEN_FILE =
       Setting.string("FLEETSTATS_WAVEFRONT_TOKEN_FILE", null)
-          .doc("file whose first non-blank line is the token (a mounted Secret); instead of"
-              + " FLEETSTATS_WAVEFRONT_TOKEN");
+          .doc(
+              "file whose first non-blank line is the token (a mounted Secret); instead of"
+                  + " FLEETSTATS_WAVEFRONT_TOKEN");
   public static final Setting<Distributions> DISTRIBUTIONS =
       Setting.oneOf("FLEETSTATS_DISTRIBUTIONS", Distributions.OFF, Distributions.class)
-          .doc("also send each aggregate's sketch as a distribution: off, minute (!M) or hour"
-              + " (!H)");
+          .doc(
+              "also send each aggregate's sketch as a distribution: off, minute (!M) or hour"
+                  + " (!H)");
   public static final Setting<Boolean> DELTA_COUNTERS =
       Setting.bool("FLEETSTATS_DELTA_COUNTERS", false)
           .doc("send counters as delta counters (∆<name>) instead of plain points");
+
   /** Level 1 is about 3× faster than the JDK's default 6, for bodies about 15 % larger. */
   public static final Setting<Integer> GZIP_LEVEL =
       Setting.integer("FLEETSTATS_GZIP_LEVEL", ProxyClient.DEFAULT_GZIP_LEVEL, 0, 9)
           .doc("deflate level of request bodies, 0 to 9");
+
   /** The sink's admin port (the edge agent uses 9125, the stream processor 9126). */
   public static final Setting<Optional<InetSocketAddress>> ADMIN_ADDRESS =
       Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9127))
@@ -180,18 +194,47 @@ public record SinkConfig(
   /** Like the record's, but never shows the token. */
   @Override
   public String toString() {
-    return "SinkConfig[kafkaBootstrap=" + kafkaBootstrap + ", kafkaProperties=" + kafkaProperties.keySet()
-        + ", proxyUrl=" + proxyUrl + ", groupId=" + groupId + ", topicPrefix=" + topicPrefix
-        + ", batchLines=" + batchLines + ", batchBytes=" + batchBytes + ", requestTimeout=" + requestTimeout
-        + ", retryMaxBackoff=" + retryMaxBackoff + ", metricPrefix=" + metricPrefix
-        + ", createTopics=" + createTopics + ", token=" + (token.isPresent() ? "(set)" : "(none)")
-        + ", distributions=" + distributions + ", deltaCounters=" + deltaCounters + ", gzipLevel=" + gzipLevel
-        + ", adminAddress=" + adminAddress + ", identity=" + identity + "]";
+    return "SinkConfig[kafkaBootstrap="
+        + kafkaBootstrap
+        + ", kafkaProperties="
+        + kafkaProperties.keySet()
+        + ", proxyUrl="
+        + proxyUrl
+        + ", groupId="
+        + groupId
+        + ", topicPrefix="
+        + topicPrefix
+        + ", batchLines="
+        + batchLines
+        + ", batchBytes="
+        + batchBytes
+        + ", requestTimeout="
+        + requestTimeout
+        + ", retryMaxBackoff="
+        + retryMaxBackoff
+        + ", metricPrefix="
+        + metricPrefix
+        + ", createTopics="
+        + createTopics
+        + ", token="
+        + (token.isPresent() ? "(set)" : "(none)")
+        + ", distributions="
+        + distributions
+        + ", deltaCounters="
+        + deltaCounters
+        + ", gzipLevel="
+        + gzipLevel
+        + ", adminAddress="
+        + adminAddress
+        + ", identity="
+        + identity
+        + "]";
   }
 
   /** What the formatter produces, from these settings. */
   public WavefrontFormatter.Options formatOptions() {
-    return new WavefrontFormatter.Options(metricPrefix, Limits.BACKEND_DEFAULTS, distributions, deltaCounters);
+    return new WavefrontFormatter.Options(
+        metricPrefix, Limits.BACKEND_DEFAULTS, distributions, deltaCounters);
   }
 
   /** All defaults: local broker, local proxy. */
@@ -236,8 +279,23 @@ public record SinkConfig(
     ProcessIdentity identity = ProcessIdentity.read(r);
     r.check();
     return new SinkConfig(
-        bootstrap, kafka, proxy, groupId, prefix, batchLines, timeout, maxBackoff, metricPrefix,
-        createTopics, token, batchBytes, distributions, delta, gzipLevel, admin, identity);
+        bootstrap,
+        kafka,
+        proxy,
+        groupId,
+        prefix,
+        batchLines,
+        timeout,
+        maxBackoff,
+        metricPrefix,
+        createTopics,
+        token,
+        batchBytes,
+        distributions,
+        delta,
+        gzipLevel,
+        admin,
+        identity);
   }
 
   private static Optional<String> token(SettingsReader r) {
@@ -360,24 +418,66 @@ public record SinkConfig(
   /** Returns a copy with another bootstrap (the local stack points the sink at its own broker). */
   public SinkConfig withKafkaBootstrap(String bootstrap) {
     return new SinkConfig(
-        bootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
-        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, adminAddress, identity);
+        bootstrap,
+        kafkaProperties,
+        proxyUrl,
+        groupId,
+        topicPrefix,
+        batchLines,
+        requestTimeout,
+        retryMaxBackoff,
+        metricPrefix,
+        createTopics,
+        token,
+        batchBytes,
+        distributions,
+        deltaCounters,
+        gzipLevel,
+        adminAddress,
+        identity);
   }
 
   /** Returns a copy with another admin address (empty: no admin port). */
   public SinkConfig withAdminAddress(Optional<InetSocketAddress> address) {
     return new SinkConfig(
-        kafkaBootstrap, kafkaProperties, proxyUrl, groupId, topicPrefix, batchLines, requestTimeout,
-        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, address, identity);
+        kafkaBootstrap,
+        kafkaProperties,
+        proxyUrl,
+        groupId,
+        topicPrefix,
+        batchLines,
+        requestTimeout,
+        retryMaxBackoff,
+        metricPrefix,
+        createTopics,
+        token,
+        batchBytes,
+        distributions,
+        deltaCounters,
+        gzipLevel,
+        address,
+        identity);
   }
 
   /** Returns a copy sending to another proxy URL. */
   public SinkConfig withProxyUrl(URI url) {
     return new SinkConfig(
-        kafkaBootstrap, kafkaProperties, url, groupId, topicPrefix, batchLines, requestTimeout,
-        retryMaxBackoff, metricPrefix, createTopics, token, batchBytes, distributions, deltaCounters,
-        gzipLevel, adminAddress, identity);
+        kafkaBootstrap,
+        kafkaProperties,
+        url,
+        groupId,
+        topicPrefix,
+        batchLines,
+        requestTimeout,
+        retryMaxBackoff,
+        metricPrefix,
+        createTopics,
+        token,
+        batchBytes,
+        distributions,
+        deltaCounters,
+        gzipLevel,
+        adminAddress,
+        identity);
   }
 }

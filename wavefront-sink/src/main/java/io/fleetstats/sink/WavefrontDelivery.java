@@ -36,8 +36,8 @@ import org.slf4j.LoggerFactory;
  * {@code f=histogram}). A record with a line that is invalid, or refused by the proxy on its own,
  * is dead-lettered; its other lines are still delivered.
  *
- * <p>Everything about Kafka (pausing while a batch is retried, dead-letter writes, commits) is
- * the {@link io.fleetstats.sink.kit.SinkLoop}'s.
+ * <p>Everything about Kafka (pausing while a batch is retried, dead-letter writes, commits) is the
+ * {@link io.fleetstats.sink.kit.SinkLoop}'s.
  */
 public final class WavefrontDelivery implements Delivery {
   private static final Logger log = LoggerFactory.getLogger(WavefrontDelivery.class);
@@ -157,7 +157,9 @@ public final class WavefrontDelivery implements Delivery {
             invalid.verdict().reason(),
             invalid.verdict().detail(),
             invalid.text(),
-            record.topic(), record.partition(), record.offset(),
+            record.topic(),
+            record.partition(),
+            record.offset(),
             held);
       }
       poll.deadLetter(
@@ -204,7 +206,8 @@ public final class WavefrontDelivery implements Delivery {
   @Override
   public String problem() {
     if (sender.health() == BatchSender.Health.FAILING) {
-      return "the last request to " + proxyUrl
+      return "the last request to "
+          + proxyUrl
           + " failed; retrying (see fleetstats_sink_retries_total)";
     }
     return "";

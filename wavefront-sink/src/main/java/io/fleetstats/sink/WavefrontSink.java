@@ -25,9 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Consumes {@code <prefix>.aggregates} and delivers every aggregate as Wavefront lines to the
- * proxy, at least once: the offsets of a poll are committed only after every line of that poll
- * was accepted by the proxy, or its record was written to {@code <prefix>.deadletter} and
- * acknowledged by Kafka.
+ * proxy, at least once: the offsets of a poll are committed only after every line of that poll was
+ * accepted by the proxy, or its record was written to {@code <prefix>.deadletter} and acknowledged
+ * by Kafka.
  *
  * <p>Wiring only: the shared {@link SinkLoop} consumes, waits, dead-letters and commits; {@link
  * WavefrontDelivery} formats, validates, chunks and sends through {@link ProxyClient}. This class
@@ -40,6 +40,7 @@ public final class WavefrontSink implements AutoCloseable {
 
   /** Retention given to the raw topics when the sink has to create them (DESIGN: 7 days). */
   public static final Duration RAW_RETENTION_WHEN_CREATED = Duration.ofDays(7);
+
   /** Reason label of records that are not a decodable {@code Aggregate}. */
   public static final String UNDECODABLE = SinkLoop.UNDECODABLE;
 
@@ -93,16 +94,28 @@ public final class WavefrontSink implements AutoCloseable {
             .records("aggregates", "an Aggregate")
             .build();
     for (Reason r : Reason.values()) {
-      counter("fleetstats.sink.lines.invalid", d -> d.linesInvalid(r),
-          "lines not sent because they failed validation, by reason", "reason", r.label());
+      counter(
+          "fleetstats.sink.lines.invalid",
+          d -> d.linesInvalid(r),
+          "lines not sent because they failed validation, by reason",
+          "reason",
+          r.label());
     }
     for (Fit f : Fit.values()) {
-      counter("fleetstats.sink.fitted", d -> d.fitted(f),
-          "changes made to fit the backend's limits, by kind (per aggregate)", "kind", f.label());
+      counter(
+          "fleetstats.sink.fitted",
+          d -> d.fitted(f),
+          "changes made to fit the backend's limits, by kind (per aggregate)",
+          "kind",
+          f.label());
     }
-    counter("fleetstats.sink.lines.nonfinite", WavefrontDelivery::linesNonFinite,
+    counter(
+        "fleetstats.sink.lines.nonfinite",
+        WavefrontDelivery::linesNonFinite,
         "fields skipped because their value was NaN or infinite");
-    counter("fleetstats.sink.delta.zero.skipped", WavefrontDelivery::deltaZeroSkipped,
+    counter(
+        "fleetstats.sink.delta.zero.skipped",
+        WavefrontDelivery::deltaZeroSkipped,
         "delta counters not sent because the window counted 0");
   }
 
@@ -115,8 +128,8 @@ public final class WavefrontSink implements AutoCloseable {
   }
 
   /**
-   * Creates missing topics (if {@link SinkConfig#createTopics()}), starts the admin port (if
-   * {@link SinkConfig#adminAddress()} is set), then starts consuming on a thread of its own.
+   * Creates missing topics (if {@link SinkConfig#createTopics()}), starts the admin port (if {@link
+   * SinkConfig#adminAddress()} is set), then starts consuming on a thread of its own.
    *
    * @throws IllegalStateException if topics cannot be checked or created
    * @throws java.io.UncheckedIOException if the admin port cannot be bound
@@ -139,20 +152,26 @@ public final class WavefrontSink implements AutoCloseable {
           RAW_RETENTION_WHEN_CREATED,
           Duration.ofSeconds(30));
     }
-    if (config.token().isPresent() && "http".equalsIgnoreCase(config.proxyUrl().getScheme())
+    if (config.token().isPresent()
+        && "http".equalsIgnoreCase(config.proxyUrl().getScheme())
         && !isLoopback(config.proxyUrl().getHost())) {
       log.warn(
           "{} is set but {} is plain http: the token travels unencrypted",
-          SinkConfig.TOKEN.key(), SinkConfig.PROXY_URL.key());
+          SinkConfig.TOKEN.key(),
+          SinkConfig.PROXY_URL.key());
     }
     WavefrontSink sink = new WavefrontSink(config, ticker, pausedPollSlice);
     sink.loop.start();
     log.info(
         "wavefront sink consuming {} as group {} from {}, sending to {}{}{}{}",
-        sink.topic(), config.groupId(), config.kafkaBootstrap(), config.proxyUrl(),
+        sink.topic(),
+        config.groupId(),
+        config.kafkaBootstrap(),
+        config.proxyUrl(),
         config.token().isPresent() ? " with a token" : "",
         sink.adminAddress().map(a -> ", admin port " + a).orElse(""),
-        ", distributions " + config.distributions().name().toLowerCase(Locale.ROOT)
+        ", distributions "
+            + config.distributions().name().toLowerCase(Locale.ROOT)
             + (config.deltaCounters() ? ", delta counters" : ""));
     return sink;
   }
@@ -168,8 +187,8 @@ public final class WavefrontSink implements AutoCloseable {
 
   /**
    * Stops consuming: wakes the consumer thread, waits for it (at most the request timeout plus a
-   * few seconds: an HTTP request in flight is allowed to finish), closes the consumer and the
-   * admin port. Offsets of lines not yet accepted by the proxy are not committed. Idempotent.
+   * few seconds: an HTTP request in flight is allowed to finish), closes the consumer and the admin
+   * port. Offsets of lines not yet accepted by the proxy are not committed. Idempotent.
    */
   @Override
   public void close() {

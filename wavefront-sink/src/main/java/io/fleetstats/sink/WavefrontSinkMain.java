@@ -7,12 +7,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * Runs the Wavefront sink standalone until SIGINT/SIGTERM. All settings come from the
- * environment and the optional YAML file ({@link SinkConfig#SETTINGS}, which {@code --help}
- * lists).
+ * Runs the Wavefront sink standalone until SIGINT/SIGTERM. All settings come from the environment
+ * and the optional YAML file ({@link SinkConfig#SETTINGS}, which {@code --help} lists).
  *
- * <p>Exit codes: 0 after a clean stop, 1 if the sink failed (e.g. the proxy refused us), 2 for
- * bad configuration or usage.
+ * <p>Exit codes: 0 after a clean stop, 1 if the sink failed (e.g. the proxy refused us), 2 for bad
+ * configuration or usage.
  */
 @Command(
     name = "wavefront-sink",

@@ -16,8 +16,9 @@ class SettingsDocTest {
     String expected = ReadmeCheck.expected(readme, SinkConfig.SETTINGS);
 
     assertThat(Files.readString(readme))
-        .as("wavefront-sink/README.md differs from SinkConfig.SETTINGS;"
-            + " run this test with -Dfleetstats.writeDocs=true")
+        .as(
+            "wavefront-sink/README.md differs from SinkConfig.SETTINGS;"
+                + " run this test with -Dfleetstats.writeDocs=true")
         .isEqualTo(expected);
   }
 }

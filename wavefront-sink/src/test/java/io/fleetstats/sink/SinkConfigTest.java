@@ -31,13 +31,15 @@ class SinkConfigTest {
     assertThat(c.createTopics()).isTrue();
     assertThat(c.token()).isEmpty();
     assertThat(c.batchBytes()).isEqualTo(4 * 1024 * 1024);
-    assertThat(c.distributions()).isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.OFF);
+    assertThat(c.distributions())
+        .isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.OFF);
     assertThat(c.deltaCounters()).isFalse();
     assertThat(c.adminAddress()).hasValueSatisfying(a -> assertThat(a.getPort()).isEqualTo(9127));
   }
 
   @Test
-  void readsTheOptionsOfIssue7(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+  void readsTheOptionsOfIssue7(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
     java.nio.file.Path tokenFile = dir.resolve("token");
     java.nio.file.Files.writeString(tokenFile, "\n  file-token  \nignored\n");
     SinkConfig c =
@@ -50,12 +52,14 @@ class SinkConfigTest {
                 "FLEETSTATS_BATCH_BYTES", "65536",
                 "FLEETSTATS_ADMIN_ADDRESS", "off"));
     assertThat(c.token()).contains("file-token");
-    assertThat(c.distributions()).isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.HOUR);
+    assertThat(c.distributions())
+        .isEqualTo(io.fleetstats.sink.format.WavefrontFormatter.Distributions.HOUR);
     assertThat(c.deltaCounters()).isTrue();
     assertThat(c.batchBytes()).isEqualTo(65536);
     assertThat(c.adminAddress()).isEmpty();
     assertThat(c.toString()).doesNotContain("file-token").contains("token=(set)");
-    assertThat(SinkConfig.fromEnv(Map.of("FLEETSTATS_WAVEFRONT_TOKEN", "abc")).token()).contains("abc");
+    assertThat(SinkConfig.fromEnv(Map.of("FLEETSTATS_WAVEFRONT_TOKEN", "abc")).token())
+        .contains("abc");
   }
 
   @Test
@@ -101,12 +105,17 @@ class SinkConfigTest {
     assertThat(c.retryMaxBackoff()).isEqualTo(Duration.ofMinutes(1));
     assertThat(c.metricPrefix()).isEqualTo("fleet.");
     assertThat(c.createTopics()).isFalse();
-    assertThat(c.adminConfig()).containsEntry("bootstrap.servers", "k1:9092,k2:9092").containsEntry("security.protocol", "SSL");
+    assertThat(c.adminConfig())
+        .containsEntry("bootstrap.servers", "k1:9092,k2:9092")
+        .containsEntry("security.protocol", "SSL");
   }
 
   static Stream<Arguments> seedProxy() {
     return Stream.of(
-        Arguments.of("bare host gets the seed's port 2878", "wavefront-proxy", "http://wavefront-proxy:2878"),
+        Arguments.of(
+            "bare host gets the seed's port 2878",
+            "wavefront-proxy",
+            "http://wavefront-proxy:2878"),
         Arguments.of("host:port kept", "wavefront-proxy:4242", "http://wavefront-proxy:4242"),
         Arguments.of("URL kept", "https://wf.example", "https://wf.example"));
   }
@@ -114,12 +123,15 @@ class SinkConfigTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("seedProxy")
   void derivesProxyUrlFromTheSeedsWavefrontProxy(String name, String seed, String expected) {
-    assertThat(SinkConfig.fromEnv(Map.of("WAVEFRONT_PROXY", seed)).proxyUrl()).isEqualTo(URI.create(expected));
+    assertThat(SinkConfig.fromEnv(Map.of("WAVEFRONT_PROXY", seed)).proxyUrl())
+        .isEqualTo(URI.create(expected));
   }
 
   @Test
   void explicitProxyUrlWinsOverTheSeedsHost() {
-    SinkConfig c = SinkConfig.fromEnv(Map.of("WAVEFRONT_PROXY", "old", "FLEETSTATS_PROXY_URL", "http://new:2878"));
+    SinkConfig c =
+        SinkConfig.fromEnv(
+            Map.of("WAVEFRONT_PROXY", "old", "FLEETSTATS_PROXY_URL", "http://new:2878"));
     assertThat(c.proxyUrl()).isEqualTo(URI.create("http://new:2878"));
   }
 
@@ -139,10 +151,15 @@ class SinkConfigTest {
             e ->
                 assertThat(((ConfigException) e).problems())
                     .hasSize(5)
-                    .anySatisfy(p -> assertThat(p).startsWith("FLEETSTATS_PROXY_URL='ftp://proxy'").contains("http(s) URL"))
+                    .anySatisfy(
+                        p ->
+                            assertThat(p)
+                                .startsWith("FLEETSTATS_PROXY_URL='ftp://proxy'")
+                                .contains("http(s) URL"))
                     .anySatisfy(p -> assertThat(p).startsWith("FLEETSTATS_BATCH_LINES='0'"))
                     .anySatisfy(p -> assertThat(p).startsWith("FLEETSTATS_REQUEST_TIMEOUT='soon'"))
-                    .anySatisfy(p -> assertThat(p).startsWith("FLEETSTATS_RETRY_MAX_BACKOFF='10ms'"))
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("FLEETSTATS_RETRY_MAX_BACKOFF='10ms'"))
                     .anySatisfy(p -> assertThat(p).startsWith("FLEETSTATS_CREATE_TOPICS='maybe'")));
   }
 
@@ -160,8 +177,7 @@ class SinkConfigTest {
     assertThat(c.kafkaBootstrap()).isEqualTo("b:9092");
     assertThat(c.kafkaProperties()).isEmpty();
     assertThat(
-            java.util.List.of(
-                WavefrontSink.consumerConfig(c), c.producerConfig(), c.adminConfig()))
+            java.util.List.of(WavefrontSink.consumerConfig(c), c.producerConfig(), c.adminConfig()))
         .allSatisfy(client -> assertThat(client).containsEntry("bootstrap.servers", "b:9092"));
   }
 
@@ -200,14 +216,14 @@ class SinkConfigTest {
         .containsEntry("linger.ms", "5")
         .containsEntry("security.protocol", "SSL")
         .doesNotContainKey("max.poll.records");
-    assertThat(c.adminConfig())
-        .containsOnlyKeys("security.protocol", "bootstrap.servers");
+    assertThat(c.adminConfig()).containsOnlyKeys("security.protocol", "bootstrap.servers");
   }
 
   @Test
   void consumerIsReadCommittedWithManualCommits() {
     Map<String, Object> props =
-        WavefrontSink.consumerConfig(SinkConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_ENABLE_AUTO_COMMIT", "true")));
+        WavefrontSink.consumerConfig(
+            SinkConfig.fromEnv(Map.of("FLEETSTATS_KAFKA_ENABLE_AUTO_COMMIT", "true")));
     assertThat(props)
         .containsEntry("enable.auto.commit", "false")
         .containsEntry("isolation.level", "read_committed")

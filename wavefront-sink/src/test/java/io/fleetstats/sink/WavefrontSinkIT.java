@@ -7,11 +7,12 @@ import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.sink.kit.deadletter.DeadLetter;
-import io.fleetstats.sink.kit.testing.ScaledTicker;
 import io.fleetstats.sink.delivery.RecordingProxy;
 import io.fleetstats.sink.format.Aggregates;
 import io.fleetstats.sink.format.ProxyParser;
+import io.fleetstats.sink.kit.deadletter.DeadLetter;
+import io.fleetstats.sink.kit.testing.ScaledTicker;
+import io.fleetstats.testing.TestKafka;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -35,7 +36,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -45,12 +45,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The sink against a real in-JVM KRaft broker and real HTTP servers on loopback, through the
- * faults of the issue: 503 and refused connections for 30 s, 413 for large bodies, 400 for a
- * batch with one bad line, 401. After each: every valid point delivered, nothing committed
- * before delivery, the dead-letter topic holds exactly the bad records. The 30-s outages run
- * twice: in real time, and on a ticker 100× faster (the sink's backoff and waits see 30 s, the
- * test takes a fraction of a second).
+ * The sink against a real in-JVM KRaft broker and real HTTP servers on loopback, through the faults
+ * of the issue: 503 and refused connections for 30 s, 413 for large bodies, 400 for a batch with
+ * one bad line, 401. After each: every valid point delivered, nothing committed before delivery,
+ * the dead-letter topic holds exactly the bad records. The 30-s outages run twice: in real time,
+ * and on a ticker 100× faster (the sink's backoff and waits see 30 s, the test takes a fraction of
+ * a second).
  */
 class WavefrontSinkIT {
   private static final Duration WAIT = Duration.ofSeconds(45);
@@ -66,8 +66,7 @@ class WavefrontSinkIT {
   static void startBroker() throws Exception {
     cluster =
         TestKafka.start(
-            TestKafka.builder(true, null)
-                .setConfigProp("offsets.topic.num.partitions", "1"));
+            TestKafka.builder(true, null).setConfigProp("offsets.topic.num.partitions", "1"));
     admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()));
   }
 
@@ -108,7 +107,8 @@ class WavefrontSinkIT {
    */
   private static String series(String name, String... labels) {
     java.util.TreeMap<String, String> all =
-        new java.util.TreeMap<>(Map.of("cluster", "it-cluster", "namespace", "it", "pod", "sink-it"));
+        new java.util.TreeMap<>(
+            Map.of("cluster", "it-cluster", "namespace", "it", "pod", "sink-it"));
     for (int i = 0; i < labels.length; i += 2) {
       all.put(labels[i], labels[i + 1]);
     }
@@ -150,7 +150,15 @@ class WavefrontSinkIT {
     List<byte[]> bad = new ArrayList<>();
     if (withBad) {
       // blank source: the proxy would replace it with our hostname; no policy can fit it
-      bad.add(Topics.AGGREGATE.encode(Aggregates.aggregate("blank.source", "gauge", "  ", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", 1.0))));
+      bad.add(
+          Topics.AGGREGATE.encode(
+              Aggregates.aggregate(
+                  "blank.source",
+                  "gauge",
+                  "  ",
+                  Map.of(),
+                  Aggregates.WINDOW_START_MS,
+                  Map.of("value", 1.0))));
       bad.add(new byte[] {1, 2, 3}); // not an Aggregate
     }
     return new Input(timers(valid), bad);
@@ -163,8 +171,14 @@ class WavefrontSinkIT {
     props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     io.fleetstats.schemas.TopicSetup.ensure(
-        config.adminConfig(), config.topics(), 1, java.util.Optional.empty(), Duration.ofDays(1), Duration.ofSeconds(30));
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+        config.adminConfig(),
+        config.topics(),
+        1,
+        java.util.Optional.empty(),
+        Duration.ofDays(1),
+        Duration.ofSeconds(30));
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
       String topic = config.topics().aggregates().name();
       for (Aggregate a : input.valid()) {
         producer.send(new ProducerRecord<>(topic, 0, key(a.getName()), Topics.AGGREGATE.encode(a)));
@@ -183,20 +197,30 @@ class WavefrontSinkIT {
   private static long committedRecords(SinkConfig config) throws Exception {
     Map<TopicPartition, OffsetAndMetadata> offsets =
         admin.listConsumerGroupOffsets(config.groupId()).partitionsToOffsetAndMetadata().get();
-    return offsets.values().stream().filter(o -> o != null).mapToLong(OffsetAndMetadata::offset).sum();
+    return offsets.values().stream()
+        .filter(o -> o != null)
+        .mapToLong(OffsetAndMetadata::offset)
+        .sum();
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> deadLetters(SinkConfig config) {
     String topic = config.topics().deadletter().name();
     try (KafkaConsumer<byte[], byte[]> c =
-        new KafkaConsumer<>(Map.of("bootstrap.servers", cluster.bootstrapServers()), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+        new KafkaConsumer<>(
+            Map.of("bootstrap.servers", cluster.bootstrapServers()),
+            new ByteArrayDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> parts =
+          c.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts);
       List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
       long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
+      while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))
+          && System.nanoTime() < deadline) {
         c.poll(Duration.ofMillis(200)).forEach(out::add);
       }
       return out;
@@ -209,7 +233,11 @@ class WavefrontSinkIT {
 
   private static List<Aggregate> timers(int n) {
     return IntStream.range(0, n)
-        .mapToObj(i -> Aggregates.timer("svc" + i + ".latency", Map.of("count", 10.0, "mean", 1.5, "upper", 3.0, "90_percentile", 2.75)))
+        .mapToObj(
+            i ->
+                Aggregates.timer(
+                    "svc" + i + ".latency",
+                    Map.of("count", 10.0, "mean", 1.5, "upper", 3.0, "90_percentile", 2.75)))
         .toList();
   }
 
@@ -217,13 +245,22 @@ class WavefrontSinkIT {
     List<String> out = new ArrayList<>();
     for (Aggregate a : valid) {
       for (String f : List.of("90.percentile", "count", "mean", "upper")) {
-        String v = switch (f) {
-          case "90.percentile" -> "2.75";
-          case "count" -> "10";
-          case "mean" -> "1.5";
-          default -> "3";
-        };
-        out.add("\"" + a.getName() + "." + f + "\" " + v + " 1764086400 source=\"node-1\"" + Aggregates.SEED_TAG_TEXT);
+        String v =
+            switch (f) {
+              case "90.percentile" -> "2.75";
+              case "count" -> "10";
+              case "mean" -> "1.5";
+              default -> "3";
+            };
+        out.add(
+            "\""
+                + a.getName()
+                + "."
+                + f
+                + "\" "
+                + v
+                + " 1764086400 source=\"node-1\""
+                + Aggregates.SEED_TAG_TEXT);
       }
     }
     return out;
@@ -237,7 +274,8 @@ class WavefrontSinkIT {
   }
 
   /** The dead-letter topic holds exactly the bad records, with their original bytes. */
-  private static void assertDeadLettersExactly(SinkConfig config, Input input, Map<String, String> extraByKey) {
+  private static void assertDeadLettersExactly(
+      SinkConfig config, Input input, Map<String, String> extraByKey) {
     List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(config);
     Map<String, String> expectedReasons = new HashMap<>();
     if (!input.bad().isEmpty()) {
@@ -250,7 +288,8 @@ class WavefrontSinkIT {
       actual.put(new String(r.key(), StandardCharsets.UTF_8), header(r, DeadLetter.REASON));
       assertThat(header(r, DeadLetter.TOPIC)).isEqualTo(config.topics().aggregates().name());
       assertThat(header(r, DeadLetter.PARTITION)).isEqualTo("0");
-      assertThat(Long.parseLong(header(r, DeadLetter.OFFSET))).isBetween(0L, (long) input.records() - 1);
+      assertThat(Long.parseLong(header(r, DeadLetter.OFFSET)))
+          .isBetween(0L, (long) input.records() - 1);
     }
     assertThat(dead).hasSize(expectedReasons.size());
     assertThat(actual).containsExactlyInAnyOrderEntriesOf(expectedReasons);
@@ -259,7 +298,8 @@ class WavefrontSinkIT {
       if (key.startsWith("bad-")) {
         assertThat(r.value()).isEqualTo(input.bad().get(Integer.parseInt(key.substring(4))));
       } else {
-        Aggregate original = input.valid().stream().filter(a -> a.getName().equals(key)).findFirst().orElseThrow();
+        Aggregate original =
+            input.valid().stream().filter(a -> a.getName().equals(key)).findFirst().orElseThrow();
         assertThat(r.value()).isEqualTo(Topics.AGGREGATE.encode(original));
       }
     }
@@ -267,7 +307,8 @@ class WavefrontSinkIT {
 
   private static HttpResponse<String> admin(WavefrontSink sink, String path) throws Exception {
     URI uri = URI.create("http://127.0.0.1:" + sink.adminAddress().orElseThrow().getPort() + path);
-    return HttpClient.newHttpClient().send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+    return HttpClient.newHttpClient()
+        .send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Test
@@ -292,25 +333,41 @@ class WavefrontSinkIT {
         .during(OUTAGE.minusSeconds(3))
         .atMost(OUTAGE)
         .pollInterval(Duration.ofSeconds(1))
-        .until(() -> committedRecords(c503) == 0 && committedRecords(cDown) == 0
-            && failing.acceptedLines().isEmpty() && s503.deadLettered() == 0 && sDown.deadLettered() == 0);
+        .until(
+            () ->
+                committedRecords(c503) == 0
+                    && committedRecords(cDown) == 0
+                    && failing.acceptedLines().isEmpty()
+                    && s503.deadLettered() == 0
+                    && sDown.deadLettered() == 0);
     String metrics = admin(s503, "/metrics").body();
     assertThat(metrics)
         .contains(
             series("fleetstats_sink_retries_total", "cause", "5xx"),
             series("fleetstats_sink_consumer_lag") + " " + (double) in503.records());
-    assertThat(admin(sDown, "/metrics").body()).contains(series("fleetstats_sink_retries_total", "cause", "refused"));
+    assertThat(admin(sDown, "/metrics").body())
+        .contains(series("fleetstats_sink_retries_total", "cause", "refused"));
 
     failing.answerByDefault(202);
     down.restart();
-    await().atMost(WAIT).until(() -> committedRecords(c503) == in503.records() && committedRecords(cDown) == inDown.records());
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                committedRecords(c503) == in503.records()
+                    && committedRecords(cDown) == inDown.records());
 
     assertDeliveredExactly(failing, expectedLines(in503.valid()));
     assertDeliveredExactly(down, expectedLines(inDown.valid()));
     assertDeadLettersExactly(c503, in503, Map.of());
     assertDeadLettersExactly(cDown, inDown, Map.of());
     assertThat(s503.retries()).isGreaterThanOrEqualTo(10);
-    await().atMost(WAIT).until(() -> admin(s503, "/readyz").statusCode() == 200 && admin(sDown, "/readyz").statusCode() == 200);
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                admin(s503, "/readyz").statusCode() == 200
+                    && admin(sDown, "/readyz").statusCode() == 200);
     String after = admin(s503, "/metrics").body();
     assertThat(after)
         .contains(series("fleetstats_sink_points_sent_total", "format", "wavefront") + " 240.0")
@@ -395,7 +452,8 @@ class WavefrontSinkIT {
     double retriesOfTheCause =
         sink.registry().get("fleetstats.sink.retries").tag("cause", outage.cause).counter().count();
     assertThat(retriesOfTheCause).isEqualTo((double) sink.retries());
-    assertThat(real).as("real time of a 30-s outage on the fast ticker")
+    assertThat(real)
+        .as("real time of a 30-s outage on the fast ticker")
         .isLessThan(Duration.ofSeconds(5));
   }
 
@@ -412,7 +470,9 @@ class WavefrontSinkIT {
     await().atMost(WAIT).until(() -> committedRecords(config) == input.records());
     assertDeliveredExactly(proxy, expectedLines(input.valid()));
     assertThat(proxy.statuses()).contains(413);
-    assertThat(committedAtRequest).as("committed offsets seen by the proxy at each request").containsOnly(0L);
+    assertThat(committedAtRequest)
+        .as("committed offsets seen by the proxy at each request")
+        .containsOnly(0L);
     assertDeadLettersExactly(config, input, Map.of());
     assertThat(sink.linesRejectedByProxy()).isZero();
   }
@@ -429,19 +489,29 @@ class WavefrontSinkIT {
 
     await().atMost(WAIT).until(() -> committedRecords(config) == input.records());
     List<String> expected = new ArrayList<>(expectedLines(input.valid()));
-    String bad = expected.stream().filter(l -> l.startsWith("\"svc13.latency.mean\"")).findFirst().orElseThrow();
+    String bad =
+        expected.stream()
+            .filter(l -> l.startsWith("\"svc13.latency.mean\""))
+            .findFirst()
+            .orElseThrow();
     expected.remove(bad);
     assertDeliveredExactly(proxy, expected);
     assertThat(proxy.statuses()).contains(400);
     assertThat(committedAtRequest).containsOnly(0L);
     assertDeadLettersExactly(config, input, Map.of("svc13.latency", "rejected_by_proxy"));
     ConsumerRecord<byte[], byte[]> letter =
-        deadLetters(config).stream().filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("svc13.latency")).findFirst().orElseThrow();
+        deadLetters(config).stream()
+            .filter(r -> new String(r.key(), StandardCharsets.UTF_8).equals("svc13.latency"))
+            .findFirst()
+            .orElseThrow();
     assertThat(header(letter, DeadLetter.LINE)).isEqualTo(bad);
     assertThat(header(letter, DeadLetter.OFFSET)).isEqualTo("13");
     assertThat(sink.linesRejectedByProxy()).isEqualTo(1);
-    assertThat(sink.deadLetteredByReason()).containsOnly(
-        Map.entry("rejected_by_proxy", 1L), Map.entry("source_blank", 1L), Map.entry("undecodable", 1L));
+    assertThat(sink.deadLetteredByReason())
+        .containsOnly(
+            Map.entry("rejected_by_proxy", 1L),
+            Map.entry("source_blank", 1L),
+            Map.entry("undecodable", 1L));
   }
 
   @Test
@@ -453,7 +523,11 @@ class WavefrontSinkIT {
     WavefrontSink sink = start(config);
 
     await().atMost(WAIT).until(() -> sink.state() == WavefrontSink.State.FAILED);
-    assertThat(sink.failure()).hasValueSatisfying(e -> assertThat(e.getMessage()).contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN"));
+    assertThat(sink.failure())
+        .hasValueSatisfying(
+            e ->
+                assertThat(e.getMessage())
+                    .contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN"));
     assertThat(committedRecords(config)).isZero();
     assertThat(proxy.requests()).isEqualTo(1);
     assertThat(proxy.acceptedLines()).isEmpty();
@@ -484,14 +558,35 @@ class WavefrontSinkIT {
   void sendsDistributionsAndDeltaCountersWithTheToken() throws Exception {
     RecordingProxy proxy = proxy();
     SinkConfig config =
-        config(proxy, "FLEETSTATS_DISTRIBUTIONS", "minute", "FLEETSTATS_DELTA_COUNTERS", "true", "FLEETSTATS_WAVEFRONT_TOKEN", "t0ken");
+        config(
+            proxy,
+            "FLEETSTATS_DISTRIBUTIONS",
+            "minute",
+            "FLEETSTATS_DELTA_COUNTERS",
+            "true",
+            "FLEETSTATS_WAVEFRONT_TOKEN",
+            "t0ken");
     DDSketch sketch = DDSketches.unboundedDense(0.01);
     sketch.accept(10, 3);
     sketch.accept(100);
     Aggregate timer = Aggregates.timer("api.timer", Map.of("count", 4.0));
     timer.setSketch(sketch.serialize());
-    Aggregate counter = Aggregates.aggregate("api.calls", "counter", "node-1", Aggregates.seedTags("counter"), Aggregates.WINDOW_START_MS, Map.of("value", 7.0));
-    Aggregate idle = Aggregates.aggregate("api.idle", "counter", "node-1", Aggregates.seedTags("counter"), Aggregates.WINDOW_START_MS, Map.of("value", 0.0));
+    Aggregate counter =
+        Aggregates.aggregate(
+            "api.calls",
+            "counter",
+            "node-1",
+            Aggregates.seedTags("counter"),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", 7.0));
+    Aggregate idle =
+        Aggregates.aggregate(
+            "api.idle",
+            "counter",
+            "node-1",
+            Aggregates.seedTags("counter"),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", 0.0));
     Input input = new Input(List.of(timer, counter, idle), List.of());
     produce(config, input);
     WavefrontSink sink = start(config);
@@ -500,8 +595,13 @@ class WavefrontSinkIT {
     List<String> lines = proxy.acceptedLines();
     assertThat(lines).hasSize(3).allSatisfy(ProxyParser::parseAndValidate);
     assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("\"api.timer.count\" 4 "));
-    assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("\"∆api.calls\" 7 1764086400 source=\"node-1\""));
-    assertThat(lines).anySatisfy(l -> assertThat(l).matches("!M 1764086400 #3 \\S+ #1 \\S+ \"api.timer\" source=\"node-1\" .*"));
+    assertThat(lines)
+        .anySatisfy(l -> assertThat(l).startsWith("\"∆api.calls\" 7 1764086400 source=\"node-1\""));
+    assertThat(lines)
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .matches("!M 1764086400 #3 \\S+ #1 \\S+ \"api.timer\" source=\"node-1\" .*"));
     assertThat(proxy.formats()).containsExactlyInAnyOrder("wavefront", "histogram");
     assertThat(proxy.authorizations()).containsOnly("Bearer t0ken");
     assertThat(sink.deadLettered()).isZero();

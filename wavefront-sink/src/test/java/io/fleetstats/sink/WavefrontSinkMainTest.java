@@ -35,6 +35,10 @@ class WavefrontSinkMainTest {
       System.setOut(original);
     }
     assertThat(out.toString(StandardCharsets.UTF_8))
-        .contains("FLEETSTATS_PROXY_URL", "FLEETSTATS_BATCH_LINES", "FLEETSTATS_RETRY_MAX_BACKOFF", "FLEETSTATS_CREATE_TOPICS");
+        .contains(
+            "FLEETSTATS_PROXY_URL",
+            "FLEETSTATS_BATCH_LINES",
+            "FLEETSTATS_RETRY_MAX_BACKOFF",
+            "FLEETSTATS_CREATE_TOPICS");
   }
 }

@@ -28,7 +28,6 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.core.ConditionTimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -52,20 +51,21 @@ import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.WindowStore;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Load harness (not a test): raw samples per second through one Kafka Streams thread with
  * exactly-once on a real in-JVM KRaft broker, for the Fleetstats topology (per-series work per
- * batch) and, in the same run on the same broker, a naive per-sample DSL windowed aggregate
- * ({@code groupByKey().windowedBy(TimeWindows).aggregate(count, sum, min, max)} over one record
- * per sample). Input is produced before each timed run; the clock runs from Kafka Streams reaching
+ * batch) and, in the same run on the same broker, a naive per-sample DSL windowed aggregate ({@code
+ * groupByKey().windowedBy(TimeWindows).aggregate(count, sum, min, max)} over one record per
+ * sample). Input is produced before each timed run; the clock runs from Kafka Streams reaching
  * RUNNING until the application's committed offset reaches the input's end. Every contender runs
  * with the product's Streams and Kafka client settings ({@link StreamProcessor#streamsProperties}).
  * Each round runs on a fresh broker; a first round, not reported, warms the JIT up.
  *
- * <p>Batches look like an edge agent's: one source (pod) each, 100 series × 50 samples (50
- * timers, 30 counters, 15 gauges, 5 sets), receive times spread over the flush second; 20 pods
- * flushing once a second of event time, so windows (10 s) open and close during the run.
+ * <p>Batches look like an edge agent's: one source (pod) each, 100 series × 50 samples (50 timers,
+ * 30 counters, 15 gauges, 5 sets), receive times spread over the flush second; 20 pods flushing
+ * once a second of event time, so windows (10 s) open and close during the run.
  */
 public final class StreamBench {
   private static final int SERIES = 100;
@@ -82,19 +82,20 @@ public final class StreamBench {
 
   /**
    * Arguments {@code key=value}: {@code batches} (4000, i.e. 20 M samples), {@code naive} (naive
-   * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its
-   * first transaction and the wait for its last commit, weigh little; with twice as much the
-   * broker stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval in ms for every contender, or several
-   * separated by commas, each a table of its own; default the product's {@code
-   * FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default
-   * {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every
-   * contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable).
+   * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its first
+   * transaction and the wait for its last commit, weigh little; with twice as much the broker
+   * stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval
+   * in ms for every contender, or several separated by commas, each a table of its own; default the
+   * product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default {@code
+   * ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every contender,
+   * e.g. {@code kafka.producer.batch.size=65536}; repeatable).
    */
   public static void main(String[] args) {
     try {
       bench(args);
     } catch (Throwable e) {
-      org.slf4j.LoggerFactory.getLogger(StreamBench.class).error("stream-processor bench failed", e);
+      org.slf4j.LoggerFactory.getLogger(StreamBench.class)
+          .error("stream-processor bench failed", e);
       // Kafka's and Streams' threads are not daemons: end the JVM, and so release the bench lock
       System.exit(1);
     }
@@ -108,7 +109,8 @@ public final class StreamBench {
       int eq = a.indexOf('=');
       if (eq < 0) {
         throw new IllegalArgumentException(
-            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): " + a);
+            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): "
+                + a);
       }
       if (a.startsWith("kafka.")) {
         kafka.put(a.substring("kafka.".length(), eq), a.substring(eq + 1));
@@ -154,19 +156,57 @@ public final class StreamBench {
           }
           Map<String, List<Run>> into = r == 0 ? new java.util.HashMap<>() : results;
           if (only.contains("ours")) {
-            into.computeIfAbsent(OURS, k -> new ArrayList<>()).add(retried(OURS, id ->
-                runFleetstats(bootstrap, topics, dir.resolve("ours-" + id), "bench-fleetstats-" + id, samples, commitMs, kafka, Map.of()), run));
+            into.computeIfAbsent(OURS, k -> new ArrayList<>())
+                .add(
+                    retried(
+                        OURS,
+                        id ->
+                            runFleetstats(
+                                bootstrap,
+                                topics,
+                                dir.resolve("ours-" + id),
+                                "bench-fleetstats-" + id,
+                                samples,
+                                commitMs,
+                                kafka,
+                                Map.of()),
+                        run));
           }
           if (only.contains("rollups")) {
-            into.computeIfAbsent(ROLLUPS, k -> new ArrayList<>()).add(retried(ROLLUPS, id ->
-                runFleetstats(bootstrap, rolled, dir.resolve("rollups-" + id), "bench-fleetstats-rollups-" + id, samples, commitMs, kafka,
-                    Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")), run));
+            into.computeIfAbsent(ROLLUPS, k -> new ArrayList<>())
+                .add(
+                    retried(
+                        ROLLUPS,
+                        id ->
+                            runFleetstats(
+                                bootstrap,
+                                rolled,
+                                dir.resolve("rollups-" + id),
+                                "bench-fleetstats-rollups-" + id,
+                                samples,
+                                commitMs,
+                                kafka,
+                                Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")),
+                        run));
           }
           if (only.contains("naive")) {
-            into.computeIfAbsent(NAIVE, k -> new ArrayList<>()).add(retried(NAIVE, id ->
-                runNaive(bootstrap, "bench.naive.samples", dir.resolve("naive-" + id), "bench-naive-" + id, naiveRecords, commitMs, kafka), run));
+            into.computeIfAbsent(NAIVE, k -> new ArrayList<>())
+                .add(
+                    retried(
+                        NAIVE,
+                        id ->
+                            runNaive(
+                                bootstrap,
+                                "bench.naive.samples",
+                                dir.resolve("naive-" + id),
+                                "bench-naive-" + id,
+                                naiveRecords,
+                                commitMs,
+                                kafka),
+                        run));
           }
-          System.err.println((r == 0 ? "warm-up round " : "round ") + run + ": " + (r == 0 ? into : results));
+          System.err.println(
+              (r == 0 ? "warm-up round " : "round ") + run + ": " + (r == 0 ? into : results));
         }
         org.apache.kafka.common.utils.Utils.delete(dir.toFile());
         Files.createDirectories(dir);
@@ -210,8 +250,10 @@ public final class StreamBench {
   }
 
   private static final String OURS = "Fleetstats topology (per-series work per batch), no roll-ups";
-  private static final String ROLLUPS = "Fleetstats topology + roll-up rule `app:drop=pod_name,node`";
-  private static final String NAIVE = "naive DSL: one record per sample, windowed aggregate (count/sum/min/max)";
+  private static final String ROLLUPS =
+      "Fleetstats topology + roll-up rule `app:drop=pod_name,node`";
+  private static final String NAIVE =
+      "naive DSL: one record per sample, windowed aggregate (count/sum/min/max)";
 
   private static void print(Map<String, List<Run>> results, int rounds, long commitMs) {
     System.out.printf(
@@ -219,29 +261,42 @@ public final class StreamBench {
         commitMs, rounds);
     System.out.println("|---|---:|---:|---:|---:|---:|");
     Map<String, Double> medians = new java.util.HashMap<>();
-    results.forEach((what, runs) -> {
-      double[] wall = runs.stream().mapToDouble(Run::samplesPerSecond).sorted().toArray();
-      double[] cpu = runs.stream().mapToDouble(Run::samplesPerCpuSecond).sorted().toArray();
-      double[] busy = runs.stream().mapToDouble(x -> x.threadCpuSeconds() / x.seconds()).sorted().toArray();
-      medians.put(what, median(wall));
-      System.out.printf("| %s | %,d | %,.0f | %,.0f-%,.0f | %,.0f | %.0f %% |%n",
-          what, runs.get(0).samples(), median(wall), wall[0], wall[wall.length - 1], median(cpu), 100 * median(busy));
-    });
+    results.forEach(
+        (what, runs) -> {
+          double[] wall = runs.stream().mapToDouble(Run::samplesPerSecond).sorted().toArray();
+          double[] cpu = runs.stream().mapToDouble(Run::samplesPerCpuSecond).sorted().toArray();
+          double[] busy =
+              runs.stream().mapToDouble(x -> x.threadCpuSeconds() / x.seconds()).sorted().toArray();
+          medians.put(what, median(wall));
+          System.out.printf(
+              "| %s | %,d | %,.0f | %,.0f-%,.0f | %,.0f | %.0f %% |%n",
+              what,
+              runs.get(0).samples(),
+              median(wall),
+              wall[0],
+              wall[wall.length - 1],
+              median(cpu),
+              100 * median(busy));
+        });
     System.out.println();
     System.out.println("per round (samples/s wall; stream-thread CPU s / wall s):");
-    results.forEach((what, runs) -> {
-      StringBuilder b = new StringBuilder("- " + what + ":");
-      for (Run x : runs) {
-        b.append(String.format(" %,.0f (%.2f/%.2f)", x.samplesPerSecond(), x.threadCpuSeconds(), x.seconds()));
-      }
-      System.out.println(b);
-    });
+    results.forEach(
+        (what, runs) -> {
+          StringBuilder b = new StringBuilder("- " + what + ":");
+          for (Run x : runs) {
+            b.append(
+                String.format(
+                    " %,.0f (%.2f/%.2f)", x.samplesPerSecond(), x.threadCpuSeconds(), x.seconds()));
+          }
+          System.out.println(b);
+        });
     if (!STALLS.isEmpty()) {
       System.out.println("stalled and run again (not in the figures): " + STALLS);
       STALLS.clear();
     }
     if (medians.containsKey(NAIVE)) {
-      System.out.printf("%nspeed-up vs naive (medians): %.1fx (no roll-ups), %.1fx (with roll-ups)%n",
+      System.out.printf(
+          "%nspeed-up vs naive (medians): %.1fx (no roll-ups), %.1fx (with roll-ups)%n",
           medians.getOrDefault(OURS, Double.NaN) / medians.get(NAIVE),
           medians.getOrDefault(ROLLUPS, Double.NaN) / medians.get(NAIVE));
     }
@@ -253,14 +308,22 @@ public final class StreamBench {
   }
 
   /** One partition: one task, one thread. */
-  private static void produceBatches(String bootstrap, Topics topics, int batches, long seed) throws Exception {
+  private static void produceBatches(String bootstrap, Topics topics, int batches, long seed)
+      throws Exception {
     TopicSetup.ensure(
-        Map.of("bootstrap.servers", bootstrap), topics, 1, Optional.empty(), Duration.ofDays(1), Duration.ofSeconds(30));
+        Map.of("bootstrap.servers", bootstrap),
+        topics,
+        1,
+        Optional.empty(),
+        Duration.ofDays(1),
+        Duration.ofSeconds(30));
     Random rnd = new Random(seed);
     long t0 = 1_700_000_000_000L;
     try (KafkaProducer<String, StatsdBatch> p =
         new KafkaProducer<>(
-            producerProps(bootstrap), new StringSerializer(), topics.rawStatsd().valueSerde().serializer())) {
+            producerProps(bootstrap),
+            new StringSerializer(),
+            topics.rawStatsd().valueSerde().serializer())) {
       for (int b = 0; b < batches; b++) {
         Source pod = pod(b % PODS);
         long flushAt = t0 + (b / PODS) * 1_000L;
@@ -272,8 +335,13 @@ public final class StreamBench {
       long after = t0 + (batches / PODS + 1) * 1_000L;
       for (int i = 0; i < TAIL; i++) {
         Source pod = pod(i % PODS);
-        p.send(new ProducerRecord<>(topics.rawStatsd().name(), 0, after, Sources.id(pod),
-            StatsdBatch.newBuilder().setSource(pod).setCreatedAt(after).build()));
+        p.send(
+            new ProducerRecord<>(
+                topics.rawStatsd().name(),
+                0,
+                after,
+                Sources.id(pod),
+                StatsdBatch.newBuilder().setSource(pod).setCreatedAt(after).build()));
       }
       p.flush();
     }
@@ -287,7 +355,8 @@ public final class StreamBench {
     Random rnd = new Random(3);
     long t0 = 1_700_000_000_000L;
     try (KafkaProducer<String, Double> p =
-        new KafkaProducer<>(producerProps(bootstrap), new StringSerializer(), new DoubleSerializer())) {
+        new KafkaProducer<>(
+            producerProps(bootstrap), new StringSerializer(), new DoubleSerializer())) {
       int sent = 0;
       for (int b = 0; sent < records; b++) {
         Source pod = pod(b % PODS);
@@ -296,7 +365,10 @@ public final class StreamBench {
           String id = SeriesWindow.id(pod, s);
           int n = Windows.sampleCount(s);
           for (int i = 0; i < n && sent < records; i++, sent++) {
-            double v = s.getType() == MetricType.SET ? s.getMembers().get(i).hashCode() : s.getValues().get(i);
+            double v =
+                s.getType() == MetricType.SET
+                    ? s.getMembers().get(i).hashCode()
+                    : s.getValues().get(i);
             p.send(new ProducerRecord<>(topic, 0, s.getReceivedAt().get(i), id, v));
           }
         }
@@ -310,10 +382,14 @@ public final class StreamBench {
 
   private static Map<String, Object> producerProps(String bootstrap) {
     return Map.of(
-        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 20,
-        ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024,
-        ProducerConfig.ACKS_CONFIG, "all");
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+        bootstrap,
+        ProducerConfig.LINGER_MS_CONFIG,
+        20,
+        ProducerConfig.BATCH_SIZE_CONFIG,
+        256 * 1024,
+        ProducerConfig.ACKS_CONFIG,
+        "all");
   }
 
   static Source pod(int i) {
@@ -329,7 +405,10 @@ public final class StreamBench {
   static StatsdBatch batch(Source pod, long flushAt, Random rnd) {
     List<Series> series = new ArrayList<>(SERIES);
     for (int s = 0; s < SERIES; s++) {
-      MetricType type = s < 50 ? MetricType.TIMER : s < 80 ? MetricType.COUNTER : s < 95 ? MetricType.GAUGE : MetricType.SET;
+      MetricType type =
+          s < 50
+              ? MetricType.TIMER
+              : s < 80 ? MetricType.COUNTER : s < 95 ? MetricType.GAUGE : MetricType.SET;
       List<Double> values = new ArrayList<>(SAMPLES_PER_SERIES);
       List<String> members = new ArrayList<>();
       List<Long> received = new ArrayList<>(SAMPLES_PER_SERIES);
@@ -357,23 +436,42 @@ public final class StreamBench {
   }
 
   private static Run runFleetstats(
-      String bootstrap, Topics topics, Path state, String appId, long samples, long commitMs, Map<String, String> kafka,
+      String bootstrap,
+      Topics topics,
+      Path state,
+      String appId,
+      long samples,
+      long commitMs,
+      Map<String, String> kafka,
       Map<String, String> extra)
       throws Exception {
     StreamConfig config = fleetstatsConfig(bootstrap, topics, state, appId, commitMs, kafka, extra);
-    return timed(bootstrap, TopologyFactory.build(config, topics), StreamProcessor.streamsProperties(config), appId,
-        topics.rawStatsd().name(), samples);
+    return timed(
+        bootstrap,
+        TopologyFactory.build(config, topics),
+        StreamProcessor.streamsProperties(config),
+        appId,
+        topics.rawStatsd().name(),
+        samples);
   }
 
   /**
-   * The product's config for a bench run: {@code kafka} as {@code FLEETSTATS_KAFKA_<PROPERTY>}
-   * (how an operator passes Kafka client properties).
+   * The product's config for a bench run: {@code kafka} as {@code FLEETSTATS_KAFKA_<PROPERTY>} (how
+   * an operator passes Kafka client properties).
    */
   private static StreamConfig fleetstatsConfig(
-      String bootstrap, Topics topics, Path state, String appId, long commitMs, Map<String, String> kafka,
+      String bootstrap,
+      Topics topics,
+      Path state,
+      String appId,
+      long commitMs,
+      Map<String, String> kafka,
       Map<String, String> extra) {
     Map<String, String> env = new java.util.HashMap<>(extra);
-    kafka.forEach((k, v) -> env.put("FLEETSTATS_KAFKA_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v));
+    kafka.forEach(
+        (k, v) ->
+            env.put(
+                "FLEETSTATS_KAFKA_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_'), v));
     env.put(StreamConfig.BOOTSTRAP.key(), bootstrap);
     env.put(StreamConfig.APPLICATION_ID.key(), appId);
     env.put(StreamConfig.TOPIC_PREFIX.key(), topics.rawStatsd().name().replace(".raw.statsd", ""));
@@ -387,7 +485,13 @@ public final class StreamBench {
   }
 
   private static Run runNaive(
-      String bootstrap, String topic, Path state, String appId, long records, long commitMs, Map<String, String> kafka)
+      String bootstrap,
+      String topic,
+      Path state,
+      String appId,
+      long records,
+      long commitMs,
+      Map<String, String> kafka)
       throws Exception {
     StreamsBuilder builder = new StreamsBuilder();
     builder.stream(topic, Consumed.with(Serdes.String(), Serdes.Double()).withName("naive-source"))
@@ -400,7 +504,12 @@ public final class StreamBench {
               double count = b.getDouble(0);
               double min = count == 0 ? v : Math.min(b.getDouble(16), v);
               double max = count == 0 ? v : Math.max(b.getDouble(24), v);
-              return ByteBuffer.allocate(32).putDouble(count + 1).putDouble(b.getDouble(8) + v).putDouble(min).putDouble(max).array();
+              return ByteBuffer.allocate(32)
+                  .putDouble(count + 1)
+                  .putDouble(b.getDouble(8) + v)
+                  .putDouble(min)
+                  .putDouble(max)
+                  .array();
             },
             Named.as("naive-aggregate"),
             Materialized.<String, byte[], WindowStore<Bytes, byte[]>>as("naive-store")
@@ -408,12 +517,16 @@ public final class StreamBench {
                 .withValueSerde(Serdes.ByteArray()))
         .toStream(Named.as("naive-to-stream"))
         .map((wk, v) -> KeyValue.pair(wk.key(), v), Named.as("naive-unwindow"))
-        .to("bench.naive.out", Produced.with(Serdes.String(), Serdes.ByteArray()).withName("naive-sink"));
+        .to(
+            "bench.naive.out",
+            Produced.with(Serdes.String(), Serdes.ByteArray()).withName("naive-sink"));
     // the very Streams and Kafka client settings ours runs with (exactly-once, commit interval,
-    // compression, fetch and producer sizes, any kafka.* argument), so that only the topology differs
+    // compression, fetch and producer sizes, any kafka.* argument), so that only the topology
+    // differs
     Properties p =
         StreamProcessor.streamsProperties(
-            fleetstatsConfig(bootstrap, Topics.withPrefix("bench"), state, appId, commitMs, kafka, Map.of()));
+            fleetstatsConfig(
+                bootstrap, Topics.withPrefix("bench"), state, appId, commitMs, kafka, Map.of()));
     return timed(bootstrap, builder.build(), p, appId, topic, records);
   }
 
@@ -421,19 +534,25 @@ public final class StreamBench {
    * Seconds from RUNNING until the committed offset reaches the end, samples per second, and the
    * CPU time the stream thread used meanwhile.
    */
-  private static Run timed(String bootstrap, Topology topology, Properties props, String appId, String input, long samples)
+  private static Run timed(
+      String bootstrap,
+      Topology topology,
+      Properties props,
+      String appId,
+      String input,
+      long samples)
       throws Exception {
     TopicPartition tp = new TopicPartition(input, 0);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      long end =
-          admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset();
+      long end = admin.listOffsets(Map.of(tp, OffsetSpec.latest())).all().get().get(tp).offset();
       KafkaStreams streams = new KafkaStreams(topology, props);
       CountDownLatch running = new CountDownLatch(1);
-      streams.setStateListener((now, before) -> {
-        if (now == KafkaStreams.State.RUNNING) {
-          running.countDown();
-        }
-      });
+      streams.setStateListener(
+          (now, before) -> {
+            if (now == KafkaStreams.State.RUNNING) {
+              running.countDown();
+            }
+          });
       streams.start();
       if (!running.await(60, TimeUnit.SECONDS)) {
         throw new IllegalStateException(appId + " did not reach RUNNING");
@@ -441,20 +560,30 @@ public final class StreamBench {
       Thread thread = streamThread(appId);
       long cpu0 = THREADS.getThreadCpuTime(thread.getId());
       long t0 = System.nanoTime();
-      AtomicReference<Map<TopicPartition, OffsetAndMetadata>> committed = new AtomicReference<>(Map.of());
+      AtomicReference<Map<TopicPartition, OffsetAndMetadata>> committed =
+          new AtomicReference<>(Map.of());
       try {
         // the data is consumed once the committed offset reaches the heartbeat tail
         await()
             .pollDelay(Duration.ZERO)
             .pollInterval(Duration.ofMillis(20))
             .atMost(Duration.ofSeconds(60))
-            .until(() -> {
-              committed.set(admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get());
-              OffsetAndMetadata o = committed.get().get(tp);
-              return o != null && o.offset() >= end - TAIL;
-            });
+            .until(
+                () -> {
+                  committed.set(
+                      admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get());
+                  OffsetAndMetadata o = committed.get().get(tp);
+                  return o != null && o.offset() >= end - TAIL;
+                });
       } catch (ConditionTimeoutException e) {
-        String message = appId + " did not finish in 60 s; committed " + committed.get() + ", end " + end + ", state " + streams.state();
+        String message =
+            appId
+                + " did not finish in 60 s; committed "
+                + committed.get()
+                + ", end "
+                + end
+                + ", state "
+                + streams.state();
         streams.close(Duration.ofSeconds(5));
         throw new Stalled(message);
       }
@@ -472,10 +601,12 @@ public final class StreamBench {
   private static Thread streamThread(String appId) {
     List<Thread> found =
         Thread.getAllStackTraces().keySet().stream()
-            .filter(t -> t.getName().startsWith(appId + "-") && t.getName().contains("-StreamThread-"))
+            .filter(
+                t -> t.getName().startsWith(appId + "-") && t.getName().contains("-StreamThread-"))
             .toList();
     if (found.size() != 1) {
-      throw new IllegalStateException("expected one stream thread of " + appId + ", found " + found);
+      throw new IllegalStateException(
+          "expected one stream thread of " + appId + ", found " + found);
     }
     return found.get(0);
   }

@@ -7,10 +7,10 @@ import io.micrometer.core.instrument.Tags;
 /**
  * One source of samples in an edge agent: statsd, MySQL, and whatever comes next. An input reads
  * its source and hands serialized records to a {@link BatchPublisher} it does not own; the
- * publisher (buffer, spool, retries, drop accounting and the delivery meters) is the same for
- * every input. The agent creates one publisher per input, starts the inputs in order, and on
- * close stops them in reverse order before it closes their publishers, so what an input flushes
- * while closing is still sent.
+ * publisher (buffer, spool, retries, drop accounting and the delivery meters) is the same for every
+ * input. The agent creates one publisher per input, starts the inputs in order, and on close stops
+ * them in reverse order before it closes their publishers, so what an input flushes while closing
+ * is still sent.
  *
  * <p>To add one: a package under {@code io.fleetstats.edge}, a class implementing this, its
  * settings in the agent's table ({@code EdgeConfig.SETTINGS}), and a line in {@code
@@ -24,8 +24,8 @@ public interface Input extends AutoCloseable {
   String topic();
 
   /**
-   * Starts reading; returns once the input runs. Problems with the source that may heal (a
-   * server down) are the input's to log and retry, not to throw.
+   * Starts reading; returns once the input runs. Problems with the source that may heal (a server
+   * down) are the input's to log and retry, not to throw.
    *
    * @throws IllegalStateException when the input cannot run at all (e.g. its port is taken)
    */

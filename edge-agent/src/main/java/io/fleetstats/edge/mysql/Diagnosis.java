@@ -4,9 +4,9 @@ import java.sql.SQLException;
 import java.util.Locale;
 
 /**
- * Turns a driver or server error into what went wrong and how to fix it. Pure: the exception's
- * SQL state, vendor code and message in, a {@link Problem} out. Server messages never contain
- * the password ("Access denied for user 'x'@'h' (using password: YES)"), so they are quoted.
+ * Turns a driver or server error into what went wrong and how to fix it. Pure: the exception's SQL
+ * state, vendor code and message in, a {@link Problem} out. Server messages never contain the
+ * password ("Access denied for user 'x'@'h' (using password: YES)"), so they are quoted.
  */
 public final class Diagnosis {
   private Diagnosis() {}
@@ -50,15 +50,30 @@ public final class Diagnosis {
         return Cause.TLS;
       }
     }
-    if (state.startsWith("08") || code == 2002 || code == 2003 || code == 2006 || code == 2013
+    if (state.startsWith("08")
+        || code == 2002
+        || code == 2003
+        || code == 2006
+        || code == 2013
         || text.contains("communications link failure")) {
       return Cause.UNREACHABLE;
     }
-    if (code == 1227 || code == 1142 || code == 1143 || code == 1044 || code == 1370 || code == 1095) {
+    if (code == 1227
+        || code == 1142
+        || code == 1143
+        || code == 1044
+        || code == 1370
+        || code == 1095) {
       return Cause.PRIVILEGE;
     }
-    if (code == 1146 || code == 1109 || code == 1054 || code == 1381 || code == 1064 || code == 1193
-        || code == 1683 || code == 1289) {
+    if (code == 1146
+        || code == 1109
+        || code == 1054
+        || code == 1381
+        || code == 1064
+        || code == 1193
+        || code == 1683
+        || code == 1289) {
       return Cause.UNSUPPORTED;
     }
     return Cause.OTHER;
@@ -103,7 +118,15 @@ public final class Diagnosis {
       default ->
           new Problem(
               cause(e),
-              "MySQL at " + where + " failed: " + server + " (SQL state " + e.getSQLState() + ", error " + e.getErrorCode() + ")");
+              "MySQL at "
+                  + where
+                  + " failed: "
+                  + server
+                  + " (SQL state "
+                  + e.getSQLState()
+                  + ", error "
+                  + e.getErrorCode()
+                  + ")");
     };
   }
 
@@ -146,7 +169,12 @@ public final class Diagnosis {
     return switch (group) {
       case REPLICA_STATUS, BINARY_LOGS -> "REPLICATION CLIENT ON *.*";
       case PROCESS_LIST, USER_STATISTICS, INNODB_METRICS -> "PROCESS ON *.*";
-      case TABLE_IO_WAITS, INDEX_IO_WAITS, TABLE_LOCK_WAITS, EVENT_WAITS, FILE_EVENTS, STATEMENT_DIGESTS ->
+      case TABLE_IO_WAITS,
+          INDEX_IO_WAITS,
+          TABLE_LOCK_WAITS,
+          EVENT_WAITS,
+          FILE_EVENTS,
+          STATEMENT_DIGESTS ->
           "SELECT ON performance_schema.*";
       default -> "SELECT ON *.*";
     };

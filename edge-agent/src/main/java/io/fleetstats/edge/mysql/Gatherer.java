@@ -33,7 +33,9 @@ final class Gatherer {
   /** Reads flavour, version and the switches {@link ServerInfo#lacks} looks at. */
   static ServerInfo detect(Connection c) throws SQLException {
     try (Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT VERSION(), @@version_comment, @@performance_schema, @@log_bin")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT VERSION(), @@version_comment, @@performance_schema, @@log_bin")) {
       rs.next();
       String version = rs.getString(1);
       String comment = rs.getString(2);
@@ -98,7 +100,8 @@ final class Gatherer {
     values.forEach(f::gauge);
   }
 
-  private void replicaStatus(Statement s, ServerInfo info, SnapshotBuilder out) throws SQLException {
+  private void replicaStatus(Statement s, ServerInfo info, SnapshotBuilder out)
+      throws SQLException {
     try (ResultSet rs = s.executeQuery(info.replicaStatusQuery())) {
       // Telegraf reads the first row only unless gather_all_slave_channels is set.
       if (!rs.next()) {
@@ -119,9 +122,10 @@ final class Gatherer {
           column = column.toLowerCase(Locale.ROOT);
           int type = md.getColumnType(i);
           // v2 parses by the column's type: text columns stay strings, which Wavefront never saw.
-          v = (type == Types.VARCHAR || type == Types.CHAR || type == Types.LONGVARCHAR)
-              ? OptionalDouble.empty()
-              : TelegrafValues.v2Value(raw);
+          v =
+              (type == Types.VARCHAR || type == Types.CHAR || type == Types.LONGVARCHAR)
+                  ? OptionalDouble.empty()
+                  : TelegrafValues.v2Value(raw);
         }
         String field = "slave_" + column;
         v.ifPresent(d -> f.gauge(field, d));
@@ -151,15 +155,19 @@ final class Gatherer {
             "SELECT COALESCE(command,''), COALESCE(state,''), count(*) FROM information_schema.processlist"
                 + " WHERE ID != connection_id() GROUP BY command, state")) {
       while (rs.next()) {
-        states.merge(TelegrafValues.threadState(rs.getString(1), rs.getString(2)), rs.getLong(3), Long::sum);
+        states.merge(
+            TelegrafValues.threadState(rs.getString(1), rs.getString(2)), rs.getLong(3), Long::sum);
       }
     }
-    SnapshotBuilder.Fields f = out.series(version < 2 ? "mysql_info_schema" : "mysql_process_list", Map.of());
+    SnapshotBuilder.Fields f =
+        out.series(version < 2 ? "mysql_info_schema" : "mysql_process_list", Map.of());
     states.forEach((state, n) -> f.gauge(TelegrafValues.namespace("threads", state), n));
     try (ResultSet rs =
-        s.executeQuery("SELECT user, sum(1) AS connections FROM information_schema.processlist GROUP BY user")) {
+        s.executeQuery(
+            "SELECT user, sum(1) AS connections FROM information_schema.processlist GROUP BY user")) {
       while (rs.next()) {
-        out.series("mysql_users", Map.of("user", nullToEmpty(rs.getString(1)))).gauge("connections", rs.getLong(2));
+        out.series("mysql_users", Map.of("user", nullToEmpty(rs.getString(1))))
+            .gauge("connections", rs.getLong(2));
       }
     }
   }
@@ -168,7 +176,8 @@ final class Gatherer {
     try (ResultSet rs = s.executeQuery("SELECT * FROM information_schema.user_statistics")) {
       ResultSetMetaData md = rs.getMetaData();
       while (rs.next()) {
-        SnapshotBuilder.Fields f = out.series("mysql_user_stats", Map.of("user", nullToEmpty(rs.getString(1))));
+        SnapshotBuilder.Fields f =
+            out.series("mysql_user_stats", Map.of("user", nullToEmpty(rs.getString(1))));
         for (int i = 2; i <= md.getColumnCount(); i++) {
           String column = md.getColumnLabel(i).toLowerCase(Locale.ROOT);
           OptionalDouble v = TelegrafValues.number(rs.getString(i));
@@ -192,18 +201,22 @@ final class Gatherer {
       while (rs.next()) {
         Map<String, String> tags =
             Map.of("schema", rs.getString(1), "table", rs.getString(2), "column", rs.getString(3));
-        SnapshotBuilder.Fields f = out.series(version < 2 ? "mysql_info_schema" : "mysql_table_schema", tags);
+        SnapshotBuilder.Fields f =
+            out.series(version < 2 ? "mysql_info_schema" : "mysql_table_schema", tags);
         TelegrafValues.number(rs.getString(4)).ifPresent(d -> f.gauge("auto_increment_column", d));
-        TelegrafValues.number(rs.getString(5)).ifPresent(d -> f.gauge("auto_increment_column_max", d));
+        TelegrafValues.number(rs.getString(5))
+            .ifPresent(d -> f.gauge("auto_increment_column_max", d));
       }
     }
   }
 
-  private void innodbMetrics(Statement s, ServerInfo info, SnapshotBuilder out) throws SQLException {
+  private void innodbMetrics(Statement s, ServerInfo info, SnapshotBuilder out)
+      throws SQLException {
     SnapshotBuilder.Fields f = out.series("mysql_innodb", Map.of());
     try (ResultSet rs =
         s.executeQuery(
-            "SELECT NAME, COUNT, TYPE FROM information_schema.INNODB_METRICS WHERE " + info.innodbEnabledFilter())) {
+            "SELECT NAME, COUNT, TYPE FROM information_schema.INNODB_METRICS WHERE "
+                + info.innodbEnabledFilter())) {
       while (rs.next()) {
         String name = rs.getString(1).toLowerCase(Locale.ROOT);
         f.put(name, rs.getDouble(2), FieldKinds.innodbMetric(name, rs.getString(3)));
@@ -220,7 +233,8 @@ final class Gatherer {
                 + " WHERE OBJECT_SCHEMA NOT IN ('mysql', 'performance_schema')")) {
       while (rs.next()) {
         SnapshotBuilder.Fields f =
-            out.series("mysql_perf_schema", Map.of("schema", rs.getString(1), "name", rs.getString(2)));
+            out.series(
+                "mysql_perf_schema", Map.of("schema", rs.getString(1), "name", rs.getString(2)));
         String[] ops = {"fetch", "insert", "update", "delete"};
         for (int i = 0; i < 4; i++) {
           f.counter("table_io_waits_total_" + ops[i], rs.getDouble(3 + i));
@@ -273,14 +287,17 @@ final class Gatherer {
     }
     q.append(", SUM_TIMER_READ_EXTERNAL, SUM_TIMER_WRITE_EXTERNAL")
         .append(" FROM performance_schema.table_lock_waits_summary_by_table")
-        .append(" WHERE OBJECT_SCHEMA NOT IN ('mysql', 'performance_schema', 'information_schema')");
+        .append(
+            " WHERE OBJECT_SCHEMA NOT IN ('mysql', 'performance_schema', 'information_schema')");
     try (ResultSet rs = s.executeQuery(q.toString())) {
       while (rs.next()) {
         String schema = rs.getString(1);
         String table = rs.getString(2);
-        SnapshotBuilder.Fields count = out.series("mysql_perf_schema", lockTags(schema, table, "sql_lock_waits_total"));
+        SnapshotBuilder.Fields count =
+            out.series("mysql_perf_schema", lockTags(schema, table, "sql_lock_waits_total"));
         SnapshotBuilder.Fields time =
-            out.series("mysql_perf_schema", lockTags(schema, table, "sql_lock_waits_seconds_total"));
+            out.series(
+                "mysql_perf_schema", lockTags(schema, table, "sql_lock_waits_seconds_total"));
         for (int i = 0; i < sql.length; i++) {
           count.counter(sql[i], rs.getDouble(3 + i));
           time.counter(sql[i], rs.getDouble(13 + i) / PICOSECONDS);
@@ -288,7 +305,8 @@ final class Gatherer {
         out.series("mysql_perf_schema", lockTags(schema, table, "external_lock_waits_total"))
             .counter("read", rs.getDouble(11))
             .counter("write", rs.getDouble(12));
-        out.series("mysql_perf_schema", lockTags(schema, table, "external_lock_waits_seconds_total"))
+        out.series(
+                "mysql_perf_schema", lockTags(schema, table, "external_lock_waits_seconds_total"))
             .counter("read", rs.getDouble(21) / PICOSECONDS)
             .counter("write", rs.getDouble(22) / PICOSECONDS);
       }
@@ -349,11 +367,17 @@ final class Gatherer {
             + " SECOND) ORDER BY SUM_TIMER_WAIT DESC LIMIT "
             + config.statementsLimit();
     String[] fields = {
-      "events_statements_total", "events_statements_seconds_total", "events_statements_errors_total",
-      "events_statements_warnings_total", "events_statements_rows_affected_total",
-      "events_statements_rows_sent_total", "events_statements_rows_examined_total",
-      "events_statements_tmp_tables_total", "events_statements_tmp_disk_tables_total",
-      "events_statements_sort_merge_passes_total", "events_statements_sort_rows_total",
+      "events_statements_total",
+      "events_statements_seconds_total",
+      "events_statements_errors_total",
+      "events_statements_warnings_total",
+      "events_statements_rows_affected_total",
+      "events_statements_rows_sent_total",
+      "events_statements_rows_examined_total",
+      "events_statements_tmp_tables_total",
+      "events_statements_tmp_disk_tables_total",
+      "events_statements_sort_merge_passes_total",
+      "events_statements_sort_rows_total",
       "events_statements_no_index_used_total"
     };
     // Telegraf scans SUM_CREATED_TMP_DISK_TABLES into its tmp_tables field and vice versa (a bug);
@@ -408,20 +432,27 @@ final class Gatherer {
           versionTags.put("create_options", rs.getString(11));
           if (version < 2) {
             out.series("mysql_info_schema_table_rows", tags).gauge("value", rows);
-            out.series("mysql_info_schema_table_size_data_length", with(tags, "component", "data_length"))
+            out.series(
+                    "mysql_info_schema_table_size_data_length",
+                    with(tags, "component", "data_length"))
                 .gauge("value", data);
-            out.series("mysql_info_schema_table_size_index_length", with(tags, "component", "index_length"))
+            out.series(
+                    "mysql_info_schema_table_size_index_length",
+                    with(tags, "component", "index_length"))
                 .gauge("value", index);
-            out.series("mysql_info_schema_table_size_data_free", with(tags, "component", "data_free"))
+            out.series(
+                    "mysql_info_schema_table_size_data_free", with(tags, "component", "data_free"))
                 .gauge("value", free);
-            out.series("mysql_info_schema_table_version", versionTags).gauge("value", rs.getDouble(5));
+            out.series("mysql_info_schema_table_version", versionTags)
+                .gauge("value", rs.getDouble(5));
           } else {
             out.series("mysql_table_schema", tags)
                 .gauge("rows", rows)
                 .gauge("data_length", data)
                 .gauge("index_length", index)
                 .gauge("data_free", free);
-            out.series("mysql_table_schema_version", versionTags).gauge("table_version", rs.getDouble(5));
+            out.series("mysql_table_schema_version", versionTags)
+                .gauge("table_version", rs.getDouble(5));
           }
         }
       }

@@ -18,8 +18,15 @@ public enum Group {
       "REPLICATION CLIENT (MySQL), SLAVE MONITOR (alias REPLICA MONITOR) or SUPER (MariaDB ≥ 10.5)",
       false),
   BINARY_LOGS(
-      "gather_binary_logs", false, "REPLICATION CLIENT (MySQL), BINLOG MONITOR or SUPER (MariaDB ≥ 10.5)", false),
-  PROCESS_LIST("gather_process_list", true, "PROCESS (without it only the agent's own threads are seen)", false),
+      "gather_binary_logs",
+      false,
+      "REPLICATION CLIENT (MySQL), BINLOG MONITOR or SUPER (MariaDB ≥ 10.5)",
+      false),
+  PROCESS_LIST(
+      "gather_process_list",
+      true,
+      "PROCESS (without it only the agent's own threads are seen)",
+      false),
   USER_STATISTICS("gather_user_statistics", true, "PROCESS", false),
   AUTO_INCREMENT("gather_info_schema_auto_inc", true, "SELECT on the tables to watch", false),
   INNODB_METRICS("gather_innodb_metrics", true, "PROCESS", false),
@@ -28,7 +35,8 @@ public enum Group {
   TABLE_LOCK_WAITS("gather_table_lock_waits", false, "SELECT ON performance_schema.*", false),
   EVENT_WAITS("gather_event_waits", false, "SELECT ON performance_schema.*", false),
   FILE_EVENTS("gather_file_events_stats", false, "SELECT ON performance_schema.*", false),
-  STATEMENT_DIGESTS("gather_perf_events_statements", false, "SELECT ON performance_schema.*", false),
+  STATEMENT_DIGESTS(
+      "gather_perf_events_statements", false, "SELECT ON performance_schema.*", false),
   TABLE_SCHEMA("gather_table_schema", false, "SELECT on the schemas to measure", false);
 
   private final String telegrafOption;
@@ -50,7 +58,9 @@ public enum Group {
 
   /** {@code FLEETSTATS_MYSQL_GATHER_...}; null for global status, which is always on. */
   public String envKey() {
-    return this == GLOBAL_STATUS ? null : "FLEETSTATS_MYSQL_" + telegrafOption.toUpperCase(java.util.Locale.ROOT);
+    return this == GLOBAL_STATUS
+        ? null
+        : "FLEETSTATS_MYSQL_" + telegrafOption.toUpperCase(java.util.Locale.ROOT);
   }
 
   public boolean enabledByDefault() {
@@ -75,7 +85,13 @@ public enum Group {
   /** Reads a group of performance_schema, which exists only when the server runs with it on. */
   public boolean needsPerformanceSchema() {
     return switch (this) {
-      case TABLE_IO_WAITS, INDEX_IO_WAITS, TABLE_LOCK_WAITS, EVENT_WAITS, FILE_EVENTS, STATEMENT_DIGESTS -> true;
+      case TABLE_IO_WAITS,
+          INDEX_IO_WAITS,
+          TABLE_LOCK_WAITS,
+          EVENT_WAITS,
+          FILE_EVENTS,
+          STATEMENT_DIGESTS ->
+          true;
       default -> false;
     };
   }

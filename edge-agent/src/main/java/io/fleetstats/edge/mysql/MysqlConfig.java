@@ -20,8 +20,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Settings of the MySQL poller, read from the same environment as the rest of the agent. The
- * poller is on when {@code FLEETSTATS_MYSQL_URL} or the seed's {@code MYSQL_SERVER} is set.
+ * Settings of the MySQL poller, read from the same environment as the rest of the agent. The poller
+ * is on when {@code FLEETSTATS_MYSQL_URL} or the seed's {@code MYSQL_SERVER} is set.
  *
  * <p>Each component comes from the setting of the same name below (key, default and meaning are
  * declared there once).
@@ -62,9 +62,12 @@ public record MysqlConfig(
   public static final Setting<String> SERVER =
       Setting.string("MYSQL_SERVER", null)
           .shownDefault("off")
-          .doc("the seed's variable: host or host:port (3306) to poll, when FLEETSTATS_MYSQL_URL is unset");
+          .doc(
+              "the seed's variable: host or host:port (3306) to poll, when FLEETSTATS_MYSQL_URL is unset");
   public static final Setting<String> USER =
-      Setting.string("FLEETSTATS_MYSQL_USER", "root").aliases("MYSQL_ID").doc("user name (the seed's default)");
+      Setting.string("FLEETSTATS_MYSQL_USER", "root")
+          .aliases("MYSQL_ID")
+          .doc("user name (the seed's default)");
   public static final Setting<String> PASSWORD =
       Setting.string("FLEETSTATS_MYSQL_PASSWORD", null)
           .aliases("MYSQL_PASSWORD")
@@ -73,24 +76,30 @@ public record MysqlConfig(
           .doc("password; never logged");
   public static final Setting<String> PASSWORD_FILE =
       Setting.string("FLEETSTATS_MYSQL_PASSWORD_FILE", null)
-          .doc("file holding the password (a mounted Secret; trailing newline ignored); wins over the variable");
+          .doc(
+              "file holding the password (a mounted Secret; trailing newline ignored); wins over the variable");
   public static final Setting<String> SSL_MODE =
       Setting.string("FLEETSTATS_MYSQL_SSL_MODE", "PREFERRED")
           .doc("Connector/J sslMode: DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
   public static final Setting<String> TRUSTSTORE =
       Setting.string("FLEETSTATS_MYSQL_TRUSTSTORE", null)
-          .doc("PKCS12/JKS file with the CA of the server's certificate (VERIFY_CA, VERIFY_IDENTITY)");
+          .doc(
+              "PKCS12/JKS file with the CA of the server's certificate (VERIFY_CA, VERIFY_IDENTITY)");
   public static final Setting<String> TRUSTSTORE_PASSWORD =
-      Setting.string("FLEETSTATS_MYSQL_TRUSTSTORE_PASSWORD", null).asSecret().doc("password of the trust store");
+      Setting.string("FLEETSTATS_MYSQL_TRUSTSTORE_PASSWORD", null)
+          .asSecret()
+          .doc("password of the trust store");
   public static final Setting<Duration> INTERVAL =
       Setting.duration("FLEETSTATS_MYSQL_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(100))
           .aliases("INTERVAL")
           .doc("time between polls (Telegraf's agent default)");
   public static final Setting<Duration> SLOW_INTERVAL =
-      Setting.duration("FLEETSTATS_MYSQL_SLOW_INTERVAL", Duration.ofMinutes(30), Duration.ofMillis(100))
+      Setting.duration(
+              "FLEETSTATS_MYSQL_SLOW_INTERVAL", Duration.ofMinutes(30), Duration.ofMillis(100))
           .doc("Telegraf's interval_slow, for global variables; at least the interval");
   public static final Setting<Duration> CONNECT_TIMEOUT =
-      Setting.duration("FLEETSTATS_MYSQL_CONNECT_TIMEOUT", Duration.ofSeconds(5), Duration.ofMillis(100))
+      Setting.duration(
+              "FLEETSTATS_MYSQL_CONNECT_TIMEOUT", Duration.ofSeconds(5), Duration.ofMillis(100))
           .doc("connect and socket read timeout (Telegraf's)");
   public static final Setting<Duration> MAX_BACKOFF =
       Setting.duration("FLEETSTATS_MYSQL_MAX_BACKOFF", Duration.ofMinutes(1), Duration.ofSeconds(1))
@@ -109,7 +118,8 @@ public record MysqlConfig(
       Setting.integer("FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_LIMIT", 250, 1, 100_000)
           .doc("statement digests read per poll");
   public static final Setting<Integer> STATEMENTS_TIME_LIMIT =
-      Setting.integer("FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_TIME_LIMIT", 86400, 1, Integer.MAX_VALUE)
+      Setting.integer(
+              "FLEETSTATS_MYSQL_PERF_EVENTS_STATEMENTS_TIME_LIMIT", 86400, 1, Integer.MAX_VALUE)
           .doc("only digests seen in the last this many seconds");
 
   /** The group switches, {@code FLEETSTATS_MYSQL_GATHER_<GROUP>}, in {@link Group} order. */
@@ -124,9 +134,15 @@ public record MysqlConfig(
       if (g.envKey() != null) {
         Setting<Boolean> s =
             Setting.bool(g.envKey(), g.enabledByDefault())
-                .doc("gather " + g.label().replace('_', ' ') + " (Telegraf's " + g.telegrafOption() + ")");
+                .doc(
+                    "gather "
+                        + g.label().replace('_', ' ')
+                        + " (Telegraf's "
+                        + g.telegrafOption()
+                        + ")");
         // Telegraf renamed gather_slave_status; both names are read.
-        out.put(g, g == Group.REPLICA_STATUS ? s.aliases("FLEETSTATS_MYSQL_GATHER_REPLICA_STATUS") : s);
+        out.put(
+            g, g == Group.REPLICA_STATUS ? s.aliases("FLEETSTATS_MYSQL_GATHER_REPLICA_STATUS") : s);
       }
     }
     return out;
@@ -136,9 +152,23 @@ public record MysqlConfig(
     List<Setting<?>> all =
         new java.util.ArrayList<>(
             List.of(
-                URL, SERVER, USER, PASSWORD, PASSWORD_FILE, SSL_MODE, TRUSTSTORE, TRUSTSTORE_PASSWORD,
-                INTERVAL, SLOW_INTERVAL, CONNECT_TIMEOUT, MAX_BACKOFF, METRIC_VERSION,
-                TABLE_SCHEMA_DATABASES, DIGEST_TEXT_LIMIT, STATEMENTS_LIMIT, STATEMENTS_TIME_LIMIT));
+                URL,
+                SERVER,
+                USER,
+                PASSWORD,
+                PASSWORD_FILE,
+                SSL_MODE,
+                TRUSTSTORE,
+                TRUSTSTORE_PASSWORD,
+                INTERVAL,
+                SLOW_INTERVAL,
+                CONNECT_TIMEOUT,
+                MAX_BACKOFF,
+                METRIC_VERSION,
+                TABLE_SCHEMA_DATABASES,
+                DIGEST_TEXT_LIMIT,
+                STATEMENTS_LIMIT,
+                STATEMENTS_TIME_LIMIT));
     all.addAll(GATHER.values());
     return List.copyOf(all);
   }
@@ -146,7 +176,8 @@ public record MysqlConfig(
   private static final Set<String> SSL_MODES =
       Set.of("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY");
   private static final Pattern JDBC =
-      Pattern.compile("jdbc:(?:mysql|mariadb)://(?:[^@/?]*@)?(\\[[^\\]]+\\]|[^/:?,@]+)(?::(\\d+))?(?:[/?].*)?");
+      Pattern.compile(
+          "jdbc:(?:mysql|mariadb)://(?:[^@/?]*@)?(\\[[^\\]]+\\]|[^/:?,@]+)(?::(\\d+))?(?:[/?].*)?");
   private static final Pattern SCHEMA_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
 
   public MysqlConfig {
@@ -195,12 +226,18 @@ public record MysqlConfig(
       try {
         password = Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip();
       } catch (IOException | RuntimeException e) {
-        r.problem(PASSWORD_FILE.key(), passwordFile, "a readable file holding the password (" + e.getClass().getSimpleName() + ")");
+        r.problem(
+            PASSWORD_FILE.key(),
+            passwordFile,
+            "a readable file holding the password (" + e.getClass().getSimpleName() + ")");
       }
     }
     String sslMode = r.get(SSL_MODE).toUpperCase(Locale.ROOT);
     if (!SSL_MODES.contains(sslMode)) {
-      r.problem(SSL_MODE.key(), sslMode, "one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
+      r.problem(
+          SSL_MODE.key(),
+          sslMode,
+          "one of DISABLED, PREFERRED, REQUIRED, VERIFY_CA, VERIFY_IDENTITY");
     }
     String trustStore = r.get(TRUSTSTORE);
     if (trustStore != null && !Files.isReadable(Path.of(trustStore))) {
@@ -210,7 +247,10 @@ public record MysqlConfig(
     Duration interval = r.get(INTERVAL);
     Duration slow = r.get(SLOW_INTERVAL);
     if (slow.compareTo(interval) < 0) {
-      r.problem(SLOW_INTERVAL.key(), Durations.format(slow), "at least the interval (" + Durations.format(interval) + ")");
+      r.problem(
+          SLOW_INTERVAL.key(),
+          Durations.format(slow),
+          "at least the interval (" + Durations.format(interval) + ")");
     }
     Duration connectTimeout = r.get(CONNECT_TIMEOUT);
     Duration maxBackoff = r.get(MAX_BACKOFF);
@@ -229,7 +269,8 @@ public record MysqlConfig(
       for (String db : databases) {
         // The names go into SQL text (as in Telegraf), so only plain identifiers are allowed.
         if (!SCHEMA_NAME.matcher(db).matches()) {
-          r.problem(TABLE_SCHEMA_DATABASES.key(), db, "plain schema names: letters, digits, '_' and '$'");
+          r.problem(
+              TABLE_SCHEMA_DATABASES.key(), db, "plain schema names: letters, digits, '_' and '$'");
         }
       }
     }
@@ -258,9 +299,8 @@ public record MysqlConfig(
   }
 
   /**
-   * Connector/J properties: credentials, TLS, timeouts; settings in the URL win for everything
-   * but credentials. Connection attributes are off so nothing about the agent is stored
-   * server-side.
+   * Connector/J properties: credentials, TLS, timeouts; settings in the URL win for everything but
+   * credentials. Connection attributes are off so nothing about the agent is stored server-side.
    */
   public Properties connectionProperties() {
     Properties p = new Properties();
@@ -275,10 +315,14 @@ public record MysqlConfig(
     }
     p.setProperty("connectTimeout", Long.toString(connectTimeout.toMillis()));
     // Reads wait at most a few polls' worth; a hung server then surfaces as an error, not a stall.
-    p.setProperty("socketTimeout", Long.toString(Math.max(connectTimeout.toMillis(), 3 * interval.toMillis())));
+    p.setProperty(
+        "socketTimeout",
+        Long.toString(Math.max(connectTimeout.toMillis(), 3 * interval.toMillis())));
     // caching_sha2_password (MySQL 8 default) needs the server's RSA key when there is no TLS;
     // with TLS required the password travels encrypted and the key is not fetched.
-    p.setProperty("allowPublicKeyRetrieval", Boolean.toString("DISABLED".equals(sslMode) || "PREFERRED".equals(sslMode)));
+    p.setProperty(
+        "allowPublicKeyRetrieval",
+        Boolean.toString("DISABLED".equals(sslMode) || "PREFERRED".equals(sslMode)));
     p.setProperty("connectionAttributes", "none");
     p.setProperty("zeroDateTimeBehavior", "CONVERT_TO_NULL");
     p.setProperty("useInformationSchema", "false");
@@ -317,6 +361,10 @@ public record MysqlConfig(
 
   @Override
   public String toString() {
-    return "MysqlConfig[" + summary() + ", password=" + (password.isEmpty() ? "<empty>" : "<hidden>") + "]";
+    return "MysqlConfig["
+        + summary()
+        + ", password="
+        + (password.isEmpty() ? "<empty>" : "<hidden>")
+        + "]";
   }
 }

@@ -34,7 +34,11 @@ public final class MysqlInput implements Input {
   /**
    * @param source a fresh Avro source per call (Avro records are mutable, so never share one)
    */
-  public MysqlInput(MysqlConfig config, Supplier<Source> source, Topic<String, MysqlSnapshot> topic, Clock clock) {
+  public MysqlInput(
+      MysqlConfig config,
+      Supplier<Source> source,
+      Topic<String, MysqlSnapshot> topic,
+      Clock clock) {
     this.config = config;
     this.source = source;
     this.topic = topic;
@@ -88,14 +92,17 @@ public final class MysqlInput implements Input {
   @Override
   public void bindMeters(MeterRegistry registry, Tags tags) {
     FunctionCounter.builder("fleetstats.edge.mysql.polls", this, i -> i.poller.pollsSucceeded())
-        .description("MySQL polls by result: ok (a snapshot) or failed (connection lost or refused)")
+        .description(
+            "MySQL polls by result: ok (a snapshot) or failed (connection lost or refused)")
         .tags(tags.and("result", "ok"))
         .register(registry);
     FunctionCounter.builder("fleetstats.edge.mysql.polls", this, i -> i.poller.pollsFailed())
-        .description("MySQL polls by result: ok (a snapshot) or failed (connection lost or refused)")
+        .description(
+            "MySQL polls by result: ok (a snapshot) or failed (connection lost or refused)")
         .tags(tags.and("result", "failed"))
         .register(registry);
-    FunctionCounter.builder("fleetstats.edge.mysql.groups.failed", this, i -> i.poller.groupsFailed())
+    FunctionCounter.builder(
+            "fleetstats.edge.mysql.groups.failed", this, i -> i.poller.groupsFailed())
         .description("group queries that failed inside otherwise good polls (denied, unsupported)")
         .tags(tags)
         .register(registry);

@@ -21,15 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Polls one MySQL/MariaDB server on its own thread over one reused connection and hands each
- * poll's {@link MysqlSnapshot} to a sink (the Kafka publisher).
+ * Polls one MySQL/MariaDB server on its own thread over one reused connection and hands each poll's
+ * {@link MysqlSnapshot} to a sink (the Kafka publisher).
  *
  * <p>On connecting it detects flavour and version and logs, in one line, which groups it gathers
  * and which it skips because the server lacks them (and how to enable them). A group denied for
  * want of a privilege is logged once with the privilege and the GRANT, then retried every slow
  * interval; the other groups go on. A lost or refused connection is logged with its cause and fix
- * (each distinct cause once per change, so an outage is not a log flood) and retried after 1 s,
- * 2 s, 4 s … up to {@code FLEETSTATS_MYSQL_MAX_BACKOFF}. Nothing here touches the statsd path.
+ * (each distinct cause once per change, so an outage is not a log flood) and retried after 1 s, 2
+ * s, 4 s … up to {@code FLEETSTATS_MYSQL_MAX_BACKOFF}. Nothing here touches the statsd path.
  */
 public final class MysqlPoller implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(MysqlPoller.class);
@@ -49,6 +49,7 @@ public final class MysqlPoller implements AutoCloseable {
   private final AtomicReference<Diagnosis.Problem> lastProblem = new AtomicReference<>();
   private final AtomicReference<ServerInfo> server = new AtomicReference<>();
   private final Map<Group, String> skipped = new EnumMap<>(Group.class);
+
   /** Denied groups → monotonic time (ms) at which to try again. */
   private final Map<Group, Long> deniedUntil = new EnumMap<>(Group.class);
 
@@ -99,7 +100,10 @@ public final class MysqlPoller implements AutoCloseable {
         delayMs = backoffMs(failures++);
         if (p.cause() != lastLoggedCause) {
           // One line per change of cause: an outage of hours is one ERROR, not thousands.
-          log.error("{}; retrying with backoff (next in {})", p.message(), Durations.format(Duration.ofMillis(delayMs)));
+          log.error(
+              "{}; retrying with backoff (next in {})",
+              p.message(),
+              Durations.format(Duration.ofMillis(delayMs)));
           lastLoggedCause = p.cause();
         } else {
           log.debug("{}; retrying in {} ms", p.message(), delayMs);
@@ -138,7 +142,8 @@ public final class MysqlPoller implements AutoCloseable {
     }
     long takenAt = clock.millis();
     long nowMono = TimeUnit.NANOSECONDS.toMillis(System.nanoTime());
-    boolean slowDue = lastSlowMs == Long.MIN_VALUE || nowMono - lastSlowMs >= config.slowInterval().toMillis();
+    boolean slowDue =
+        lastSlowMs == Long.MIN_VALUE || nowMono - lastSlowMs >= config.slowInterval().toMillis();
     ServerInfo info = server.get();
     SnapshotBuilder out = new SnapshotBuilder();
     for (Group g : config.groups()) {
@@ -168,7 +173,11 @@ public final class MysqlPoller implements AutoCloseable {
           boolean first = !deniedUntil.containsKey(g);
           deniedUntil.put(g, nowMono + config.slowInterval().toMillis());
           if (first) {
-            log.warn("{}: {}; retrying it every {}", config.safeUrl(), p.message(), Durations.format(config.slowInterval()));
+            log.warn(
+                "{}: {}; retrying it every {}",
+                config.safeUrl(),
+                p.message(),
+                Durations.format(config.slowInterval()));
           }
         }
       }
@@ -201,7 +210,9 @@ public final class MysqlPoller implements AutoCloseable {
           gathering.add(g.label());
         }
       }
-      if (!info.userstat() && config.groups().contains(Group.USER_STATISTICS) && !skipped.containsKey(Group.USER_STATISTICS)) {
+      if (!info.userstat()
+          && config.groups().contains(Group.USER_STATISTICS)
+          && !skipped.containsKey(Group.USER_STATISTICS)) {
         lacking.add("user_statistics stays empty while userstat is OFF (SET GLOBAL userstat=1)");
       }
       log.info(
@@ -210,7 +221,9 @@ public final class MysqlPoller implements AutoCloseable {
           info,
           config.user(),
           gathering,
-          lacking.isEmpty() ? "" : "; skipping what the server lacks: " + String.join(", ", lacking));
+          lacking.isEmpty()
+              ? ""
+              : "; skipping what the server lacks: " + String.join(", ", lacking));
       connection = c;
     } catch (SQLException | RuntimeException e) {
       try {

@@ -5,8 +5,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * What the poller learnt about the server once per connection: flavour, version and the
- * switches that decide which groups can work.
+ * What the poller learnt about the server once per connection: flavour, version and the switches
+ * that decide which groups can work.
  *
  * @param flavor {@code MySQL}, {@code MariaDB} or {@code Percona}
  * @param version {@code SELECT VERSION()} as returned, e.g. {@code 10.11.19-MariaDB-0+deb12u1}
@@ -39,13 +39,19 @@ public record ServerInfo(
    * whose replication-protocol prefix is skipped); Percona in its comment.
    */
   public static ServerInfo parse(
-      String version, String versionComment, boolean performanceSchema, boolean logBin, boolean userstat) {
+      String version,
+      String versionComment,
+      boolean performanceSchema,
+      boolean logBin,
+      boolean userstat) {
     String v = version == null ? "" : version.trim();
     if (v.startsWith("5.5.5-")) {
       v = v.substring(6);
     }
-    String lower = (v + " " + (versionComment == null ? "" : versionComment)).toLowerCase(Locale.ROOT);
-    String flavor = lower.contains("mariadb") ? MARIADB : lower.contains("percona") ? PERCONA : MYSQL;
+    String lower =
+        (v + " " + (versionComment == null ? "" : versionComment)).toLowerCase(Locale.ROOT);
+    String flavor =
+        lower.contains("mariadb") ? MARIADB : lower.contains("percona") ? PERCONA : MYSQL;
     Matcher m = NUMBERS.matcher(v);
     int major = 0;
     int minor = 0;
@@ -74,9 +80,9 @@ public record ServerInfo(
   }
 
   /**
-   * The replica status statement: MariaDB's {@code SHOW ALL SLAVES STATUS} (every connection;
-   * works on all MariaDB versions), MySQL's {@code SHOW REPLICA STATUS} from 8.0.22 (8.4 removed
-   * the old spelling), {@code SHOW SLAVE STATUS} before.
+   * The replica status statement: MariaDB's {@code SHOW ALL SLAVES STATUS} (every connection; works
+   * on all MariaDB versions), MySQL's {@code SHOW REPLICA STATUS} from 8.0.22 (8.4 removed the old
+   * spelling), {@code SHOW SLAVE STATUS} before.
    */
   public String replicaStatusQuery() {
     if (isMariaDb()) {
@@ -86,8 +92,8 @@ public record ServerInfo(
   }
 
   /**
-   * INNODB_METRICS's filter on enabled counters: MariaDB 10.5+ has an {@code ENABLED} column,
-   * MySQL and older MariaDB a {@code STATUS} column.
+   * INNODB_METRICS's filter on enabled counters: MariaDB 10.5+ has an {@code ENABLED} column, MySQL
+   * and older MariaDB a {@code STATUS} column.
    */
   public String innodbEnabledFilter() {
     if (isMariaDb() && !(major == 10 && minor < 5) && major >= 10) {
@@ -97,8 +103,8 @@ public record ServerInfo(
   }
 
   /**
-   * Why {@code group} cannot work on this server, or null when it can. The reason names the
-   * setting that would make it work.
+   * Why {@code group} cannot work on this server, or null when it can. The reason names the setting
+   * that would make it work.
    */
   public String lacks(Group group) {
     if (group.needsPerformanceSchema() && !performanceSchema) {

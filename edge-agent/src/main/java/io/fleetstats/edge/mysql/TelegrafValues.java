@@ -20,19 +20,47 @@ public final class TelegrafValues {
   /** v1's prefix mappings for SHOW GLOBAL STATUS, in Telegraf's order ({@code v1/mysql.go}). */
   static final List<String[]> V1_MAPPINGS =
       List.of(
-          m("Aborted_", "aborted_"), m("Bytes_", "bytes_"), m("Com_", "commands_"),
-          m("Created_", "created_"), m("Handler_", "handler_"), m("Innodb_", "innodb_"),
-          m("Key_", "key_"), m("Open_", "open_"), m("Opened_", "opened_"), m("Qcache_", "qcache_"),
-          m("Table_", "table_"), m("Tokudb_", "tokudb_"), m("Threads_", "threads_"),
-          m("Access_", "access_"), m("Aria__", "aria_"), m("Binlog__", "binlog_"),
-          m("Busy_", "busy_"), m("Connection_", "connection_"), m("Delayed_", "delayed_"),
-          m("Empty_", "empty_"), m("Executed_", "executed_"), m("Feature_", "feature_"),
-          m("Flush_", "flush_"), m("Last_", "last_"), m("Master_", "master_"), m("Max_", "max_"),
-          m("Memory_", "memory_"), m("Not_", "not_"), m("Performance_", "performance_"),
-          m("Prepared_", "prepared_"), m("Rows_", "rows_"), m("Rpl_", "rpl_"),
-          m("Select_", "select_"), m("Slave_", "slave_"), m("Slow_", "slow_"), m("Sort_", "sort_"),
-          m("Subquery_", "subquery_"), m("Tc_", "tc_"), m("Threadpool_", "threadpool_"),
-          m("wsrep_", "wsrep_"), m("Uptime_", "uptime_"));
+          m("Aborted_", "aborted_"),
+          m("Bytes_", "bytes_"),
+          m("Com_", "commands_"),
+          m("Created_", "created_"),
+          m("Handler_", "handler_"),
+          m("Innodb_", "innodb_"),
+          m("Key_", "key_"),
+          m("Open_", "open_"),
+          m("Opened_", "opened_"),
+          m("Qcache_", "qcache_"),
+          m("Table_", "table_"),
+          m("Tokudb_", "tokudb_"),
+          m("Threads_", "threads_"),
+          m("Access_", "access_"),
+          m("Aria__", "aria_"),
+          m("Binlog__", "binlog_"),
+          m("Busy_", "busy_"),
+          m("Connection_", "connection_"),
+          m("Delayed_", "delayed_"),
+          m("Empty_", "empty_"),
+          m("Executed_", "executed_"),
+          m("Feature_", "feature_"),
+          m("Flush_", "flush_"),
+          m("Last_", "last_"),
+          m("Master_", "master_"),
+          m("Max_", "max_"),
+          m("Memory_", "memory_"),
+          m("Not_", "not_"),
+          m("Performance_", "performance_"),
+          m("Prepared_", "prepared_"),
+          m("Rows_", "rows_"),
+          m("Rpl_", "rpl_"),
+          m("Select_", "select_"),
+          m("Slave_", "slave_"),
+          m("Slow_", "slow_"),
+          m("Sort_", "sort_"),
+          m("Subquery_", "subquery_"),
+          m("Tc_", "tc_"),
+          m("Threadpool_", "threadpool_"),
+          m("wsrep_", "wsrep_"),
+          m("Uptime_", "uptime_"));
 
   /** v1 exported these six unprefixed variables too, lower-cased. */
   static final Set<String> V1_SPECIAL =
@@ -82,8 +110,8 @@ public final class TelegrafValues {
   }
 
   /**
-   * A SHOW GLOBAL VARIABLES row: its Telegraf field (v2: lower-cased name; v1: the same) and
-   * value, if numeric after Telegraf's conversions.
+   * A SHOW GLOBAL VARIABLES row: its Telegraf field (v2: lower-cased name; v1: the same) and value,
+   * if numeric after Telegraf's conversions.
    */
   public static Map<String, Double> globalVariable(String variable, String raw, int metricVersion) {
     String key = variable.toLowerCase(Locale.ROOT);
@@ -94,7 +122,8 @@ public final class TelegrafValues {
       v =
           switch (key) {
             case "have_openssl", "have_ssl", "have_symlink" ->
-                OptionalDouble.of(raw.equalsIgnoreCase("YES") || raw.equalsIgnoreCase("ON") ? 1 : 0);
+                OptionalDouble.of(
+                    raw.equalsIgnoreCase("YES") || raw.equalsIgnoreCase("ON") ? 1 : 0);
             case "gtid_mode" ->
                 switch (raw) {
                   case "OFF", "OFF_PERMISSIVE" -> OptionalDouble.of(0);
@@ -102,9 +131,15 @@ public final class TelegrafValues {
                   default -> OptionalDouble.empty();
                 };
             // Telegraf keeps these as strings (ON/OFF/WARN/ALL...): not sent to Wavefront.
-            case "delay_key_write", "enforce_gtid_consistency", "event_scheduler",
-                "session_track_gtids", "session_track_transaction_info", "ssl_fips_mode",
-                "use_secondary_engine", "transaction_write_set_extraction", "slave_skip_errors" ->
+            case "delay_key_write",
+                "enforce_gtid_consistency",
+                "event_scheduler",
+                "session_track_gtids",
+                "session_track_transaction_info",
+                "ssl_fips_mode",
+                "use_secondary_engine",
+                "transaction_write_set_extraction",
+                "slave_skip_errors" ->
                 OptionalDouble.empty();
             case "wsrep_provider_options" -> OptionalDouble.empty();
             default -> v2Value(raw);
@@ -113,7 +148,10 @@ public final class TelegrafValues {
     return v.isPresent() ? Map.of(key, v.getAsDouble()) : Map.of();
   }
 
-  /** Whether a global variable becomes a tag of {@code mysql_variables} (Telegraf: name contains "version"). */
+  /**
+   * Whether a global variable becomes a tag of {@code mysql_variables} (Telegraf: name contains
+   * "version").
+   */
   public static boolean variableIsTag(String variable) {
     return variable.toLowerCase(Locale.ROOT).contains("version");
   }
@@ -136,7 +174,9 @@ public final class TelegrafValues {
     };
   }
 
-  /** v2.ParseValue: YES (any case)/ON → 1, NO (any case)/OFF → 0, else a number; strings dropped. */
+  /**
+   * v2.ParseValue: YES (any case)/ON → 1, NO (any case)/OFF → 0, else a number; strings dropped.
+   */
   public static OptionalDouble v2Value(String raw) {
     if (raw == null || raw.isEmpty()) {
       return OptionalDouble.empty();
@@ -161,7 +201,8 @@ public final class TelegrafValues {
     }
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      // Double.parseDouble also reads "NaN", "Infinity", hex and a trailing 'd'/'f': not numbers here.
+      // Double.parseDouble also reads "NaN", "Infinity", hex and a trailing 'd'/'f': not numbers
+      // here.
       if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) {
         return OptionalDouble.empty();
       }
@@ -177,17 +218,56 @@ public final class TelegrafValues {
   /** Telegraf's thread states, every one reported (zero when absent) as {@code threads_<state>}. */
   public static final List<String> THREAD_STATES =
       List.of(
-          "after create", "altering table", "analyzing", "checking permissions", "checking table",
-          "cleaning up", "closing tables", "converting heap to myisam", "copying to tmp table",
-          "creating sort index", "creating table", "creating tmp table", "deleting", "executing",
-          "execution of init_command", "end", "freeing items", "flushing tables",
-          "fulltext initialization", "idle", "init", "killed", "waiting for lock",
-          "logging slow query", "login", "manage keys", "opening tables", "optimizing", "preparing",
-          "reading from net", "removing duplicates", "removing tmp table", "reopen tables",
-          "repair by sorting", "repair done", "repair with keycache", "replication master",
-          "rolling back", "searching rows for update", "sending data", "sorting for group",
-          "sorting for order", "sorting index", "sorting result", "statistics", "updating",
-          "waiting for tables", "waiting for table flush", "waiting on cond", "writing to net",
+          "after create",
+          "altering table",
+          "analyzing",
+          "checking permissions",
+          "checking table",
+          "cleaning up",
+          "closing tables",
+          "converting heap to myisam",
+          "copying to tmp table",
+          "creating sort index",
+          "creating table",
+          "creating tmp table",
+          "deleting",
+          "executing",
+          "execution of init_command",
+          "end",
+          "freeing items",
+          "flushing tables",
+          "fulltext initialization",
+          "idle",
+          "init",
+          "killed",
+          "waiting for lock",
+          "logging slow query",
+          "login",
+          "manage keys",
+          "opening tables",
+          "optimizing",
+          "preparing",
+          "reading from net",
+          "removing duplicates",
+          "removing tmp table",
+          "reopen tables",
+          "repair by sorting",
+          "repair done",
+          "repair with keycache",
+          "replication master",
+          "rolling back",
+          "searching rows for update",
+          "sending data",
+          "sorting for group",
+          "sorting for order",
+          "sorting index",
+          "sorting result",
+          "statistics",
+          "updating",
+          "waiting for tables",
+          "waiting for table flush",
+          "waiting on cond",
+          "writing to net",
           "other");
 
   private static final Set<String> STATE_SET = Set.copyOf(THREAD_STATES);
@@ -214,7 +294,9 @@ public final class TelegrafValues {
           Map.entry("deleting from main table", "deleting"),
           Map.entry("deleting from reference tables", "deleting"));
 
-  /** Telegraf's {@code findThreadState}: a processlist row's command and state → its state bucket. */
+  /**
+   * Telegraf's {@code findThreadState}: a processlist row's command and state → its state bucket.
+   */
   public static String threadState(String rawCommand, String rawState) {
     String command = rawCommand.toLowerCase(Locale.ROOT).replace('_', ' ');
     String state = rawState.toLowerCase(Locale.ROOT).replace('_', ' ');

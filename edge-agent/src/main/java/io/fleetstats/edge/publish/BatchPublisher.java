@@ -33,20 +33,21 @@ import org.slf4j.LoggerFactory;
  * Every input of the agent has one (statsd batches, MySQL snapshots …); they share the agent's
  * producer.
  *
- * <p>Each record arrives serialized, so its size is known exactly. Records wait in a buffer
- * bounded in bytes (and in count); the bound covers the records handed to the producer and not
- * yet acknowledged too, at most {@code maxInFlight} of them. When an offer passes the bound, the
+ * <p>Each record arrives serialized, so its size is known exactly. Records wait in a buffer bounded
+ * in bytes (and in count); the bound covers the records handed to the producer and not yet
+ * acknowledged too, at most {@code maxInFlight} of them. When an offer passes the bound, the
  * <em>oldest</em> waiting records are dropped, or, with a disk spool, written to it by this
  * publisher's spooling thread: {@link #offer} never touches a file, so the statsd event loop never
- * waits for a disk. Memory may pass the bound by half while the spool writes; beyond that the oldest
- * are dropped even with a spool. When the spool passes its own bound, its oldest are dropped.
- * Every dropped record and its samples are counted. A record the producer fails with a retriable
- * error (a timeout while the broker is down) goes back to the front of the buffer and is sent
- * again; other errors are counted as failed. Records are keyed by the source id and timestamped
- * with their {@code timestamp}.
+ * waits for a disk. Memory may pass the bound by half while the spool writes; beyond that the
+ * oldest are dropped even with a spool. When the spool passes its own bound, its oldest are
+ * dropped. Every dropped record and its samples are counted. A record the producer fails with a
+ * retriable error (a timeout while the broker is down) goes back to the front of the buffer and is
+ * sent again; other errors are counted as failed. Records are keyed by the source id and
+ * timestamped with their {@code timestamp}.
  */
 public final class BatchPublisher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BatchPublisher.class);
+
   /** A send in flight this long without any answer means Kafka is unreachable (for /readyz). */
   private static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(15);
 
@@ -59,8 +60,12 @@ public final class BatchPublisher implements AutoCloseable {
   private final Spool spool;
   private final Ticker ticker;
   private final Thread thread;
-  /** Writes the overflow to the spool; its own thread, because a send may block for max.block.ms. */
+
+  /**
+   * Writes the overflow to the spool; its own thread, because a send may block for max.block.ms.
+   */
   private final Thread spooler;
+
   private final LogThrottle throttle;
 
   private final ReentrantLock lock = new ReentrantLock();
@@ -68,8 +73,10 @@ public final class BatchPublisher implements AutoCloseable {
   private final ArrayDeque<PendingBatch> queue = new ArrayDeque<>();
   private long queuedBytes;
   private long inFlightBytes;
+
   /** Taken from the queue by the thread and being written to the spool: still in memory. */
   private long spoolingBytes;
+
   private int inFlight;
   private long lastProgressNanos;
   private long lastSuccessNanos;
@@ -91,7 +98,8 @@ public final class BatchPublisher implements AutoCloseable {
    *
    * @param spoolDirectory this publisher's spool folder, or null for none
    */
-  public record Limits(long maxBytes, int maxBatches, int maxInFlight, Path spoolDirectory, long spoolMaxBytes) {
+  public record Limits(
+      long maxBytes, int maxBatches, int maxInFlight, Path spoolDirectory, long spoolMaxBytes) {
     /** A memory-only buffer. */
     public static Limits memory(long maxBytes, int maxBatches) {
       return new Limits(maxBytes, maxBatches, 8, null, 0);
@@ -123,7 +131,9 @@ public final class BatchPublisher implements AutoCloseable {
     this.throttle = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
     this.lastProgressNanos = ticker.nanoTime();
     this.spool =
-        limits.spoolDirectory() == null ? null : new Spool(limits.spoolDirectory(), limits.spoolMaxBytes());
+        limits.spoolDirectory() == null
+            ? null
+            : new Spool(limits.spoolDirectory(), limits.spoolMaxBytes());
     if (spool != null && !spool.isEmpty()) {
       log.info(
           "{} records ({} bytes) for {} from a previous run wait in the spool {}",
@@ -134,7 +144,8 @@ public final class BatchPublisher implements AutoCloseable {
     }
     this.thread = new Thread(this::run, "fleetstats-publisher-" + name);
     this.thread.setDaemon(true);
-    this.spooler = spool == null ? null : new Thread(this::spoolOverflow, "fleetstats-spool-" + name);
+    this.spooler =
+        spool == null ? null : new Thread(this::spoolOverflow, "fleetstats-spool-" + name);
     this.thread.start();
     if (spooler != null) {
       spooler.setDaemon(true);
@@ -146,7 +157,8 @@ public final class BatchPublisher implements AutoCloseable {
    * Producer settings: durable ({@code acks=all}, idempotent), compressed, briefly lingering.
    * {@code passthrough} (the {@code FLEETSTATS_KAFKA_*} properties) overrides them.
    */
-  public static Map<String, Object> producerProperties(String bootstrap, Map<String, String> passthrough) {
+  public static Map<String, Object> producerProperties(
+      String bootstrap, Map<String, String> passthrough) {
     Map<String, Object> props = new HashMap<>();
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -177,23 +189,76 @@ public final class BatchPublisher implements AutoCloseable {
    * {@code fleetstats.edge.*} it always had.
    */
   public void bindMeters(MeterRegistry registry, Tags tags, String prefix) {
-    counter(registry, prefix + ".batches.produced", "records acknowledged by Kafka (statsd: heartbeats included)", tags, BatchPublisher::batchesSent);
-    counter(registry, prefix + ".samples.produced", "samples in records acknowledged by Kafka", tags, BatchPublisher::samplesSent);
-    counter(registry, prefix + ".batches.dropped", "records dropped, oldest first, because the buffer or spool was full", tags, BatchPublisher::batchesDropped);
-    counter(registry, prefix + ".samples.dropped", "samples in dropped records", tags, BatchPublisher::samplesDropped);
-    counter(registry, prefix + ".batches.failed", "records given up on (non-retriable error, or unsent at close without a spool)", tags, BatchPublisher::batchesFailed);
-    counter(registry, prefix + ".samples.failed", "samples in failed records", tags, BatchPublisher::samplesFailed);
-    counter(registry, prefix + ".producer.errors", "failed producer attempts, retried ones included", tags, BatchPublisher::producerErrors);
-    counter(registry, prefix + ".batches.spooled", "records moved to the disk spool", tags, BatchPublisher::batchesSpooled);
+    counter(
+        registry,
+        prefix + ".batches.produced",
+        "records acknowledged by Kafka (statsd: heartbeats included)",
+        tags,
+        BatchPublisher::batchesSent);
+    counter(
+        registry,
+        prefix + ".samples.produced",
+        "samples in records acknowledged by Kafka",
+        tags,
+        BatchPublisher::samplesSent);
+    counter(
+        registry,
+        prefix + ".batches.dropped",
+        "records dropped, oldest first, because the buffer or spool was full",
+        tags,
+        BatchPublisher::batchesDropped);
+    counter(
+        registry,
+        prefix + ".samples.dropped",
+        "samples in dropped records",
+        tags,
+        BatchPublisher::samplesDropped);
+    counter(
+        registry,
+        prefix + ".batches.failed",
+        "records given up on (non-retriable error, or unsent at close without a spool)",
+        tags,
+        BatchPublisher::batchesFailed);
+    counter(
+        registry,
+        prefix + ".samples.failed",
+        "samples in failed records",
+        tags,
+        BatchPublisher::samplesFailed);
+    counter(
+        registry,
+        prefix + ".producer.errors",
+        "failed producer attempts, retried ones included",
+        tags,
+        BatchPublisher::producerErrors);
+    counter(
+        registry,
+        prefix + ".batches.spooled",
+        "records moved to the disk spool",
+        tags,
+        BatchPublisher::batchesSpooled);
     Gauge.builder(prefix + ".buffer.batches", this, BatchPublisher::pendingBatches)
-        .description("records waiting for Kafka or in flight, memory and spool").tags(tags).register(registry);
+        .description("records waiting for Kafka or in flight, memory and spool")
+        .tags(tags)
+        .register(registry);
     Gauge.builder(prefix + ".buffer.bytes", this, BatchPublisher::bufferedBytes)
-        .description("bytes of records held in memory (waiting and in flight)").baseUnit("bytes").tags(tags).register(registry);
+        .description("bytes of records held in memory (waiting and in flight)")
+        .baseUnit("bytes")
+        .tags(tags)
+        .register(registry);
     Gauge.builder(prefix + ".spool.bytes", this, BatchPublisher::spooledBytes)
-        .description("bytes of records in the disk spool").baseUnit("bytes").tags(tags).register(registry);
+        .description("bytes of records in the disk spool")
+        .baseUnit("bytes")
+        .tags(tags)
+        .register(registry);
   }
 
-  private void counter(MeterRegistry registry, String name, String help, Tags tags, ToDoubleFunction<BatchPublisher> f) {
+  private void counter(
+      MeterRegistry registry,
+      String name,
+      String help,
+      Tags tags,
+      ToDoubleFunction<BatchPublisher> f) {
     FunctionCounter.builder(name, this, f).description(help).tags(tags).register(registry);
   }
 
@@ -397,7 +462,8 @@ public final class BatchPublisher implements AutoCloseable {
   }
 
   private void send(PendingBatch p) {
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, null, p.timestamp(), p.key(), p.value());
+    ProducerRecord<byte[], byte[]> record =
+        new ProducerRecord<>(topic, null, p.timestamp(), p.key(), p.value());
     try {
       producer.send(record, (metadata, error) -> completed(p, error));
     } catch (KafkaException | IllegalStateException e) {
@@ -428,11 +494,27 @@ public final class BatchPublisher implements AutoCloseable {
           if (spool == null) {
             dropOldestWhile(this::overBound, DROP_NO_SPOOL);
           }
-          warn(error.getClass(), "Kafka unreachable, record " + p.sequence() + " for " + topic + " will be sent again: " + error);
+          warn(
+              error.getClass(),
+              "Kafka unreachable, record "
+                  + p.sequence()
+                  + " for "
+                  + topic
+                  + " will be sent again: "
+                  + error);
         } else {
           batchesFailed.increment();
           samplesFailed.add(p.samples());
-          warn(error.getClass(), "could not publish record " + p.sequence() + " (" + p.samples() + " samples) to " + topic + ": " + error);
+          warn(
+              error.getClass(),
+              "could not publish record "
+                  + p.sequence()
+                  + " ("
+                  + p.samples()
+                  + " samples) to "
+                  + topic
+                  + ": "
+                  + error);
         }
       }
       changed.signalAll();
@@ -508,7 +590,10 @@ public final class BatchPublisher implements AutoCloseable {
   public int pendingBatches() {
     lock.lock();
     try {
-      return queue.size() + inFlight + (spoolingBytes > 0 ? 1 : 0) + (spool == null ? 0 : spool.batches());
+      return queue.size()
+          + inFlight
+          + (spoolingBytes > 0 ? 1 : 0)
+          + (spool == null ? 0 : spool.batches());
     } finally {
       lock.unlock();
     }
@@ -609,7 +694,11 @@ public final class BatchPublisher implements AutoCloseable {
         samplesFailed.add(p.samples());
       }
       if (unsent > 0) {
-        log.warn("closing with {} records for {} never acknowledged by Kafka within {}", unsent, topic, closeTimeout);
+        log.warn(
+            "closing with {} records for {} never acknowledged by Kafka within {}",
+            unsent,
+            topic,
+            closeTimeout);
       }
     } finally {
       lock.unlock();

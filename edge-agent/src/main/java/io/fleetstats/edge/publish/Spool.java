@@ -14,13 +14,12 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * A bounded directory of serialized batches waiting for Kafka, oldest first; survives restarts.
- * One file per batch, {@code <id>-<samples>.batch}, written to a temporary name and renamed, so a
- * crash leaves no half batch. When a write would pass the bound, the oldest files are deleted and
- * reported to the caller, which counts them as dropped. The publisher's spooling thread writes
- * it and its sending thread reads it (never the event loop, and never under the publisher's lock,
- * so file I/O stalls nobody): both are synchronized; other threads read its two sizes for the
- * meters.
+ * A bounded directory of serialized batches waiting for Kafka, oldest first; survives restarts. One
+ * file per batch, {@code <id>-<samples>.batch}, written to a temporary name and renamed, so a crash
+ * leaves no half batch. When a write would pass the bound, the oldest files are deleted and
+ * reported to the caller, which counts them as dropped. The publisher's spooling thread writes it
+ * and its sending thread reads it (never the event loop, and never under the publisher's lock, so
+ * file I/O stalls nobody): both are synchronized; other threads read its two sizes for the meters.
  */
 final class Spool {
   private record Entry(Path path, long bytes, int samples) {}
@@ -62,7 +61,8 @@ final class Spool {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot use spool directory " + dir + " (FLEETSTATS_SPOOL_DIR): " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot use spool directory " + dir + " (FLEETSTATS_SPOOL_DIR): " + e.getMessage(), e);
     }
   }
 
@@ -91,7 +91,8 @@ final class Spool {
    * its sample count, so the caller can count them as dropped.
    */
   synchronized int[] write(PendingBatch batch) throws IOException {
-    ByteArrayOutputStream buf = new ByteArrayOutputStream(batch.value().length + batch.key().length + 32);
+    ByteArrayOutputStream buf =
+        new ByteArrayOutputStream(batch.value().length + batch.key().length + 32);
     try (DataOutputStream out = new DataOutputStream(buf)) {
       out.writeInt(batch.key().length);
       out.write(batch.key());

@@ -16,12 +16,12 @@ import io.netty.util.UncheckedBooleanSupplier;
  * pacer turns it off to ask for reads itself), and with auto-read on and more than one read per
  * loop they read on after a partial read too (the epoll channel passes an "always maybe more"
  * supplier), so a wake-up that found a few datagrams would pay one more {@code recvmmsg} that finds
- * nothing. The fixed allocator as the agent used it read once per wake-up (its
- * {@code maxMessagesPerRead} is 1 unless set), so under load every 7 datagrams cost an
- * {@code epoll_wait} too.
+ * nothing. The fixed allocator as the agent used it read once per wake-up (its {@code
+ * maxMessagesPerRead} is 1 unless set), so under load every 7 datagrams cost an {@code epoll_wait}
+ * too.
  *
- * <p>Only for the epoll transport with room for several datagrams per read: NIO's datagram
- * channel reads one datagram per buffer, and reports it as a read that did not fill it.
+ * <p>Only for the epoll transport with room for several datagrams per read: NIO's datagram channel
+ * reads one datagram per buffer, and reports it as a read that did not fill it.
  */
 final class DrainingRecvByteBufAllocator implements RecvByteBufAllocator {
   private final int bufferSize;
@@ -33,7 +33,8 @@ final class DrainingRecvByteBufAllocator implements RecvByteBufAllocator {
    */
   DrainingRecvByteBufAllocator(int bufferSize, int maxDatagrams) {
     if (bufferSize <= 0 || maxDatagrams <= 0) {
-      throw new IllegalArgumentException("bufferSize " + bufferSize + ", maxDatagrams " + maxDatagrams);
+      throw new IllegalArgumentException(
+          "bufferSize " + bufferSize + ", maxDatagrams " + maxDatagrams);
     }
     this.bufferSize = bufferSize;
     this.maxDatagrams = maxDatagrams;

@@ -2,22 +2,23 @@ package io.fleetstats.edge.statsd;
 
 /**
  * Reads the common shape of a statsd line straight from the received bytes, without making a
- * String: {@code <bucket>:<value>|<type>[|@<rate>][|#<tags>]} (rate and tags in either order),
- * one plain decimal value, type {@code c g ms h d}, printable ASCII at both ends, no byte above
- * 0x7F. It does not resolve the bucket and the tags into a name and tags: it only finds where they
- * are, and {@link SeriesCache} maps those bytes to the series the full {@link StatsdParser} made of
- * them the first time. Anything else (sets, several values, {@code +} signs, exponents, long
- * numbers, other DogStatsD fields, events, non-ASCII, surrounding blanks, a line over the length
- * limit) is left to the full parser, so the two always agree; the differential test checks that.
+ * String: {@code <bucket>:<value>|<type>[|@<rate>][|#<tags>]} (rate and tags in either order), one
+ * plain decimal value, type {@code c g ms h d}, printable ASCII at both ends, no byte above 0x7F.
+ * It does not resolve the bucket and the tags into a name and tags: it only finds where they are,
+ * and {@link SeriesCache} maps those bytes to the series the full {@link StatsdParser} made of them
+ * the first time. Anything else (sets, several values, {@code +} signs, exponents, long numbers,
+ * other DogStatsD fields, events, non-ASCII, surrounding blanks, a line over the length limit) is
+ * left to the full parser, so the two always agree; the differential test checks that.
  *
  * <p>Values are read exactly as {@link Double#parseDouble} reads them: at most 15 significant
- * digits and 22 decimals, so that {@code digits / 10^decimals} is one correctly rounded division
- * of two exact doubles. A line is read in one pass: the reader finds its end too. One instance
- * per ingester: the fields hold the last line read.
+ * digits and 22 decimals, so that {@code digits / 10^decimals} is one correctly rounded division of
+ * two exact doubles. A line is read in one pass: the reader finds its end too. One instance per
+ * ingester: the fields hold the last line read.
  */
 final class FastLineReader {
   /** 10^0 .. 10^22, the powers of ten a double holds exactly. */
   private static final double[] POWERS_OF_TEN = new double[23];
+
   /** Mantissas stay below 2^53, so that they are exact doubles. */
   private static final long MAX_MANTISSA = (1L << 53) / 10 - 1;
 
@@ -33,13 +34,15 @@ final class FastLineReader {
 
   int bucketFrom;
   int bucketTo;
+
   /** The DogStatsD tag field with its {@code #}, or -1 when the line has none. */
   int tagsFrom;
 
   int tagsTo;
+
   /**
-   * The hash {@link SeriesCache} keys on: {@code 31 * h + byte} over the bucket, {@code '|'} and the
-   * tag field, then {@link SeriesCache#spread}, computed while they are read.
+   * The hash {@link SeriesCache} keys on: {@code 31 * h + byte} over the bucket, {@code '|'} and
+   * the tag field, then {@link SeriesCache#spread}, computed while they are read.
    */
   int hash;
 
@@ -47,10 +50,15 @@ final class FastLineReader {
   double value;
   double sampleRate;
   boolean relative;
-  /** Where the last {@link #decimal} stopped: the index of its {@code |} or {@code \n}, or the end. */
+
+  /**
+   * Where the last {@link #decimal} stopped: the index of its {@code |} or {@code \n}, or the end.
+   */
   private int next;
 
-  /** @param maxLineLength longer lines are the full parser's (it rejects them) */
+  /**
+   * @param maxLineLength longer lines are the full parser's (it rejects them)
+   */
   FastLineReader(int maxLineLength) {
     this.maxLineLength = maxLineLength;
   }
@@ -103,13 +111,14 @@ final class FastLineReader {
       type = MetricType.TIMER;
       i += 2;
     } else {
-      type = switch (t) {
-        case 'c' -> MetricType.COUNTER;
-        case 'g' -> MetricType.GAUGE;
-        case 'h' -> MetricType.HISTOGRAM;
-        case 'd' -> MetricType.DISTRIBUTION;
-        default -> null; // sets (s) carry a member: the full parser's
-      };
+      type =
+          switch (t) {
+            case 'c' -> MetricType.COUNTER;
+            case 'g' -> MetricType.GAUGE;
+            case 'h' -> MetricType.HISTOGRAM;
+            case 'd' -> MetricType.DISTRIBUTION;
+            default -> null; // sets (s) carry a member: the full parser's
+          };
       if (type == null) {
         return -1;
       }
@@ -156,7 +165,8 @@ final class FastLineReader {
         return -1;
       }
     }
-    // i is the line's end: its last byte must be printable (no blank, no \r) and the line within the limit
+    // i is the line's end: its last byte must be printable (no blank, no \r) and the line within
+    // the limit
     if (i - from > maxLineLength || !printable(b[i - 1])) {
       return -1;
     }
@@ -170,8 +180,8 @@ final class FastLineReader {
 
   /**
    * {@code [-]digits[.digits]} with at least one digit, as {@link Double#parseDouble} reads it,
-   * from {@code from} up to the next {@code |} (or, when {@code lineMayEnd}, the next {@code \n}
-   * or {@code end}), where it leaves {@link #next}; NaN for anything else, including what the full
+   * from {@code from} up to the next {@code |} (or, when {@code lineMayEnd}, the next {@code \n} or
+   * {@code end}), where it leaves {@link #next}; NaN for anything else, including what the full
    * parser would still accept (exponents, a {@code +}, long mantissas).
    */
   private double decimal(byte[] b, int from, int end, boolean signed, boolean lineMayEnd) {

@@ -10,16 +10,16 @@ import java.util.TreeMap;
 
 /**
  * Graphite-style templates that turn the parts of a bucket name into a measurement, tags and a
- * field, as Telegraf's {@code templates} option does ({@code docs/TEMPLATE_PATTERN.md},
- * {@code internal/templating}). Pure and immutable once compiled; thread-safe.
+ * field, as Telegraf's {@code templates} option does ({@code docs/TEMPLATE_PATTERN.md}, {@code
+ * internal/templating}). Pure and immutable once compiled; thread-safe.
  *
  * <p>A template spec is {@code [separator] [filter] <template> [k=v,k2=v2]}:
  *
  * <ul>
  *   <li>{@code template}: parts joined by the separator (default {@code .}); {@code measurement}
- *       and {@code field} take the bucket part at that position, {@code measurement*} and
- *       {@code field*} take every remaining part, any other word names a tag, an empty part skips
- *       one; {@code measurement} must appear, {@code measurement*} and {@code field*} can't both;
+ *       and {@code field} take the bucket part at that position, {@code measurement*} and {@code
+ *       field*} take every remaining part, any other word names a tag, an empty part skips one;
+ *       {@code measurement} must appear, {@code measurement*} and {@code field*} can't both;
  *   <li>{@code filter}: a glob over the bucket's parts ({@code cpu.*}); the most specific filter
  *       wins (exact parts before {@code *}); a spec without a filter replaces the default;
  *   <li>{@code k=v,...}: tags added to every bucket the template matches.
@@ -90,8 +90,8 @@ public final class NameTemplates {
   /**
    * Compiles template specs.
    *
-   * @param joiner joins parts mapped to the same measurement, field or tag (Telegraf's
-   *     {@code metric_separator})
+   * @param joiner joins parts mapped to the same measurement, field or tag (Telegraf's {@code
+   *     metric_separator})
    * @throws IllegalArgumentException naming the bad spec and what is wrong with it
    */
   public static NameTemplates compile(List<String> specs, String joiner) {
@@ -142,7 +142,9 @@ public final class NameTemplates {
     return new Applied(String.join(joiner, measurement), tags, String.join(joiner, field));
   }
 
-  /** {separator, filter, template, tags, spec}, each possibly empty (Telegraf's parseTemplateSpecs). */
+  /**
+   * {separator, filter, template, tags, spec}, each possibly empty (Telegraf's parseTemplateSpecs).
+   */
   private static String[] parseSpec(String spec, String[] parts) {
     String separator = DEFAULT_SEPARATOR;
     String filter = "";
@@ -178,12 +180,17 @@ public final class NameTemplates {
       }
       default ->
           throw new IllegalArgumentException(
-              "template '" + spec + "' has " + parts.length + " words; expected [separator] [filter] <template> [k=v,...]");
+              "template '"
+                  + spec
+                  + "' has "
+                  + parts.length
+                  + " words; expected [separator] [filter] <template> [k=v,...]");
     }
     return new String[] {separator, filter, template, tags, spec.trim()};
   }
 
-  private static Template template(String separator, String pattern, String tagString, String spec) {
+  private static Template template(
+      String separator, String pattern, String tagString, String spec) {
     String[] parts = split(pattern, separator);
     boolean measurement = false;
     boolean greedyMeasurement = false;
@@ -229,7 +236,8 @@ public final class NameTemplates {
     node.children.add(child);
     // Exact parts in order, the wildcard last (Telegraf's nodes.Less).
     node.children.sort(
-        Comparator.<Node>comparingInt(n -> n.value.equals("*") ? 1 : 0).thenComparing(n -> n.value));
+        Comparator.<Node>comparingInt(n -> n.value.equals("*") ? 1 : 0)
+            .thenComparing(n -> n.value));
     insert(child, filter, i + 1, t);
   }
 

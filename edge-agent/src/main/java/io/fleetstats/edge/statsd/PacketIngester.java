@@ -7,13 +7,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Splits a statsd payload into lines, parses each, counts the outcome and hands accepted samples
- * to the sink. Free of Netty so that both transports (UDP datagrams, newline-framed TCP) share it.
- * Not thread-safe beyond what the sink and stats allow: one caller thread.
+ * Splits a statsd payload into lines, parses each, counts the outcome and hands accepted samples to
+ * the sink. Free of Netty so that both transports (UDP datagrams, newline-framed TCP) share it. Not
+ * thread-safe beyond what the sink and stats allow: one caller thread.
  *
- * <p>Most lines in practice are one value of a series seen before: those are read from the bytes
- * by {@link FastLineReader} and matched to their series by {@link SeriesCache}, with no String and
- * no allocation per line; everything else goes through the full {@link StatsdParser}.
+ * <p>Most lines in practice are one value of a series seen before: those are read from the bytes by
+ * {@link FastLineReader} and matched to their series by {@link SeriesCache}, with no String and no
+ * allocation per line; everything else goes through the full {@link StatsdParser}.
  */
 public final class PacketIngester {
   private static final Logger log = LoggerFactory.getLogger(PacketIngester.class);
@@ -31,8 +31,11 @@ public final class PacketIngester {
     this(parser, sink, stats, new LogThrottle(Duration.ofSeconds(10)));
   }
 
-  /** @param throttle limits the WARN about rejected lines to one per reason per interval */
-  public PacketIngester(StatsdParser parser, SampleSink sink, StatsdStats stats, LogThrottle throttle) {
+  /**
+   * @param throttle limits the WARN about rejected lines to one per reason per interval
+   */
+  public PacketIngester(
+      StatsdParser parser, SampleSink sink, StatsdStats stats, LogThrottle throttle) {
     this.parser = parser;
     this.sink = sink;
     this.stats = stats;
@@ -45,21 +48,24 @@ public final class PacketIngester {
     ingest(payload, false, receivedAtMillis);
   }
 
-  /** {@link #ingest(byte[], int, int, boolean, long)} of the payload's UTF-8 bytes, as a socket gets them. */
+  /**
+   * {@link #ingest(byte[], int, int, boolean, long)} of the payload's UTF-8 bytes, as a socket gets
+   * them.
+   */
   public void ingest(String payload, boolean cut, long receivedAtMillis) {
     byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
     ingest(bytes, 0, bytes.length, cut, receivedAtMillis);
   }
 
   /**
-   * One payload of UTF-8 bytes: lines separated by {@code \n}; empty lines and a trailing
-   * {@code \r} ignored. A line of the common shape is read from the bytes and, when its series is
-   * known, goes to the sink without any allocation; every other line is decoded and read by the
-   * full {@link StatsdParser}, with the same outcome.
+   * One payload of UTF-8 bytes: lines separated by {@code \n}; empty lines and a trailing {@code
+   * \r} ignored. A line of the common shape is read from the bytes and, when its series is known,
+   * goes to the sink without any allocation; every other line is decoded and read by the full
+   * {@link StatsdParser}, with the same outcome.
    *
-   * @param cut the payload is only the start of a datagram larger than the receive buffer: its
-   *     last line (when not ended by {@code \n}) is incomplete and is rejected as
-   *     {@link RejectReason#DATAGRAM_TOO_LARGE} instead of being read with a wrong value
+   * @param cut the payload is only the start of a datagram larger than the receive buffer: its last
+   *     line (when not ended by {@code \n}) is incomplete and is rejected as {@link
+   *     RejectReason#DATAGRAM_TOO_LARGE} instead of being read with a wrong value
    */
   public void ingest(byte[] payload, int offset, int length, boolean cut, long receivedAtMillis) {
     int start = offset;
@@ -112,7 +118,8 @@ public final class PacketIngester {
   private int ingestCommon(byte[] line, int from, int to, long receivedAtMillis) {
     FastLineReader r = reader;
     int hash = r.hash;
-    SeriesId series = cache.find(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, r.type);
+    SeriesId series =
+        cache.find(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, r.type);
     if (series != null) {
       commonLines++;
       sink.accept(series, r.value, r.sampleRate, r.relative, receivedAtMillis);

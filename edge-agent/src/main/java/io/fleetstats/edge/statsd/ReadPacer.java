@@ -11,11 +11,11 @@ import java.util.concurrent.TimeUnit;
  * dense: the loop came less than {@code pause} after the one before, or it followed a pause that
  * gathered more than one datagram. After a loop that reached {@code batch} (more are probably
  * waiting), or in sparse traffic (a pause would mostly gather nothing, and cost a timer and two
- * {@code epoll_ctl} on top of the wake-up), the next read is asked for at once. For a channel with auto-read off: the pacer asks for every
- * read itself.
+ * {@code epoll_ctl} on top of the wake-up), the next read is asked for at once. For a channel with
+ * auto-read off: the pacer asks for every read itself.
  *
- * <p>Why: below saturation every datagram, or every few, used to wake the event loop on its own;
- * on this kind of VM a wake-up (scheduler switch, {@code epoll_wait}, a {@code recvmmsg}, a read
+ * <p>Why: below saturation every datagram, or every few, used to wake the event loop on its own; on
+ * this kind of VM a wake-up (scheduler switch, {@code epoll_wait}, a {@code recvmmsg}, a read
  * buffer) cost more than the datagram: about 14 µs of event-loop CPU per datagram at 10 k
  * datagrams/s, 3.4 µs at 100 k/s (bench/edge-agent/results-2026-11-26-session4.md). Waiting a
  * millisecond lets the kernel queue what arrives meanwhile, read then in one wake-up with a few
@@ -32,6 +32,7 @@ final class ReadPacer extends ChannelInboundHandlerAdapter {
   private boolean readScheduled;
   private long lastLoopEnd;
   private boolean looped;
+
   /** The loop now running was asked for by a paused read. */
   private boolean paced;
 

@@ -2,7 +2,9 @@ package io.fleetstats.edge.statsd;
 
 /** Why a statsd line was not accepted. Each reason is counted separately by the agent. */
 public enum RejectReason {
-  /** No {@code :value} after the bucket ({@code users.online}), or an empty value ({@code a:|c}). */
+  /**
+   * No {@code :value} after the bucket ({@code users.online}), or an empty value ({@code a:|c}).
+   */
   MISSING_VALUE(null),
   /** A value without a {@code |type} ({@code a:1}). */
   MISSING_TYPE(null),
@@ -27,8 +29,8 @@ public enum RejectReason {
   /** A tag key or value is longer than the limit. */
   TAG_TOO_LONG("FLEETSTATS_STATSD_MAX_TAG_LENGTH"),
   /**
-   * The last line of a datagram larger than the receive buffer: it was cut, so it is not used
-   * (a cut {@code @0.125} would silently read as {@code @0.1}).
+   * The last line of a datagram larger than the receive buffer: it was cut, so it is not used (a
+   * cut {@code @0.125} would silently read as {@code @0.1}).
    */
   DATAGRAM_TOO_LARGE("FLEETSTATS_STATSD_MAX_PACKET_SIZE"),
   /**
@@ -49,13 +51,15 @@ public enum RejectReason {
   }
 
   /**
-   * What an operator can do about it: the setting to raise, or a hint that the sending client
-   * must be fixed.
+   * What an operator can do about it: the setting to raise, or a hint that the sending client must
+   * be fixed.
    */
   public String hint() {
     if (this == EVENT_NOT_SUPPORTED) {
       return "DogStatsD events and service checks are not forwarded; send them to the Datadog agent";
     }
-    return setting == null ? "fix the client that sends it" : "raise " + setting + " if such lines are legitimate";
+    return setting == null
+        ? "fix the client that sends it"
+        : "raise " + setting + " if such lines are legitimate";
   }
 }

@@ -6,13 +6,15 @@ public interface SampleSink {
   void accept(StatsdSample sample, long receivedAtMillis);
 
   /**
-   * One numeric sample of a known series, from the ingester's fast path: the same sample as
-   * {@link #accept(StatsdSample, long)} would get, without building it. A set member never comes
-   * this way. The default builds the sample; the agent's batcher takes the values as they are.
+   * One numeric sample of a known series, from the ingester's fast path: the same sample as {@link
+   * #accept(StatsdSample, long)} would get, without building it. A set member never comes this way.
+   * The default builds the sample; the agent's batcher takes the values as they are.
    */
-  default void accept(SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+  default void accept(
+      SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
     accept(
-        new StatsdSample(series.name(), series.type(), series.tags(), value, "", sampleRate, relative),
+        new StatsdSample(
+            series.name(), series.type(), series.tags(), value, "", sampleRate, relative),
         receivedAtMillis);
   }
 }

@@ -12,10 +12,9 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Accumulates one source's samples grouped by series (name + type + tags) into the parallel
- * arrays of the schema's {@code Series}, and turns them into one serialized {@code StatsdBatch}
- * per {@link #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are
- * arguments.
+ * Accumulates one source's samples grouped by series (name + type + tags) into the parallel arrays
+ * of the schema's {@code Series}, and turns them into one serialized {@code StatsdBatch} per {@link
+ * #drain} (written by {@link StatsdBatchWriter}). Pure: receive and flush times are arguments.
  *
  * <p>A series' builder and its arrays are kept from one batch to the next while the series keeps
  * sending (dropped after a batch without it), so a steady series does not regrow its arrays for
@@ -32,17 +31,27 @@ public final class SeriesBatcher {
   private final String agentId;
   private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
-  /** The builders of the series of this batch and of the one before; those of the last batch are empty until used. */
+
+  /**
+   * The builders of the series of this batch and of the one before; those of the last batch are
+   * empty until used.
+   */
   private final Map<SeriesId, SeriesBuilder> series = new HashMap<>();
-  /** The builders with samples in this batch, in the order of their first sample (the batch's order). */
+
+  /**
+   * The builders with samples in this batch, in the order of their first sample (the batch's
+   * order).
+   */
   private final List<SeriesBuilder> active = new ArrayList<>();
+
   /**
    * The builders last looked up, by the identity of their {@link SeriesId} (the ingester hands out
    * one instance per series), at {@code hashCode & RECENT_MASK}: a sample of a recent series finds
-   * its builder with one array read and one reference comparison instead of a map lookup.
-   * Cleared at every drain, which forgets the series that sent nothing.
+   * its builder with one array read and one reference comparison instead of a map lookup. Cleared
+   * at every drain, which forgets the series that sent nothing.
    */
   private final SeriesBuilder[] recent = new SeriesBuilder[RECENT_MASK + 1];
+
   private int pendingSamples;
   private long nextSequence = 1;
 
@@ -57,7 +66,12 @@ public final class SeriesBatcher {
     }
     this.source =
         new StatsdBatchWriter.Origin(
-            source.cluster(), source.namespace(), source.node(), source.pod(), source.container(), source.app());
+            source.cluster(),
+            source.namespace(),
+            source.node(),
+            source.pod(),
+            source.container(),
+            source.app());
     this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
@@ -66,12 +80,21 @@ public final class SeriesBatcher {
   /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
   public void add(StatsdSample sample, long receivedAtMillis) {
     builder(new SeriesId(sample.name(), sample.type(), sample.tags()))
-        .add(sample.value(), sample.member(), sample.sampleRate(), sample.relative(), receivedAtMillis);
+        .add(
+            sample.value(),
+            sample.member(),
+            sample.sampleRate(),
+            sample.relative(),
+            receivedAtMillis);
     pendingSamples++;
   }
 
-  /** Adds one numeric (not set) sample of {@code series}: {@link #add(StatsdSample, long)} without the sample. */
-  public void add(SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
+  /**
+   * Adds one numeric (not set) sample of {@code series}: {@link #add(StatsdSample, long)} without
+   * the sample.
+   */
+  public void add(
+      SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
     builder(series).add(value, "", sampleRate, relative, receivedAtMillis);
     pendingSamples++;
   }
@@ -102,7 +125,9 @@ public final class SeriesBatcher {
     return pendingSamples == 0;
   }
 
-  /** True once {@code maxBatchSamples} are pending: the caller should drain now, not on the tick. */
+  /**
+   * True once {@code maxBatchSamples} are pending: the caller should drain now, not on the tick.
+   */
   public boolean isFull() {
     return pendingSamples >= maxBatchSamples;
   }
@@ -141,8 +166,8 @@ public final class SeriesBatcher {
   }
 
   /**
-   * One series' samples in primitive arrays (no boxing while a batch fills); the writer gets
-   * copies trimmed to the samples when the batch is drained, and the arrays are reused.
+   * One series' samples in primitive arrays (no boxing while a batch fills); the writer gets copies
+   * trimmed to the samples when the batch is drained, and the arrays are reused.
    */
   private static final class SeriesBuilder {
     private static final int INITIAL_CAPACITY = 4;
@@ -164,7 +189,8 @@ public final class SeriesBatcher {
       }
     }
 
-    void add(double value, String member, double sampleRate, boolean isRelative, long receivedAtMillis) {
+    void add(
+        double value, String member, double sampleRate, boolean isRelative, long receivedAtMillis) {
       if (size == receivedAt.length) {
         int capacity = size * 2;
         values = Arrays.copyOf(values, capacity);
@@ -199,8 +225,8 @@ public final class SeriesBatcher {
     }
 
     /**
-     * Empty for the next batch. The arrays stay, halved when this batch used less than a quarter
-     * of them, so a series that sent a burst once does not hold its memory for long.
+     * Empty for the next batch. The arrays stay, halved when this batch used less than a quarter of
+     * them, so a series that sent a burst once does not hold its memory for long.
      */
     void reset() {
       int capacity = receivedAt.length;

@@ -6,13 +6,12 @@ import java.util.Map;
 /**
  * The series already seen, keyed by the raw bytes of the bucket and the DogStatsD tag field that
  * named them: a line of a known series finds its {@link SeriesId} by hashing and comparing bytes,
- * with no String, no map and no allocation. The name and tags come from the full
- * {@link StatsdParser} the first time (they depend only on those bytes and the parser's options),
- * so templates, tag dialects, sanitising and limits behave exactly as in the full parser.
+ * with no String, no map and no allocation. The name and tags come from the full {@link
+ * StatsdParser} the first time (they depend only on those bytes and the parser's options), so
+ * templates, tag dialects, sanitising and limits behave exactly as in the full parser.
  *
- * <p>Bounded: when {@link #MAX_ENTRIES} are held it starts empty again (a pod sending more
- * distinct series than that simply takes the full parser's path more often). One event-loop
- * thread only.
+ * <p>Bounded: when {@link #MAX_ENTRIES} are held it starts empty again (a pod sending more distinct
+ * series than that simply takes the full parser's path more often). One event-loop thread only.
  */
 final class SeriesCache {
   /** At most this many bucket-and-tags byte strings are remembered (roughly 1 MiB at worst). */
@@ -27,8 +26,10 @@ final class SeriesCache {
   private static final class Entry {
     final int hash;
     final byte[] bucket;
+
     /** The tag field's bytes (with its {@code #}), null when the line had none. */
     final byte[] tagField;
+
     final String name;
     final Map<String, String> tags;
     final SeriesId[] byType = new SeriesId[TYPES];
@@ -43,8 +44,8 @@ final class SeriesCache {
   }
 
   /**
-   * Spreads the low bits the table index uses; the last step of a line's hash, which
-   * {@link FastLineReader} computes over the bucket and the tag field while it reads them.
+   * Spreads the low bits the table index uses; the last step of a line's hash, which {@link
+   * FastLineReader} computes over the bucket and the tag field while it reads them.
    */
   static int spread(int h) {
     h *= 0x9E3779B9;
@@ -52,7 +53,8 @@ final class SeriesCache {
   }
 
   /** The series of this bucket, tag field and type, or null when these bytes are not known. */
-  SeriesId find(byte[] b, int hash, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo, MetricType type) {
+  SeriesId find(
+      byte[] b, int hash, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo, MetricType type) {
     for (int i = hash & mask; ; i = (i + 1) & mask) {
       Entry e = table[i];
       if (e == null) {
@@ -60,7 +62,9 @@ final class SeriesCache {
       }
       if (e.hash == hash
           && same(e.bucket, b, bucketFrom, bucketTo)
-          && (tagsFrom < 0 ? e.tagField == null : e.tagField != null && same(e.tagField, b, tagsFrom, tagsTo))) {
+          && (tagsFrom < 0
+              ? e.tagField == null
+              : e.tagField != null && same(e.tagField, b, tagsFrom, tagsTo))) {
         SeriesId id = e.byType[type.ordinal()];
         if (id == null) {
           id = new SeriesId(e.name, type, e.tags);
@@ -89,7 +93,8 @@ final class SeriesCache {
   }
 
   /** Remembers that these bytes name {@code series}; returns the series to use. */
-  SeriesId put(byte[] b, int hash, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo, SeriesId series) {
+  SeriesId put(
+      byte[] b, int hash, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo, SeriesId series) {
     if (size >= MAX_ENTRIES) {
       Arrays.fill(table, null);
       size = 0;

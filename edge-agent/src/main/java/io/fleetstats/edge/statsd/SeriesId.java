@@ -5,9 +5,9 @@ import java.util.Objects;
 
 /**
  * The identity of a series: name, type and tags, as {@link StatsdSample} carries them. Immutable,
- * with its hash computed once, because the batcher looks a series up for every sample; the
- * ingester hands out the same instance for every line of a series it has seen, so that lookup is
- * mostly an identity check.
+ * with its hash computed once, because the batcher looks a series up for every sample; the ingester
+ * hands out the same instance for every line of a series it has seen, so that lookup is mostly an
+ * identity check.
  */
 public final class SeriesId {
   private final String name;
@@ -15,7 +15,9 @@ public final class SeriesId {
   private final Map<String, String> tags;
   private final int hash;
 
-  /** @param tags copied (no copy when already immutable) */
+  /**
+   * @param tags copied (no copy when already immutable)
+   */
   public SeriesId(String name, MetricType type, Map<String, String> tags) {
     this.name = Objects.requireNonNull(name, "name");
     this.type = Objects.requireNonNull(type, "type");

@@ -24,9 +24,9 @@ public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<Dat
   private byte[] scratch = new byte[0];
 
   /**
-   * @param maxPacketSize the largest datagram read whole, in bytes; the server's receive buffer
-   *     is one byte larger, so a datagram that fills it was cut: it is counted, its complete lines
-   *     are used and its last, cut line is rejected
+   * @param maxPacketSize the largest datagram read whole, in bytes; the server's receive buffer is
+   *     one byte larger, so a datagram that fills it was cut: it is counted, its complete lines are
+   *     used and its last, cut line is rejected
    */
   public StatsdDatagramHandler(PacketIngester ingester, Clock clock, int maxPacketSize) {
     this.ingester = ingester;
@@ -51,7 +51,8 @@ public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<Dat
     }
     int length = Math.min(size, maxPacketSize);
     if (content.hasArray()) {
-      ingester.ingest(content.array(), content.arrayOffset() + content.readerIndex(), length, cut, receivedAt);
+      ingester.ingest(
+          content.array(), content.arrayOffset() + content.readerIndex(), length, cut, receivedAt);
     } else {
       // Direct buffers (the epoll transport's): one copy into a reused array, cheaper than a
       // String per datagram and simpler than parsing through the ByteBuf interface.

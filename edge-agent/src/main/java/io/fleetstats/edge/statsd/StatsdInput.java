@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  * statsd over UDP (and TCP) in, one {@code StatsdBatch} per flush out to the publisher.
  *
  * <p>One event-loop thread reads the socket, parses ({@link PacketIngester}), groups by series
- * ({@link SeriesBatcher}) and hands each drained batch to the publisher, on the flush tick or
- * early when a batch is full; the batcher needs no lock. The publisher's own thread talks to Kafka
- * (and to the disk spool), so neither a slow broker nor a slow disk stalls the socket.
+ * ({@link SeriesBatcher}) and hands each drained batch to the publisher, on the flush tick or early
+ * when a batch is full; the batcher needs no lock. The publisher's own thread talks to Kafka (and
+ * to the disk spool), so neither a slow broker nor a slow disk stalls the socket.
  */
 public final class StatsdInput implements Input {
   private static final Logger log = LoggerFactory.getLogger(StatsdInput.class);
@@ -67,7 +67,9 @@ public final class StatsdInput implements Input {
   private ScheduledFuture<?> flushTask;
   private volatile boolean closed;
 
-  /** @param clock gives receive times and batch creation times (event time downstream) */
+  /**
+   * @param clock gives receive times and batch creation times (event time downstream)
+   */
   public StatsdInput(Options options, Clock clock) {
     this.options = options;
     this.clock = clock;
@@ -97,11 +99,14 @@ public final class StatsdInput implements Input {
   @Override
   public void start(BatchPublisher publisher) {
     this.publisher = publisher;
-    this.batcher = new SeriesBatcher(options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
+    this.batcher =
+        new SeriesBatcher(
+            options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
     this.group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
-    PacketIngester ingester = new PacketIngester(new StatsdParser(options.parsing()), new Batching(), stats);
+    PacketIngester ingester =
+        new PacketIngester(new StatsdParser(options.parsing()), new Batching(), stats);
     try {
       this.server =
           StatsdServer.bind(
@@ -166,31 +171,83 @@ public final class StatsdInput implements Input {
 
   @Override
   public void bindMeters(MeterRegistry registry, Tags tags) {
-    counter(registry, "fleetstats.edge.statsd.packets", "UDP datagrams received", tags, StatsdStats::packets);
-    counter(registry, "fleetstats.edge.statsd.packets.cut", "UDP datagrams larger than FLEETSTATS_STATSD_MAX_PACKET_SIZE", tags, StatsdStats::truncatedPackets);
-    counter(registry, "fleetstats.edge.statsd.bytes", "statsd payload bytes received (UDP and TCP)", tags, StatsdStats::bytes);
-    counter(registry, "fleetstats.edge.statsd.lines", "non-empty statsd lines received (UDP and TCP), accepted or not", tags, StatsdStats::lines);
-    counter(registry, "fleetstats.edge.statsd.tcp.lines", "statsd lines received over TCP", tags, StatsdStats::tcpLines);
-    counter(registry, "fleetstats.edge.statsd.samples", "samples from accepted lines", tags, StatsdStats::samples);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.packets",
+        "UDP datagrams received",
+        tags,
+        StatsdStats::packets);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.packets.cut",
+        "UDP datagrams larger than FLEETSTATS_STATSD_MAX_PACKET_SIZE",
+        tags,
+        StatsdStats::truncatedPackets);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.bytes",
+        "statsd payload bytes received (UDP and TCP)",
+        tags,
+        StatsdStats::bytes);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.lines",
+        "non-empty statsd lines received (UDP and TCP), accepted or not",
+        tags,
+        StatsdStats::lines);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.tcp.lines",
+        "statsd lines received over TCP",
+        tags,
+        StatsdStats::tcpLines);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.samples",
+        "samples from accepted lines",
+        tags,
+        StatsdStats::samples);
     for (RejectReason reason : RejectReason.values()) {
       counter(
-          registry, "fleetstats.edge.statsd.rejected", "lines rejected, by reason",
-          tags.and("reason", reason.name().toLowerCase(Locale.ROOT)), s -> s.rejected(reason));
+          registry,
+          "fleetstats.edge.statsd.rejected",
+          "lines rejected, by reason",
+          tags.and("reason", reason.name().toLowerCase(Locale.ROOT)),
+          s -> s.rejected(reason));
     }
-    counter(registry, "fleetstats.edge.statsd.tcp.connections.opened", "TCP connections accepted", tags, StatsdStats::tcpConnectionsOpened);
-    counter(registry, "fleetstats.edge.statsd.tcp.connections.refused", "TCP connections refused at FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS", tags, StatsdStats::tcpConnectionsRefused);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.tcp.connections.opened",
+        "TCP connections accepted",
+        tags,
+        StatsdStats::tcpConnectionsOpened);
+    counter(
+        registry,
+        "fleetstats.edge.statsd.tcp.connections.refused",
+        "TCP connections refused at FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS",
+        tags,
+        StatsdStats::tcpConnectionsRefused);
     Gauge.builder("fleetstats.edge.statsd.tcp.connections", stats, StatsdStats::tcpConnections)
-        .description("TCP connections open").tags(tags).register(registry);
+        .description("TCP connections open")
+        .tags(tags)
+        .register(registry);
   }
 
   // Every meter reads a counter the data path keeps anyway, so scraping costs the path nothing.
-  private void counter(MeterRegistry registry, String name, String help, Tags tags, ToDoubleFunction<StatsdStats> f) {
+  private void counter(
+      MeterRegistry registry,
+      String name,
+      String help,
+      Tags tags,
+      ToDoubleFunction<StatsdStats> f) {
     FunctionCounter.builder(name, stats, f).description(help).tags(tags).register(registry);
   }
 
   @Override
   public String notReadyReason() {
-    return closed || server == null || !server.isListening() ? "the statsd listener is not listening" : "";
+    return closed || server == null || !server.isListening()
+        ? "the statsd listener is not listening"
+        : "";
   }
 
   /** The bound UDP address, with the actual port when port 0 was configured. */

@@ -21,7 +21,9 @@ public final class StatsdLineDecoder extends ByteToMessageDecoder {
   private boolean discarding;
   private long discarded;
 
-  /** @param maxLength the longest line in bytes ({@code FLEETSTATS_STATSD_MAX_LINE_LENGTH}) */
+  /**
+   * @param maxLength the longest line in bytes ({@code FLEETSTATS_STATSD_MAX_LINE_LENGTH})
+   */
   public StatsdLineDecoder(int maxLength) {
     this.maxLength = maxLength;
   }

@@ -12,9 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Netty side of the TCP listener, after {@link StatsdLineDecoder}: hands each line to the
- * same {@link PacketIngester} the UDP handler uses. A too-long line is counted as
- * {@link RejectReason#LINE_TOO_LONG} and the connection stays open; an I/O error closes only that
+ * The Netty side of the TCP listener, after {@link StatsdLineDecoder}: hands each line to the same
+ * {@link PacketIngester} the UDP handler uses. A too-long line is counted as {@link
+ * RejectReason#LINE_TOO_LONG} and the connection stays open; an I/O error closes only that
  * connection.
  */
 public final class StatsdLineHandler extends ChannelInboundHandlerAdapter {
@@ -36,7 +36,8 @@ public final class StatsdLineHandler extends ChannelInboundHandlerAdapter {
         ingester.stats().tcpLineReceived(line.readableBytes());
         int length = line.readableBytes();
         if (line.hasArray()) {
-          ingester.ingest(line.array(), line.arrayOffset() + line.readerIndex(), length, false, clock.millis());
+          ingester.ingest(
+              line.array(), line.arrayOffset() + line.readerIndex(), length, false, clock.millis());
         } else {
           ingester.ingest(ByteBufUtil.getBytes(line), 0, length, false, clock.millis());
         }
@@ -56,7 +57,8 @@ public final class StatsdLineHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     if (!(cause instanceof IOException) && THROTTLE.tryAcquire(cause.getClass()) >= 0) {
-      log.warn("statsd TCP connection from {} failed; closing it", ctx.channel().remoteAddress(), cause);
+      log.warn(
+          "statsd TCP connection from {} failed; closing it", ctx.channel().remoteAddress(), cause);
     }
     ctx.close();
   }

@@ -13,16 +13,16 @@ import java.util.Locale;
  *     Micrometer's sysdig flavor); default true
  * @param signalfxTags {@code FLEETSTATS_STATSD_TAGS_SIGNALFX}: read {@code name[k=v,k2=v2]}, the
  *     brackets anywhere in the bucket; default true
- * @param keepContainerTag {@code FLEETSTATS_STATSD_KEEP_CONTAINER_TAG}: DogStatsD 1.2
- *     {@code |c:<id>} becomes tag {@code container} (Telegraf's {@code
- *     datadog_keep_container_tag}); default false
+ * @param keepContainerTag {@code FLEETSTATS_STATSD_KEEP_CONTAINER_TAG}: DogStatsD 1.2 {@code
+ *     |c:<id>} becomes tag {@code container} (Telegraf's {@code datadog_keep_container_tag});
+ *     default false
  * @param sanitizeNames {@code FLEETSTATS_STATSD_SANITIZE_NAME_METHOD}: {@code telegraf} (default),
  *     {@code upstream} or {@code none}; see {@link NameMethod}
  * @param convertNames {@code FLEETSTATS_STATSD_CONVERT_NAMES}: after templates, {@code .} becomes
  *     {@code _} and {@code -} becomes {@code __} (Telegraf's {@code convert_names}); default false
- * @param templates {@code FLEETSTATS_STATSD_TEMPLATES} and {@code FLEETSTATS_STATSD_METRIC_SEPARATOR}:
- *     Telegraf {@code templates} compiled with the separator as joiner; default none with
- *     separator {@code .}
+ * @param templates {@code FLEETSTATS_STATSD_TEMPLATES} and {@code
+ *     FLEETSTATS_STATSD_METRIC_SEPARATOR}: Telegraf {@code templates} compiled with the separator
+ *     as joiner; default none with separator {@code .}
  * @param maxLineLength {@code FLEETSTATS_STATSD_MAX_LINE_LENGTH}: characters; default 8192
  * @param maxNameLength {@code FLEETSTATS_STATSD_MAX_NAME_LENGTH}: characters of the final name;
  *     default 512
@@ -104,30 +104,69 @@ public record StatsdOptions(
   /** A copy with other templates. */
   public StatsdOptions withTemplates(List<String> specs, String separator) {
     return new StatsdOptions(
-        dogstatsdTags, influxTags, libratoTags, signalfxTags, keepContainerTag, sanitizeNames,
-        convertNames, NameTemplates.compile(specs, separator), maxLineLength, maxNameLength, maxTags,
+        dogstatsdTags,
+        influxTags,
+        libratoTags,
+        signalfxTags,
+        keepContainerTag,
+        sanitizeNames,
+        convertNames,
+        NameTemplates.compile(specs, separator),
+        maxLineLength,
+        maxNameLength,
+        maxTags,
         maxTagLength);
   }
 
   /** A copy with another name method. */
   public StatsdOptions withNameMethod(NameMethod method, boolean convert) {
     return new StatsdOptions(
-        dogstatsdTags, influxTags, libratoTags, signalfxTags, keepContainerTag, method, convert,
-        templates, maxLineLength, maxNameLength, maxTags, maxTagLength);
+        dogstatsdTags,
+        influxTags,
+        libratoTags,
+        signalfxTags,
+        keepContainerTag,
+        method,
+        convert,
+        templates,
+        maxLineLength,
+        maxNameLength,
+        maxTags,
+        maxTagLength);
   }
 
   /** A copy with these tag dialects on or off. */
   public StatsdOptions withTagStyles(
       boolean dogstatsd, boolean influx, boolean librato, boolean signalfx, boolean keepContainer) {
     return new StatsdOptions(
-        dogstatsd, influx, librato, signalfx, keepContainer, sanitizeNames, convertNames, templates,
-        maxLineLength, maxNameLength, maxTags, maxTagLength);
+        dogstatsd,
+        influx,
+        librato,
+        signalfx,
+        keepContainer,
+        sanitizeNames,
+        convertNames,
+        templates,
+        maxLineLength,
+        maxNameLength,
+        maxTags,
+        maxTagLength);
   }
 
   /** A copy with other limits. */
   public StatsdOptions withLimits(int maxLine, int maxName, int maxTagCount, int maxTag) {
     return new StatsdOptions(
-        dogstatsdTags, influxTags, libratoTags, signalfxTags, keepContainerTag, sanitizeNames,
-        convertNames, templates, maxLine, maxName, maxTagCount, maxTag);
+        dogstatsdTags,
+        influxTags,
+        libratoTags,
+        signalfxTags,
+        keepContainerTag,
+        sanitizeNames,
+        convertNames,
+        templates,
+        maxLine,
+        maxName,
+        maxTagCount,
+        maxTag);
   }
 }

@@ -34,9 +34,9 @@ import java.util.Map;
  * Names: the bucket minus its tags goes through the {@link StatsdOptions.NameMethod}, then the
  * {@link NameTemplates} (a template's field, when not {@code value}, is appended with the
  * separator), then {@code convert_names}. Surrounding blanks of the line are removed. When one
- * value of a multi-value line is bad, the whole line is rejected. The sample rate must be in
- * (0, 1]; Telegraf ignores an unreadable {@code @rate} and counts the value at full weight, this
- * parser rejects the line ({@code BAD_SAMPLE_RATE}) rather than weigh it wrongly.
+ * value of a multi-value line is bad, the whole line is rejected. The sample rate must be in (0,
+ * 1]; Telegraf ignores an unreadable {@code @rate} and counts the value at full weight, this parser
+ * rejects the line ({@code BAD_SAMPLE_RATE}) rather than weigh it wrongly.
  */
 public final class StatsdParser {
   /** Default limit on a line's length in characters. */
@@ -48,7 +48,9 @@ public final class StatsdParser {
     this(StatsdOptions.defaults());
   }
 
-  /** @param maxLineLength longer lines are rejected with {@link RejectReason#LINE_TOO_LONG} */
+  /**
+   * @param maxLineLength longer lines are rejected with {@link RejectReason#LINE_TOO_LONG}
+   */
   public StatsdParser(int maxLineLength) {
     this(checked(maxLineLength));
   }
@@ -69,7 +71,8 @@ public final class StatsdParser {
   }
 
   /** One pending value of a line, turned into a sample once the line's tags are known. */
-  private record Value(MetricType type, double value, String member, double rate, boolean relative) {}
+  private record Value(
+      MetricType type, double value, String member, double rate, boolean relative) {}
 
   public ParseResult parse(CharSequence input) {
     String line = strip(input == null ? "" : input.toString());
@@ -161,7 +164,9 @@ public final class StatsdParser {
       }
       if (type == MetricType.SET) {
         values.add(new Value(type, 0.0, valueText, rate, false));
-      } else if (valueText.indexOf(':') >= 0 && type != MetricType.GAUGE && type != MetricType.COUNTER) {
+      } else if (valueText.indexOf(':') >= 0
+          && type != MetricType.GAUGE
+          && type != MetricType.COUNTER) {
         // DogStatsD 1.1 packs several values of one timer, histogram or distribution: a:1:2:3|d
         for (String packed : NameTemplates.split(valueText, ":")) {
           double value = decimal(packed);
@@ -210,7 +215,9 @@ public final class StatsdParser {
     Map<String, String> lineTags = Map.copyOf(tags);
     List<StatsdSample> samples = new ArrayList<>(values.size());
     for (Value v : values) {
-      samples.add(new StatsdSample(name, v.type(), lineTags, v.value(), v.member(), v.rate(), v.relative()));
+      samples.add(
+          new StatsdSample(
+              name, v.type(), lineTags, v.value(), v.member(), v.rate(), v.relative()));
     }
     return ParseResult.ok(samples);
   }
@@ -252,7 +259,9 @@ public final class StatsdParser {
     };
   }
 
-  /** The bucket's name after tags, sanitising, templates and conversion; its tags into {@code tags}. */
+  /**
+   * The bucket's name after tags, sanitising, templates and conversion; its tags into {@code tags}.
+   */
   private String name(String bucket, Map<String, String> tags) {
     String name = bucket;
     if (options.signalfxTags()) {
@@ -388,8 +397,8 @@ public final class StatsdParser {
 
   /**
    * A finite decimal number ({@code -1}, {@code +2.5}, {@code .5}, {@code 1e-3}), or NaN when the
-   * text is anything else. {@link Double#parseDouble} alone would also take {@code NaN},
-   * {@code Infinity}, {@code 0x1p3}, {@code 1d}, {@code 1f} and surrounding blanks.
+   * text is anything else. {@link Double#parseDouble} alone would also take {@code NaN}, {@code
+   * Infinity}, {@code 0x1p3}, {@code 1d}, {@code 1f} and surrounding blanks.
    */
   static double decimal(String text) {
     int n = text.length();

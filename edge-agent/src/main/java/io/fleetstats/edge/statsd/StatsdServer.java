@@ -25,26 +25,31 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The statsd listeners: one UDP datagram channel and, when configured, one TCP server whose
- * connections are newline framed, on the given {@link StatsdTransport}. Both feed the same {@link PacketIngester} on the same event
- * loop, so the agent's batcher stays single-threaded.
+ * connections are newline framed, on the given {@link StatsdTransport}. Both feed the same {@link
+ * PacketIngester} on the same event loop, so the agent's batcher stays single-threaded.
  */
 public final class StatsdServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StatsdServer.class);
+
   /** Asked of the kernel; Linux caps it at {@code net.core.rmem_max}. Absorbs bursts. */
   private static final int SO_RCVBUF = 4 * 1024 * 1024;
+
   /** Datagrams one epoll read takes at most ({@code recvmmsg}), while they fit the read buffer. */
   private static final int MAX_DATAGRAMS_PER_READ = 16;
+
   /**
    * Datagrams one epoll wake-up reads at most, in reads that each filled the buffer (a read that
    * did not ends it: {@link DrainingRecvByteBufAllocator}).
    */
   private static final int MAX_DATAGRAMS_PER_WAKEUP = 64;
+
   /**
-   * With epoll, after a read loop that drained the socket (it ended before
-   * {@link #MAX_DATAGRAMS_PER_WAKEUP}), the next read waits this long ({@link ReadPacer}): at
-   * 1 M datagrams/s that is 1,000 datagrams for the receive buffer.
+   * With epoll, after a read loop that drained the socket (it ended before {@link
+   * #MAX_DATAGRAMS_PER_WAKEUP}), the next read waits this long ({@link ReadPacer}): at 1 M
+   * datagrams/s that is 1,000 datagrams for the receive buffer.
    */
   private static final long READ_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
   /** The epoll read buffer: 7 datagrams at the default 8 KiB packet limit, 1 at 64 KiB. */
   private static final int READ_BUFFER_BYTES = 64 * 1024;
 
@@ -88,7 +93,11 @@ public final class StatsdServer implements AutoCloseable {
       int maxTcpConnections) {
     Channel udp =
         bindUdp(
-            transport, udpAddress, group, new StatsdDatagramHandler(ingester, clock, maxPacketSize), maxPacketSize);
+            transport,
+            udpAddress,
+            group,
+            new StatsdDatagramHandler(ingester, clock, maxPacketSize),
+            maxPacketSize);
     if (tcpAddress == null) {
       return new StatsdServer(udp, null, null);
     }
@@ -96,7 +105,14 @@ public final class StatsdServer implements AutoCloseable {
     try {
       Channel tcp =
           bindTcp(
-              transport, tcpAddress, group, ingester, clock, maxLineLength, maxTcpConnections, connections);
+              transport,
+              tcpAddress,
+              group,
+              ingester,
+              clock,
+              maxLineLength,
+              maxTcpConnections,
+              connections);
       return new StatsdServer(udp, tcp, connections);
     } catch (RuntimeException e) {
       udp.close().syncUninterruptibly();
@@ -124,7 +140,8 @@ public final class StatsdServer implements AutoCloseable {
     if (transport == StatsdTransport.EPOLL) {
       // recvmmsg: one system call and one buffer for several datagrams, each a slice of it; with
       // NIO every datagram costs a system call and a buffer of its own.
-      int datagramsPerRead = Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
+      int datagramsPerRead =
+          Math.max(1, Math.min(MAX_DATAGRAMS_PER_READ, READ_BUFFER_BYTES / datagramBuffer));
       int readBuffer = datagramsPerRead * datagramBuffer;
       if (datagramsPerRead > 1) {
         // traffic the event loop keeps up with is read in batches, not one wake-up per datagram
@@ -134,7 +151,9 @@ public final class StatsdServer implements AutoCloseable {
                 new ChannelInitializer<Channel>() {
                   @Override
                   protected void initChannel(Channel ch) {
-                    ch.pipeline().addLast(new ReadPacer(MAX_DATAGRAMS_PER_WAKEUP, READ_PAUSE_NANOS), handler);
+                    ch.pipeline()
+                        .addLast(
+                            new ReadPacer(MAX_DATAGRAMS_PER_WAKEUP, READ_PAUSE_NANOS), handler);
                   }
                 });
       }
@@ -150,13 +169,18 @@ public final class StatsdServer implements AutoCloseable {
                   : new FixedRecvByteBufAllocator(readBuffer))
           .option(ChannelOption.ALLOCATOR, READ_BUFFER_POOL);
     } else {
-      bootstrap.option(ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBuffer));
+      bootstrap.option(
+          ChannelOption.RECVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(datagramBuffer));
     }
     try {
       return bootstrap.bind(address).syncUninterruptibly().channel();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          "cannot listen for statsd on udp://" + hostPort(address) + " (FLEETSTATS_STATSD_ADDRESS): " + e, e);
+          "cannot listen for statsd on udp://"
+              + hostPort(address)
+              + " (FLEETSTATS_STATSD_ADDRESS): "
+              + e,
+          e);
     }
   }
 
@@ -211,13 +235,19 @@ public final class StatsdServer implements AutoCloseable {
       return bootstrap.bind(address).syncUninterruptibly().channel();
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          "cannot listen for statsd on tcp://" + hostPort(address) + " (FLEETSTATS_STATSD_TCP_ADDRESS): " + e, e);
+          "cannot listen for statsd on tcp://"
+              + hostPort(address)
+              + " (FLEETSTATS_STATSD_TCP_ADDRESS): "
+              + e,
+          e);
     }
   }
 
   /** The TCP connection pipeline: newline framing, then the shared ingester. */
-  public static void tcpPipeline(Channel ch, PacketIngester ingester, Clock clock, int maxLineLength) {
-    ch.pipeline().addLast(new StatsdLineDecoder(maxLineLength), new StatsdLineHandler(ingester, clock));
+  public static void tcpPipeline(
+      Channel ch, PacketIngester ingester, Clock clock, int maxLineLength) {
+    ch.pipeline()
+        .addLast(new StatsdLineDecoder(maxLineLength), new StatsdLineHandler(ingester, clock));
   }
 
   private static String hostPort(InetSocketAddress address) {

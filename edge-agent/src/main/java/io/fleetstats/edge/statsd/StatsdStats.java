@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Counters of the statsd listener, cumulative since start. Updated by the event loop, read from
- * any thread.
+ * Counters of the statsd listener, cumulative since start. Updated by the event loop, read from any
+ * thread.
  */
 public final class StatsdStats {
   private final LongAdder packets = new LongAdder();
@@ -47,7 +47,9 @@ public final class StatsdStats {
     return tcpConnectionsOpened.sum();
   }
 
-  /** TCP connections closed at once because {@code FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS} were open. */
+  /**
+   * TCP connections closed at once because {@code FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS} were open.
+   */
   public long tcpConnectionsRefused() {
     return tcpConnectionsRefused.sum();
   }

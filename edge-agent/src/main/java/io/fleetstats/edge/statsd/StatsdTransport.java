@@ -6,16 +6,16 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import java.util.Locale;
 
 /**
  * The socket layer under the statsd listeners: Linux epoll when Netty's native library loads (it
- * reads many datagrams per system call with {@code recvmmsg}), else the JDK's NIO. Netty's
- * {@code -Dio.netty.transport.noNative=true} forces NIO.
+ * reads many datagrams per system call with {@code recvmmsg}), else the JDK's NIO. Netty's {@code
+ * -Dio.netty.transport.noNative=true} forces NIO.
  */
 public enum StatsdTransport {
   EPOLL,

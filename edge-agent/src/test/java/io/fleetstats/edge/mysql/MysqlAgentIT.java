@@ -12,6 +12,7 @@ import io.fleetstats.edge.EdgeAgent;
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.TestKafka;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -25,7 +26,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import io.fleetstats.testing.TestKafka;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -119,14 +119,17 @@ class MysqlAgentIT {
   @Test
   void publishesSnapshotsToTheRawMysqlTopicKeyedBySource() {
     TestServers.Server db = TestServers.MARIADB;
-    try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-ok", db.env(db.user(), db.password(), Map.of()))))) {
+    try (EdgeAgent agent =
+        EdgeAgent.start(
+            EdgeConfig.fromEnv(env("mysql-ok", db.env(db.user(), db.password(), Map.of()))))) {
       MysqlInput mysql = agent.mysql().orElseThrow();
       await().atMost(Duration.ofSeconds(30)).until(() -> mysql.snapshotsPublished() >= 3);
       List<ConsumerRecord<String, MysqlSnapshot>> records = read("it/db/mysql-ok/mysql", 3);
       MysqlSnapshot last = records.get(records.size() - 1).value();
       assertThat(last.getServer()).isEqualTo(db.server());
       assertThat(last.getCounters()).containsKey("questions");
-      assertThat(records).allSatisfy(r -> assertThat(r.timestamp()).isEqualTo(r.value().getTakenAt()));
+      assertThat(records)
+          .allSatisfy(r -> assertThat(r.timestamp()).isEqualTo(r.value().getTakenAt()));
       assertStatsdStillDelivers(agent);
       assertThat(logText()).contains("connected to MariaDB").contains("gathering");
     }
@@ -138,8 +141,18 @@ class MysqlAgentIT {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       closedPort = s.getLocalPort();
     }
-    Map<String, String> mysql = Map.of("MYSQL_SERVER", "127.0.0.1:" + closedPort, "MYSQL_ID", "fleetstats",
-        "MYSQL_PASSWORD", "fleetstats", MysqlConfig.INTERVAL.key(), "200ms", MysqlConfig.MAX_BACKOFF.key(), "1s");
+    Map<String, String> mysql =
+        Map.of(
+            "MYSQL_SERVER",
+            "127.0.0.1:" + closedPort,
+            "MYSQL_ID",
+            "fleetstats",
+            "MYSQL_PASSWORD",
+            "fleetstats",
+            MysqlConfig.INTERVAL.key(),
+            "200ms",
+            MysqlConfig.MAX_BACKOFF.key(),
+            "1s");
     try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-down", mysql)))) {
       MysqlPoller poller = agent.mysql().orElseThrow().poller();
       await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 3);
@@ -149,7 +162,8 @@ class MysqlAgentIT {
           .contains("MYSQL_SERVER");
       assertStatsdStillDelivers(agent);
       // one ERROR for the outage, not one per retry
-      assertThat(logs.list.stream().filter(e -> e.getLevel().toString().equals("ERROR")).count()).isEqualTo(1);
+      assertThat(logs.list.stream().filter(e -> e.getLevel().toString().equals("ERROR")).count())
+          .isEqualTo(1);
       assertThat(logText()).contains("cannot reach MySQL").contains("retrying with backoff");
     }
   }
@@ -157,7 +171,9 @@ class MysqlAgentIT {
   @Test
   void wrongPasswordKeepsTheAgentUpAndNamesTheCredentialSettingsWithoutTheSecret() {
     TestServers.Server db = TestServers.MARIADB;
-    try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-badpw", db.env(db.user(), WRONG_PASSWORD, Map.of()))))) {
+    try (EdgeAgent agent =
+        EdgeAgent.start(
+            EdgeConfig.fromEnv(env("mysql-badpw", db.env(db.user(), WRONG_PASSWORD, Map.of()))))) {
       MysqlPoller poller = agent.mysql().orElseThrow().poller();
       await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 2);
       assertThat(poller.lastProblem().cause()).isEqualTo(Diagnosis.Cause.ACCESS_DENIED);
@@ -181,7 +197,9 @@ class MysqlAgentIT {
         "CREATE USER 'fleetstats_limited'@'localhost' IDENTIFIED BY 'limited'");
     Map<String, String> groups = new HashMap<>(Map.of(Group.INNODB_METRICS.envKey(), "true"));
     try (EdgeAgent agent =
-        EdgeAgent.start(EdgeConfig.fromEnv(env("mysql-limited", db.env("fleetstats_limited", "limited", groups))))) {
+        EdgeAgent.start(
+            EdgeConfig.fromEnv(
+                env("mysql-limited", db.env("fleetstats_limited", "limited", groups))))) {
       MysqlInput mysql = agent.mysql().orElseThrow();
       MysqlPoller poller = mysql.poller();
       await().atMost(Duration.ofSeconds(30)).until(() -> mysql.snapshotsPublished() >= 2);
@@ -193,13 +211,19 @@ class MysqlAgentIT {
           .contains("GRANT PROCESS ON *.* TO 'fleetstats_limited'@'%'")
           .contains(Group.INNODB_METRICS.envKey() + "=false");
       // the denied group is logged once, not on every poll
-      assertThat(logs.list.stream().filter(e -> e.getFormattedMessage().contains("group innodb_metrics denied")).count()).isEqualTo(1);
+      assertThat(
+              logs.list.stream()
+                  .filter(e -> e.getFormattedMessage().contains("group innodb_metrics denied"))
+                  .count())
+          .isEqualTo(1);
       MysqlSnapshot last = read("it/db/mysql-limited/mysql", 2).get(1).value();
       assertThat(last.getCounters()).containsKey("questions");
       assertThat(last.getSeries()).noneMatch(s -> s.getMeasurement().equals("mysql_innodb"));
       assertStatsdStillDelivers(agent);
     } finally {
-      db.execute("DROP USER IF EXISTS 'fleetstats_limited'@'127.0.0.1'", "DROP USER IF EXISTS 'fleetstats_limited'@'localhost'");
+      db.execute(
+          "DROP USER IF EXISTS 'fleetstats_limited'@'127.0.0.1'",
+          "DROP USER IF EXISTS 'fleetstats_limited'@'localhost'");
     }
   }
 
@@ -208,18 +232,25 @@ class MysqlAgentIT {
     List<ConsumerRecord<String, MysqlSnapshot>> out = new ArrayList<>();
     try (KafkaConsumer<String, MysqlSnapshot> consumer =
         new KafkaConsumer<>(
-            Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(), ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                cluster.bootstrapServers(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
+                "earliest"),
             new StringDeserializer(),
             Topics.MYSQL_SNAPSHOT.deserializer())) {
       List<TopicPartition> partitions =
-          consumer.partitionsFor(RAW_MYSQL).stream().map(p -> new TopicPartition(RAW_MYSQL, p.partition())).toList();
+          consumer.partitionsFor(RAW_MYSQL).stream()
+              .map(p -> new TopicPartition(RAW_MYSQL, p.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       await()
           .atMost(Duration.ofSeconds(30))
           .until(
               () -> {
-                for (ConsumerRecord<String, MysqlSnapshot> r : consumer.poll(Duration.ofMillis(200))) {
+                for (ConsumerRecord<String, MysqlSnapshot> r :
+                    consumer.poll(Duration.ofMillis(200))) {
                   if (key.equals(r.key())) {
                     out.add(r);
                   }

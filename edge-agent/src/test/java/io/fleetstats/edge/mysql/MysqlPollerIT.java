@@ -51,7 +51,8 @@ class MysqlPollerIT {
 
   static MysqlSnapshot firstSnapshot(MysqlConfig config) {
     LinkedBlockingQueue<MysqlSnapshot> out = new LinkedBlockingQueue<>();
-    try (MysqlPoller poller = new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
+    try (MysqlPoller poller =
+        new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> !out.isEmpty());
       assertThat(poller.groupsFailed()).as("group failures: %s", poller.lastProblem()).isZero();
       return out.poll();
@@ -62,11 +63,16 @@ class MysqlPollerIT {
     return s.getSeries().stream()
         .filter(x -> x.getMeasurement().equals(measurement) && x.getTags().equals(tags))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + measurement + " " + tags + " in " + measurements(s)));
+        .orElseThrow(
+            () -> new AssertionError("no " + measurement + " " + tags + " in " + measurements(s)));
   }
 
   static List<String> measurements(MysqlSnapshot s) {
-    return s.getSeries().stream().map(x -> x.getMeasurement() + x.getTags()).distinct().limit(40).toList();
+    return s.getSeries().stream()
+        .map(x -> x.getMeasurement() + x.getTags())
+        .distinct()
+        .limit(40)
+        .toList();
   }
 
   static void prepare(TestServers.Server server) throws Exception {
@@ -88,10 +94,12 @@ class MysqlPollerIT {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("servers")
-  void gathersEveryGroupTheServerSupportsWithTelegrafV2Names(TestServers.Server row) throws Exception {
+  void gathersEveryGroupTheServerSupportsWithTelegrafV2Names(TestServers.Server row)
+      throws Exception {
     TestServers.Server server = TestServers.resolve(row);
     prepare(server);
-    MysqlConfig config = MysqlConfig.fromEnv(server.env(server.user(), server.password(), allGroups(2)));
+    MysqlConfig config =
+        MysqlConfig.fromEnv(server.env(server.user(), server.password(), allGroups(2)));
 
     MysqlSnapshot s = firstSnapshot(config);
 
@@ -99,20 +107,34 @@ class MysqlPollerIT {
     assertThat(s.getSource()).isEqualTo(SOURCE);
     assertThat(s.getFlavor()).isIn(ServerInfo.MARIADB, ServerInfo.MYSQL);
     // global status: always, counters and gauges classified
-    assertThat(s.getCounters()).containsKeys("questions", "queries", "bytes_received", "bytes_sent", "com_select", "connections");
-    assertThat(s.getGauges()).containsKeys("threads_connected", "threads_running", "uptime", "open_tables");
+    assertThat(s.getCounters())
+        .containsKeys(
+            "questions", "queries", "bytes_received", "bytes_sent", "com_select", "connections");
+    assertThat(s.getGauges())
+        .containsKeys("threads_connected", "threads_running", "uptime", "open_tables");
     assertThat(s.getCounters().get("questions")).isPositive();
     // global variables (slow group, first poll), version strings as tags
-    MysqlSeries vars = s.getSeries().stream().filter(x -> x.getMeasurement().equals("mysql_variables")).findFirst().orElseThrow();
+    MysqlSeries vars =
+        s.getSeries().stream()
+            .filter(x -> x.getMeasurement().equals("mysql_variables"))
+            .findFirst()
+            .orElseThrow();
     assertThat(vars.getTags()).containsKey("version");
     assertThat(vars.getGauges()).containsKeys("max_connections", "innodb_buffer_pool_size");
     // process list by state and per user
     MysqlSeries threads = series(s, "mysql_process_list", Map.of());
-    assertThat(threads.getGauges()).hasSize(TelegrafValues.THREAD_STATES.size()).containsKeys("threads_idle", "threads_other");
-    assertThat(series(s, "mysql_users", Map.of("user", server.user())).getGauges().get("connections")).isGreaterThanOrEqualTo(1);
+    assertThat(threads.getGauges())
+        .hasSize(TelegrafValues.THREAD_STATES.size())
+        .containsKeys("threads_idle", "threads_other");
+    assertThat(
+            series(s, "mysql_users", Map.of("user", server.user())).getGauges().get("connections"))
+        .isGreaterThanOrEqualTo(1);
     // auto-increment usage
     MysqlSeries autoinc =
-        series(s, "mysql_table_schema", Map.of("schema", "test", "table", "fleetstats_autoinc", "column", "id"));
+        series(
+            s,
+            "mysql_table_schema",
+            Map.of("schema", "test", "table", "fleetstats_autoinc", "column", "id"));
     assertThat(autoinc.getGauges().get("auto_increment_column")).isGreaterThanOrEqualTo(4);
     assertThat(autoinc.getGauges().get("auto_increment_column_max")).isEqualTo(2147483647.0);
     // InnoDB metrics, with counters and gauges told apart by TYPE
@@ -120,19 +142,26 @@ class MysqlPollerIT {
     assertThat(innodb.getCounters()).isNotEmpty();
     assertThat(innodb.getGauges()).isNotEmpty();
     // table schema sizes
-    MysqlSeries table = series(s, "mysql_table_schema", Map.of("schema", "test", "table", "fleetstats_autoinc"));
+    MysqlSeries table =
+        series(s, "mysql_table_schema", Map.of("schema", "test", "table", "fleetstats_autoinc"));
     assertThat(table.getGauges()).containsKeys("rows", "data_length", "index_length", "data_free");
-    assertThat(s.getSeries().stream()
-            .filter(x -> x.getMeasurement().equals("mysql_table_schema_version")
-                && "fleetstats_autoinc".equals(x.getTags().get("table"))
-                && "InnoDB".equals(x.getTags().get("engine")))
-            .findFirst().orElseThrow().getGauges())
+    assertThat(
+            s.getSeries().stream()
+                .filter(
+                    x ->
+                        x.getMeasurement().equals("mysql_table_schema_version")
+                            && "fleetstats_autoinc".equals(x.getTags().get("table"))
+                            && "InnoDB".equals(x.getTags().get("engine")))
+                .findFirst()
+                .orElseThrow()
+                .getGauges())
         .containsKey("table_version");
 
     ServerInfo info = ServerInfo.parse(s.getVersion(), "", false, false, false);
     if (info.isMariaDb()) {
       MysqlSeries stats = series(s, "mysql_user_stats", Map.of("user", server.user()));
-      assertThat(stats.getCounters()).containsKeys("total_connections", "bytes_received", "select_commands");
+      assertThat(stats.getCounters())
+          .containsKeys("total_connections", "bytes_received", "select_commands");
       assertThat(stats.getGauges()).containsKeys("concurrent_connections");
     }
   }
@@ -149,13 +178,24 @@ class MysqlPollerIT {
 
     MysqlSnapshot s = firstSnapshot(config);
 
-    assertThat(s.getCounters()).containsKeys("questions", "bytes_received", "commands_select", "handler_read_rnd_next");
+    assertThat(s.getCounters())
+        .containsKeys("questions", "bytes_received", "commands_select", "handler_read_rnd_next");
     assertThat(s.getCounters()).doesNotContainKey("com_select");
     assertThat(s.getGauges()).containsKeys("threads_connected", "uptime");
     assertThat(series(s, "mysql_info_schema", Map.of()).getGauges()).containsKey("threads_idle");
-    assertThat(series(s, "mysql_info_schema", Map.of("schema", "test", "table", "fleetstats_autoinc", "column", "id")).getGauges())
+    assertThat(
+            series(
+                    s,
+                    "mysql_info_schema",
+                    Map.of("schema", "test", "table", "fleetstats_autoinc", "column", "id"))
+                .getGauges())
         .containsKey("auto_increment_column");
-    assertThat(series(s, "mysql_info_schema_table_rows", Map.of("schema", "test", "table", "fleetstats_autoinc")).getGauges())
+    assertThat(
+            series(
+                    s,
+                    "mysql_info_schema_table_rows",
+                    Map.of("schema", "test", "table", "fleetstats_autoinc"))
+                .getGauges())
         .containsKey("value");
   }
 
@@ -164,14 +204,18 @@ class MysqlPollerIT {
   void skipsWhatTheServerLacksAndGathersItWhereItIsOn(TestServers.Server row) throws Exception {
     TestServers.Server server = TestServers.resolve(row);
     prepare(server);
-    MysqlConfig config = MysqlConfig.fromEnv(server.env(server.user(), server.password(), allGroups(2)));
+    MysqlConfig config =
+        MysqlConfig.fromEnv(server.env(server.user(), server.password(), allGroups(2)));
     LinkedBlockingQueue<MysqlSnapshot> out = new LinkedBlockingQueue<>();
-    try (MysqlPoller poller = new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
+    try (MysqlPoller poller =
+        new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> !out.isEmpty());
       ServerInfo info = poller.serverInfo();
       MysqlSnapshot s = out.poll();
       if (server.name().equals("MariaDB (private)")) {
-        assertThat(info.performanceSchema()).as("private server runs with performance_schema").isTrue();
+        assertThat(info.performanceSchema())
+            .as("private server runs with performance_schema")
+            .isTrue();
         assertThat(info.logBin()).as("private server runs with --log-bin").isTrue();
       }
       assertThat(poller.groupsFailed()).isZero();
@@ -183,14 +227,24 @@ class MysqlPollerIT {
         assertThat(s.getGauges()).doesNotContainKey("binary_files_count");
       }
       if (info.performanceSchema()) {
-        assertThat(series(s, "mysql_perf_schema", Map.of("event_name", "wait/io/file/innodb/innodb_data_file", "mode", "read"))
-                .getCounters())
-            .containsKeys("file_events_total", "file_events_seconds_total", "file_events_bytes_totals");
+        assertThat(
+                series(
+                        s,
+                        "mysql_perf_schema",
+                        Map.of(
+                            "event_name", "wait/io/file/innodb/innodb_data_file", "mode", "read"))
+                    .getCounters())
+            .containsKeys(
+                "file_events_total", "file_events_seconds_total", "file_events_bytes_totals");
         assertThat(s.getSeries()).anyMatch(x -> x.getCounters().containsKey("events_waits_total"));
-        assertThat(s.getSeries()).anyMatch(x -> x.getCounters().containsKey("table_io_waits_total_fetch"));
-        assertThat(s.getSeries()).anyMatch(x -> x.getCounters().containsKey("index_io_waits_total_fetch"));
-        assertThat(s.getSeries()).anyMatch(x -> "sql_lock_waits_total".equals(x.getTags().get("perf_query")));
-        assertThat(s.getSeries()).anyMatch(x -> x.getCounters().containsKey("events_statements_total"));
+        assertThat(s.getSeries())
+            .anyMatch(x -> x.getCounters().containsKey("table_io_waits_total_fetch"));
+        assertThat(s.getSeries())
+            .anyMatch(x -> x.getCounters().containsKey("index_io_waits_total_fetch"));
+        assertThat(s.getSeries())
+            .anyMatch(x -> "sql_lock_waits_total".equals(x.getTags().get("perf_query")));
+        assertThat(s.getSeries())
+            .anyMatch(x -> x.getCounters().containsKey("events_statements_total"));
       } else {
         for (Group g : Group.values()) {
           if (g.needsPerformanceSchema()) {
@@ -201,7 +255,8 @@ class MysqlPollerIT {
       }
       // replica status runs (SHOW ALL SLAVES STATUS / SHOW REPLICA STATUS) without error; this
       // server is no replica, so it adds no slave_* field
-      assertThat(s.getGauges()).doesNotContainKeys("slave_seconds_behind_master", "slave_exec_master_log_pos");
+      assertThat(s.getGauges())
+          .doesNotContainKeys("slave_seconds_behind_master", "slave_exec_master_log_pos");
     }
   }
 
@@ -209,12 +264,17 @@ class MysqlPollerIT {
   void tlsRequiredAgainstAServerWithoutTlsNamesTheSslSettings() {
     TestServers.Server server = TestServers.MARIADB;
     MysqlConfig config =
-        MysqlConfig.fromEnv(server.env(server.user(), server.password(), Map.of(MysqlConfig.SSL_MODE.key(), "REQUIRED")));
+        MysqlConfig.fromEnv(
+            server.env(
+                server.user(), server.password(), Map.of(MysqlConfig.SSL_MODE.key(), "REQUIRED")));
     LinkedBlockingQueue<MysqlSnapshot> out = new LinkedBlockingQueue<>();
-    try (MysqlPoller poller = new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
+    try (MysqlPoller poller =
+        new MysqlPoller(config, SOURCE, out::add, Clock.systemUTC()).start()) {
       await().atMost(Duration.ofSeconds(30)).until(() -> poller.pollsFailed() >= 1);
       assertThat(poller.lastProblem().cause()).isEqualTo(Diagnosis.Cause.TLS);
-      assertThat(poller.lastProblem().message()).contains("sslMode REQUIRED").contains("FLEETSTATS_MYSQL_SSL_MODE");
+      assertThat(poller.lastProblem().message())
+          .contains("sslMode REQUIRED")
+          .contains("FLEETSTATS_MYSQL_SSL_MODE");
       assertThat(out).isEmpty();
     }
   }

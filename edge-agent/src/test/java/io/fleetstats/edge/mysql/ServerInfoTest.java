@@ -21,7 +21,13 @@ class ServerInfoTest {
         "8.0.36-28 | Percona Server (GPL), Release 28 | Percona | 8 | 0 | SHOW REPLICA STATUS | STATUS = 'enabled'"
       })
   void detectsFlavourVersionAndDialect(
-      String version, String comment, String flavor, int major, int minor, String replica, String innodb) {
+      String version,
+      String comment,
+      String flavor,
+      int major,
+      int minor,
+      String replica,
+      String innodb) {
     ServerInfo info = ServerInfo.parse(version, comment, false, false, false);
     assertThat(info.flavor()).isEqualTo(flavor);
     assertThat(info.major()).isEqualTo(major);
@@ -40,7 +46,8 @@ class ServerInfoTest {
         "MySQL has no user_statistics | USER_STATISTICS | 8.4.3 | true | true | MariaDB and Percona only",
         "MariaDB has user_statistics | USER_STATISTICS | 10.11.19-MariaDB | true | true | "
       })
-  void saysWhatTheServerLacksAndHowToEnableIt(String row, Group group, String version, boolean ps, boolean logBin, String reason) {
+  void saysWhatTheServerLacksAndHowToEnableIt(
+      String row, Group group, String version, boolean ps, boolean logBin, String reason) {
     String lacks = ServerInfo.parse(version, "", ps, logBin, false).lacks(group);
     if (reason == null) {
       assertThat(lacks).isNull();

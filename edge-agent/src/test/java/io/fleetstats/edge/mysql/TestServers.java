@@ -112,12 +112,17 @@ final class TestServers {
   static List<Named<Server>> all() {
     List<Named<Server>> out = new ArrayList<>();
     out.add(Named.of(MARIADB.name(), MARIADB));
-    out.add(Named.of("MariaDB (private: --log-bin --performance-schema=ON)", new Server(PRIVATE, "", 0, "", "")));
+    out.add(
+        Named.of(
+            "MariaDB (private: --log-bin --performance-schema=ON)",
+            new Server(PRIVATE, "", 0, "", "")));
     out.add(Named.of("MySQL 8.4 (Testcontainers)", new Server("MySQL 8.4", "", 0, "", "")));
     return out;
   }
 
-  /** The server to use for a row of {@link #all()}: starts the container lazily, or aborts the row. */
+  /**
+   * The server to use for a row of {@link #all()}: starts the container lazily, or aborts the row.
+   */
   static synchronized Server resolve(Server row) {
     if (row.name().equals(PRIVATE)) {
       return privateMariaDb();
@@ -140,7 +145,9 @@ final class TestServers {
             .withDatabaseName("test")
             .withCommand("--performance-schema=ON", "--log-bin=binlog", "--server-id=1");
     container.start();
-    mysql = new Server("MySQL 8.4", container.getHost(), container.getMappedPort(3306), "root", "fleetstats");
+    mysql =
+        new Server(
+            "MySQL 8.4", container.getHost(), container.getMappedPort(3306), "root", "fleetstats");
     return mysql;
   }
 
@@ -149,10 +156,10 @@ final class TestServers {
   private static String noPrivate;
 
   /**
-   * A throw-away MariaDB with binary logging and performance_schema on (the machine's own runs
-   * with both off, so the binary-log and perf-schema groups could not be tested against it): a
-   * fresh data directory from mariadb-install-db, a free port, root over its own socket only.
-   * It dies with the test JVM.
+   * A throw-away MariaDB with binary logging and performance_schema on (the machine's own runs with
+   * both off, so the binary-log and perf-schema groups could not be tested against it): a fresh
+   * data directory from mariadb-install-db, a free port, root over its own socket only. It dies
+   * with the test JVM.
    */
   private static Server privateMariaDb() {
     if (privateServer != null) {
@@ -166,42 +173,72 @@ final class TestServers {
     Assumptions.assumeTrue(noPrivate == null, noPrivate);
     try {
       Path dir = Files.createTempDirectory("fleetstats-mariadb");
-      run(List.of(installDb.toString(), "--no-defaults", "--datadir=" + dir.resolve("data"), "--user=root",
-          "--auth-root-authentication-method=socket", "--skip-test-db"), dir.resolve("install.log"));
+      run(
+          List.of(
+              installDb.toString(),
+              "--no-defaults",
+              "--datadir=" + dir.resolve("data"),
+              "--user=root",
+              "--auth-root-authentication-method=socket",
+              "--skip-test-db"),
+          dir.resolve("install.log"));
       int port;
       try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
         port = probe.getLocalPort();
       }
       Path socket = dir.resolve("sock");
       Process p =
-          new ProcessBuilder(daemon.toString(), "--no-defaults", "--datadir=" + dir.resolve("data"),
-                  "--socket=" + socket, "--port=" + port, "--bind-address=127.0.0.1", "--user=root",
-                  "--log-bin=" + dir.resolve("data/binlog"), "--server-id=1", "--performance-schema=ON",
-                  "--innodb-buffer-pool-size=16M", "--pid-file=" + dir.resolve("pid"),
+          new ProcessBuilder(
+                  daemon.toString(),
+                  "--no-defaults",
+                  "--datadir=" + dir.resolve("data"),
+                  "--socket=" + socket,
+                  "--port=" + port,
+                  "--bind-address=127.0.0.1",
+                  "--user=root",
+                  "--log-bin=" + dir.resolve("data/binlog"),
+                  "--server-id=1",
+                  "--performance-schema=ON",
+                  "--innodb-buffer-pool-size=16M",
+                  "--pid-file=" + dir.resolve("pid"),
                   "--log-error=" + dir.resolve("error.log"))
               .redirectErrorStream(true)
               .redirectOutput(dir.resolve("stdout.log").toFile())
               .start();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        p.destroy();
-        try {
-          p.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException ignored) {
-          Thread.currentThread().interrupt();
-        }
-        deleteQuietly(dir);
-      }));
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(socket) || !p.isAlive());
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    p.destroy();
+                    try {
+                      p.waitFor(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException ignored) {
+                      Thread.currentThread().interrupt();
+                    }
+                    deleteQuietly(dir);
+                  }));
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> Files.exists(socket) || !p.isAlive());
       if (!p.isAlive()) {
-        throw new IllegalStateException("private mariadbd exited: " + Files.readString(dir.resolve("error.log")));
+        throw new IllegalStateException(
+            "private mariadbd exited: " + Files.readString(dir.resolve("error.log")));
       }
-      run(List.of("mariadb", "-S", socket.toString(), "-uroot", "-e",
-          "CREATE USER 'fleetstats'@'127.0.0.1' IDENTIFIED BY 'fleetstats';"
-              + " CREATE USER 'fleetstats'@'localhost' IDENTIFIED BY 'fleetstats';"
-              + " GRANT ALL ON *.* TO 'fleetstats'@'127.0.0.1' WITH GRANT OPTION;"
-              + " GRANT ALL ON *.* TO 'fleetstats'@'localhost' WITH GRANT OPTION;"
-              + " CREATE DATABASE test;"), dir.resolve("users.log"));
-      privateServer = new Server("MariaDB (private)", "127.0.0.1", port, "fleetstats", "fleetstats");
+      run(
+          List.of(
+              "mariadb",
+              "-S",
+              socket.toString(),
+              "-uroot",
+              "-e",
+              "CREATE USER 'fleetstats'@'127.0.0.1' IDENTIFIED BY 'fleetstats';"
+                  + " CREATE USER 'fleetstats'@'localhost' IDENTIFIED BY 'fleetstats';"
+                  + " GRANT ALL ON *.* TO 'fleetstats'@'127.0.0.1' WITH GRANT OPTION;"
+                  + " GRANT ALL ON *.* TO 'fleetstats'@'localhost' WITH GRANT OPTION;"
+                  + " CREATE DATABASE test;"),
+          dir.resolve("users.log"));
+      privateServer =
+          new Server("MariaDB (private)", "127.0.0.1", port, "fleetstats", "fleetstats");
       return privateServer;
     } catch (IOException | InterruptedException e) {
       noPrivate = "cannot start a private MariaDB: " + e;
@@ -211,7 +248,8 @@ final class TestServers {
   }
 
   private static void run(List<String> command, Path log) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
       p.destroyForcibly();
       throw new IOException(command.get(0) + " failed: " + Files.readString(log));

@@ -35,13 +35,17 @@ class BatchPublisherIT {
     try (ServerSocket s = new ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    Map<String, Object> props = BatchPublisher.producerProperties("127.0.0.1:" + closedPort, Map.of());
+    Map<String, Object> props =
+        BatchPublisher.producerProperties("127.0.0.1:" + closedPort, Map.of());
     props.put("max.block.ms", 60_000);
     try (KafkaProducer<byte[], byte[]> producer = BatchPublisher.createProducer(props)) {
       BatchPublisher publisher =
-          new BatchPublisher(producer, "t", "test", BatchPublisher.Limits.memory(1 << 20, 100), CLOSE, nanos::get);
+          new BatchPublisher(
+              producer, "t", "test", BatchPublisher.Limits.memory(1 << 20, 100), CLOSE, nanos::get);
       publisher.offer(batch(1, 10));
-      await().atMost(Duration.ofSeconds(10)).until(() -> publisher.pendingBatches() == 1 && publisher.bufferedBytes() > 0);
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> publisher.pendingBatches() == 1 && publisher.bufferedBytes() > 0);
       assertThat(publisher.kafkaProblem()).isNull();
 
       nanos.addAndGet(TimeUnit.SECONDS.toNanos(14));
@@ -54,10 +58,12 @@ class BatchPublisherIT {
   }
 
   @Test
-  void spoolsTheOverflowOnItsOwnThreadAndSendsItAllWhenKafkaIsThere(@TempDir Path spoolDir) throws Exception {
+  void spoolsTheOverflowOnItsOwnThreadAndSendsItAllWhenKafkaIsThere(@TempDir Path spoolDir)
+      throws Exception {
     try (KafkaClusterTestKit cluster = TestKafka.start();
         KafkaProducer<byte[], byte[]> producer =
-            BatchPublisher.createProducer(BatchPublisher.producerProperties(cluster.bootstrapServers(), Map.of()))) {
+            BatchPublisher.createProducer(
+                BatchPublisher.producerProperties(cluster.bootstrapServers(), Map.of()))) {
       // 64 KiB of memory for 200 records of 4 KiB: most of them pass through the spool.
       BatchPublisher publisher =
           new BatchPublisher(
@@ -71,17 +77,25 @@ class BatchPublisherIT {
       // spooling thread cannot take that fast is dropped and counted, never lost unseen.
       for (int i = 1; i <= 200; i++) {
         publisher.offer(batch(i, 4 << 10));
-        assertThat(publisher.bufferedBytes()).as("memory bound plus half, while the spool writes").isLessThanOrEqualTo(96 << 10);
+        assertThat(publisher.bufferedBytes())
+            .as("memory bound plus half, while the spool writes")
+            .isLessThanOrEqualTo(96 << 10);
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> publisher.batchesSent() + publisher.batchesDropped() == 200);
-      assertThat(publisher.batchesSpooled()).as("the burst went partly through the spool").isPositive();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> publisher.batchesSent() + publisher.batchesDropped() == 200);
+      assertThat(publisher.batchesSpooled())
+          .as("the burst went partly through the spool")
+          .isPositive();
       // Paced traffic (a batch whenever memory is back under its bound): nothing is dropped.
       long droppedBefore = publisher.batchesDropped();
       for (int i = 201; i <= 400; i++) {
         publisher.offer(batch(i, 4 << 10));
         await().atMost(Duration.ofSeconds(10)).until(() -> publisher.bufferedBytes() <= 64 << 10);
       }
-      await().atMost(Duration.ofSeconds(30)).until(() -> publisher.batchesSent() + droppedBefore == 400);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> publisher.batchesSent() + droppedBefore == 400);
       assertThat(publisher.batchesDropped()).isEqualTo(droppedBefore);
       assertThat(publisher.spooledBytes()).isZero();
       publisher.close();

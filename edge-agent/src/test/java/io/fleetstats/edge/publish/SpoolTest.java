@@ -10,7 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SpoolTest {
   private static PendingBatch batch(long sequence, int samples, int valueBytes) {
-    return new PendingBatch(("key-" + sequence).getBytes(), new byte[valueBytes], 1_000 + sequence, samples, sequence);
+    return new PendingBatch(
+        ("key-" + sequence).getBytes(), new byte[valueBytes], 1_000 + sequence, samples, sequence);
   }
 
   @Test
@@ -54,7 +55,8 @@ class SpoolTest {
   }
 
   @Test
-  void keepsBatchesAcrossRestartsAndIgnoresLeftoverTemporaryFiles(@TempDir Path dir) throws IOException {
+  void keepsBatchesAcrossRestartsAndIgnoresLeftoverTemporaryFiles(@TempDir Path dir)
+      throws IOException {
     Spool spool = new Spool(dir, 1 << 20);
     spool.write(batch(1, 5, 10));
     spool.write(batch(2, 6, 10));

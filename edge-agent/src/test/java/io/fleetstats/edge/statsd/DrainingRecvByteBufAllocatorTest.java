@@ -11,7 +11,10 @@ import io.netty.util.UncheckedBooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The read loop as Netty's epoll datagram channel drives it: reset, then per read the attempted and read bytes. */
+/**
+ * The read loop as Netty's epoll datagram channel drives it: reset, then per read the attempted and
+ * read bytes.
+ */
 class DrainingRecvByteBufAllocatorTest {
   private static final int DATAGRAM = 8193;
   private static final int SLOTS = 7;
@@ -20,7 +23,8 @@ class DrainingRecvByteBufAllocatorTest {
   private RecvByteBufAllocator.ExtendedHandle handle = handle(16);
 
   private static RecvByteBufAllocator.ExtendedHandle handle(int maxDatagrams) {
-    return (RecvByteBufAllocator.ExtendedHandle) new DrainingRecvByteBufAllocator(SLOTS * DATAGRAM, maxDatagrams).newHandle();
+    return (RecvByteBufAllocator.ExtendedHandle)
+        new DrainingRecvByteBufAllocator(SLOTS * DATAGRAM, maxDatagrams).newHandle();
   }
 
   @AfterEach
@@ -28,7 +32,10 @@ class DrainingRecvByteBufAllocatorTest {
     channel.finishAndReleaseAll();
   }
 
-  /** What EpollDatagramChannel.scatteringRead reports after a recvmmsg that got {@code received} datagrams. */
+  /**
+   * What EpollDatagramChannel.scatteringRead reports after a recvmmsg that got {@code received}
+   * datagrams.
+   */
   private boolean recvmmsg(int received) {
     handle.attemptedBytesRead(SLOTS * DATAGRAM);
     handle.lastBytesRead(Math.max(1, received * DATAGRAM));
@@ -104,7 +111,9 @@ class DrainingRecvByteBufAllocatorTest {
 
   @Test
   void rejectsNonPositiveSizes() {
-    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(0, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(1, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(0, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new DrainingRecvByteBufAllocator(1, 0))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -10,14 +10,15 @@ import java.util.TreeMap;
  * Test helper: builds {@link StatsdOptions} from a compact spec and renders parse results as one
  * line of text, so that table rows and golden files stay readable.
  *
- * <p>Spec: {@code ;}-separated items, e.g. {@code sep=_;template=cpu.* measurement.measurement.host}:
- * {@code default}, {@code telegraf} (Telegraf's defaults: separator {@code _}), {@code sep=X},
- * {@code template=SPEC} (repeatable), {@code sanitize=upstream|none|telegraf}, {@code convert},
- * {@code keepContainer}, {@code no=dogstatsd|influx|librato|signalfx}, {@code maxLine=N},
- * {@code maxName=N}, {@code maxTags=N}, {@code maxTag=N}.
+ * <p>Spec: {@code ;}-separated items, e.g. {@code sep=_;template=cpu.*
+ * measurement.measurement.host}: {@code default}, {@code telegraf} (Telegraf's defaults: separator
+ * {@code _}), {@code sep=X}, {@code template=SPEC} (repeatable), {@code
+ * sanitize=upstream|none|telegraf}, {@code convert}, {@code keepContainer}, {@code
+ * no=dogstatsd|influx|librato|signalfx}, {@code maxLine=N}, {@code maxName=N}, {@code maxTags=N},
+ * {@code maxTag=N}.
  *
- * <p>Rendering: {@code REJECT <REASON>}, or the samples joined by {@code " ; "}, each
- * {@code <name> <type> <value or member>[ @<rate>][ relative][ {k=v,...}]}.
+ * <p>Rendering: {@code REJECT <REASON>}, or the samples joined by {@code " ; "}, each {@code <name>
+ * <type> <value or member>[ @<rate>][ relative][ {k=v,...}]}.
  */
 final class ParserSpec {
   private ParserSpec() {}
@@ -29,7 +30,10 @@ final class ParserSpec {
     boolean dog = true, influx = true, librato = true, signalfx = true, keep = false;
     StatsdOptions.NameMethod method = StatsdOptions.NameMethod.TELEGRAF;
     boolean convert = false;
-    int maxLine = o.maxLineLength(), maxName = o.maxNameLength(), maxTags = o.maxTags(), maxTag = o.maxTagLength();
+    int maxLine = o.maxLineLength(),
+        maxName = o.maxNameLength(),
+        maxTags = o.maxTags(),
+        maxTag = o.maxTagLength();
     for (String item : spec.split(";")) {
       item = item.strip();
       if (item.isEmpty() || item.equals("default")) {
@@ -42,7 +46,8 @@ final class ParserSpec {
         case "telegraf" -> separator = "_";
         case "sep" -> separator = value;
         case "template" -> templates.add(value);
-        case "sanitize" -> method = StatsdOptions.NameMethod.valueOf(value.toUpperCase(Locale.ROOT));
+        case "sanitize" ->
+            method = StatsdOptions.NameMethod.valueOf(value.toUpperCase(Locale.ROOT));
         case "convert" -> convert = true;
         case "keepContainer" -> keep = true;
         case "no" -> {

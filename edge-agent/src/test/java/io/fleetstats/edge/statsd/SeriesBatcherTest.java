@@ -1,9 +1,9 @@
 package io.fleetstats.edge.statsd;
 
-import io.fleetstats.edge.publish.PendingBatch;
-import io.fleetstats.kit.ProcessIdentity;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fleetstats.edge.publish.PendingBatch;
+import io.fleetstats.kit.ProcessIdentity;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;
@@ -42,7 +42,12 @@ class SeriesBatcherTest {
     StatsdBatch batch = drain(1_000);
 
     assertThat(batch.getSeries())
-        .extracting(Series::getName, s -> s.getType().name(), Series::getTags, Series::getValues, Series::getReceivedAt)
+        .extracting(
+            Series::getName,
+            s -> s.getType().name(),
+            Series::getTags,
+            Series::getValues,
+            Series::getReceivedAt)
         .containsExactly(
             tuple("req", "TIMER", Map.of("uri", "/a"), List.of(1.0, 3.0), List.of(100L, 102L)),
             tuple("req", "TIMER", Map.of("uri", "/b"), List.of(2.0), List.of(101L)),
@@ -208,7 +213,10 @@ class SeriesBatcherTest {
         big.add(sample("t", MetricType.TIMER, batch * 10_000 + i, Map.of()), batch);
       }
       Series series = Topics.STATSD_BATCH.decode(big.drain(batch).value()).getSeries().get(0);
-      assertThat(series.getValues()).hasSize(n).startsWith(batch * 10_000.0).endsWith(batch * 10_000.0 + n - 1);
+      assertThat(series.getValues())
+          .hasSize(n)
+          .startsWith(batch * 10_000.0)
+          .endsWith(batch * 10_000.0 + n - 1);
       assertThat(series.getReceivedAt()).hasSize(n).containsOnly((long) batch);
     }
   }
@@ -233,7 +241,9 @@ class SeriesBatcherTest {
   void manySeriesByTheirIdsKeepTheirOwnSamplesAcrossBatches() {
     SeriesBatcher big = new SeriesBatcher(IDENTITY, "agent-1", 1_000_000);
     List<SeriesId> ids =
-        IntStream.range(0, 600).mapToObj(i -> new SeriesId("s" + i, MetricType.GAUGE, Map.of("k", "v"))).toList();
+        IntStream.range(0, 600)
+            .mapToObj(i -> new SeriesId("s" + i, MetricType.GAUGE, Map.of("k", "v")))
+            .toList();
     for (int round = 0; round < 2; round++) {
       for (int i = 0; i < ids.size(); i++) {
         big.add(ids.get(i), i * 10 + round, 1.0, false, round);
@@ -251,7 +261,10 @@ class SeriesBatcherTest {
       big.add(ids.get(i), -i, 1.0, false, 20);
     }
     Map<String, List<Double>> second = valuesByName(big.drain(30));
-    assertThat(second).hasSize(300).containsEntry("s2", List.of(-2.0)).containsEntry("s598", List.of(-598.0));
+    assertThat(second)
+        .hasSize(300)
+        .containsEntry("s2", List.of(-2.0))
+        .containsEntry("s598", List.of(-598.0));
     for (int i = 1; i < ids.size(); i += 2) { // and come back, also as equal ids of other instances
       big.add(ids.get(i), i, 1.0, false, 40);
       big.add(new SeriesId("s" + i, MetricType.GAUGE, Map.of("k", "v")), i + 0.5, 1.0, false, 41);
@@ -266,7 +279,9 @@ class SeriesBatcherTest {
   private static Map<String, List<Double>> valuesByName(PendingBatch batch) {
     Map<String, List<Double>> values = new HashMap<>();
     for (Series s : Topics.STATSD_BATCH.decode(batch.value()).getSeries()) {
-      assertThat(values.put(s.getName(), s.getValues())).as("one series named %s", s.getName()).isNull();
+      assertThat(values.put(s.getName(), s.getValues()))
+          .as("one series named %s", s.getName())
+          .isNull();
     }
     return values;
   }
@@ -275,7 +290,8 @@ class SeriesBatcherTest {
     return Topics.STATSD_BATCH.decode(batcher.drain(createdAt).value());
   }
 
-  private static StatsdSample sample(String name, MetricType type, double value, Map<String, String> tags) {
+  private static StatsdSample sample(
+      String name, MetricType type, double value, Map<String, String> tags) {
     return new StatsdSample(name, type, tags, value, "", 1.0, false);
   }
 

@@ -28,7 +28,8 @@ class StatsdDatagramHandlerTest {
   private final EmbeddedChannel channel =
       new EmbeddedChannel(
           new StatsdDatagramHandler(
-              new PacketIngester(new StatsdParser(64), (s, t) -> received.add(new Received(s, t)), stats),
+              new PacketIngester(
+                  new StatsdParser(64), (s, t) -> received.add(new Received(s, t)), stats),
               Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC),
               256));
 
@@ -38,7 +39,8 @@ class StatsdDatagramHandlerTest {
   }
 
   private void send(String payload) {
-    channel.writeInbound(new DatagramPacket(Unpooled.copiedBuffer(payload, StandardCharsets.UTF_8), AGENT, APP));
+    channel.writeInbound(
+        new DatagramPacket(Unpooled.copiedBuffer(payload, StandardCharsets.UTF_8), AGENT, APP));
   }
 
   @Test
@@ -48,7 +50,8 @@ class StatsdDatagramHandlerTest {
     assertThat(received)
         .containsExactly(
             new Received(StatsdSample.of("a", MetricType.COUNTER, 1), NOW),
-            new Received(new StatsdSample("b", MetricType.TIMER, Map.of("k", "v"), 2, "", 1, false), NOW),
+            new Received(
+                new StatsdSample("b", MetricType.TIMER, Map.of("k", "v"), 2, "", 1, false), NOW),
             new Received(StatsdSample.of("c", MetricType.GAUGE, 3), NOW),
             new Received(new StatsdSample("c", MetricType.GAUGE, Map.of(), 1, "", 1, true), NOW));
     assertThat(stats.packets()).isEqualTo(1);

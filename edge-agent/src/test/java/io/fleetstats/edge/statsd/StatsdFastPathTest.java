@@ -28,23 +28,83 @@ class StatsdFastPathTest {
   private static final int FUZZ_LINES = 100_000;
 
   private static final String[] NAMES = {
-    "api.req", "peer.c", "a b", "x.y-z/w", "cpu.load.host1", "n[k=v]", "n[k=v,k2=w]x", "n[a=b", "n#k=v",
-    "n,k=v,k2=v2", "n#k=v,x=y", "n,=v,k", "caf\u00e9", "_e{", "_sc", "", " lead", "t\tab", "mem.free.h2",
-    "api.us-east.latency", "a.very.long.name.that.goes.on.and.on.and.on.past.sixty.four.characters.total",
-    "servers.localhost.cpu", "users.current,service=payroll", "x:y"
+    "api.req",
+    "peer.c",
+    "a b",
+    "x.y-z/w",
+    "cpu.load.host1",
+    "n[k=v]",
+    "n[k=v,k2=w]x",
+    "n[a=b",
+    "n#k=v",
+    "n,k=v,k2=v2",
+    "n#k=v,x=y",
+    "n,=v,k",
+    "caf\u00e9",
+    "_e{",
+    "_sc",
+    "",
+    " lead",
+    "t\tab",
+    "mem.free.h2",
+    "api.us-east.latency",
+    "a.very.long.name.that.goes.on.and.on.and.on.past.sixty.four.characters.total",
+    "servers.localhost.cpu",
+    "users.current,service=payroll",
+    "x:y"
   };
   private static final String[] VALUES = {
-    "1", "-1", "0", "-0", "12.5", ".5", "5.", "-.25", "1e3", "+3", "123456789012345678", "900719925474099",
-    "9007199254740993", "0.0000000000000000000001", "0.00000000000000000000001", "3.14159265358979",
-    "1.7976931348623157", "NaN", "", ".", "-", "1.2.3", "0x10", "1_0", "01", "1:2", "7 ", "\u0661"
+    "1",
+    "-1",
+    "0",
+    "-0",
+    "12.5",
+    ".5",
+    "5.",
+    "-.25",
+    "1e3",
+    "+3",
+    "123456789012345678",
+    "900719925474099",
+    "9007199254740993",
+    "0.0000000000000000000001",
+    "0.00000000000000000000001",
+    "3.14159265358979",
+    "1.7976931348623157",
+    "NaN",
+    "",
+    ".",
+    "-",
+    "1.2.3",
+    "0x10",
+    "1_0",
+    "01",
+    "1:2",
+    "7 ",
+    "\u0661"
   };
-  private static final String[] TYPES = {"c", "g", "ms", "h", "d", "s", "x", "", "MS", "c:2", "ms:3"};
-  private static final String[] RATES = {"@0.5", "@1", "@0", "@1.5", "@.1", "@1e-1", "@", "@-0.5", "@0.25:4"};
+  private static final String[] TYPES = {
+    "c", "g", "ms", "h", "d", "s", "x", "", "MS", "c:2", "ms:3"
+  };
+  private static final String[] RATES = {
+    "@0.5", "@1", "@0", "@1.5", "@.1", "@1e-1", "@", "@-0.5", "@0.25:4"
+  };
   private static final String[] TAGS = {
-    "#k:v", "#k:v,flag", "#", "#env:prod,az:us-east-1a", "#a:1,a:2", "#k:", "#:v", "#k:v:w",
-    "#one,two,three,four,five,six,seven,eight,nine", "#pod:web-12,service=x", "#t\u00e9:v"
+    "#k:v",
+    "#k:v,flag",
+    "#",
+    "#env:prod,az:us-east-1a",
+    "#a:1,a:2",
+    "#k:",
+    "#:v",
+    "#k:v:w",
+    "#one,two,three,four,five,six,seven,eight,nine",
+    "#pod:web-12,service=x",
+    "#t\u00e9:v"
   };
-  private static final String[] EXTRAS = {"", "c:abc", "T1700000000", "e:x", "Tx", "unknown", "@0.5", "#k:v"};
+  private static final String[] EXTRAS = {
+    "", "c:abc", "T1700000000", "e:x", "Tx", "unknown", "@0.5", "#k:v"
+  };
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(
@@ -69,7 +129,8 @@ class StatsdFastPathTest {
                   ? builtLine(random)
                   : random.nextBoolean()
                       ? StatsdParserFuzzTest.randomLine(random)
-                      : StatsdParserFuzzTest.mutate(corpus.get(random.nextInt(corpus.size())), random));
+                      : StatsdParserFuzzTest.mutate(
+                          corpus.get(random.nextInt(corpus.size())), random));
       String framed = line.endsWith("\r") ? line.substring(0, line.length() - 1) : line;
       if (framed.isEmpty() || line.indexOf('\n') >= 0) {
         continue; // the framing, not the parser, decides about these
@@ -78,7 +139,8 @@ class StatsdFastPathTest {
       byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
       for (int pass = 0; pass < 2; pass++) {
         got.clear();
-        long rejectedBefore = expected instanceof ParseResult.Rejected r ? stats.rejected(r.reason()) : 0;
+        long rejectedBefore =
+            expected instanceof ParseResult.Rejected r ? stats.rejected(r.reason()) : 0;
         ingester.ingest(bytes, 0, bytes.length, false, n);
         if (expected instanceof ParseResult.Ok ok) {
           assertThat(got).as("pass %d of %s", pass, escape(line)).isEqualTo(ok.samples());
@@ -93,16 +155,19 @@ class StatsdFastPathTest {
       }
     }
     assertThat(stats.lines()).isEqualTo(compared);
-    assertThat(ingester.commonLines()).as("lines that took the fast path").isGreaterThan(compared / 20);
+    assertThat(ingester.commonLines())
+        .as("lines that took the fast path")
+        .isGreaterThan(compared / 20);
   }
 
   /**
-   * Whole datagrams: the fast reader finds each line's end itself, so lines joined by {@code \n}
-   * or {@code \r\n}, with or without a final newline, and a datagram cut at the receive buffer
-   * (its unfinished last line is rejected as too large) give what the full parser gives line by line.
+   * Whole datagrams: the fast reader finds each line's end itself, so lines joined by {@code \n} or
+   * {@code \r\n}, with or without a final newline, and a datagram cut at the receive buffer (its
+   * unfinished last line is rejected as too large) give what the full parser gives line by line.
    */
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"default", "no=influx;no=librato;no=signalfx;sanitize=none;maxTags=2;maxLine=40"})
+  @ValueSource(
+      strings = {"default", "no=influx;no=librato;no=signalfx;sanitize=none;maxTags=2;maxLine=40"})
   void givesTheFullParsersSamplesForWholeDatagrams(String spec) throws IOException {
     StatsdParser parser = new StatsdParser(ParserSpec.options(spec));
     StatsdStats stats = new StatsdStats();
@@ -119,9 +184,10 @@ class StatsdFastPathTest {
       boolean cut = random.nextInt(10) == 0;
       boolean finalNewline = random.nextBoolean();
       for (int k = 0; k < lines; k++) {
-        String line = random.nextInt(10) == 0
-            ? StatsdParserFuzzTest.mutate(corpus.get(random.nextInt(corpus.size())), random)
-            : builtLine(random);
+        String line =
+            random.nextInt(10) == 0
+                ? StatsdParserFuzzTest.mutate(corpus.get(random.nextInt(corpus.size())), random)
+                : builtLine(random);
         line = StatsdParserFuzzTest.onTheWire(line).replace("\r", "").replace("\n", "");
         if (random.nextInt(12) == 0) {
           line = ""; // an empty line is skipped, not counted
@@ -174,14 +240,20 @@ class StatsdFastPathTest {
         read++;
         assertThat(reader.hash)
             .as(escape(new String(line, StandardCharsets.UTF_8)))
-            .isEqualTo(hashOfBucketAndTags(line, reader.bucketFrom, reader.bucketTo, reader.tagsFrom, reader.tagsTo));
+            .isEqualTo(
+                hashOfBucketAndTags(
+                    line, reader.bucketFrom, reader.bucketTo, reader.tagsFrom, reader.tagsTo));
       }
     }
     assertThat(read).isGreaterThan(BUILT_LINES / 20);
   }
 
-  /** The hash the reader must give: of the bucket and the tag field only ({@code tagsFrom} -1 when none). */
-  private static int hashOfBucketAndTags(byte[] b, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo) {
+  /**
+   * The hash the reader must give: of the bucket and the tag field only ({@code tagsFrom} -1 when
+   * none).
+   */
+  private static int hashOfBucketAndTags(
+      byte[] b, int bucketFrom, int bucketTo, int tagsFrom, int tagsTo) {
     int h = 1;
     for (int i = bucketFrom; i < bucketTo; i++) {
       h = 31 * h + b[i];
@@ -227,7 +299,10 @@ class StatsdFastPathTest {
 
   private static String pick(String[] options, Random random) {
     // Skewed towards the first, plain entries, as real traffic is.
-    int i = random.nextInt(4) == 0 ? random.nextInt(options.length) : random.nextInt(Math.min(5, options.length));
+    int i =
+        random.nextInt(4) == 0
+            ? random.nextInt(options.length)
+            : random.nextInt(Math.min(5, options.length));
     return options[i];
   }
 }

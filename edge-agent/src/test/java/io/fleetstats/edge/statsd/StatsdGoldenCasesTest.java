@@ -15,19 +15,24 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Whole datagrams through the {@link PacketIngester}: each folder under
- * {@code src/test/resources/statsd/cases/} holds {@code input} (the payload, bytes as sent),
- * optional {@code options} ({@link ParserSpec} items, plus {@code cut} for a datagram larger than
- * the receive buffer) and {@code expected}: every accepted sample in order, rendered as
- * {@link ParserSpec#render(StatsdSample)}, then the counters. Run with
- * {@code -Dstatsd.golden.record=true} to rewrite the expected files (then review the diff).
+ * Whole datagrams through the {@link PacketIngester}: each folder under {@code
+ * src/test/resources/statsd/cases/} holds {@code input} (the payload, bytes as sent), optional
+ * {@code options} ({@link ParserSpec} items, plus {@code cut} for a datagram larger than the
+ * receive buffer) and {@code expected}: every accepted sample in order, rendered as {@link
+ * ParserSpec#render(StatsdSample)}, then the counters. Run with {@code -Dstatsd.golden.record=true}
+ * to rewrite the expected files (then review the diff).
  */
 class StatsdGoldenCasesTest {
   private static final Path CASES = Paths.get("src/test/resources/statsd/cases");
 
   static Stream<String> cases() throws IOException {
     try (Stream<Path> dirs = Files.list(CASES)) {
-      return dirs.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList().stream();
+      return dirs
+          .filter(Files::isDirectory)
+          .map(p -> p.getFileName().toString())
+          .sorted()
+          .toList()
+          .stream();
     }
   }
 
@@ -36,7 +41,10 @@ class StatsdGoldenCasesTest {
   void matchesGolden(String name) throws IOException {
     Path dir = CASES.resolve(name);
     byte[] input = Files.readAllBytes(dir.resolve("input"));
-    String spec = Files.exists(dir.resolve("options")) ? Files.readString(dir.resolve("options")).strip() : "";
+    String spec =
+        Files.exists(dir.resolve("options"))
+            ? Files.readString(dir.resolve("options")).strip()
+            : "";
     boolean cut = false;
     List<String> items = new ArrayList<>();
     for (String item : spec.split(";")) {
@@ -56,7 +64,13 @@ class StatsdGoldenCasesTest {
     ingester.ingest(input, 0, input.length, cut, 0L);
 
     out.add("");
-    out.add("lines=" + stats.lines() + " samples=" + stats.samples() + " rejected=" + stats.rejectedTotal());
+    out.add(
+        "lines="
+            + stats.lines()
+            + " samples="
+            + stats.samples()
+            + " rejected="
+            + stats.rejectedTotal());
     for (RejectReason r : RejectReason.values()) {
       if (stats.rejected(r) > 0) {
         out.add("rejected " + r + "=" + stats.rejected(r));

@@ -26,13 +26,50 @@ class StatsdParserFuzzTest {
   private static final int MUTATED_LINES = 800_000;
   private static final String ALPHABET = "abcXYZ019._-/ :|@#,=[]+-eET.sgcmhd\t\u00e9\u4e2d\u0000";
   private static final String[] TOKENS = {
-    "|", ":", "#", "@", ",", "=", "[", "]", "|#", "|@", "|c", "|ms", "|g", "|s", "|h", "|d", "|T",
-    "|c:", "|e:", "@0.5", "@0", "@1e-9", ":+", ":-", "1e308", "1e999", "NaN", "Infinity", "_e{",
-    "_sc|", "\ud83d\ude00", "\ud800", " ", "\t", "measurement", "::", "||", "#k:v,", "[a=b]"
+    "|",
+    ":",
+    "#",
+    "@",
+    ",",
+    "=",
+    "[",
+    "]",
+    "|#",
+    "|@",
+    "|c",
+    "|ms",
+    "|g",
+    "|s",
+    "|h",
+    "|d",
+    "|T",
+    "|c:",
+    "|e:",
+    "@0.5",
+    "@0",
+    "@1e-9",
+    ":+",
+    ":-",
+    "1e308",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "_e{",
+    "_sc|",
+    "\ud83d\ude00",
+    "\ud800",
+    " ",
+    "\t",
+    "measurement",
+    "::",
+    "||",
+    "#k:v,",
+    "[a=b]"
   };
 
   private final StatsdOptions options =
-      ParserSpec.options("maxLine=512;maxName=64;maxTags=8;maxTag=32;template=* measurement.host.field*");
+      ParserSpec.options(
+          "maxLine=512;maxName=64;maxTags=8;maxTag=32;template=* measurement.host.field*");
   private final StatsdParser parser = new StatsdParser(options);
   private final StatsdParser defaults = new StatsdParser();
 
@@ -49,7 +86,10 @@ class StatsdParserFuzzTest {
     for (int n = 0; n < RANDOM_LINES + MUTATED_LINES; n++) {
       // As a socket delivers it: UTF-8 bytes (a lone surrogate does not survive the encoding).
       String line =
-          onTheWire(n < RANDOM_LINES ? randomLine(random) : mutate(corpus.get(random.nextInt(corpus.size())), random));
+          onTheWire(
+              n < RANDOM_LINES
+                  ? randomLine(random)
+                  : mutate(corpus.get(random.nextInt(corpus.size())), random));
       boolean cut = random.nextInt(50) == 0;
       ParseResult result;
       try {
@@ -95,7 +135,10 @@ class StatsdParserFuzzTest {
           || !(s.sampleRate() > 0 && s.sampleRate() <= 1)
           || !Double.isFinite(s.value())
           || s.tags().entrySet().stream()
-              .anyMatch(e -> e.getKey().length() > options.maxTagLength() || e.getValue().length() > options.maxTagLength())) {
+              .anyMatch(
+                  e ->
+                      e.getKey().length() > options.maxTagLength()
+                          || e.getValue().length() > options.maxTagLength())) {
         fail("sample breaks a limit: " + s + " from " + escape(line));
       }
     }
@@ -153,12 +196,16 @@ class StatsdParserFuzzTest {
     Path cases = Paths.get("src/test/resources/statsd/cases");
     try (Stream<Path> dirs = Files.list(cases)) {
       for (Path dir : dirs.toList()) {
-        for (String line : Files.readString(dir.resolve("input"), StandardCharsets.UTF_8).split("\n")) {
+        for (String line :
+            Files.readString(dir.resolve("input"), StandardCharsets.UTF_8).split("\n")) {
           lines.add(line);
         }
       }
     }
-    Stream.of(StatsdGrammarTest.telegrafCases(), StatsdGrammarTest.tagDialects(), StatsdGrammarTest.values())
+    Stream.of(
+            StatsdGrammarTest.telegrafCases(),
+            StatsdGrammarTest.tagDialects(),
+            StatsdGrammarTest.values())
         .flatMap(s -> s)
         .forEach(a -> lines.add((String) a.get()[1]));
     return lines;

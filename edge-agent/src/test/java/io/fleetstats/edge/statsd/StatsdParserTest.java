@@ -26,57 +26,165 @@ class StatsdParserTest {
   static Stream<Arguments> acceptedLines() {
     return Stream.of(
         // python statsd 4.0.1, prefix webapp
-        argumentSet("python counter", "webapp.request.count:1|c", List.of(s("webapp.request.count", COUNTER, 1))),
+        argumentSet(
+            "python counter",
+            "webapp.request.count:1|c",
+            List.of(s("webapp.request.count", COUNTER, 1))),
         argumentSet("python gauge", "webapp.inflight:1|g", List.of(s("webapp.inflight", GAUGE, 1))),
         argumentSet("python set", "webapp.users:alice|s", List.of(set("webapp.users", "alice"))),
-        argumentSet("python timer", "webapp.request.hello:0.319847|ms", List.of(s("webapp.request.hello", TIMER, 0.319847))),
-        argumentSet("python timer fixed point", "webapp.explicit.ms:12.500000|ms", List.of(s("webapp.explicit.ms", TIMER, 12.5))),
-        argumentSet("python sampled counter", "webapp.sampled:1|c|@0.999999", List.of(rated(s("webapp.sampled", COUNTER, 1), 0.999999))),
+        argumentSet(
+            "python timer",
+            "webapp.request.hello:0.319847|ms",
+            List.of(s("webapp.request.hello", TIMER, 0.319847))),
+        argumentSet(
+            "python timer fixed point",
+            "webapp.explicit.ms:12.500000|ms",
+            List.of(s("webapp.explicit.ms", TIMER, 12.5))),
+        argumentSet(
+            "python sampled counter",
+            "webapp.sampled:1|c|@0.999999",
+            List.of(rated(s("webapp.sampled", COUNTER, 1), 0.999999))),
         // Micrometer 1.17.2 flavors
-        argumentSet("micrometer etsy timer", "httpServerRequests.status.200.uri./api:42|ms", List.of(s("httpServerRequests.status.200.uri./api", TIMER, 42))),
-        argumentSet("micrometer etsy counter", "jobsDone.queue.q1.statistic.count:3|c", List.of(s("jobsDone.queue.q1.statistic.count", COUNTER, 3))),
-        argumentSet("micrometer etsy gauge", "queueSize.queue.q1.statistic.value:7|g", List.of(s("queueSize.queue.q1.statistic.value", GAUGE, 7))),
-        argumentSet("micrometer datadog timer", "http.server.requests:42|ms|#status:200,uri:/api", List.of(s("http.server.requests", TIMER, 42, "status", "200", "uri", "/api"))),
-        argumentSet("micrometer datadog counter", "jobs.done:3|c|#statistic:count,queue:q1", List.of(s("jobs.done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
-        argumentSet("micrometer datadog gauge", "queue.size:7|g|#statistic:value,queue:q1", List.of(s("queue.size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
-        argumentSet("micrometer telegraf timer", "http_server_requests,status=200,uri=/api:42|ms", List.of(s("http_server_requests", TIMER, 42, "status", "200", "uri", "/api"))),
-        argumentSet("micrometer telegraf counter", "jobs_done,statistic=count,queue=q1:3|c", List.of(s("jobs_done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
-        argumentSet("micrometer telegraf gauge", "queue_size,statistic=value,queue=q1:7|g", List.of(s("queue_size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
-        argumentSet("micrometer sysdig timer", "http.server.requests#status=200,uri=_api:42|ms", List.of(s("http.server.requests", TIMER, 42, "status", "200", "uri", "_api"))),
-        argumentSet("micrometer sysdig counter", "jobs.done#statistic=count,queue=q1:3|c", List.of(s("jobs.done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
-        argumentSet("micrometer sysdig gauge", "queue.size#statistic=value,queue=q1:7|g", List.of(s("queue.size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
+        argumentSet(
+            "micrometer etsy timer",
+            "httpServerRequests.status.200.uri./api:42|ms",
+            List.of(s("httpServerRequests.status.200.uri./api", TIMER, 42))),
+        argumentSet(
+            "micrometer etsy counter",
+            "jobsDone.queue.q1.statistic.count:3|c",
+            List.of(s("jobsDone.queue.q1.statistic.count", COUNTER, 3))),
+        argumentSet(
+            "micrometer etsy gauge",
+            "queueSize.queue.q1.statistic.value:7|g",
+            List.of(s("queueSize.queue.q1.statistic.value", GAUGE, 7))),
+        argumentSet(
+            "micrometer datadog timer",
+            "http.server.requests:42|ms|#status:200,uri:/api",
+            List.of(s("http.server.requests", TIMER, 42, "status", "200", "uri", "/api"))),
+        argumentSet(
+            "micrometer datadog counter",
+            "jobs.done:3|c|#statistic:count,queue:q1",
+            List.of(s("jobs.done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
+        argumentSet(
+            "micrometer datadog gauge",
+            "queue.size:7|g|#statistic:value,queue:q1",
+            List.of(s("queue.size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
+        argumentSet(
+            "micrometer telegraf timer",
+            "http_server_requests,status=200,uri=/api:42|ms",
+            List.of(s("http_server_requests", TIMER, 42, "status", "200", "uri", "/api"))),
+        argumentSet(
+            "micrometer telegraf counter",
+            "jobs_done,statistic=count,queue=q1:3|c",
+            List.of(s("jobs_done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
+        argumentSet(
+            "micrometer telegraf gauge",
+            "queue_size,statistic=value,queue=q1:7|g",
+            List.of(s("queue_size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
+        argumentSet(
+            "micrometer sysdig timer",
+            "http.server.requests#status=200,uri=_api:42|ms",
+            List.of(s("http.server.requests", TIMER, 42, "status", "200", "uri", "_api"))),
+        argumentSet(
+            "micrometer sysdig counter",
+            "jobs.done#statistic=count,queue=q1:3|c",
+            List.of(s("jobs.done", COUNTER, 3, "statistic", "count", "queue", "q1"))),
+        argumentSet(
+            "micrometer sysdig gauge",
+            "queue.size#statistic=value,queue=q1:7|g",
+            List.of(s("queue.size", GAUGE, 7, "statistic", "value", "queue", "q1"))),
         // java-dogstatsd-client 4.4.5, prefix app, constant tag env:test
-        argumentSet("dogstatsd timer", "app.req.latency:42|ms|#env:test,status:200,uri:/api", List.of(s("app.req.latency", TIMER, 42, "env", "test", "status", "200", "uri", "/api"))),
-        argumentSet("dogstatsd counter", "app.jobs.done:3|c|#env:test,queue:q1", List.of(s("app.jobs.done", COUNTER, 3, "env", "test", "queue", "q1"))),
-        argumentSet("dogstatsd gauge", "app.queue.size:7|g|#env:test", List.of(s("app.queue.size", GAUGE, 7, "env", "test"))),
-        argumentSet("dogstatsd histogram", "app.h:1.5|h|#env:test", List.of(s("app.h", HISTOGRAM, 1.5, "env", "test"))),
-        argumentSet("dogstatsd distribution", "app.dist:9|d|#env:test", List.of(s("app.dist", DISTRIBUTION, 9, "env", "test"))),
+        argumentSet(
+            "dogstatsd timer",
+            "app.req.latency:42|ms|#env:test,status:200,uri:/api",
+            List.of(
+                s("app.req.latency", TIMER, 42, "env", "test", "status", "200", "uri", "/api"))),
+        argumentSet(
+            "dogstatsd counter",
+            "app.jobs.done:3|c|#env:test,queue:q1",
+            List.of(s("app.jobs.done", COUNTER, 3, "env", "test", "queue", "q1"))),
+        argumentSet(
+            "dogstatsd gauge",
+            "app.queue.size:7|g|#env:test",
+            List.of(s("app.queue.size", GAUGE, 7, "env", "test"))),
+        argumentSet(
+            "dogstatsd histogram",
+            "app.h:1.5|h|#env:test",
+            List.of(s("app.h", HISTOGRAM, 1.5, "env", "test"))),
+        argumentSet(
+            "dogstatsd distribution",
+            "app.dist:9|d|#env:test",
+            List.of(s("app.dist", DISTRIBUTION, 9, "env", "test"))),
         // hot-shots 17.1.1, DogStatsD mode and telegraf:true
-        argumentSet("hot-shots dogstatsd timer", "node.req.latency:42|ms|#env:test,uri:/api", List.of(s("node.req.latency", TIMER, 42, "env", "test", "uri", "/api"))),
-        argumentSet("hot-shots telegraf timer", "node.req.latency,env=test,uri=/api:42|ms", List.of(s("node.req.latency", TIMER, 42, "env", "test", "uri", "/api"))),
-        argumentSet("hot-shots telegraf counter", "node.jobs.done,env=test,queue=q1:3|c", List.of(s("node.jobs.done", COUNTER, 3, "env", "test", "queue", "q1"))),
-        argumentSet("hot-shots telegraf histogram", "node.h,env=test:1.5|h", List.of(s("node.h", HISTOGRAM, 1.5, "env", "test"))),
+        argumentSet(
+            "hot-shots dogstatsd timer",
+            "node.req.latency:42|ms|#env:test,uri:/api",
+            List.of(s("node.req.latency", TIMER, 42, "env", "test", "uri", "/api"))),
+        argumentSet(
+            "hot-shots telegraf timer",
+            "node.req.latency,env=test,uri=/api:42|ms",
+            List.of(s("node.req.latency", TIMER, 42, "env", "test", "uri", "/api"))),
+        argumentSet(
+            "hot-shots telegraf counter",
+            "node.jobs.done,env=test,queue=q1:3|c",
+            List.of(s("node.jobs.done", COUNTER, 3, "env", "test", "queue", "q1"))),
+        argumentSet(
+            "hot-shots telegraf histogram",
+            "node.h,env=test:1.5|h",
+            List.of(s("node.h", HISTOGRAM, 1.5, "env", "test"))),
         // protocol corners (Telegraf README and DogStatsD datagram format)
-        argumentSet("influx tags in the bucket", "users.current,service=payroll:32|g", List.of(s("users.current", GAUGE, 32, "service", "payroll"))),
+        argumentSet(
+            "influx tags in the bucket",
+            "users.current,service=payroll:32|g",
+            List.of(s("users.current", GAUGE, 32, "service", "payroll"))),
         argumentSet("gauge increment is relative", "g:+5|g", List.of(relative(s("g", GAUGE, 5)))),
-        argumentSet("gauge decrement is relative", "g:-3.5|g", List.of(relative(s("g", GAUGE, -3.5)))),
+        argumentSet(
+            "gauge decrement is relative", "g:-3.5|g", List.of(relative(s("g", GAUGE, -3.5)))),
         argumentSet("negative counter is not relative", "c:-2|c", List.of(s("c", COUNTER, -2))),
-        argumentSet("two values in one line", "a:1|c:2|c", List.of(s("a", COUNTER, 1), s("a", COUNTER, 2))),
-        argumentSet("values of two types in one line", "a:1|c|@0.5:2|ms", List.of(rated(s("a", COUNTER, 1), 0.5), s("a", TIMER, 2))),
-        argumentSet("rate then tags", "a:1|c|@0.1|#k:v", List.of(rated(s("a", COUNTER, 1, "k", "v"), 0.1))),
-        argumentSet("tags then rate", "a:1|c|#k:v|@0.5", List.of(rated(s("a", COUNTER, 1, "k", "v"), 0.5))),
-        argumentSet("flag tags become true", "a:1|c|#flag,k:", List.of(s("a", COUNTER, 1, "flag", "true", "k", "true"))),
-        argumentSet("tag value keeps later colons", "a:1|c|#url:http://x:80", List.of(s("a", COUNTER, 1, "url", "http://x:80"))),
-        argumentSet("container and timestamp fields are skipped", "a:1|c|#k:v|c:83a0f4b1|T1700000000", List.of(s("a", COUNTER, 1, "k", "v"))),
-        argumentSet("unknown field is skipped", "a:1|ms|e:it-false,cn-x|x", List.of(s("a", TIMER, 1))),
-        argumentSet("dogstatsd tag wins over bucket tag", "a,k=influx:1|c|#k:dog", List.of(s("a", COUNTER, 1, "k", "dog"))),
-        argumentSet("bucket piece without = is ignored", "a,flag,k=v:1|c", List.of(s("a", COUNTER, 1, "k", "v"))),
-        argumentSet("bucket tag value keeps later =", "a,uri=/x?p=1:1|c", List.of(s("a", COUNTER, 1, "uri", "/x?p=1"))),
+        argumentSet(
+            "two values in one line", "a:1|c:2|c", List.of(s("a", COUNTER, 1), s("a", COUNTER, 2))),
+        argumentSet(
+            "values of two types in one line",
+            "a:1|c|@0.5:2|ms",
+            List.of(rated(s("a", COUNTER, 1), 0.5), s("a", TIMER, 2))),
+        argumentSet(
+            "rate then tags", "a:1|c|@0.1|#k:v", List.of(rated(s("a", COUNTER, 1, "k", "v"), 0.1))),
+        argumentSet(
+            "tags then rate", "a:1|c|#k:v|@0.5", List.of(rated(s("a", COUNTER, 1, "k", "v"), 0.5))),
+        argumentSet(
+            "flag tags become true",
+            "a:1|c|#flag,k:",
+            List.of(s("a", COUNTER, 1, "flag", "true", "k", "true"))),
+        argumentSet(
+            "tag value keeps later colons",
+            "a:1|c|#url:http://x:80",
+            List.of(s("a", COUNTER, 1, "url", "http://x:80"))),
+        argumentSet(
+            "container and timestamp fields are skipped",
+            "a:1|c|#k:v|c:83a0f4b1|T1700000000",
+            List.of(s("a", COUNTER, 1, "k", "v"))),
+        argumentSet(
+            "unknown field is skipped", "a:1|ms|e:it-false,cn-x|x", List.of(s("a", TIMER, 1))),
+        argumentSet(
+            "dogstatsd tag wins over bucket tag",
+            "a,k=influx:1|c|#k:dog",
+            List.of(s("a", COUNTER, 1, "k", "dog"))),
+        argumentSet(
+            "bucket piece without = is ignored",
+            "a,flag,k=v:1|c",
+            List.of(s("a", COUNTER, 1, "k", "v"))),
+        argumentSet(
+            "bucket tag value keeps later =",
+            "a,uri=/x?p=1:1|c",
+            List.of(s("a", COUNTER, 1, "uri", "/x?p=1"))),
         argumentSet("set member may contain colons", "a:x:y|s", List.of(set("a", "x:y"))),
         argumentSet("exponent", "a:1e3|ms", List.of(s("a", TIMER, 1000))),
         argumentSet("leading dot", "a:.5|g", List.of(s("a", GAUGE, 0.5))),
         argumentSet("trailing carriage return", "a:1|c\r", List.of(s("a", COUNTER, 1))),
-        argumentSet("a blank ends the name, as in Telegraf", "My App/req time:1|ms", List.of(s("My", TIMER, 1))));
+        argumentSet(
+            "a blank ends the name, as in Telegraf",
+            "My App/req time:1|ms",
+            List.of(s("My", TIMER, 1))));
   }
 
   @ParameterizedTest(name = "{argumentSetName}")
@@ -158,10 +266,12 @@ class StatsdParserTest {
   }
 
   private static StatsdSample rated(StatsdSample s, double rate) {
-    return new StatsdSample(s.name(), s.type(), s.tags(), s.value(), s.member(), rate, s.relative());
+    return new StatsdSample(
+        s.name(), s.type(), s.tags(), s.value(), s.member(), rate, s.relative());
   }
 
   private static StatsdSample relative(StatsdSample s) {
-    return new StatsdSample(s.name(), s.type(), s.tags(), s.value(), s.member(), s.sampleRate(), true);
+    return new StatsdSample(
+        s.name(), s.type(), s.tags(), s.value(), s.member(), s.sampleRate(), true);
   }
 }

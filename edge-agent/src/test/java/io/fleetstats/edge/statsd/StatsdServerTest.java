@@ -20,9 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The UDP listener on a real socket, on each transport this machine has: single datagrams that
- * each find the socket otherwise empty (every epoll read ends after a partial recvmmsg), bursts
- * that fill several reads in a row, and datagrams at the size limit.
+ * The UDP listener on a real socket, on each transport this machine has: single datagrams that each
+ * find the socket otherwise empty (every epoll read ends after a partial recvmmsg), bursts that
+ * fill several reads in a row, and datagrams at the size limit.
  */
 class StatsdServerTest {
   private static final int MAX_PACKET = 8192;
@@ -36,12 +36,24 @@ class StatsdServerTest {
     StatsdStats stats = new StatsdStats();
     AtomicLong counted = new AtomicLong();
     PacketIngester ingester =
-        new PacketIngester(new StatsdParser(MAX_PACKET), (sample, t) -> counted.addAndGet((long) sample.value()), stats);
+        new PacketIngester(
+            new StatsdParser(MAX_PACKET),
+            (sample, t) -> counted.addAndGet((long) sample.value()),
+            stats);
     EventLoopGroup group =
-        new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("test-statsd", true), transport.ioHandlerFactory());
+        new MultiThreadIoEventLoopGroup(
+            1, new DefaultThreadFactory("test-statsd", true), transport.ioHandlerFactory());
     StatsdServer server =
         StatsdServer.bind(
-            transport, group, new InetSocketAddress("127.0.0.1", 0), null, ingester, Clock.systemUTC(), MAX_PACKET, MAX_PACKET, 1);
+            transport,
+            group,
+            new InetSocketAddress("127.0.0.1", 0),
+            null,
+            ingester,
+            Clock.systemUTC(),
+            MAX_PACKET,
+            MAX_PACKET,
+            1);
     try (DatagramChannel client = DatagramChannel.open()) {
       client.connect(server.localAddress());
       long expectedLines = 0;
@@ -52,7 +64,10 @@ class StatsdServerTest {
         expectedLines++;
         expectedSum += i;
         long lines = expectedLines;
-        await().pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10)).until(() -> stats.lines() == lines);
+        await()
+            .pollInterval(Duration.ofMillis(2))
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> stats.lines() == lines);
       }
       // a burst: datagrams queue up, so reads fill every slot and read on (few enough for a
       // default net.core.rmem_max of 208 KiB)
@@ -72,9 +87,15 @@ class StatsdServerTest {
         expectedSum += 5;
       }
       long lines = expectedLines;
-      await().pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10)).until(() -> stats.lines() == lines);
+      await()
+          .pollInterval(Duration.ofMillis(2))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> stats.lines() == lines);
       long sum = expectedSum;
-      await().pollInterval(Duration.ofMillis(2)).atMost(Duration.ofSeconds(10)).until(() -> counted.get() == sum);
+      await()
+          .pollInterval(Duration.ofMillis(2))
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> counted.get() == sum);
       assertThat(stats.packets()).isEqualTo(20 + 100 + 10);
       assertThat(stats.truncatedPackets()).isZero();
       assertThat(stats.rejectedTotal()).isZero();

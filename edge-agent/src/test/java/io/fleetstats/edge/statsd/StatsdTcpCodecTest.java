@@ -14,18 +14,22 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The TCP pipeline ({@link StatsdLineDecoder} + {@link StatsdLineHandler}) through EmbeddedChannel. */
+/**
+ * The TCP pipeline ({@link StatsdLineDecoder} + {@link StatsdLineHandler}) through EmbeddedChannel.
+ */
 class StatsdTcpCodecTest {
   private static final long NOW = 1_764_086_400_000L;
 
   private final List<String> received = new ArrayList<>();
   private final StatsdStats stats = new StatsdStats();
   private final PacketIngester ingester =
-      new PacketIngester(new StatsdParser(), (s, t) -> received.add(ParserSpec.render(s) + " at " + t), stats);
+      new PacketIngester(
+          new StatsdParser(), (s, t) -> received.add(ParserSpec.render(s) + " at " + t), stats);
   private final EmbeddedChannel channel = new EmbeddedChannel();
 
   StatsdTcpCodecTest() {
-    StatsdServer.tcpPipeline(channel, ingester, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), 64);
+    StatsdServer.tcpPipeline(
+        channel, ingester, Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC), 64);
   }
 
   @AfterEach
@@ -62,7 +66,8 @@ class StatsdTcpCodecTest {
   void readsSeveralLinesOfOneSegmentAndSkipsEmptyOnes() {
     channel.writeInbound(bytes("a:1|c\n\nb:2|g\nc:3|s\n"));
 
-    assertThat(received).containsExactly("a COUNTER 1.0 at " + NOW, "b GAUGE 2.0 at " + NOW, "c SET 3 at " + NOW);
+    assertThat(received)
+        .containsExactly("a COUNTER 1.0 at " + NOW, "b GAUGE 2.0 at " + NOW, "c SET 3 at " + NOW);
     assertThat(stats.lines()).isEqualTo(3);
   }
 

@@ -2,8 +2,8 @@ package io.fleetstats.kit.admin;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.fleetstats.kit.ProcessIdentity;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,14 +37,17 @@ public final class AdminServer implements AutoCloseable {
    * @param registry the service's registry, scraped on {@code /metrics}
    * @param readiness null or empty string when ready, otherwise the reason it is not
    */
-  public static AdminServer start(InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness) {
+  public static AdminServer start(
+      InetSocketAddress address, PrometheusMeterRegistry registry, Readiness readiness) {
     try {
       HttpServer server = HttpServer.create(address, 16);
-      ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "admin-http");
-        t.setDaemon(true);
-        return t;
-      });
+      ExecutorService executor =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "admin-http");
+                t.setDaemon(true);
+                return t;
+              });
       server.setExecutor(executor);
       server.createContext("/healthz", ex -> respond(ex, 200, "ok\n", "text/plain"));
       server.createContext(
@@ -64,7 +67,12 @@ public final class AdminServer implements AutoCloseable {
       return new AdminServer(server, executor);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "cannot listen on admin address " + address + ": " + e.getMessage() + " (set FLEETSTATS_ADMIN_ADDRESS)", e);
+          "cannot listen on admin address "
+              + address
+              + ": "
+              + e.getMessage()
+              + " (set FLEETSTATS_ADMIN_ADDRESS)",
+          e);
     }
   }
 
@@ -87,7 +95,8 @@ public final class AdminServer implements AutoCloseable {
     return server.getAddress();
   }
 
-  private static void respond(HttpExchange ex, int status, String body, String type) throws IOException {
+  private static void respond(HttpExchange ex, int status, String body, String type)
+      throws IOException {
     try (ex) {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       ex.getResponseHeaders().set("Content-Type", type);

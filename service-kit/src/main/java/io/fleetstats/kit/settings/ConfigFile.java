@@ -31,8 +31,8 @@ import java.util.function.UnaryOperator;
  * </pre>
  *
  * gives {@code FLEETSTATS_STATSD_TCP_ADDRESS}, {@code FLEETSTATS_STATSD_TEMPLATES} (a list is
- * joined with new lines), {@code FLEETSTATS_FLUSH_INTERVAL}, {@code FLEETSTATS_KAFKA_BOOTSTRAP}
- * and the Kafka property {@code security.protocol}. The environment wins over the file.
+ * joined with new lines), {@code FLEETSTATS_FLUSH_INTERVAL}, {@code FLEETSTATS_KAFKA_BOOTSTRAP} and
+ * the Kafka property {@code security.protocol}. The environment wins over the file.
  */
 public final class ConfigFile {
   /** The environment variable naming the file. */
@@ -52,7 +52,8 @@ public final class ConfigFile {
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(Files.readString(file));
     } catch (IOException e) {
-      problems.add(KEY + "='" + file + "' cannot be read: " + e.getMessage().lines().findFirst().orElse(""));
+      problems.add(
+          KEY + "='" + file + "' cannot be read: " + e.getMessage().lines().findFirst().orElse(""));
       return out;
     }
     if (root == null || root.isMissingNode() || root.isNull()) {
@@ -72,14 +73,19 @@ public final class ConfigFile {
     for (String key : unknown) {
       String near = nearest.apply(key);
       problems.add(
-          "unknown setting " + key + " in " + file + " (from its YAML key path)"
+          "unknown setting "
+              + key
+              + " in "
+              + file
+              + " (from its YAML key path)"
               + (near == null ? "; see --help for the keys" : "; did you mean " + near + "?"));
       out.remove(key);
     }
     return out;
   }
 
-  private static void flatten(String prefix, JsonNode node, Map<String, String> out, List<String> problems, Path file) {
+  private static void flatten(
+      String prefix, JsonNode node, Map<String, String> out, List<String> problems, Path file) {
     Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
     while (fields.hasNext()) {
       Map.Entry<String, JsonNode> f = fields.next();

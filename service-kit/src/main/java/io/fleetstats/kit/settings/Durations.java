@@ -5,7 +5,10 @@ import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Telegraf-style durations: {@code 500ms}, {@code 10s}, {@code 1m}, {@code 2h}; also ISO-8601 {@code PT10S}. */
+/**
+ * Telegraf-style durations: {@code 500ms}, {@code 10s}, {@code 1m}, {@code 2h}; also ISO-8601
+ * {@code PT10S}.
+ */
 public final class Durations {
   private static final Pattern SIMPLE = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h|d)");
 

@@ -23,10 +23,13 @@ import org.apache.kafka.common.config.TopicConfig;
 public record KafkaNames(String clients, Set<String> names, Map<String, Set<String>> prefixed) {
   /** Producer properties. */
   public static final Set<String> PRODUCER = ProducerConfig.configNames();
+
   /** Consumer properties. */
   public static final Set<String> CONSUMER = ConsumerConfig.configNames();
+
   /** Admin client properties. */
   public static final Set<String> ADMIN = AdminClientConfig.configNames();
+
   /** Topic-level properties ({@code retention.ms} …), from {@link TopicConfig}'s constants. */
   public static final Set<String> TOPIC = topicConfigNames();
 
@@ -51,7 +54,8 @@ public record KafkaNames(String clients, Set<String> names, Map<String, Set<Stri
       return true;
     }
     for (Map.Entry<String, Set<String>> e : prefixed.entrySet()) {
-      if (property.startsWith(e.getKey()) && e.getValue().contains(property.substring(e.getKey().length()))) {
+      if (property.startsWith(e.getKey())
+          && e.getValue().contains(property.substring(e.getKey().length()))) {
         return true;
       }
     }
@@ -84,7 +88,9 @@ public record KafkaNames(String clients, Set<String> names, Map<String, Set<Stri
   private static Set<String> topicConfigNames() {
     Set<String> out = new TreeSet<>();
     for (Field f : TopicConfig.class.getFields()) {
-      if (Modifier.isStatic(f.getModifiers()) && f.getName().endsWith("_CONFIG") && f.getType() == String.class) {
+      if (Modifier.isStatic(f.getModifiers())
+          && f.getName().endsWith("_CONFIG")
+          && f.getType() == String.class) {
         try {
           out.add((String) f.get(null));
         } catch (IllegalAccessException e) {

@@ -45,7 +45,8 @@ public record Setting<T>(
   public List<String> keys() {
     return aliases.isEmpty()
         ? List.of(key)
-        : java.util.stream.Stream.concat(java.util.stream.Stream.of(key), aliases.stream()).toList();
+        : java.util.stream.Stream.concat(java.util.stream.Stream.of(key), aliases.stream())
+            .toList();
   }
 
   private static <T> Setting<T> of(String key, T def, String shown, Function<String, T> parser) {
@@ -82,7 +83,10 @@ public record Setting<T>(
     return of(key, def, def == null ? "-" : def.toString(), Setting::parseBool);
   }
 
-  /** A duration ({@code 500ms}, {@code 10s}, {@code 1m}, {@code 2h}, {@code 7d}) of at least {@code min}. */
+  /**
+   * A duration ({@code 500ms}, {@code 10s}, {@code 1m}, {@code 2h}, {@code 7d}) of at least {@code
+   * min}.
+   */
   public static Setting<Duration> duration(String key, Duration def, Duration min) {
     return of(
         key,
@@ -107,8 +111,11 @@ public record Setting<T>(
     return of(key, def, def == null ? "-" : show(def), Setting::parseAddress);
   }
 
-  /** Like {@link #address}, but {@code off} or {@code none} (any case) switches the listener off. */
-  public static Setting<Optional<InetSocketAddress>> optionalAddress(String key, InetSocketAddress def) {
+  /**
+   * Like {@link #address}, but {@code off} or {@code none} (any case) switches the listener off.
+   */
+  public static Setting<Optional<InetSocketAddress>> optionalAddress(
+      String key, InetSocketAddress def) {
     return of(
         key,
         Optional.ofNullable(def),
@@ -119,7 +126,9 @@ public record Setting<T>(
                 : Optional.of(parseAddress(raw)));
   }
 
-  /** A size: {@code 8388608}, {@code 512KiB}, {@code 8MiB}, {@code 1GiB} (KB/MB/GB are binary too). */
+  /**
+   * A size: {@code 8388608}, {@code 512KiB}, {@code 8MiB}, {@code 1GiB} (KB/MB/GB are binary too).
+   */
   public static Setting<Long> bytes(String key, Long def, long min) {
     return of(key, def, def == null ? "-" : showBytes(def), raw -> parseBytes(raw, min));
   }
@@ -127,7 +136,9 @@ public record Setting<T>(
   /** One of an enum's constants, any case. */
   public static <E extends Enum<E>> Setting<E> oneOf(String key, E def, Class<E> type) {
     List<String> names =
-        java.util.Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList();
+        java.util.Arrays.stream(type.getEnumConstants())
+            .map(e -> e.name().toLowerCase(Locale.ROOT))
+            .toList();
     return of(
         key,
         def,
@@ -137,7 +148,10 @@ public record Setting<T>(
             return Enum.valueOf(type, raw.toUpperCase(Locale.ROOT));
           } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
-                String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.get(names.size() - 1), e);
+                String.join(", ", names.subList(0, names.size() - 1))
+                    + " or "
+                    + names.get(names.size() - 1),
+                e);
           }
         });
   }
@@ -149,12 +163,14 @@ public record Setting<T>(
 
   /** The seed's (or other) names read, in order, when {@link #key()} is unset. */
   public Setting<T> aliases(String... more) {
-    return new Setting<>(key, List.of(more), defaultValue, shownDefault, parser, doc, kafkaProperty, secret);
+    return new Setting<>(
+        key, List.of(more), defaultValue, shownDefault, parser, doc, kafkaProperty, secret);
   }
 
   /** The one-line doc. */
   public Setting<T> doc(String text) {
-    return new Setting<>(key, aliases, defaultValue, shownDefault, parser, text, kafkaProperty, secret);
+    return new Setting<>(
+        key, aliases, defaultValue, shownDefault, parser, text, kafkaProperty, secret);
   }
 
   /** How the docs show the default, when the value itself does not say it ("the host name"). */
@@ -169,7 +185,8 @@ public record Setting<T>(
 
   /** Never echo the value in an error. */
   public Setting<T> asSecret() {
-    return new Setting<>(key, aliases, defaultValue, shownDefault, parser, doc, kafkaProperty, true);
+    return new Setting<>(
+        key, aliases, defaultValue, shownDefault, parser, doc, kafkaProperty, true);
   }
 
   static boolean parseBool(String raw) {
@@ -201,8 +218,16 @@ public record Setting<T>(
     String t = raw.strip().toUpperCase(Locale.ROOT).replace(" ", "");
     long unit = 1;
     String[][] units = {
-      {"KIB", "10"}, {"MIB", "20"}, {"GIB", "30"}, {"KB", "10"}, {"MB", "20"}, {"GB", "30"},
-      {"K", "10"}, {"M", "20"}, {"G", "30"}, {"B", "0"}
+      {"KIB", "10"},
+      {"MIB", "20"},
+      {"GIB", "30"},
+      {"KB", "10"},
+      {"MB", "20"},
+      {"GB", "30"},
+      {"K", "10"},
+      {"M", "20"},
+      {"G", "30"},
+      {"B", "0"}
     };
     for (String[] u : units) {
       if (t.endsWith(u[0])) {

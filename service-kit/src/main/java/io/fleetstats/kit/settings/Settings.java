@@ -24,7 +24,9 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
       Setting.string("FLEETSTATS_CONFIG_FILE", null)
           .doc("optional YAML settings file (nested keys join with '_'); the environment wins");
 
-  /** {@code FLEETSTATS_STRICT_CONFIG}: unknown keys and Kafka properties are errors, not warnings. */
+  /**
+   * {@code FLEETSTATS_STRICT_CONFIG}: unknown keys and Kafka properties are errors, not warnings.
+   */
   public static final Setting<Boolean> STRICT_CONFIG =
       Setting.bool("FLEETSTATS_STRICT_CONFIG", false)
           .doc("unknown FLEETSTATS_* keys and unknown Kafka properties stop the start (exit 2)");
@@ -44,7 +46,8 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
    * A table with {@code settings} plus {@link #CONFIG_FILE} and {@link #STRICT_CONFIG}, which every
    * service reads.
    */
-  public static Settings of(String service, KafkaNames kafka, Collection<? extends Setting<?>> settings) {
+  public static Settings of(
+      String service, KafkaNames kafka, Collection<? extends Setting<?>> settings) {
     List<Setting<?>> all = new ArrayList<>(settings);
     all.add(CONFIG_FILE);
     all.add(STRICT_CONFIG);
@@ -106,8 +109,13 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
       lines.add(line.toString());
     }
     String passthrough = "FLEETSTATS_KAFKA_<PROPERTY>";
-    lines.add("  " + passthrough + " ".repeat(Math.max(1, width - passthrough.length())) + "any " + kafka.clients()
-        + " client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL");
+    lines.add(
+        "  "
+            + passthrough
+            + " ".repeat(Math.max(1, width - passthrough.length()))
+            + "any "
+            + kafka.clients()
+            + " client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL");
     return lines;
   }
 
@@ -115,6 +123,7 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
   public static final String README_BEGIN =
       "<!-- settings: generated from the settings table; edit the declarations, then run the module's"
           + " SettingsDocTest with -Dfleetstats.writeDocs=true -->";
+
   /** Closes it. */
   public static final String README_END = "<!-- /settings -->";
 
@@ -128,7 +137,8 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
     int begin = readme.indexOf(README_BEGIN);
     int end = readme.indexOf(README_END);
     if (begin < 0 || end < begin) {
-      throw new IllegalArgumentException("the README has no " + README_BEGIN + " ... " + README_END + " block");
+      throw new IllegalArgumentException(
+          "the README has no " + README_BEGIN + " ... " + README_END + " block");
     }
     return readme.substring(0, begin) + README_BEGIN + "\n" + markdown() + readme.substring(end);
   }

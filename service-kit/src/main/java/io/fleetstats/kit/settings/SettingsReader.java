@@ -18,23 +18,24 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads a service's settings from its environment ({@code System.getenv()} in production, a plain
- * map in tests) and the optional YAML file named by {@code FLEETSTATS_CONFIG_FILE} (the
- * environment wins). Problems are collected, not thrown one by one, so that {@link #check()}
- * reports every bad key at once with its value and what is allowed.
+ * map in tests) and the optional YAML file named by {@code FLEETSTATS_CONFIG_FILE} (the environment
+ * wins). Problems are collected, not thrown one by one, so that {@link #check()} reports every bad
+ * key at once with its value and what is allowed.
  *
- * <p>Made {@link #forService for a service}, it also knows the service's {@link Settings} table:
- * an unknown {@code FLEETSTATS_*} key is reported naming the nearest known one (a warning, or an
- * error with {@code FLEETSTATS_STRICT_CONFIG=true}); {@code FLEETSTATS_KAFKA_<PROPERTY>} names are
+ * <p>Made {@link #forService for a service}, it also knows the service's {@link Settings} table: an
+ * unknown {@code FLEETSTATS_*} key is reported naming the nearest known one (a warning, or an error
+ * with {@code FLEETSTATS_STRICT_CONFIG=true}); {@code FLEETSTATS_KAFKA_<PROPERTY>} names are
  * checked against the Kafka clients' own definitions, and one that is not a property is reported
  * and ignored; a property set both by a setting and as {@code FLEETSTATS_KAFKA_<PROPERTY>} is an
  * error naming both, and so is a prefixed form of it ({@code producer.bootstrap.servers}), which
  * would give one client another value. Variables Kubernetes adds for a Service (e.g. {@code
- * FLEETSTATS_KAFKA_SERVICE_HOST}, {@code FLEETSTATS_KAFKA_PORT_9092_TCP} for a Service named
- * {@code fleetstats-kafka}) are recognised as such and ignored.
+ * FLEETSTATS_KAFKA_SERVICE_HOST}, {@code FLEETSTATS_KAFKA_PORT_9092_TCP} for a Service named {@code
+ * fleetstats-kafka}) are recognised as such and ignored.
  */
 public final class SettingsReader {
   /** Prefix of our own keys. */
   public static final String PREFIX = "FLEETSTATS_";
+
   /** Prefix of Kafka client properties passed through: {@code FLEETSTATS_KAFKA_SASL_MECHANISM}. */
   public static final String KAFKA_PREFIX = "FLEETSTATS_KAFKA_";
 
@@ -63,13 +64,15 @@ public final class SettingsReader {
    * @param alsoKnown tables of services that share this environment (the local stack runs all of
    *     them in one process): their keys and Kafka properties are not reported as unknown here
    */
-  public static SettingsReader forService(Settings table, Map<String, String> env, Settings... alsoKnown) {
+  public static SettingsReader forService(
+      Settings table, Map<String, String> env, Settings... alsoKnown) {
     Map<String, String> merged = new HashMap<>();
-    env.forEach((k, v) -> {
-      if (k != null && v != null) {
-        merged.put(k, v);
-      }
-    });
+    env.forEach(
+        (k, v) -> {
+          if (k != null && v != null) {
+            merged.put(k, v);
+          }
+        });
     SettingsReader probe = new SettingsReader(merged, table, List.of(alsoKnown));
     List<String> fileProblems = new ArrayList<>();
     String file = probe.string(null, Settings.CONFIG_FILE.key());
@@ -86,9 +89,11 @@ public final class SettingsReader {
     return reader;
   }
 
-  /** The value of {@code setting}: from its keys, else (for one that sets a Kafka property) from
+  /**
+   * The value of {@code setting}: from its keys, else (for one that sets a Kafka property) from
    * {@code FLEETSTATS_KAFKA_<PROPERTY>}, else its default. A bad value is recorded as a problem and
-   * the default returned. */
+   * the default returned.
+   */
   public <T> T get(Setting<T> setting) {
     String raw = string(null, setting.keys().toArray(String[]::new));
     String from = setting.key();
@@ -156,19 +161,22 @@ public final class SettingsReader {
    * Kafka client properties passed through as {@code FLEETSTATS_KAFKA_<PROPERTY>}: underscores
    * become dots and the name is lower-cased ({@code FLEETSTATS_KAFKA_SECURITY_PROTOCOL} → {@code
    * security.protocol}). Keys of the table's own settings ({@code FLEETSTATS_KAFKA_BOOTSTRAP}),
-   * properties a setting owns (also behind a client prefix such as {@code producer.}),
-   * service-link variables and (with a table) names that are not
-   * properties of the service's clients are left out; {@link #check()} reports the last ones.
+   * properties a setting owns (also behind a client prefix such as {@code producer.}), service-link
+   * variables and (with a table) names that are not properties of the service's clients are left
+   * out; {@link #check()} reports the last ones.
    */
   public Map<String, String> kafkaProperties() {
     Map<String, String> props = new TreeMap<>();
     Set<String> owned = new HashSet<>();
     if (table != null) {
-      table.settings().forEach(s -> {
-        if (s.kafkaProperty() != null) {
-          owned.add(s.kafkaProperty());
-        }
-      });
+      table
+          .settings()
+          .forEach(
+              s -> {
+                if (s.kafkaProperty() != null) {
+                  owned.add(s.kafkaProperty());
+                }
+              });
     }
     Set<String> links = serviceLinks();
     env.forEach(
@@ -258,25 +266,44 @@ public final class SettingsReader {
         Setting<?> behindPrefix = owner == null ? owner(table.kafka().unprefixed(property)) : null;
         if (owner != null && isSet(owner)) {
           problems.add(
-              k + " and " + owner.key() + " both set the Kafka property " + property
+              k
+                  + " and "
+                  + owner.key()
+                  + " both set the Kafka property "
+                  + property
                   + "; keep one of them");
         } else if (behindPrefix != null) {
           // The setting always has a value (its default at least), so this is a second way.
           problems.add(
-              k + " would set " + behindPrefix.kafkaProperty() + " for one client only ("
-                  + property + "); " + behindPrefix.key() + " sets it for every client: use that");
+              k
+                  + " would set "
+                  + behindPrefix.kafkaProperty()
+                  + " for one client only ("
+                  + property
+                  + "); "
+                  + behindPrefix.key()
+                  + " sets it for every client: use that");
         } else if (owner == null && !acceptedSomewhere(property)) {
           String near = nearest(property, table.kafka().all());
           out.add(
-              k + " is not a Kafka " + table.kafka().clients() + " property ('" + property
-                  + "'); ignored" + (near == null ? "" : ". Did you mean " + kafkaKey(near) + " (" + near + ")?"));
+              k
+                  + " is not a Kafka "
+                  + table.kafka().clients()
+                  + " property ('"
+                  + property
+                  + "'); ignored"
+                  + (near == null ? "" : ". Did you mean " + kafkaKey(near) + " (" + near + ")?"));
         }
         continue;
       }
       String near = nearestKey(k);
       out.add(
-          "unknown setting " + k + " is ignored"
-              + (near == null ? "; see --help for the " + table.service() + "'s settings" : ". Did you mean " + near + "?"));
+          "unknown setting "
+              + k
+              + " is ignored"
+              + (near == null
+                  ? "; see --help for the " + table.service() + "'s settings"
+                  : ". Did you mean " + near + "?"));
     }
     return out;
   }
@@ -362,8 +389,8 @@ public final class SettingsReader {
   }
 
   /**
-   * Variables Kubernetes sets for every Service in the namespace (docker-link style): for a
-   * Service {@code fleetstats-kafka}, {@code FLEETSTATS_KAFKA_SERVICE_HOST}, {@code
+   * Variables Kubernetes sets for every Service in the namespace (docker-link style): for a Service
+   * {@code fleetstats-kafka}, {@code FLEETSTATS_KAFKA_SERVICE_HOST}, {@code
    * FLEETSTATS_KAFKA_SERVICE_PORT[_<NAME>]}, {@code FLEETSTATS_KAFKA_PORT} and {@code
    * FLEETSTATS_KAFKA_PORT_<N>_<PROTO>[_PROTO|_PORT|_ADDR]}. Recognised by the family, not by the
    * shape alone: only when the {@code _SERVICE_HOST} of the same prefix is set too.
@@ -377,7 +404,9 @@ public final class SettingsReader {
           if (other.equals(k)
               || other.startsWith(service + "_SERVICE_PORT")
               || other.equals(service + "_PORT")
-              || other.matches(java.util.regex.Pattern.quote(service) + "_PORT_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?")) {
+              || other.matches(
+                  java.util.regex.Pattern.quote(service)
+                      + "_PORT_\\d+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?")) {
             out.add(other);
           }
         }

@@ -24,7 +24,8 @@ class AdminServerTest {
     PrometheusMeterRegistry registry = AdminServer.newRegistry();
     registry.counter("fleetstats.test.lines", "reason", "bad_value").increment(3);
     AtomicReference<String> notReady = new AtomicReference<>("Kafka unreachable");
-    try (AdminServer admin = AdminServer.start(new InetSocketAddress("127.0.0.1", 0), registry, notReady::get)) {
+    try (AdminServer admin =
+        AdminServer.start(new InetSocketAddress("127.0.0.1", 0), registry, notReady::get)) {
       assertThat(get(admin, "/healthz").statusCode()).isEqualTo(200);
 
       HttpResponse<String> ready = get(admin, "/readyz");

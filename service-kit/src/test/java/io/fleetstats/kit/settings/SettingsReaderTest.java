@@ -6,14 +6,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class SettingsReaderTest {
 
   @ParameterizedTest(name = "{0} = {1} ms")
-  @CsvSource({"500ms,500", "10s,10000", "1m,60000", "60s,60000", "2h,7200000", "1.5s,1500", "PT10S,10000"})
+  @CsvSource({
+    "500ms,500",
+    "10s,10000",
+    "1m,60000",
+    "60s,60000",
+    "2h,7200000",
+    "1.5s,1500",
+    "PT10S,10000"
+  })
   void parsesTelegrafStyleDurations(String text, long millis) {
     assertThat(Durations.parse(text)).isEqualTo(Duration.ofMillis(millis));
   }
@@ -21,7 +29,8 @@ class SettingsReaderTest {
   @Test
   void reportsEveryBadKeyAtOnce() {
     SettingsReader env =
-        new SettingsReader(Map.of("FLEETSTATS_WINDOW", "ten", "FLEETSTATS_PARTITIONS", "0", "A", ":x"));
+        new SettingsReader(
+            Map.of("FLEETSTATS_WINDOW", "ten", "FLEETSTATS_PARTITIONS", "0", "A", ":x"));
     env.duration(Duration.ofSeconds(10), Duration.ofMillis(100), "FLEETSTATS_WINDOW");
     env.integer(3, 1, 1000, "FLEETSTATS_PARTITIONS");
     env.address(null, "A");
@@ -39,7 +48,8 @@ class SettingsReaderTest {
 
   @Test
   void firstNonBlankKeyWinsSoSeedNamesWork() {
-    SettingsReader env = new SettingsReader(Map.of("NODE_HOSTNAME", "node-7", "FLEETSTATS_NODE", " "));
+    SettingsReader env =
+        new SettingsReader(Map.of("NODE_HOSTNAME", "node-7", "FLEETSTATS_NODE", " "));
     assertThat(env.string("unknown", "FLEETSTATS_NODE", "NODE_HOSTNAME")).isEqualTo("node-7");
     assertThat(env.string("unknown", "MISSING")).isEqualTo("unknown");
   }
@@ -51,7 +61,8 @@ class SettingsReaderTest {
 
     assertThat(env.optionalAddress(fallback, "A")).isEmpty();
     assertThat(env.optionalAddress(fallback, "B")).isEmpty();
-    assertThat(env.optionalAddress(fallback, "C")).contains(new InetSocketAddress("127.0.0.1", 9000));
+    assertThat(env.optionalAddress(fallback, "C"))
+        .contains(new InetSocketAddress("127.0.0.1", 9000));
     assertThat(env.optionalAddress(fallback, "UNSET")).contains(fallback);
     assertThat(env.optionalAddress(null, "UNSET")).isEmpty();
     env.check();

@@ -18,14 +18,18 @@ class SettingsTableTest {
           .kafkaProperty("bootstrap.servers")
           .doc("Kafka bootstrap servers");
   private static final Setting<java.net.InetSocketAddress> ADDRESS =
-      Setting.address("FLEETSTATS_STATSD_ADDRESS", new java.net.InetSocketAddress("127.0.0.1", 8125))
+      Setting.address(
+              "FLEETSTATS_STATSD_ADDRESS", new java.net.InetSocketAddress("127.0.0.1", 8125))
           .doc("UDP host:port to listen on");
   private static final Setting<Duration> WINDOW =
       Setting.duration("FLEETSTATS_WINDOW", Duration.ofSeconds(10), Duration.ofMillis(100))
           .aliases("INTERVAL")
           .doc("window size");
   private static final Settings TABLE =
-      Settings.of("test service", KafkaNames.of("producer", KafkaNames.PRODUCER), List.of(BOOTSTRAP, ADDRESS, WINDOW));
+      Settings.of(
+          "test service",
+          KafkaNames.of("producer", KafkaNames.PRODUCER),
+          List.of(BOOTSTRAP, ADDRESS, WINDOW));
   private static final Settings OTHER =
       Settings.of(
           "other service",
@@ -54,7 +58,9 @@ class SettingsTableTest {
   @Test
   void strictConfigTurnsUnknownKeysIntoErrors() {
     SettingsReader r =
-        read(Map.of("FLEETSTATS_STATSD_ADDRES", "127.0.0.1:9999", "FLEETSTATS_STRICT_CONFIG", "true"));
+        read(
+            Map.of(
+                "FLEETSTATS_STATSD_ADDRES", "127.0.0.1:9999", "FLEETSTATS_STRICT_CONFIG", "true"));
 
     assertThatThrownBy(r::check)
         .isInstanceOf(ConfigException.class)
@@ -68,12 +74,18 @@ class SettingsTableTest {
     SettingsReader r = read(Map.of("FLEETSTATS_SOMETHING_ELSE_ENTIRELY", "1"));
     r.check();
 
-    assertThat(r.warnings()).singleElement().asString().contains("see --help for the test service's settings");
+    assertThat(r.warnings())
+        .singleElement()
+        .asString()
+        .contains("see --help for the test service's settings");
   }
 
   @Test
   void keysOfServicesSharingTheEnvironmentAreNotUnknown() {
-    SettingsReader r = read(Map.of("FLEETSTATS_GROUP_ID", "sinks", "FLEETSTATS_KAFKA_GROUP_INSTANCE_ID", "a"), OTHER);
+    SettingsReader r =
+        read(
+            Map.of("FLEETSTATS_GROUP_ID", "sinks", "FLEETSTATS_KAFKA_GROUP_INSTANCE_ID", "a"),
+            OTHER);
     r.check();
 
     assertThat(r.warnings()).isEmpty();
@@ -125,13 +137,21 @@ class SettingsTableTest {
     SettingsReader r = read(Map.of("FLEETSTATS_KAFKA_PORT", "9092"));
     r.check();
 
-    assertThat(r.warnings()).singleElement().asString().startsWith("FLEETSTATS_KAFKA_PORT is not a Kafka producer property");
+    assertThat(r.warnings())
+        .singleElement()
+        .asString()
+        .startsWith("FLEETSTATS_KAFKA_PORT is not a Kafka producer property");
   }
 
   @Test
   void aPropertySetTwoWaysIsAnErrorNamingBoth() {
     SettingsReader r =
-        read(Map.of("FLEETSTATS_KAFKA_BOOTSTRAP", "a:9092", "FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS", "b:9092"));
+        read(
+            Map.of(
+                "FLEETSTATS_KAFKA_BOOTSTRAP",
+                "a:9092",
+                "FLEETSTATS_KAFKA_BOOTSTRAP_SERVERS",
+                "b:9092"));
 
     assertThatThrownBy(r::check)
         .isInstanceOf(ConfigException.class)
@@ -197,9 +217,12 @@ class SettingsTableTest {
   void anUnknownKeyInTheFileIsAnErrorNamingTheNearest(@TempDir Path dir) throws IOException {
     Path file = dir.resolve("s.yaml");
     Files.writeString(file, "windw: 30s\n");
-    SettingsReader r = SettingsReader.forService(TABLE, Map.of("FLEETSTATS_CONFIG_FILE", file.toString()));
+    SettingsReader r =
+        SettingsReader.forService(TABLE, Map.of("FLEETSTATS_CONFIG_FILE", file.toString()));
 
-    assertThatThrownBy(r::check).hasMessageContaining("unknown setting FLEETSTATS_WINDW").hasMessageContaining("did you mean FLEETSTATS_WINDOW?");
+    assertThatThrownBy(r::check)
+        .hasMessageContaining("unknown setting FLEETSTATS_WINDW")
+        .hasMessageContaining("did you mean FLEETSTATS_WINDOW?");
   }
 
   @Test
@@ -210,8 +233,13 @@ class SettingsTableTest {
         .contains("| `FLEETSTATS_CONFIG_FILE` | – | optional YAML settings file")
         .contains("| `FLEETSTATS_KAFKA_<PROPERTY>` | – | any producer client property");
     assertThat(TABLE.help())
-        .anySatisfy(l -> assertThat(l).startsWith("  FLEETSTATS_STATSD_ADDRESS").endsWith("UDP host:port to listen on (127.0.0.1:8125)"))
-        .anySatisfy(l -> assertThat(l).contains("FLEETSTATS_WINDOW").endsWith("(10s); also INTERVAL"));
+        .anySatisfy(
+            l ->
+                assertThat(l)
+                    .startsWith("  FLEETSTATS_STATSD_ADDRESS")
+                    .endsWith("UDP host:port to listen on (127.0.0.1:8125)"))
+        .anySatisfy(
+            l -> assertThat(l).contains("FLEETSTATS_WINDOW").endsWith("(10s); also INTERVAL"));
   }
 
   @Test
@@ -228,7 +256,8 @@ class SettingsTableTest {
 
   @Test
   void levenshteinCountsEdits() {
-    assertThat(SettingsReader.distance("FLEETSTATS_STATSD_ADDRES", "FLEETSTATS_STATSD_ADDRESS")).isEqualTo(1);
+    assertThat(SettingsReader.distance("FLEETSTATS_STATSD_ADDRES", "FLEETSTATS_STATSD_ADDRESS"))
+        .isEqualTo(1);
     assertThat(SettingsReader.distance("kitten", "sitting")).isEqualTo(3);
   }
 }

@@ -1,10 +1,10 @@
 package io.fleetstats.sink.kit;
 
 /**
- * What makes one sink different from another: what the records of a poll become and how they
- * are sent. Everything around it is the {@link SinkLoop}'s and the same for every sink: polling,
- * pausing while a delivery waits, writing dead letters, committing only after a definite outcome.
- * A new sink is this interface and a few lines of wiring.
+ * What makes one sink different from another: what the records of a poll become and how they are
+ * sent. Everything around it is the {@link SinkLoop}'s and the same for every sink: polling,
+ * pausing while a delivery waits, writing dead letters, committing only after a definite outcome. A
+ * new sink is this interface and a few lines of wiring.
  *
  * <p>Called on the loop's thread, one poll at a time; a delivery needs no locking of its own.
  */
@@ -17,8 +17,8 @@ public interface Delivery {
    *
    * @param waiter the only way to wait between retries (keeps the consumer in its group)
    * @return {@link Result#DELIVERED} once every record was accepted or marked; {@link
-   *     Result#STOPPED} when {@code waiter} said stop (nothing is committed); {@link
-   *     Result#fatal} when the receiver refuses us and an operator must act
+   *     Result#STOPPED} when {@code waiter} said stop (nothing is committed); {@link Result#fatal}
+   *     when the receiver refuses us and an operator must act
    */
   Result deliver(Polled poll, Waiter waiter) throws InterruptedException;
 

@@ -49,8 +49,8 @@ public final class Polled {
   }
 
   /**
-   * Record {@code index} cannot be decoded: it is dead-lettered as {@value
-   * SinkLoop#UNDECODABLE}, counted in {@code <prefix>.records.undecodable} and logged (throttled).
+   * Record {@code index} cannot be decoded: it is dead-lettered as {@value SinkLoop#UNDECODABLE},
+   * counted in {@code <prefix>.records.undecodable} and logged (throttled).
    *
    * @param problem what the decoder said
    */

@@ -47,9 +47,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The consume → deliver → dead-letter → commit loop every sink shares, so that at-least-once
- * delivery is written (and tested) once: the offsets of a poll are committed only after its
- * {@link Delivery} reported every record accepted or marked, and the dead letters of the marked
- * ones were acknowledged by Kafka.
+ * delivery is written (and tested) once: the offsets of a poll are committed only after its {@link
+ * Delivery} reported every record accepted or marked, and the dead letters of the marked ones were
+ * acknowledged by Kafka.
  *
  * <pre>
  * poll ─► Delivery.deliver(Polled, Waiter) ─► DELIVERED ─► dead letters (acks=all) ─► commitSync
@@ -57,8 +57,8 @@ import org.slf4j.LoggerFactory;
  *                     └ (stays in group, wakeable) └► FATAL: commit nothing, FAILED
  * </pre>
  *
- * <p>One thread owns the consumer. While a delivery waits to retry, the consumer keeps polling
- * with all its partitions paused: that fetches nothing but keeps it in the group (so {@code
+ * <p>One thread owns the consumer. While a delivery waits to retry, the consumer keeps polling with
+ * all its partitions paused: that fetches nothing but keeps it in the group (so {@code
  * max.poll.interval.ms} never expires during a long outage) and lets {@link #close()} wake it. A
  * rebalance during a retry is harmless: delivered records of revoked partitions are not committed
  * by us and are redelivered to the new owner.
@@ -71,8 +71,10 @@ public final class SinkLoop implements AutoCloseable {
 
   /** First part of the loop's meter names unless set: the Wavefront sink's, kept for /metrics. */
   public static final String DEFAULT_METER_PREFIX = "fleetstats.sink";
+
   /** Reason label of records a delivery could not decode. */
   public static final String UNDECODABLE = "undecodable";
+
   /** Longest single poll while a delivery waits: how soon a rebalance is served. */
   public static final Duration DEFAULT_PAUSED_POLL_SLICE = Duration.ofSeconds(1);
 
@@ -117,8 +119,10 @@ public final class SinkLoop implements AutoCloseable {
   private volatile State state = State.STARTING;
   private volatile Throwable failure;
   private volatile boolean closing;
+
   /** True while partitions are paused for a retry; read by the rebalance listener. */
   private boolean pausedForRetry;
+
   private boolean consumerClosed;
 
   private final AtomicLong recordsConsumed = new AtomicLong();
@@ -126,8 +130,10 @@ public final class SinkLoop implements AutoCloseable {
   private final AtomicLong commits = new AtomicLong();
   private final AtomicLong deadLettered = new AtomicLong();
   private final AtomicLong consumerLag = new AtomicLong();
+
   /** Records of the poll being delivered: consumed but not committed. */
   private volatile long inFlight;
+
   private final Map<String, Counter> deadLetteredByReason = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> deadLetteredCounts = new ConcurrentHashMap<>();
   private final Counter deadLetterRetries;
@@ -153,9 +159,13 @@ public final class SinkLoop implements AutoCloseable {
     this.oneRecord = b.oneRecord;
     this.undecodableLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
     this.deadLetterLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
-    counter(prefix + ".records.consumed", recordsConsumed,
+    counter(
+        prefix + ".records.consumed",
+        recordsConsumed,
         "records read from the " + recordsPlural + " topic");
-    counter(prefix + ".records.undecodable", recordsUndecodable,
+    counter(
+        prefix + ".records.undecodable",
+        recordsUndecodable,
         "records that are not " + oneRecord + " (dead-lettered)");
     counter(prefix + ".commits", commits, "successful offset commits");
     Gauge.builder(prefix + ".consumer.lag", consumerLag, AtomicLong::get)
@@ -324,8 +334,12 @@ public final class SinkLoop implements AutoCloseable {
         Duration delay = backoff.delay(attempt++, random.getAsDouble(), Optional.empty());
         long held = deadLetterLog.tryAcquire();
         if (held >= 0) {
-          log.warn("{}; {} records not committed, retry in {} ms ({} similar messages suppressed)",
-              e.getMessage(), letters.size(), delay.toMillis(), held);
+          log.warn(
+              "{}; {} records not committed, retry in {} ms ({} similar messages suppressed)",
+              e.getMessage(),
+              letters.size(),
+              delay.toMillis(),
+              held);
         }
         if (!awaitPaused(delay)) {
           return false;
@@ -338,10 +352,11 @@ public final class SinkLoop implements AutoCloseable {
       deadLetteredByReason
           .computeIfAbsent(
               d.reason(),
-              k -> Counter.builder(prefix + ".deadlettered")
-                  .description("records written to the dead-letter topic, by reason")
-                  .tag("reason", k)
-                  .register(registry))
+              k ->
+                  Counter.builder(prefix + ".deadlettered")
+                      .description("records written to the dead-letter topic, by reason")
+                      .tag("reason", k)
+                      .register(registry))
           .increment();
     }
     return true;
@@ -354,7 +369,12 @@ public final class SinkLoop implements AutoCloseable {
       log.warn(
           "record {}-{}@{} is not {} ({}); it goes to the dead-letter topic ({} more since the"
               + " last message)",
-          record.topic(), record.partition(), record.offset(), oneRecord, problem, held);
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          oneRecord,
+          problem,
+          held);
     }
   }
 
@@ -420,7 +440,8 @@ public final class SinkLoop implements AutoCloseable {
       log.warn(
           "could not commit after delivery because the group rebalanced ({}); those {} will be"
               + " delivered again",
-          e.getMessage(), recordsPlural);
+          e.getMessage(),
+          recordsPlural);
       return;
     }
     commits.incrementAndGet();
@@ -433,7 +454,8 @@ public final class SinkLoop implements AutoCloseable {
    */
   public String readiness() {
     if (state != State.RUNNING) {
-      return "sink is " + state.name().toLowerCase(Locale.ROOT)
+      return "sink is "
+          + state.name().toLowerCase(Locale.ROOT)
           + failure().map(f -> ": " + f.getMessage()).orElse("");
     }
     String problem = delivery.problem();
@@ -446,7 +468,8 @@ public final class SinkLoop implements AutoCloseable {
         kafkaCheckedAt == Long.MIN_VALUE || now - kafkaCheckedAt > KAFKA_CHECK_EVERY.toNanos();
     if (admin != null && due) {
       try {
-        admin.describeCluster(new DescribeClusterOptions().timeoutMs(2000))
+        admin
+            .describeCluster(new DescribeClusterOptions().timeoutMs(2000))
             .nodes()
             .get(3, TimeUnit.SECONDS);
         kafkaProblem = "";
@@ -643,8 +666,8 @@ public final class SinkLoop implements AutoCloseable {
 
     /**
      * Kafka client properties (bootstrap and pass-through) for the consumer, the dead-letter
-     * producer and the admin client; the consumer's at-least-once settings are fixed on top
-     * ({@link SinkLoop#consumerConfig}).
+     * producer and the admin client; the consumer's at-least-once settings are fixed on top ({@link
+     * SinkLoop#consumerConfig}).
      */
     public Builder kafka(Map<String, Object> properties) {
       this.kafka = Map.copyOf(properties);
@@ -670,8 +693,8 @@ public final class SinkLoop implements AutoCloseable {
     }
 
     /**
-     * {@code client.id} of the consumer unless the Kafka properties set one (default: the name
-     * with dashes); the dead-letter producer's is this plus {@code -deadletter}.
+     * {@code client.id} of the consumer unless the Kafka properties set one (default: the name with
+     * dashes); the dead-letter producer's is this plus {@code -deadletter}.
      */
     public Builder clientId(String clientId) {
       this.clientId = clientId;
@@ -703,8 +726,8 @@ public final class SinkLoop implements AutoCloseable {
     }
 
     /**
-     * Longest single poll while a delivery waits (default 1 s, in real time): short slices let
-     * a test with a fast ticker see its virtual deadlines.
+     * Longest single poll while a delivery waits (default 1 s, in real time): short slices let a
+     * test with a fast ticker see its virtual deadlines.
      */
     public Builder pausedPollSlice(Duration slice) {
       this.pausedPollSlice = slice;
@@ -736,8 +759,8 @@ public final class SinkLoop implements AutoCloseable {
     }
 
     /**
-     * How log messages and meter descriptions call the records, e.g. {@code aggregates} and
-     * {@code an Aggregate}.
+     * How log messages and meter descriptions call the records, e.g. {@code aggregates} and {@code
+     * an Aggregate}.
      */
     public Builder records(String plural, String one) {
       this.recordsPlural = plural;

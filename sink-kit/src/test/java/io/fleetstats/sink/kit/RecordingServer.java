@@ -16,9 +16,9 @@ import java.util.concurrent.Executors;
 
 /**
  * A loopback HTTP server for {@link PostDelivery}: plain bodies of lines, 202 unless told
- * otherwise, 400 for a body holding a line it is told to refuse. It records the lines of every
- * body it accepted and the status of every request, and runs a hook before answering (to read
- * the committed offsets while a request is in flight).
+ * otherwise, 400 for a body holding a line it is told to refuse. It records the lines of every body
+ * it accepted and the status of every request, and runs a hook before answering (to read the
+ * committed offsets while a request is in flight).
  */
 final class RecordingServer implements AutoCloseable {
   private final HttpServer server;

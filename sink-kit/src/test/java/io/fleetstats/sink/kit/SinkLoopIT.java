@@ -162,10 +162,13 @@ class SinkLoopIT {
       c.seekToBeginning(List.of(tp));
       long end = c.endOffsets(List.of(tp)).get(tp);
       List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-      await().atMost(WAIT).until(() -> {
-        c.poll(Duration.ofMillis(100)).forEach(out::add);
-        return c.position(tp) >= end;
-      });
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                c.poll(Duration.ofMillis(100)).forEach(out::add);
+                return c.position(tp) >= end;
+              });
       return out;
     }
   }
@@ -245,8 +248,13 @@ class SinkLoopIT {
         .during(Duration.ofSeconds(2))
         .atMost(Duration.ofSeconds(5))
         .pollInterval(Duration.ofMillis(100))
-        .until(() -> committed(n) == 0 && member(n).equals(member) && loop.consumerLag() == 5
-            && loop.state() == SinkLoop.State.RUNNING && server.accepted().isEmpty());
+        .until(
+            () ->
+                committed(n) == 0
+                    && member(n).equals(member)
+                    && loop.consumerLag() == 5
+                    && loop.state() == SinkLoop.State.RUNNING
+                    && server.accepted().isEmpty());
     server.answer(202);
     await().atMost(WAIT).until(() -> committed(n) == 5);
 

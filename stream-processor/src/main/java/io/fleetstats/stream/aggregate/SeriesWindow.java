@@ -21,8 +21,8 @@ import java.util.TreeMap;
 
 /**
  * One series of one source in one window: who it is (name, type, tags, source) and what it has
- * accumulated. It carries its identity so that a closed window becomes an {@link Aggregate}
- * without parsing store keys.
+ * accumulated. It carries its identity so that a closed window becomes an {@link Aggregate} without
+ * parsing store keys.
  */
 public final class SeriesWindow {
   /** 2: sets may hold an UltraLogLog, gauges carry roll-up fields; 1 is still read. */
@@ -36,11 +36,13 @@ public final class SeriesWindow {
   private final String node;
   private final String pod;
   private final WindowState state;
+
   /**
-   * The encoded identity (format to pod), the same in every write of this window: encoded once,
-   * or taken from the bytes it was read from, rather than on every batch.
+   * The encoded identity (format to pod), the same in every write of this window: encoded once, or
+   * taken from the bytes it was read from, rather than on every batch.
    */
   private byte[] head;
+
   /** Length of the last encoding: the next one is written without growing its buffer. */
   private int encodedLength = 256;
 
@@ -82,9 +84,9 @@ public final class SeriesWindow {
   }
 
   /**
-   * The series' identity, also the Kafka key of its aggregates: source id, name, Telegraf type
-   * and the tags sorted by key ({@code c/ns/pod/ctr|api.timer|timing|route=/a,status=200}).
-   * Tag order on the wire does not matter.
+   * The series' identity, also the Kafka key of its aggregates: source id, name, Telegraf type and
+   * the tags sorted by key ({@code c/ns/pod/ctr|api.timer|timing|route=/a,status=200}). Tag order
+   * on the wire does not matter.
    */
   public static String id(Source source, Series series) {
     StringBuilder b =
@@ -105,7 +107,9 @@ public final class SeriesWindow {
     return b.toString();
   }
 
-  /** @see WindowState#add */
+  /**
+   * @see WindowState#add
+   */
   public int add(Series series, int[] indices, int count) {
     return state.add(series, indices, count);
   }
@@ -138,7 +142,8 @@ public final class SeriesWindow {
 
   /** The point tags with {@code clusterTags} applied; see {@link Tagging#seriesTags}. */
   public Map<String, String> tags(Map<String, String> clusterTags) {
-    return Tagging.seriesTags(Telegraf.metricType(type), pod, cluster, namespace, clusterTags, tags);
+    return Tagging.seriesTags(
+        Telegraf.metricType(type), pod, cluster, namespace, clusterTags, tags);
   }
 
   /** {@link #toAggregate(long, long, List, Map)} without cluster metadata. */
@@ -147,8 +152,8 @@ public final class SeriesWindow {
   }
 
   /**
-   * The aggregate of this series over {@code [windowStart, windowEnd)}, with Telegraf's field
-   * names and tags: {@code metric_type}, {@code pod_name}, {@code cluster}, {@code namespace}, the
+   * The aggregate of this series over {@code [windowStart, windowEnd)}, with Telegraf's field names
+   * and tags: {@code metric_type}, {@code pod_name}, {@code cluster}, {@code namespace}, the
    * cluster's metadata tags, then the series' own tags (which win on a clash, as a tag sent by the
    * app is the more specific).
    */
@@ -239,14 +244,16 @@ public final class SeriesWindow {
       String pod = Codec.readString(in);
       int headLength = bytes.length - stream.available();
       WindowState state = WindowState.read(type, in, format, options);
-      SeriesWindow window = new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
+      SeriesWindow window =
+          new SeriesWindow(name, type, tags, cluster, namespace, node, pod, state);
       if (format == FORMAT) {
         window.head = Arrays.copyOf(bytes, headLength);
       }
       window.encodedLength = bytes.length;
       return window;
     } catch (IOException e) {
-      throw new IllegalArgumentException("corrupt window state (" + bytes.length + " bytes): " + e, e);
+      throw new IllegalArgumentException(
+          "corrupt window state (" + bytes.length + " bytes): " + e, e);
     }
   }
 }

@@ -15,7 +15,8 @@ public record StateOptions(double relativeAccuracy, int setExactLimit) {
 
   public StateOptions {
     if (!(relativeAccuracy > 0 && relativeAccuracy < 0.5)) {
-      throw new IllegalArgumentException("relative accuracy must be in (0,0.5): " + relativeAccuracy);
+      throw new IllegalArgumentException(
+          "relative accuracy must be in (0,0.5): " + relativeAccuracy);
     }
     if (setExactLimit < 0) {
       throw new IllegalArgumentException("set exact limit must be >= 0: " + setExactLimit);

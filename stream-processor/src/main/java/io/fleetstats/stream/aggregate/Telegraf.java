@@ -7,7 +7,9 @@ import java.math.BigDecimal;
 public final class Telegraf {
   private Telegraf() {}
 
-  /** Telegraf's {@code metric_type} tag value: counter, gauge, timing, histogram, set, distribution. */
+  /**
+   * Telegraf's {@code metric_type} tag value: counter, gauge, timing, histogram, set, distribution.
+   */
   public static String metricType(MetricType type) {
     return switch (type) {
       case COUNTER -> "counter";

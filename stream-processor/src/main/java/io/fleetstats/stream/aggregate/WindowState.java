@@ -25,8 +25,8 @@ import java.util.Map;
  * States serialize to bytes so they can live in a changelogged state store.
  *
  * <p>Sample rates: a sample sent with {@code @r} stands for {@code 1/r} samples; a missing or
- * invalid rate (not in (0,1]) counts as 1. Values that are NaN or infinite are rejected and
- * counted by the caller.
+ * invalid rate (not in (0,1]) counts as 1. Values that are NaN or infinite are rejected and counted
+ * by the caller.
  *
  * <p>Roll-ups: {@link #merge} folds another source's state of the same type into this one with
  * exact statistics (sums, counts, bounds, the variance by Chan's parallel formula) and mergeable
@@ -63,7 +63,10 @@ public sealed interface WindowState
   /** True when nothing valid was added: the window emits nothing for this series. */
   boolean isEmpty();
 
-  /** Telegraf's fields for this state, e.g. {@code value}, or {@code count, sum, ..., 90_percentile}. */
+  /**
+   * Telegraf's fields for this state, e.g. {@code value}, or {@code count, sum, ...,
+   * 90_percentile}.
+   */
   Map<String, Double> fields(List<Double> percentiles);
 
   /** The DDSketch in its protobuf encoding for distribution-like series, else null. */
@@ -162,8 +165,8 @@ public sealed interface WindowState
   /**
    * Gauges: the last value in arrival order. A relative sample ({@code +3}/{@code -3}) changes the
    * previous value of the same window, or 0 when the window has none yet. That is Telegraf's
-   * behaviour with its default {@code delete_gauges = true}, which forgets gauges at every flush;
-   * a gauge that must carry across windows should be sent as an absolute value.
+   * behaviour with its default {@code delete_gauges = true}, which forgets gauges at every flush; a
+   * gauge that must carry across windows should be sent as an absolute value.
    *
    * <p>A roll-up of gauges has no "last" across sources; it emits {@code value} = the sum of the
    * sources' last values (e.g. total queue length), {@code count} = the number of sources, and
@@ -172,8 +175,10 @@ public sealed interface WindowState
   final class Gauge implements WindowState {
     private double value;
     private boolean any;
+
     /** True once other sources were merged in: fields are then the roll-up's. */
     private boolean rolled;
+
     private int sources;
     private double sum;
     private double lower = Double.POSITIVE_INFINITY;
@@ -283,23 +288,29 @@ public sealed interface WindowState
    * collide, with probability below 3·10^-14 per window at 1000 members) up to {@link
    * StateOptions#setExactLimit()} distinct members; beyond that the same hashes go into an
    * UltraLogLog sketch (2^12 registers, about 1.2 % standard error, 4 KiB), which merges across
-   * sources as exactly as if it had seen every member itself. Hashes rather than the member
-   * strings keep the state (written to the changelog on every commit) at 8 bytes per member
-   * whatever the members' length, and its decoding free of string allocation.
+   * sources as exactly as if it had seen every member itself. Hashes rather than the member strings
+   * keep the state (written to the changelog on every commit) at 8 bytes per member whatever the
+   * members' length, and its decoding free of string allocation.
    */
   final class Set implements WindowState {
     private static final Hasher64 HASHER = Hashing.komihash5_0();
     private static final long[] NONE = new long[0];
+
     /** Member strings, as written before format 3; still read. */
     private static final byte EXACT_MEMBERS = 0;
+
     private static final byte SKETCH = 1;
+
     /** Sorted distinct member hashes. */
     private static final byte EXACT_HASHES = 2;
 
     private final int exactLimit;
+
     /** Ascending distinct member hashes in {@code [0, size)} while exact. */
     private long[] hashes = NONE;
+
     private int size;
+
     /** Non-null once the exact bound was passed; {@link #hashes} is then empty. */
     private UltraLogLog sketch;
 
@@ -469,6 +480,7 @@ public sealed interface WindowState
     private double m2;
     private double lower = Double.POSITIVE_INFINITY;
     private double upper = Double.NEGATIVE_INFINITY;
+
     /** Size of the sketch's last encoding, so that the next one does not grow its buffer. */
     private int sketchBytes = 64;
 

@@ -10,7 +10,10 @@ import java.util.List;
 public final class Windows {
   private Windows() {}
 
-  /** Start of the window of {@code size} ms that holds {@code timestamp}; windows align to the epoch. */
+  /**
+   * Start of the window of {@code size} ms that holds {@code timestamp}; windows align to the
+   * epoch.
+   */
   public static long start(long timestamp, long size) {
     return Math.floorDiv(timestamp, size) * size;
   }
@@ -23,12 +26,14 @@ public final class Windows {
 
   /** How many samples a series carries: set members for sets, values otherwise. */
   public static int sampleCount(Series series) {
-    return series.getType() == MetricType.SET ? series.getMembers().size() : series.getValues().size();
+    return series.getType() == MetricType.SET
+        ? series.getMembers().size()
+        : series.getValues().size();
   }
 
   /**
-   * Splits a series' samples by the window of their receive time, keeping arrival order inside
-   * each slice. A sample without a receive time takes {@code batchTime} (the agent's flush time).
+   * Splits a series' samples by the window of their receive time, keeping arrival order inside each
+   * slice. A sample without a receive time takes {@code batchTime} (the agent's flush time).
    * Usually all samples of a batch fall into one window, so that case allocates one slice.
    */
   public static List<Slice> slices(Series series, long batchTime, long size) {
@@ -71,7 +76,10 @@ public final class Windows {
    */
   public static Series subset(Series series, int[] indices, int count) {
     Series.Builder b =
-        Series.newBuilder().setName(series.getName()).setType(series.getType()).setTags(series.getTags());
+        Series.newBuilder()
+            .setName(series.getName())
+            .setType(series.getType())
+            .setTags(series.getTags());
     b.setValues(pick(series.getValues(), indices, count));
     b.setMembers(pick(series.getMembers(), indices, count));
     b.setSampleRates(pick(series.getSampleRates(), indices, count));

@@ -18,16 +18,20 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * The MySQL branch of the topology: for each snapshot, the previous one of the same source and
  * server comes from {@link #STORE}, {@link MysqlRates} computes the aggregates, and the snapshot
- * becomes the new baseline. No windows: a snapshot is already one point per interval. The raw
- * topic is keyed by source, so a source's snapshots arrive in order in one task.
+ * becomes the new baseline. No windows: a snapshot is already one point per interval. The raw topic
+ * is keyed by source, so a source's snapshots arrive in order in one task.
  */
-public final class MysqlRateProcessor implements Processor<String, MysqlSnapshot, String, Aggregate> {
+public final class MysqlRateProcessor
+    implements Processor<String, MysqlSnapshot, String, Aggregate> {
   /** Last snapshot per {@code <source id>|<server>}. */
   public static final String STORE = "fleetstats-mysql-baseline-store";
+
   /** Snapshots read. */
   public static final String SNAPSHOTS = "mysql-snapshots-total";
+
   /** Counters that went down (reset): no rate given, new baseline. */
   public static final String RESETS = "mysql-counter-resets-total";
+
   /** Snapshots after a server restart (uptime went down): no rates given, new baseline. */
   public static final String RESTARTS = "mysql-server-restarts-total";
 
@@ -73,8 +77,11 @@ public final class MysqlRateProcessor implements Processor<String, MysqlSnapshot
   }
 
   private Sensor sensor(String task, String name, String description) {
-    Sensor s = context.metrics().addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
-    s.add(new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)), new CumulativeSum());
+    Sensor s =
+        context.metrics().addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
+    s.add(
+        new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)),
+        new CumulativeSum());
     sensors.add(s);
     return s;
   }

@@ -26,6 +26,7 @@ import java.util.TreeMap;
 public final class MysqlRates {
   /** Suffix of a counter's per-second rate field; the sink makes {@code _rate} → {@code .rate}. */
   public static final String RATE_SUFFIX = "_rate";
+
   /** Telegraf's measurement for global status, binary logs and replica status. */
   public static final String MYSQL = "mysql";
 
@@ -92,7 +93,13 @@ public final class MysqlRates {
 
   /** {@code <source id>|<server>|<measurement>|<sorted tags>}: the aggregates topic's key. */
   static String seriesId(MysqlSnapshot snapshot, MysqlSeries s) {
-    return Sources.id(snapshot.getSource()) + '|' + snapshot.getServer() + '|' + s.getMeasurement() + '|' + new TreeMap<>(s.getTags());
+    return Sources.id(snapshot.getSource())
+        + '|'
+        + snapshot.getServer()
+        + '|'
+        + s.getMeasurement()
+        + '|'
+        + new TreeMap<>(s.getTags());
   }
 
   /** The snapshot's series by measurement + sorted tags, the top-level maps as {@code mysql}. */
@@ -133,7 +140,8 @@ public final class MysqlRates {
     return s.getMeasurement() + '|' + new TreeMap<>(s.getTags());
   }
 
-  private static Aggregate aggregate(MysqlSnapshot snapshot, MysqlSeries s, Map<String, Double> fields) {
+  private static Aggregate aggregate(
+      MysqlSnapshot snapshot, MysqlSeries s, Map<String, Double> fields) {
     Source source = snapshot.getSource();
     Map<String, String> tags = new LinkedHashMap<>();
     // Telegraf's mysql input sets no metric_type; the seed's global tag pod_name and our

@@ -29,8 +29,10 @@ import java.util.TreeMap;
 public record RollupRule(String name, boolean keep, Set<String> tags) {
   /** The tag that marks roll-up series, valued with the rule name. */
   public static final String ROLLUP_TAG = "rollup";
+
   /** The pseudo-tag for the per-pod series' source (the node). */
   public static final String NODE = "node";
+
   /** Source of roll-ups that keep neither node nor cluster. */
   public static final String FLEET_SOURCE = "fleet";
 
@@ -75,7 +77,13 @@ public record RollupRule(String name, boolean keep, Set<String> tags) {
     /** The roll-up series id, also its Kafka key: {@code rollup/<source>|<name>|<type>|k=v,...}. */
     public String id(String name, String metricType) {
       StringBuilder b =
-          new StringBuilder("rollup/").append(source).append('|').append(name).append('|').append(metricType).append('|');
+          new StringBuilder("rollup/")
+              .append(source)
+              .append('|')
+              .append(name)
+              .append('|')
+              .append(metricType)
+              .append('|');
       boolean first = true;
       for (Map.Entry<String, String> t : tags.entrySet()) {
         if (!first) {
@@ -147,6 +155,9 @@ public record RollupRule(String name, boolean keep, Set<String> tags) {
   /** The rule in {@code FLEETSTATS_ROLLUPS} syntax. */
   @Override
   public String toString() {
-    return name + ":" + (keep ? "keep=" : "drop=") + String.join(",", new java.util.TreeSet<>(tags));
+    return name
+        + ":"
+        + (keep ? "keep=" : "drop=")
+        + String.join(",", new java.util.TreeSet<>(tags));
   }
 }

@@ -20,8 +20,8 @@ import java.util.TreeMap;
 /**
  * One roll-up series in one window: its identity (name, type, Wavefront source, tags including
  * {@code rollup=<rule>}) and the merged state of every source that contributed. Stage 1 sends one
- * per closed per-source window and rule (a partial) through the roll-up repartition topic; stage
- * 2 merges the partials of one window with {@link #merge}.
+ * per closed per-source window and rule (a partial) through the roll-up repartition topic; stage 2
+ * merges the partials of one window with {@link #merge}.
  */
 public final class RollupWindow {
   private static final byte FORMAT = 2;
@@ -34,7 +34,12 @@ public final class RollupWindow {
   private int contributors;
 
   public RollupWindow(
-      String name, MetricType type, String source, TreeMap<String, String> tags, WindowState state, int contributors) {
+      String name,
+      MetricType type,
+      String source,
+      TreeMap<String, String> tags,
+      WindowState state,
+      int contributors) {
     this.name = name;
     this.type = type;
     this.source = source;
@@ -44,7 +49,8 @@ public final class RollupWindow {
   }
 
   /** A partial: one source's state for {@code target}. */
-  public static RollupWindow partial(String name, MetricType type, RollupRule.Target target, WindowState state) {
+  public static RollupWindow partial(
+      String name, MetricType type, RollupRule.Target target, WindowState state) {
     return new RollupWindow(name, type, target.source(), target.tags(), state, 1);
   }
 
@@ -142,7 +148,8 @@ public final class RollupWindow {
       WindowState state = WindowState.read(type, in, format, options);
       return new RollupWindow(name, type, source, tags, state, contributors);
     } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException("corrupt roll-up state (" + bytes.length + " bytes): " + e, e);
+      throw new IllegalArgumentException(
+          "corrupt roll-up state (" + bytes.length + " bytes): " + e, e);
     }
   }
 

@@ -13,7 +13,8 @@ import java.util.Set;
  */
 public final class Tagging {
   /** Tags the processor sets itself; metadata never overrides them. */
-  public static final Set<String> IDENTITY_TAGS = Set.of("metric_type", "pod_name", "cluster", "namespace");
+  public static final Set<String> IDENTITY_TAGS =
+      Set.of("metric_type", "pod_name", "cluster", "namespace");
 
   private Tagging() {}
 

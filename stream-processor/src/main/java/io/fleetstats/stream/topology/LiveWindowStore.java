@@ -33,15 +33,14 @@ import org.apache.kafka.streams.state.internals.CachedStateStore;
  * per commit interval however many batches update it, and none at all when it opens and closes
  * within one interval; the byte store's own cache is off, this store is that cache.
  *
- * <p><b>Why this is exactly-once.</b> Kafka Streams calls {@link #flushCache} in
- * {@code StreamTask.prepareCommit}, before it flushes the task's producer and commits the
- * transaction that holds the input offsets, the output and the changelog records; the dirty windows
- * are encoded into the byte store there, so a commit never covers input whose effect on a window
- * is only in memory. A task closed without a commit (a crash, a fenced producer) drops its live
- * windows with the store; the restarted task reads the byte store as of the last commit and
- * re-reads the input after it. {@link CachedStateStore} is Kafka Streams' internal interface for
- * exactly this hook (its record caches use it); the crash test on a real broker checks that it is
- * still called.
+ * <p><b>Why this is exactly-once.</b> Kafka Streams calls {@link #flushCache} in {@code
+ * StreamTask.prepareCommit}, before it flushes the task's producer and commits the transaction that
+ * holds the input offsets, the output and the changelog records; the dirty windows are encoded into
+ * the byte store there, so a commit never covers input whose effect on a window is only in memory.
+ * A task closed without a commit (a crash, a fenced producer) drops its live windows with the
+ * store; the restarted task reads the byte store as of the last commit and re-reads the input after
+ * it. {@link CachedStateStore} is Kafka Streams' internal interface for exactly this hook (its
+ * record caches use it); the crash test on a real broker checks that it is still called.
  *
  * <p><b>Use.</b> A value taken with {@link #get} and changed must be given back with {@link #put}
  * (which marks it dirty) before the task processes its next record. Entries that are not windows
@@ -61,10 +60,16 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   }
 
   private final KeyValueStore<String, byte[]> bytes;
-  /** How a window is written to its changelog bytes and read back (IllegalArgumentException if not one). */
+
+  /**
+   * How a window is written to its changelog bytes and read back (IllegalArgumentException if not
+   * one).
+   */
   private final Function<V, byte[]> encode;
+
   private final Function<byte[], V> decode;
   private final Map<String, Live<V>> live;
+
   /**
    * Every key the byte store holds, read once after it was restored (lazily, at first use; again
    * after a restart or a move to standby): a new window costs no RocksDB lookup (a miss was about 3
@@ -73,7 +78,10 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   private Set<String> stored;
 
   LiveWindowStore(
-      KeyValueStore<String, byte[]> bytes, Function<V, byte[]> encode, Function<byte[], V> decode, int maxLive) {
+      KeyValueStore<String, byte[]> bytes,
+      Function<V, byte[]> encode,
+      Function<byte[], V> decode,
+      int maxLive) {
     this.bytes = bytes;
     this.encode = encode;
     this.decode = decode;
@@ -92,13 +100,14 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
 
   /**
    * A logged, uncached RocksDB key-value store named {@code name} under a {@link LiveWindowStore}
-   * that keeps up to {@code maxLive} windows live; {@code decode} throws IllegalArgumentException on
-   * bytes that are not a window.
+   * that keeps up to {@code maxLive} windows live; {@code decode} throws IllegalArgumentException
+   * on bytes that are not a window.
    */
   static <V> StoreBuilder<LiveWindowStore<V>> builder(
       String name, Function<V, byte[]> encode, Function<byte[], V> decode, int maxLive) {
     return new Builder<>(
-        Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(name), Serdes.String(), Serdes.ByteArray())
             .withCachingDisabled()
             .withLoggingEnabled(Map.of()),
         encode,
@@ -231,7 +240,8 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
   }
 
   @Override
-  public boolean setFlushListener(CacheFlushListener<String, byte[]> listener, boolean sendOldValues) {
+  public boolean setFlushListener(
+      CacheFlushListener<String, byte[]> listener, boolean sendOldValues) {
     return false;
   }
 

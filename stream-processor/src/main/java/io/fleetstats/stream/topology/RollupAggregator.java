@@ -8,7 +8,6 @@ import io.fleetstats.stream.rollup.RollupWindow;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,35 +17,33 @@ import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Stage 2: merges the roll-up partials that stage 1 sends through the roll-up repartition topic
  * (key {@code <hex window start>|<roll-up series id>}, so all partials of one roll-up series and
- * window meet in one task) and emits each roll-up window once every contributing stage-1 task
- * has closed it.
+ * window meet in one task) and emits each roll-up window once every contributing stage-1 task has
+ * closed it.
  *
- * <p><b>Time: a low watermark.</b> Each stage-1 task (an <i>origin</i>, named by its raw
- * partition) broadcasts a watermark to every partition of the repartition topic when it processes
- * its first record and each time it closes a window, after that window's partials, so on each
- * partition a watermark follows the partials it covers. A stage-1 task that has never had a record
- * says so once (watermark "empty") and holds nothing back. When the number of raw partitions is
- * known (the processor looks it up at start), every stage-1 task is waited for from the start,
- * also before it has said anything. This task keeps the
- * latest watermark per origin (in its store, so a restart keeps them) and closes a roll-up window
- * {@code [s, s+W)} once the lowest watermark of the live origins reaches {@code s + W + grace}.
- * Stage-1 tasks that catch up at different speeds after a restart therefore never make each
- * other's partials late. An origin silent for longer than {@code rollupGrace} of wall-clock time
- * (its instance died and its tasks have not moved yet) stops holding roll-ups back; a partial it
- * sends later for an emitted roll-up window is late: counted and dead-lettered as its per-source
- * aggregate. A roll-up window is never emitted twice.
+ * <p><b>Time: a low watermark.</b> Each stage-1 task (an <i>origin</i>, named by its raw partition)
+ * broadcasts a watermark to every partition of the repartition topic when it processes its first
+ * record and each time it closes a window, after that window's partials, so on each partition a
+ * watermark follows the partials it covers. A stage-1 task that has never had a record says so once
+ * (watermark "empty") and holds nothing back. When the number of raw partitions is known (the
+ * processor looks it up at start), every stage-1 task is waited for from the start, also before it
+ * has said anything. This task keeps the latest watermark per origin (in its store, so a restart
+ * keeps them) and closes a roll-up window {@code [s, s+W)} once the lowest watermark of the live
+ * origins reaches {@code s + W + grace}. Stage-1 tasks that catch up at different speeds after a
+ * restart therefore never make each other's partials late. An origin silent for longer than {@code
+ * rollupGrace} of wall-clock time (its instance died and its tasks have not moved yet) stops
+ * holding roll-ups back; a partial it sends later for an emitted roll-up window is late: counted
+ * and dead-lettered as its per-source aggregate. A roll-up window is never emitted twice.
  */
 final class RollupAggregator implements Processor<String, byte[], String, Emitted> {
   private static final Logger log = LoggerFactory.getLogger(RollupAggregator.class);
   static final String REASON_LATE_PARTIAL = "late-rollup";
+
   /** Key prefix of watermarks on the repartition topic and in the store; sorts after hex digits. */
   static final String WATERMARK_PREFIX = "~wm|";
 
@@ -109,7 +106,11 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     long now = context.currentSystemTimeMs();
     List<KeyValue<String, byte[]>> saved = store.metaWithPrefix(WATERMARK_PREFIX);
     // after a restart every origin gets a full rollupGrace to show up again
-    saved.forEach(kv -> origins.put(kv.key.substring(WATERMARK_PREFIX.length()), new Origin(ByteBuffer.wrap(kv.value).getLong(), now)));
+    saved.forEach(
+        kv ->
+            origins.put(
+                kv.key.substring(WATERMARK_PREFIX.length()),
+                new Origin(ByteBuffer.wrap(kv.value).getLong(), now)));
     // every stage-1 task (one per raw partition) is waited for, even before it has said anything
     for (int p = 0; p < settings.expectedOrigins(); p++) {
       origins.putIfAbsent(Integer.toString(p), new Origin(WindowClock.UNKNOWN, now));
@@ -211,7 +212,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   private void deadLetter(Record<String, byte[]> record, RollupWindow partial, long start) {
     Aggregate a = partial.toAggregate(start, start + settings.window(), settings.percentiles());
     RecordHeaders headers = new RecordHeaders();
-    headers.add(WindowAggregator.REASON_HEADER, REASON_LATE_PARTIAL.getBytes(StandardCharsets.UTF_8));
+    headers.add(
+        WindowAggregator.REASON_HEADER, REASON_LATE_PARTIAL.getBytes(StandardCharsets.UTF_8));
     headers.add(WindowAggregator.SOURCE_HEADER, partial.source().getBytes(StandardCharsets.UTF_8));
     headers.add(
         WindowAggregator.DETAIL_HEADER,

@@ -5,37 +5,49 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 
 /**
- * Names of the processor's own Kafka Streams metrics (group {@value #GROUP}, one per task,
- * tagged {@code task-id}); cumulative totals since the task started on this instance.
+ * Names of the processor's own Kafka Streams metrics (group {@value #GROUP}, one per task, tagged
+ * {@code task-id}); cumulative totals since the task started on this instance.
  */
 public final class StreamMetrics {
   public static final String GROUP = "fleetstats-stream-processor";
+
   /** Samples dropped because their window had already closed (beyond grace). */
   public static final String LATE_SAMPLES = "late-samples-total";
+
   /** Samples with a NaN or infinite value, or a receive time before the epoch. */
   public static final String INVALID_SAMPLES = "invalid-samples-total";
+
   /** Aggregates sent: one per series per closed window. */
   public static final String AGGREGATES_EMITTED = "aggregates-emitted-total";
+
   /** Window states that could not be decoded and were dropped. */
   public static final String CORRUPT_STATES = "corrupt-states-total";
+
   /** Records written to the dead-letter topic (late samples, late roll-up partials). */
   public static final String DEAD_LETTERED = "dead-lettered-total";
+
   /** Samples folded into an overflow series by the cardinality guard. */
   public static final String OVERFLOW_SAMPLES = "overflow-samples-total";
+
   /**
    * The same per offending metric: tags {@code metric} (the metric name; the first 100 per task,
    * later ones as {@code (other)}) and {@code reason} ({@code series-per-source} or {@code
    * series-per-name}).
    */
   public static final String OVERFLOW_SAMPLES_BY_METRIC = "overflow-samples-by-metric-total";
+
   /** Roll-up partials that reached stage 2 after their roll-up window had closed. */
   public static final String LATE_PARTIALS = "late-rollup-partials-total";
+
   /** Roll-up aggregates sent by stage 2. */
   public static final String ROLLUPS_EMITTED = "rollups-emitted-total";
 
   private StreamMetrics() {}
 
-  /** The sum over all tasks of metric {@code name} in {@code metrics} (from Kafka Streams or the test driver). */
+  /**
+   * The sum over all tasks of metric {@code name} in {@code metrics} (from Kafka Streams or the
+   * test driver).
+   */
   public static double total(Map<MetricName, ? extends Metric> metrics, String name) {
     return total(metrics, name, Map.of());
   }

@@ -11,8 +11,11 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 
 /** The processors' own Kafka Streams metrics for one task; names in {@link StreamMetrics}. */
 final class TaskMetrics implements AutoCloseable {
-  /** Distinct offending metric names given their own overflow metric per task; the rest share one. */
+  /**
+   * Distinct offending metric names given their own overflow metric per task; the rest share one.
+   */
   static final int MAX_NAMED_OVERFLOWS = 100;
+
   static final String OTHER = "(other)";
 
   private final ProcessorContext<?, ?> context;
@@ -38,13 +41,35 @@ final class TaskMetrics implements AutoCloseable {
     this.context = context;
     this.task = context.taskId().toString();
     this.prefix = "fleetstats." + stage + task + ".";
-    late = sensor(StreamMetrics.LATE_SAMPLES, "samples dropped because their window had closed", Map.of());
-    invalid = sensor(StreamMetrics.INVALID_SAMPLES, "samples with a NaN/infinite value or a negative time", Map.of());
-    emitted = sensor(StreamMetrics.AGGREGATES_EMITTED, "aggregates sent, one per series per closed window", Map.of());
-    corrupt = sensor(StreamMetrics.CORRUPT_STATES, "window states that could not be read and were dropped", Map.of());
-    deadLettered = sensor(StreamMetrics.DEAD_LETTERED, "records written to the dead-letter topic", Map.of());
-    overflowSamples = sensor(StreamMetrics.OVERFLOW_SAMPLES, "samples folded into overflow series", Map.of());
-    latePartials = sensor(StreamMetrics.LATE_PARTIALS, "roll-up partials after their roll-up window closed", Map.of());
+    late =
+        sensor(
+            StreamMetrics.LATE_SAMPLES,
+            "samples dropped because their window had closed",
+            Map.of());
+    invalid =
+        sensor(
+            StreamMetrics.INVALID_SAMPLES,
+            "samples with a NaN/infinite value or a negative time",
+            Map.of());
+    emitted =
+        sensor(
+            StreamMetrics.AGGREGATES_EMITTED,
+            "aggregates sent, one per series per closed window",
+            Map.of());
+    corrupt =
+        sensor(
+            StreamMetrics.CORRUPT_STATES,
+            "window states that could not be read and were dropped",
+            Map.of());
+    deadLettered =
+        sensor(StreamMetrics.DEAD_LETTERED, "records written to the dead-letter topic", Map.of());
+    overflowSamples =
+        sensor(StreamMetrics.OVERFLOW_SAMPLES, "samples folded into overflow series", Map.of());
+    latePartials =
+        sensor(
+            StreamMetrics.LATE_PARTIALS,
+            "roll-up partials after their roll-up window closed",
+            Map.of());
   }
 
   /**
@@ -74,8 +99,7 @@ final class TaskMetrics implements AutoCloseable {
   private Sensor sensor(String name, String description, Map<String, String> extraTags) {
     Map<String, String> tags = new HashMap<>(extraTags);
     tags.put("task-id", task);
-    Sensor s =
-        context.metrics().addSensor(prefix + name + extraTags, Sensor.RecordingLevel.INFO);
+    Sensor s = context.metrics().addSensor(prefix + name + extraTags, Sensor.RecordingLevel.INFO);
     s.add(new MetricName(name, StreamMetrics.GROUP, description, tags), new CumulativeSum());
     sensors.add(s);
     return s;

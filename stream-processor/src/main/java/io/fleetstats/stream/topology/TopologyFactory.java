@@ -53,21 +53,29 @@ import org.apache.kafka.streams.state.Stores;
  *   → mysql-aggregates-sink (fleetstats.aggregates, key = series id)
  * </pre>
  *
- * The raw topic is keyed by source, so stage 1 needs no repartition; only closed per-source
- * windows (one partial per series, window and rule) cross the repartition topic. Internal
- * topics: the two stores' changelogs and the roll-up repartition topic.
+ * The raw topic is keyed by source, so stage 1 needs no repartition; only closed per-source windows
+ * (one partial per series, window and rule) cross the repartition topic. Internal topics: the two
+ * stores' changelogs and the roll-up repartition topic.
  */
 public final class TopologyFactory {
   public static final String SOURCE = "raw-statsd-source";
   public static final String AGGREGATOR = "window-aggregator";
   public static final String SINK = "aggregates-sink";
-  /** Stage 1 open windows: key {@code <16 hex digits window start>|<series id>}, value a SeriesWindow. */
+
+  /**
+   * Stage 1 open windows: key {@code <16 hex digits window start>|<series id>}, value a
+   * SeriesWindow.
+   */
   public static final String STORE = "fleetstats-window-store";
+
   /** Stage 2 open roll-up windows: key {@code <16 hex digits window start>|<roll-up id>}. */
   public static final String ROLLUP_STORE = "fleetstats-rollup-store";
+
   /** Repartition topic {@code <application.id>-fleetstats-rollup-repartition}. */
   public static final String ROLLUP_REPARTITION = "fleetstats-rollup";
+
   public static final String ROLLUP_AGGREGATOR = "rollup-aggregator";
+
   /** Global store over {@code fleetstats.clusters}: cluster name → metadata. */
   public static final String CLUSTERS_STORE = "fleetstats-clusters-store";
 
@@ -77,7 +85,10 @@ public final class TopologyFactory {
   public static final String MYSQL_RATES = "mysql-rates";
   public static final String MYSQL_SINK = "mysql-aggregates-sink";
 
-  /** {@link #build(StreamConfig, Topics, int)} learning the stage-1 tasks as they announce themselves. */
+  /**
+   * {@link #build(StreamConfig, Topics, int)} learning the stage-1 tasks as they announce
+   * themselves.
+   */
   public static Topology build(StreamConfig config, Topics topics) {
     return build(config, topics, 0);
   }
@@ -137,7 +148,8 @@ public final class TopologyFactory {
   }
 
   /** Stage 1 over the raw statsd topic and, with roll-up rules, stage 2. */
-  private static void statsd(StreamsBuilder builder, StreamConfig config, Topics topics, int rawPartitions) {
+  private static void statsd(
+      StreamsBuilder builder, StreamConfig config, Topics topics, int rawPartitions) {
     // Open windows stay live objects between batches and are encoded into the logged store once
     // per commit interval (LiveWindowStore), not once per batch.
     WindowAggregator.Settings settings = WindowAggregator.Settings.of(config);
@@ -152,7 +164,9 @@ public final class TopologyFactory {
         builder.stream(
             topics.rawStatsd().name(),
             // the topic's Avro serde, read by StatsdBatchReader: the samples without boxing
-            Consumed.with(topics.rawStatsd().keySerde(), StatsdBatchReader.serde(topics.rawStatsd().valueSerde()))
+            Consumed.with(
+                    topics.rawStatsd().keySerde(),
+                    StatsdBatchReader.serde(topics.rawStatsd().valueSerde()))
                 .withName(SOURCE));
     KStream<String, Emitted> stage1 =
         raw.process(() -> new WindowAggregator(settings), Named.as(AGGREGATOR), STORE);
@@ -196,14 +210,16 @@ public final class TopologyFactory {
                     .withKeySerde(Serdes.String())
                     .withValueSerde(Serdes.ByteArray())
                     .withStreamPartitioner(TopologyFactory::rollupPartitions))
-            .process(() -> new RollupAggregator(settings), Named.as(ROLLUP_AGGREGATOR), ROLLUP_STORE);
+            .process(
+                () -> new RollupAggregator(settings), Named.as(ROLLUP_AGGREGATOR), ROLLUP_STORE);
     stage2
         .split(Named.as("stage2-"))
         .branch(
             (k, v) -> v instanceof Emitted.Final,
             Branched.withConsumer(s -> toAggregates(s, topics, "rollup-aggregates"), "aggregates"))
         .defaultBranch(
-            Branched.withConsumer(s -> toDeadletter(s, topics, "rollup-deadletter"), "deadletters"));
+            Branched.withConsumer(
+                s -> toDeadletter(s, topics, "rollup-deadletter"), "deadletters"));
   }
 
   /** Watermarks go to every stage-2 task; partials by key, as usual. */
@@ -219,14 +235,17 @@ public final class TopologyFactory {
     s.mapValues(v -> ((Emitted.Final) v).aggregate(), Named.as(name + "-values"))
         .to(
             topics.aggregates().name(),
-            Produced.<String, Aggregate>with(topics.aggregates().keySerde(), topics.aggregates().valueSerde())
+            Produced.<String, Aggregate>with(
+                    topics.aggregates().keySerde(), topics.aggregates().valueSerde())
                 .withName(name + "-sink"));
   }
 
   private static void toDeadletter(KStream<String, Emitted> s, Topics topics, String name) {
     // keys are strings (source or series ids); the topic takes them as their UTF-8 bytes
     s.mapValues(v -> ((Emitted.DeadLetter) v).value(), Named.as(name + "-values"))
-        .to(topics.deadletter().name(), Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name + "-sink"));
+        .to(
+            topics.deadletter().name(),
+            Produced.with(Serdes.String(), Serdes.ByteArray()).withName(name + "-sink"));
   }
 
   /** Keeps the global cluster metadata store in step with its compacted topic. */
@@ -250,5 +269,4 @@ public final class TopologyFactory {
       }
     }
   }
-
 }

@@ -41,22 +41,25 @@ import org.slf4j.LoggerFactory;
  * window are late: counted and, as a batch holding only them, written to the dead-letter topic.
  *
  * <p><b>Output.</b> A closed window emits one {@link Aggregate} per series, tagged with its
- * cluster's metadata, and one roll-up partial per series and {@link RollupRule}; then a
- * watermark (how far this task has closed) to every stage-2 task, which closes a roll-up window
- * once every live stage-1 task has closed it.
+ * cluster's metadata, and one roll-up partial per series and {@link RollupRule}; then a watermark
+ * (how far this task has closed) to every stage-2 task, which closes a roll-up window once every
+ * live stage-1 task has closed it.
  *
- * <p><b>Cardinality.</b> New series beyond the limits are folded into overflow series by a
- * {@link CardinalityGuard}, rebuilt from the store at start.
+ * <p><b>Cardinality.</b> New series beyond the limits are folded into overflow series by a {@link
+ * CardinalityGuard}, rebuilt from the store at start.
  */
 final class WindowAggregator implements Processor<String, StatsdBatch, String, Emitted> {
   private static final Logger log = LoggerFactory.getLogger(WindowAggregator.class);
 
   /** Dead-letter header: why the record is there ({@value #REASON_LATE}, ...). */
   static final String REASON_HEADER = "fleetstats.reason";
+
   /** Dead-letter header: the source id the data came from. */
   static final String SOURCE_HEADER = "fleetstats.source";
+
   /** Dead-letter header: a human-readable explanation with the setting to change. */
   static final String DETAIL_HEADER = "fleetstats.detail";
+
   static final String REASON_LATE = "late";
 
   /** What the processor needs from the config. */
@@ -92,16 +95,20 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private CardinalityGuard guard;
   private TaskMetrics metrics;
   private final Map<String, Long> overflowLogged = new HashMap<>();
+
   /**
    * Most windows a task keeps live (see {@link LiveWindowStore}): a few KB each, up to 8 KB for a
    * set at its exact bound. Beyond it the least recently used are written out (a later batch of
    * theirs costs a decode).
    */
   static final int LIVE_MAX = 10_000;
+
   /** Whether this task has told stage 2 it exists since it started. */
   private boolean announced;
+
   /** Whether the last announcement said this task holds no data. */
   private boolean announcedEmpty;
+
   private long startedAt;
 
   WindowAggregator(Settings settings) {
@@ -170,9 +177,9 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   /**
-   * Closes windows up to {@code horizon}; with roll-ups, then tells every stage-2 task how far
-   * this task has closed (a watermark broadcast over the roll-up repartition topic), after the
-   * partials of the windows it closed.
+   * Closes windows up to {@code horizon}; with roll-ups, then tells every stage-2 task how far this
+   * task has closed (a watermark broadcast over the roll-up repartition topic), after the partials
+   * of the windows it closed.
    */
   private void closeThrough(long horizon) {
     if (clock.closeThrough(horizon, this::emit) && !settings.rollups().isEmpty()) {
@@ -185,7 +192,9 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
         new Record<String, Emitted>(
             RollupAggregator.WATERMARK_PREFIX + context.taskId().partition(),
             new Emitted.Partial(RollupAggregator.encodeWatermark(closed)),
-            closed == RollupAggregator.EMPTY ? context.currentSystemTimeMs() : Math.max(0, closed)));
+            closed == RollupAggregator.EMPTY
+                ? context.currentSystemTimeMs()
+                : Math.max(0, closed)));
   }
 
   private void add(Source source, Series series, String id, Windows.Slice slice) {
@@ -245,7 +254,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
         .build();
   }
 
-  private void overflowed(CardinalityGuard.Verdict verdict, Source source, Series series, int samples) {
+  private void overflowed(
+      CardinalityGuard.Verdict verdict, Source source, Series series, int samples) {
     String reason =
         verdict == CardinalityGuard.Verdict.NAME_OVERFLOW ? "series-per-name" : "series-per-source";
     metrics.overflow(series.getName(), reason, samples);
@@ -271,8 +281,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
 
   private void deadLetterLate(
       Record<String, StatsdBatch> record, StatsdBatch batch, List<Series> late, long horizon) {
-    StatsdBatch slice =
-        StatsdBatch.newBuilder(batch).setSeries(late).build();
+    StatsdBatch slice = StatsdBatch.newBuilder(batch).setSeries(late).build();
     int samples = late.stream().mapToInt(Windows::sampleCount).sum();
     String sourceId = Sources.id(batch.getSource());
     RecordHeaders headers = new RecordHeaders();
@@ -340,7 +349,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     long horizon = clock.horizon();
     for (RollupRule rule : settings.rollups()) {
       RollupRule.Target target = rule.target(window.node(), aggregate.getTags());
-      RollupWindow partial = RollupWindow.partial(window.name(), window.type(), target, window.state());
+      RollupWindow partial =
+          RollupWindow.partial(window.name(), window.type(), target, window.state());
       // the key carries the window start so that stage 2 can place the partial without decoding
       String key = WindowClock.key(start, target.id(window.name(), metricType));
       context.forward(new Record<>(key, new Emitted.Partial(partial.toBytes()), horizon));

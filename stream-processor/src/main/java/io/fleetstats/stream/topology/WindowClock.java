@@ -6,11 +6,10 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 
 /**
  * When the windows of one task close, shared by both stages. Open windows live in a store under
- * {@code <16 hex digit window start>|<series id>}, which sorts by window start, so closable
- * windows are one range scan. The horizon up to which windows were emitted is kept in the same
- * store ({@value #HORIZON_KEY}, which sorts after every hex digit): with the store's changelog in
- * the same exactly-once transaction as the output, a restart neither re-emits a window nor
- * reopens one.
+ * {@code <16 hex digit window start>|<series id>}, which sorts by window start, so closable windows
+ * are one range scan. The horizon up to which windows were emitted is kept in the same store
+ * ({@value #HORIZON_KEY}, which sorts after every hex digit): with the store's changelog in the
+ * same exactly-once transaction as the output, a restart neither re-emits a window nor reopens one.
  *
  * <p>A window {@code [s, s+W)} closes once the horizon reaches {@code s + W + closeDelay}. The
  * horizon is the task's stream time (the largest record timestamp seen) and, with wall-clock close
@@ -21,6 +20,7 @@ import org.apache.kafka.streams.processor.api.ProcessorContext;
 final class WindowClock {
   static final String HORIZON_KEY = "~horizon";
   static final long UNKNOWN = Long.MIN_VALUE;
+
   /**
    * After a (re)start the wall clock stands in for records only after this long without any, so
    * that a backlog that built up while the processor was down is read before idle time closes its
@@ -39,14 +39,18 @@ final class WindowClock {
   private final LiveWindowStore<?> store;
 
   private long streamTime = UNKNOWN;
+
   /** Wall-clock time when the last record arrived or the stream time was first known. */
   private long wallAnchor;
+
   /** Every window ending at or before {@code closedHorizon - closeDelay} has been emitted. */
   private long closedHorizon = UNKNOWN;
+
   /** Start of the latest window the last scan looked for; no need to scan again before it moves. */
   private long scannedThrough = UNKNOWN;
 
-  WindowClock(long window, long closeDelay, ProcessorContext<?, ?> context, LiveWindowStore<?> store) {
+  WindowClock(
+      long window, long closeDelay, ProcessorContext<?, ?> context, LiveWindowStore<?> store) {
     this.window = window;
     this.closeDelay = closeDelay;
     this.context = context;
@@ -98,11 +102,10 @@ final class WindowClock {
   }
 
   /**
-   * Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets
-   * it.
+   * Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets it.
    *
-   * @return true when the horizon passed the close of a window not passed before (at most once
-   *     per window): the moment to tell downstream how far this task has closed
+   * @return true when the horizon passed the close of a window not passed before (at most once per
+   *     window): the moment to tell downstream how far this task has closed
    */
   boolean closeThrough(long horizon, Closer closer) {
     if (horizon == UNKNOWN) {

@@ -31,10 +31,14 @@ class MergeTest {
   void mergedDistributionEqualsOneOverAllSamples() {
     double[] a = IntStream.rangeClosed(1, 500).asDoubleStream().toArray();
     double[] b = IntStream.rangeClosed(1000, 1400).asDoubleStream().toArray();
-    double[] all = IntStream.concat(IntStream.rangeClosed(1, 500), IntStream.rangeClosed(1000, 1400)).asDoubleStream().toArray();
+    double[] all =
+        IntStream.concat(IntStream.rangeClosed(1, 500), IntStream.rangeClosed(1000, 1400))
+            .asDoubleStream()
+            .toArray();
     WindowState merged = state(series("t", MetricType.TIMER, T, a));
     merged.merge(state(series("t", MetricType.TIMER, T, b)));
-    Map<String, Double> one = state(series("t", MetricType.TIMER, T, all)).fields(List.of(50.0, 99.0));
+    Map<String, Double> one =
+        state(series("t", MetricType.TIMER, T, all)).fields(List.of(50.0, 99.0));
     Map<String, Double> m = merged.fields(List.of(50.0, 99.0));
 
     assertThat(m.get("count")).isEqualTo(one.get("count"));

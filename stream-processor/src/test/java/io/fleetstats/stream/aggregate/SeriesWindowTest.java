@@ -46,8 +46,11 @@ class SeriesWindowTest {
 
   @Test
   void writesTheSameBytesWhetherFreshOrReadBack() {
-    Series timer = withTags(series("t", MetricType.TIMER, T, 1.5, 20, 300), Map.of("route", "/ä", "code", "200"));
-    Series more = withTags(series("t", MetricType.TIMER, T, 7, 0.25), Map.of("route", "/ä", "code", "200"));
+    Series timer =
+        withTags(
+            series("t", MetricType.TIMER, T, 1.5, 20, 300), Map.of("route", "/ä", "code", "200"));
+    Series more =
+        withTags(series("t", MetricType.TIMER, T, 7, 0.25), Map.of("route", "/ä", "code", "200"));
     SeriesWindow fresh = SeriesWindow.empty(POD, timer, 0.01);
     fresh.add(timer, new int[] {0, 1, 2}, 3);
     SeriesWindow read = SeriesWindow.fromBytes(fresh.toBytes());
@@ -64,9 +67,7 @@ class SeriesWindowTest {
   static Stream<Arguments> valueCases() {
     return Stream.of(
         Arguments.of(
-            "counter sums values",
-            new Series[] {series("c", MetricType.COUNTER, T, 1, 2, 3)},
-            6.0),
+            "counter sums values", new Series[] {series("c", MetricType.COUNTER, T, 1, 2, 3)}, 6.0),
         Arguments.of(
             "counter corrects by sample rate: @0.1 weighs 10",
             new Series[] {withRates(series("c", MetricType.COUNTER, T, 1, 1, 2), 0.1, 1, 0.5)},
@@ -130,7 +131,14 @@ class SeriesWindowTest {
     Map<String, Double> f = a.getFields();
     assertThat(f)
         .containsOnlyKeys(
-            "count", "sum", "mean", "stddev", "lower", "upper", "median", "90_percentile",
+            "count",
+            "sum",
+            "mean",
+            "stddev",
+            "lower",
+            "upper",
+            "median",
+            "90_percentile",
             "99.9_percentile");
     assertThat(f.get("count")).isEqualTo(1000.0);
     assertThat(f.get("sum")).isEqualTo(500_500.0);
@@ -181,7 +189,8 @@ class SeriesWindowTest {
       rates[i] = i % 3 == 0 ? 0.5 : 1.0;
     }
     Series s = withRates(series("t", MetricType.TIMER, T, values), rates);
-    com.datadoghq.sketch.ddsketch.DDSketch expected = com.datadoghq.sketch.ddsketch.DDSketches.unboundedDense(0.01);
+    com.datadoghq.sketch.ddsketch.DDSketch expected =
+        com.datadoghq.sketch.ddsketch.DDSketches.unboundedDense(0.01);
     for (int i = 0; i < values.length; i++) {
       expected.accept(values[i], 1 / rates[i]);
     }
@@ -195,7 +204,10 @@ class SeriesWindowTest {
 
   private static Map<Integer, Double> binsOf(com.datadoghq.sketch.ddsketch.DDSketch sketch) {
     Map<Integer, Double> bins = new java.util.TreeMap<>();
-    sketch.getPositiveValueStore().getAscendingStream().forEach(b -> bins.put(b.getIndex(), b.getCount()));
+    sketch
+        .getPositiveValueStore()
+        .getAscendingStream()
+        .forEach(b -> bins.put(b.getIndex(), b.getCount()));
     return bins;
   }
 
@@ -257,7 +269,9 @@ class SeriesWindowTest {
   @Test
   void exactSetKeepsEightBytesPerMemberWhateverTheirLength() {
     String[] members =
-        IntStream.range(0, 1000).mapToObj(i -> "session-" + i + "-4f0c2a9e-7d1b-4e55-9c3a-1b2c3d4e5f60").toArray(String[]::new);
+        IntStream.range(0, 1000)
+            .mapToObj(i -> "session-" + i + "-4f0c2a9e-7d1b-4e55-9c3a-1b2c3d4e5f60")
+            .toArray(String[]::new);
     Series s = set("users", T, members);
     SeriesWindow w = SeriesWindow.empty(POD, s, 0.01);
     w.add(s, IntStream.range(0, 1000).toArray(), 1000);
@@ -296,7 +310,8 @@ class SeriesWindowTest {
         .containsEntry("value", 3.0);
   }
 
-  private static void writeString(java.io.DataOutputStream out, String s) throws java.io.IOException {
+  private static void writeString(java.io.DataOutputStream out, String s)
+      throws java.io.IOException {
     byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     out.writeInt(b.length);
     out.write(b);

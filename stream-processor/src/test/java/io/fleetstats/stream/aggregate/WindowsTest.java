@@ -6,14 +6,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.Test;
 
 class WindowsTest {
 
   @ParameterizedTest(name = "{0} in windows of {1} ms starts at {2}")
-  @CsvSource({"0, 10000, 0", "9999, 10000, 0", "10000, 10000, 10000", "1764086412345, 10000, 1764086410000"})
+  @CsvSource({
+    "0, 10000, 0",
+    "9999, 10000, 0",
+    "10000, 10000, 10000",
+    "1764086412345, 10000, 1764086410000"
+  })
   void alignsWindowsToTheEpoch(long t, long size, long start) {
     assertThat(Windows.start(t, size)).isEqualTo(start);
   }
@@ -40,6 +45,8 @@ class WindowsTest {
 
     List<Windows.Slice> slices = Windows.slices(s, 25_000, 10_000);
 
-    assertThat(slices).singleElement().satisfies(sl -> assertThat(sl.windowStart()).isEqualTo(20_000));
+    assertThat(slices)
+        .singleElement()
+        .satisfies(sl -> assertThat(sl.windowStart()).isEqualTo(20_000));
   }
 }

@@ -1,7 +1,6 @@
 package io.fleetstats.stream.mysql;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.edge.mysql.MysqlPoller;
@@ -53,11 +52,26 @@ class MysqlQuestionsRateIT {
     env.put(MysqlConfig.PASSWORD.key(), password);
     env.put(MysqlConfig.INTERVAL.key(), INTERVAL.toMillis() + "ms");
     env.put(MysqlConfig.SLOW_INTERVAL.key(), "1h");
-    for (String g : List.of("GLOBAL_VARIABLES", "SLAVE_STATUS", "PROCESS_LIST", "USER_STATISTICS", "INFO_SCHEMA_AUTO_INC", "INNODB_METRICS")) {
+    for (String g :
+        List.of(
+            "GLOBAL_VARIABLES",
+            "SLAVE_STATUS",
+            "PROCESS_LIST",
+            "USER_STATISTICS",
+            "INFO_SCHEMA_AUTO_INC",
+            "INNODB_METRICS")) {
       env.put("FLEETSTATS_MYSQL_GATHER_" + g, "false");
     }
     MysqlConfig config = MysqlConfig.fromEnv(env);
-    Source source = Source.newBuilder().setCluster("it").setNamespace("db").setNode("node-1").setPod("mysql-0").setContainer("mysql").setApp("").build();
+    Source source =
+        Source.newBuilder()
+            .setCluster("it")
+            .setNamespace("db")
+            .setNode("node-1")
+            .setPod("mysql-0")
+            .setContainer("mysql")
+            .setApp("")
+            .build();
     Topics topics = Topics.defaults();
     Properties streams = new Properties();
     streams.put(StreamsConfig.APPLICATION_ID_CONFIG, "questions-it");
@@ -69,14 +83,24 @@ class MysqlQuestionsRateIT {
 
     LinkedBlockingQueue<MysqlSnapshot> snapshots = new LinkedBlockingQueue<>();
     List<Double> perInterval = new ArrayList<>();
-    try (TopologyTestDriver driver = new TopologyTestDriver(TopologyFactory.build(StreamConfig.fromEnv(Map.of()), topics), streams);
-        Connection load = DriverManager.getConnection("jdbc:mysql://" + host + ":" + port + "/", client);
+    try (TopologyTestDriver driver =
+            new TopologyTestDriver(
+                TopologyFactory.build(StreamConfig.fromEnv(Map.of()), topics), streams);
+        Connection load =
+            DriverManager.getConnection("jdbc:mysql://" + host + ":" + port + "/", client);
         Statement st = load.createStatement();
-        MysqlPoller poller = new MysqlPoller(config, source, snapshots::add, Clock.systemUTC()).start()) {
+        MysqlPoller poller =
+            new MysqlPoller(config, source, snapshots::add, Clock.systemUTC()).start()) {
       TestInputTopic<String, MysqlSnapshot> in =
-          driver.createInputTopic(topics.rawMysql().name(), topics.rawMysql().keySerde().serializer(), topics.rawMysql().valueSerde().serializer());
+          driver.createInputTopic(
+              topics.rawMysql().name(),
+              topics.rawMysql().keySerde().serializer(),
+              topics.rawMysql().valueSerde().serializer());
       TestOutputTopic<String, Aggregate> out =
-          driver.createOutputTopic(topics.aggregates().name(), topics.aggregates().keySerde().deserializer(), topics.aggregates().valueSerde().deserializer());
+          driver.createOutputTopic(
+              topics.aggregates().name(),
+              topics.aggregates().keySerde().deserializer(),
+              topics.aggregates().valueSerde().deserializer());
 
       MysqlSnapshot previous = snapshots.poll(30, TimeUnit.SECONDS);
       assertThat(previous).as("first snapshot; last problem: %s", poller.lastProblem()).isNotNull();
@@ -93,7 +117,9 @@ class MysqlQuestionsRateIT {
         long burstEnd = System.currentTimeMillis();
         MysqlSnapshot next = snapshots.poll(30, TimeUnit.SECONDS);
         assertThat(next).isNotNull();
-        assertThat(burstEnd - burstStart).as("burst must fit in one interval").isLessThan(INTERVAL.toMillis() / 2);
+        assertThat(burstEnd - burstStart)
+            .as("burst must fit in one interval")
+            .isLessThan(INTERVAL.toMillis() / 2);
         assertThat(next.getTakenAt()).isGreaterThanOrEqualTo(burstEnd);
         in.pipeInput(Sources.id(source), next, next.getTakenAt());
         double rate =
@@ -109,8 +135,11 @@ class MysqlQuestionsRateIT {
         previous = next;
       }
     }
-    System.out.printf("questions per %s interval from questions_rate, N=%d: %s%n", INTERVAL, N, perInterval);
-    assertThat(perInterval).hasSize(INTERVALS).allSatisfy(q -> assertThat(q).isBetween(0.95 * N, 1.05 * N));
+    System.out.printf(
+        "questions per %s interval from questions_rate, N=%d: %s%n", INTERVAL, N, perInterval);
+    assertThat(perInterval)
+        .hasSize(INTERVALS)
+        .allSatisfy(q -> assertThat(q).isBetween(0.95 * N, 1.05 * N));
   }
 
   private static String env(String key, String fallback) {

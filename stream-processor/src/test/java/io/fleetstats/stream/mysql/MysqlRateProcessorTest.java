@@ -38,7 +38,14 @@ class MysqlRateProcessorTest {
   private TestOutputTopic<String, Aggregate> out;
 
   static Source source(String pod) {
-    return Source.newBuilder().setCluster("prod").setNamespace("db").setNode("node-7").setPod(pod).setContainer("mysql").setApp("").build();
+    return Source.newBuilder()
+        .setCluster("prod")
+        .setNamespace("db")
+        .setNode("node-7")
+        .setPod(pod)
+        .setContainer("mysql")
+        .setApp("")
+        .build();
   }
 
   /** A snapshot of mysql-0 at {@code t} with questions, threads_connected and uptime. */
@@ -46,7 +53,8 @@ class MysqlRateProcessorTest {
     return snap("mysql-0", "127.0.0.1:3306", t, questions, threads, uptime);
   }
 
-  static MysqlSnapshot snap(String pod, String server, long t, double questions, double threads, double uptime) {
+  static MysqlSnapshot snap(
+      String pod, String server, long t, double questions, double threads, double uptime) {
     Map<String, Double> counters = new LinkedHashMap<>();
     counters.put("questions", questions);
     counters.put("bytes_received", questions * 10);
@@ -77,9 +85,19 @@ class MysqlRateProcessorTest {
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "mysql-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-    driver = new TopologyTestDriver(TopologyFactory.build(StreamConfig.fromEnv(Map.of()), TOPICS), props);
-    in = driver.createInputTopic(TOPICS.rawMysql().name(), TOPICS.rawMysql().keySerde().serializer(), TOPICS.rawMysql().valueSerde().serializer());
-    out = driver.createOutputTopic(TOPICS.aggregates().name(), TOPICS.aggregates().keySerde().deserializer(), TOPICS.aggregates().valueSerde().deserializer());
+    driver =
+        new TopologyTestDriver(
+            TopologyFactory.build(StreamConfig.fromEnv(Map.of()), TOPICS), props);
+    in =
+        driver.createInputTopic(
+            TOPICS.rawMysql().name(),
+            TOPICS.rawMysql().keySerde().serializer(),
+            TOPICS.rawMysql().valueSerde().serializer());
+    out =
+        driver.createOutputTopic(
+            TOPICS.aggregates().name(),
+            TOPICS.aggregates().keySerde().deserializer(),
+            TOPICS.aggregates().valueSerde().deserializer());
   }
 
   @AfterEach
@@ -93,7 +111,10 @@ class MysqlRateProcessorTest {
 
   /** The `mysql` aggregates (global status) read since the last call. */
   private List<Aggregate> mysql() {
-    return out.readKeyValuesToList().stream().map(kv -> kv.value).filter(a -> a.getName().equals("mysql")).toList();
+    return out.readKeyValuesToList().stream()
+        .map(kv -> kv.value)
+        .filter(a -> a.getName().equals("mysql"))
+        .toList();
   }
 
   @Test
@@ -102,19 +123,28 @@ class MysqlRateProcessorTest {
 
     List<KeyValue<String, Aggregate>> all = out.readKeyValuesToList();
     assertThat(all).hasSize(2);
-    Aggregate mysql = all.stream().map(kv -> kv.value).filter(a -> a.getName().equals("mysql")).findFirst().orElseThrow();
-    assertThat(mysql.getFields()).containsOnly(
-        Map.entry("questions", 1000.0), Map.entry("bytes_received", 10000.0),
-        Map.entry("threads_connected", 5.0), Map.entry("uptime", 100.0));
+    Aggregate mysql =
+        all.stream()
+            .map(kv -> kv.value)
+            .filter(a -> a.getName().equals("mysql"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(mysql.getFields())
+        .containsOnly(
+            Map.entry("questions", 1000.0), Map.entry("bytes_received", 10000.0),
+            Map.entry("threads_connected", 5.0), Map.entry("uptime", 100.0));
     assertThat(mysql.getSource()).isEqualTo("node-7");
     assertThat(mysql.getMetricType()).isEmpty();
-    assertThat(mysql.getTags()).containsOnly(
-        Map.entry("server", "127.0.0.1:3306"), Map.entry("pod_name", "mysql-0"),
-        Map.entry("cluster", "prod"), Map.entry("namespace", "db"));
+    assertThat(mysql.getTags())
+        .containsOnly(
+            Map.entry("server", "127.0.0.1:3306"), Map.entry("pod_name", "mysql-0"),
+            Map.entry("cluster", "prod"), Map.entry("namespace", "db"));
     assertThat(mysql.getWindowStart()).isEqualTo(T0);
-    assertThat(all).extracting(kv -> kv.key).containsExactlyInAnyOrder(
-        "prod/db/mysql-0/mysql|127.0.0.1:3306|mysql|{}",
-        "prod/db/mysql-0/mysql|127.0.0.1:3306|mysql_user_stats|{user=app}");
+    assertThat(all)
+        .extracting(kv -> kv.key)
+        .containsExactlyInAnyOrder(
+            "prod/db/mysql-0/mysql|127.0.0.1:3306|mysql|{}",
+            "prod/db/mysql-0/mysql|127.0.0.1:3306|mysql_user_stats|{user=app}");
   }
 
   @Test
@@ -123,12 +153,21 @@ class MysqlRateProcessorTest {
     send(snap(T0 + 10_000, 1500, 7, 110));
 
     List<Aggregate> all = out.readValuesToList();
-    Aggregate mysql = all.get(all.size() - 2).getName().equals("mysql") ? all.get(all.size() - 2) : all.get(all.size() - 1);
+    Aggregate mysql =
+        all.get(all.size() - 2).getName().equals("mysql")
+            ? all.get(all.size() - 2)
+            : all.get(all.size() - 1);
     assertThat(mysql.getFields().get("questions")).isEqualTo(1500.0);
     assertThat(mysql.getFields().get("questions_rate")).isCloseTo(50.0, within(1e-9));
     assertThat(mysql.getFields().get("bytes_received_rate")).isCloseTo(500.0, within(1e-9));
-    assertThat(mysql.getFields()).containsEntry("threads_connected", 7.0).doesNotContainKey("threads_connected_rate");
-    Aggregate user = all.stream().filter(a -> a.getName().equals("mysql_user_stats")).reduce((a, b) -> b).orElseThrow();
+    assertThat(mysql.getFields())
+        .containsEntry("threads_connected", 7.0)
+        .doesNotContainKey("threads_connected_rate");
+    Aggregate user =
+        all.stream()
+            .filter(a -> a.getName().equals("mysql_user_stats"))
+            .reduce((a, b) -> b)
+            .orElseThrow();
     assertThat(user.getFields().get("select_commands_rate")).isCloseTo(25.0, within(1e-9));
     assertThat(user.getTags()).containsEntry("user", "app");
   }
@@ -142,7 +181,9 @@ class MysqlRateProcessorTest {
     send(afterFlush);
 
     Aggregate reset = mysql().get(0);
-    assertThat(reset.getFields()).containsEntry("questions", 20.0).doesNotContainKey("questions_rate");
+    assertThat(reset.getFields())
+        .containsEntry("questions", 20.0)
+        .doesNotContainKey("questions_rate");
     assertThat(reset.getFields().get("bytes_received_rate")).isCloseTo(1000.0, within(1e-9));
 
     MysqlSnapshot next = snap(T0 + 20_000, 220, 5, 120);
@@ -161,7 +202,9 @@ class MysqlRateProcessorTest {
     send(snap(T0 + 20_000, 1200, 1, 3)); // uptime went down: restarted, though questions grew
 
     Aggregate afterRestart = mysql().get(0);
-    assertThat(afterRestart.getFields()).containsEntry("questions", 1200.0).doesNotContainKeys("questions_rate", "bytes_received_rate");
+    assertThat(afterRestart.getFields())
+        .containsEntry("questions", 1200.0)
+        .doesNotContainKeys("questions_rate", "bytes_received_rate");
     send(snap(T0 + 30_000, 1300, 1, 13));
     assertThat(mysql().get(0).getFields().get("questions_rate")).isCloseTo(10.0, within(1e-9));
     assertThat(StreamMetrics.total(driver.metrics(), MysqlRateProcessor.RESTARTS)).isEqualTo(1.0);
@@ -171,7 +214,8 @@ class MysqlRateProcessorTest {
   void aStaleOrDuplicateSnapshotGivesNoRateAndKeepsTheBaseline() {
     send(snap(T0 + 10_000, 1500, 5, 110));
     send(snap(T0, 1000, 5, 100)); // older than the baseline
-    assertThat(mysql()).allSatisfy(a -> assertThat(a.getFields()).doesNotContainKey("questions_rate"));
+    assertThat(mysql())
+        .allSatisfy(a -> assertThat(a.getFields()).doesNotContainKey("questions_rate"));
     send(snap(T0 + 20_000, 2500, 5, 120));
     assertThat(mysql().get(0).getFields().get("questions_rate")).isCloseTo(100.0, within(1e-9));
   }
@@ -186,8 +230,16 @@ class MysqlRateProcessorTest {
     send(snap("mysql-0", "db-b:3306", T0 + 1_000, 9_020, 1, 11));
     send(snap("mysql-1", "db-a:3306", T0 + 1_000, 50_030, 1, 11));
 
-    assertThat(mysql()).extracting(a -> a.getTags().get("pod_name") + "@" + a.getTags().get("server") + "=" + a.getFields().get("questions_rate"))
-        .containsExactly("mysql-0@db-a:3306=10.0", "mysql-0@db-b:3306=20.0", "mysql-1@db-a:3306=30.0");
+    assertThat(mysql())
+        .extracting(
+            a ->
+                a.getTags().get("pod_name")
+                    + "@"
+                    + a.getTags().get("server")
+                    + "="
+                    + a.getFields().get("questions_rate"))
+        .containsExactly(
+            "mysql-0@db-a:3306=10.0", "mysql-0@db-b:3306=20.0", "mysql-1@db-a:3306=30.0");
     KeyValueStore<String, MysqlSnapshot> store = driver.getKeyValueStore(MysqlRateProcessor.STORE);
     assertThat(store.get("prod/db/mysql-0/mysql|db-b:3306").getTakenAt()).isEqualTo(T0 + 1_000);
   }

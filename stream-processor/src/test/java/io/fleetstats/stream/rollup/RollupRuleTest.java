@@ -55,14 +55,16 @@ class RollupRuleTest {
 
   @Test
   void idIsSourceNameTypeAndSortedTags() {
-    RollupRule.Target t = RollupRule.parse("app:drop=pod_name,node,route").get(0).target("node-1", TAGS);
+    RollupRule.Target t =
+        RollupRule.parse("app:drop=pod_name,node,route").get(0).target("node-1", TAGS);
     assertThat(t.id("api.time", "timing"))
         .isEqualTo("rollup/prod|api.time|timing|cluster=prod,namespace=fitcycle,rollup=app");
   }
 
   @Test
   void parsesSeveralRulesWithSpaces() {
-    assertThat(RollupRule.parse(" app : drop = pod_name , node ; fleet:drop=pod_name,node,cluster ;"))
+    assertThat(
+            RollupRule.parse(" app : drop = pod_name , node ; fleet:drop=pod_name,node,cluster ;"))
         .containsExactly(
             new RollupRule("app", false, Set.of("pod_name", "node")),
             new RollupRule("fleet", false, Set.of("pod_name", "node", "cluster")));

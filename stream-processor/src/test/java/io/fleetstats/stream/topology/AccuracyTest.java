@@ -21,10 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Must-show accuracy: 3 pods × 100 000 timer samples in one window from skewed distributions,
- * with sample rates, through the whole topology. Per pod and rolled up across the pods, p50, p90,
- * p99 and p99.9 are within 1 % of the exact weighted quantiles of all samples; count and sum are
- * exact.
+ * Must-show accuracy: 3 pods × 100 000 timer samples in one window from skewed distributions, with
+ * sample rates, through the whole topology. Per pod and rolled up across the pods, p50, p90, p99
+ * and p99.9 are within 1 % of the exact weighted quantiles of all samples; count and sum are exact.
  *
  * <p>Values are multiples of 2^-10 and rates powers of two, so every weighted sum is exactly
  * representable and "exact" can mean equal, not close. The exact quantile uses DDSketch's rank
@@ -36,7 +35,9 @@ class AccuracyTest {
   private static final int SAMPLES = 100_000;
   private static final int PER_BATCH = 1_000;
   private static final double[] QUANTILES = {0.5, 0.9, 0.99, 0.999};
-  private static final String[] FIELDS = {"50_percentile", "90_percentile", "99_percentile", "99.9_percentile"};
+  private static final String[] FIELDS = {
+    "50_percentile", "90_percentile", "99_percentile", "99.9_percentile"
+  };
 
   @TempDir Path stateDir;
 
@@ -52,16 +53,23 @@ class AccuracyTest {
     Random rnd = new Random(20261125L);
     Map<String, List<Sample>> pods = new HashMap<>();
     // lognormal, median 50 ms, σ = 1; a quarter of the samples sent at @0.5
-    pods.put("api-server-0", draw(rnd, () -> 50 * Math.exp(rnd.nextGaussian()), new double[] {1, 1, 1, 0.5}));
+    pods.put(
+        "api-server-0",
+        draw(rnd, () -> 50 * Math.exp(rnd.nextGaussian()), new double[] {1, 1, 1, 0.5}));
     // bimodal: 70 % fast around 20 ms, 30 % slow around 400 ms (cache hit / miss)
     pods.put(
         "api-server-1",
         draw(
             rnd,
-            () -> rnd.nextDouble() < 0.7 ? 20 + 3 * rnd.nextGaussian() : 400 + 40 * rnd.nextGaussian(),
+            () ->
+                rnd.nextDouble() < 0.7
+                    ? 20 + 3 * rnd.nextGaussian()
+                    : 400 + 40 * rnd.nextGaussian(),
             new double[] {1}));
     // heavy-tailed lognormal, σ = 1.5, sampled at @0.25 and @0.125
-    pods.put("api-server-2", draw(rnd, () -> 100 * Math.exp(1.5 * rnd.nextGaussian()), new double[] {0.25, 0.125}));
+    pods.put(
+        "api-server-2",
+        draw(rnd, () -> 100 * Math.exp(1.5 * rnd.nextGaussian()), new double[] {0.25, 0.125}));
 
     Map<String, Aggregate> perPod = new HashMap<>();
     Aggregate rollup;
@@ -75,13 +83,24 @@ class AccuracyTest {
         Source source = RollupTopologyTest.pod("prod", "node-1", pod.getKey());
         List<Sample> s = pod.getValue();
         for (int from = 0; from < s.size(); from += PER_BATCH) {
-          d.send(batch(source, s.subList(from, Math.min(s.size(), from + PER_BATCH)), T + 1 + from / PER_BATCH));
+          d.send(
+              batch(
+                  source,
+                  s.subList(from, Math.min(s.size(), from + PER_BATCH)),
+                  T + 1 + from / PER_BATCH));
         }
       }
-      d.send(StatsdBatch.newBuilder().setSource(RollupTopologyTest.pod("prod", "node-1", "api-server-0")).setCreatedAt(T + W + 5_000).build());
+      d.send(
+          StatsdBatch.newBuilder()
+              .setSource(RollupTopologyTest.pod("prod", "node-1", "api-server-0"))
+              .setCreatedAt(T + W + 5_000)
+              .build());
       List<Aggregate> out = d.records().stream().map(r -> r.value()).toList();
-      out.stream().filter(a -> !a.getTags().containsKey("rollup")).forEach(a -> perPod.put(a.getTags().get("pod_name"), a));
-      rollup = out.stream().filter(a -> a.getTags().containsKey("rollup")).findFirst().orElseThrow();
+      out.stream()
+          .filter(a -> !a.getTags().containsKey("rollup"))
+          .forEach(a -> perPod.put(a.getTags().get("pod_name"), a));
+      rollup =
+          out.stream().filter(a -> a.getTags().containsKey("rollup")).findFirst().orElseThrow();
     }
 
     assertThat(perPod).hasSize(3);
@@ -117,10 +136,17 @@ class AccuracyTest {
       double exact = exactQuantile(sorted, count, QUANTILES[i]);
       double got = f.get(FIELDS[i]);
       double rel = Math.abs(got - exact) / exact;
-      line.append(String.format("  p%s %.3f vs %.3f (%.3f%%)", FIELDS[i].replace("_percentile", ""), got, exact, rel * 100));
-      assertThat(rel).as(what + " " + FIELDS[i] + ": " + got + " vs exact " + exact).isLessThanOrEqualTo(0.01);
+      line.append(
+          String.format(
+              "  p%s %.3f vs %.3f (%.3f%%)",
+              FIELDS[i].replace("_percentile", ""), got, exact, rel * 100));
+      assertThat(rel)
+          .as(what + " " + FIELDS[i] + ": " + got + " vs exact " + exact)
+          .isLessThanOrEqualTo(0.01);
     }
-    assertThat(Math.abs(f.get("median") - exactQuantile(sorted, count, 0.5)) / exactQuantile(sorted, count, 0.5))
+    assertThat(
+            Math.abs(f.get("median") - exactQuantile(sorted, count, 0.5))
+                / exactQuantile(sorted, count, 0.5))
         .isLessThanOrEqualTo(0.01);
     report.add(line.toString());
   }
@@ -137,7 +163,10 @@ class AccuracyTest {
     return sorted[sorted.length - 1].value();
   }
 
-  /** {@value #SAMPLES} positive values, rounded to multiples of 2^-10, each with a rate from {@code rates}. */
+  /**
+   * {@value #SAMPLES} positive values, rounded to multiples of 2^-10, each with a rate from {@code
+   * rates}.
+   */
   private static List<Sample> draw(Random rnd, DoubleSupplier value, double[] rates) {
     List<Sample> out = new ArrayList<>(SAMPLES);
     while (out.size() < SAMPLES) {
@@ -166,6 +195,10 @@ class AccuracyTest {
             .setSampleRates(rates)
             .setReceivedAt(received)
             .build();
-    return StatsdBatch.newBuilder().setSource(source).setCreatedAt(at).setSeries(List.of(series)).build();
+    return StatsdBatch.newBuilder()
+        .setSource(source)
+        .setCreatedAt(at)
+        .setSeries(List.of(series))
+        .build();
   }
 }

@@ -53,12 +53,17 @@ final class Driver implements AutoCloseable {
             TOPICS.rawStatsd().valueSerde().serializer());
     clusters =
         driver.createInputTopic(
-            TOPICS.clusters().name(), new StringSerializer(), TOPICS.clusters().valueSerde().serializer());
+            TOPICS.clusters().name(),
+            new StringSerializer(),
+            TOPICS.clusters().valueSerde().serializer());
     out =
         driver.createOutputTopic(
-            TOPICS.aggregates().name(), new StringDeserializer(), TOPICS.aggregates().valueSerde().deserializer());
+            TOPICS.aggregates().name(),
+            new StringDeserializer(),
+            TOPICS.aggregates().valueSerde().deserializer());
     deadletter =
-        driver.createOutputTopic(TOPICS.deadletter().name(), new StringDeserializer(), new ByteArrayDeserializer());
+        driver.createOutputTopic(
+            TOPICS.deadletter().name(), new StringDeserializer(), new ByteArrayDeserializer());
   }
 
   void send(StatsdBatch b) {

@@ -24,7 +24,8 @@ class LiveWindowStoreTest {
 
   private final LiveWindowStore<StringBuilder> store =
       new LiveWindowStore<>(
-          Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore("live-test"), Serdes.String(), Serdes.ByteArray())
+          Stores.keyValueStoreBuilder(
+                  Stores.inMemoryKeyValueStore("live-test"), Serdes.String(), Serdes.ByteArray())
               .withLoggingDisabled()
               .withCachingDisabled()
               .build(),
@@ -146,7 +147,13 @@ class LiveWindowStoreTest {
     try (Driver d = new Driver(stateDir, Map.of())) {
       long t = 1_700_000_000_000L;
       Source pod =
-          Source.newBuilder().setCluster("c").setNamespace("n").setNode("node").setPod("p").setContainer("app").build();
+          Source.newBuilder()
+              .setCluster("c")
+              .setNamespace("n")
+              .setNode("node")
+              .setPod("p")
+              .setContainer("app")
+              .build();
       Series series =
           Series.newBuilder()
               .setName("hits")
@@ -156,7 +163,12 @@ class LiveWindowStoreTest {
               .setMembers(List.of())
               .setReceivedAt(List.of(t + 1, t + 2, t + 3))
               .build();
-      d.send(StatsdBatch.newBuilder().setSource(pod).setCreatedAt(t + 10).setSeries(List.of(series)).build());
+      d.send(
+          StatsdBatch.newBuilder()
+              .setSource(pod)
+              .setCreatedAt(t + 10)
+              .setSeries(List.of(series))
+              .build());
 
       @SuppressWarnings("unchecked")
       LiveWindowStore<SeriesWindow> live =
@@ -167,7 +179,10 @@ class LiveWindowStoreTest {
       byte[] committed = live.storedBytes(key);
       assertThat(committed).isNotNull();
       assertThat(committed).isEqualTo(live.get(key).toBytes());
-      assertThat(SeriesWindow.fromBytes(committed).toAggregate(0, 10_000, List.of(), Map.of()).getFields())
+      assertThat(
+              SeriesWindow.fromBytes(committed)
+                  .toAggregate(0, 10_000, List.of(), Map.of())
+                  .getFields())
           .containsEntry("value", 6.0);
     }
   }

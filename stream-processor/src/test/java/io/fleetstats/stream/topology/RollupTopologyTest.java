@@ -16,14 +16,14 @@ import io.fleetstats.stream.aggregate.SeriesWindow;
 import io.fleetstats.stream.rollup.RollupRule;
 import io.fleetstats.stream.rollup.RollupWindow;
 import java.nio.charset.StandardCharsets;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
-import org.apache.kafka.streams.TestInputTopic;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.test.TestRecord;
 import org.assertj.core.data.Percentage;
 import org.junit.jupiter.api.AfterEach;
@@ -93,14 +93,16 @@ class RollupTopologyTest {
     records.forEach(r -> byKey.put(r.key(), r.value()));
     assertThat(records).allSatisfy(r -> assertThat(r.timestamp()).isEqualTo(T));
 
-    Aggregate prod = byKey.get("rollup/prod|api.time|timing|cluster=prod,namespace=fitcycle,rollup=app");
+    Aggregate prod =
+        byKey.get("rollup/prod|api.time|timing|cluster=prod,namespace=fitcycle,rollup=app");
     assertThat(prod.getSource()).isEqualTo("prod");
     assertThat(prod.getTags())
-        .containsExactlyInAnyOrderEntriesOf(Map.ofEntries(
-            Map.entry("metric_type", "timing"),
-            Map.entry("cluster", "prod"),
-            Map.entry("namespace", "fitcycle"),
-            Map.entry("rollup", "app")));
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.ofEntries(
+                Map.entry("metric_type", "timing"),
+                Map.entry("cluster", "prod"),
+                Map.entry("namespace", "fitcycle"),
+                Map.entry("rollup", "app")));
     assertThat(prod.getWindowStart()).isEqualTo(T);
     assertThat(prod.getWindowEnd()).isEqualTo(T + W);
     Map<String, Double> f = prod.getFields();
@@ -116,7 +118,8 @@ class RollupTopologyTest {
     assertThat(f.get("99_percentile")).isCloseTo(297.0, Percentage.withPercentage(1));
     assertThat(prod.getSketch()).isNotNull();
 
-    Aggregate staging = byKey.get("rollup/staging|api.time|timing|cluster=staging,namespace=fitcycle,rollup=app");
+    Aggregate staging =
+        byKey.get("rollup/staging|api.time|timing|cluster=staging,namespace=fitcycle,rollup=app");
     assertThat(staging.getFields().get("count")).isEqualTo(100.0);
 
     Aggregate fleet = byKey.get("rollup/fleet|api.time|timing|namespace=fitcycle,rollup=fleet");
@@ -124,7 +127,8 @@ class RollupTopologyTest {
     assertThat(fleet.getFields().get("count")).isEqualTo(400.0);
     assertThat(fleet.getFields().get("sum")).isEqualTo(80_200.0);
     assertThat(fleet.getFields().get("upper")).isEqualTo(400.0);
-    assertThat(fleet.getFields().get("99_percentile")).isCloseTo(396.0, Percentage.withPercentage(1));
+    assertThat(fleet.getFields().get("99_percentile"))
+        .isCloseTo(396.0, Percentage.withPercentage(1));
     assertThat(d.metric(StreamMetrics.LATE_PARTIALS)).isZero();
   }
 
@@ -156,7 +160,8 @@ class RollupTopologyTest {
     assertThat(byName.get("queue").getFields())
         .containsExactlyInAnyOrderEntriesOf(
             Map.of("value", 21.0, "count", 3.0, "lower", 2.0, "upper", 12.0, "mean", 7.0));
-    assertThat(byName.values()).allSatisfy(a -> assertThat(a.getTags()).containsEntry("rollup", "app"));
+    assertThat(byName.values())
+        .allSatisfy(a -> assertThat(a.getTags()).containsEntry("rollup", "app"));
   }
 
   @Test
@@ -176,10 +181,14 @@ class RollupTopologyTest {
   void aRollupWaitsForTheSlowestStageOneTaskThenForNoSilentOne() {
     start("app:drop=pod_name,node");
     // another stage-1 task (as on a second partition) has closed nothing of this window yet
-    repartition().pipeInput(RollupAggregator.WATERMARK_PREFIX + "0_7", RollupAggregator.encodeWatermark(T), T);
+    repartition()
+        .pipeInput(
+            RollupAggregator.WATERMARK_PREFIX + "0_7", RollupAggregator.encodeWatermark(T), T);
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API0, T + W + G));
-    assertThat(d.records()).singleElement().satisfies(r -> assertThat(r.value().getTags()).doesNotContainKey("rollup"));
+    assertThat(d.records())
+        .singleElement()
+        .satisfies(r -> assertThat(r.value().getTags()).doesNotContainKey("rollup"));
 
     // its partial for the window arrives, then its watermark: the roll-up holds both sources
     RollupRule rule = RollupRule.parse("app:drop=pod_name,node").get(0);
@@ -189,7 +198,11 @@ class RollupTopologyTest {
     byte[] partial = RollupWindow.partial("hits", MetricType.COUNTER, target, w.state()).toBytes();
     repartition().pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G);
     assertThat(d.out.isEmpty()).isTrue();
-    repartition().pipeInput(RollupAggregator.WATERMARK_PREFIX + "0_7", RollupAggregator.encodeWatermark(T + W + G), T + W + G);
+    repartition()
+        .pipeInput(
+            RollupAggregator.WATERMARK_PREFIX + "0_7",
+            RollupAggregator.encodeWatermark(T + W + G),
+            T + W + G);
     assertThat(d.records())
         .singleElement()
         .satisfies(r -> assertThat(r.value().getFields()).containsExactly(Map.entry("value", 6.0)));
@@ -201,7 +214,9 @@ class RollupTopologyTest {
     d.tick(Duration.ofSeconds(59));
     assertThat(rollups()).isEmpty();
     d.tick(Duration.ofSeconds(2));
-    assertThat(rollups()).singleElement().satisfies(r -> assertThat(r.timestamp()).isEqualTo(T + W));
+    assertThat(rollups())
+        .singleElement()
+        .satisfies(r -> assertThat(r.timestamp()).isEqualTo(T + W));
   }
 
   @Test
@@ -252,12 +267,15 @@ class RollupTopologyTest {
     w.add(series("hits", MetricType.COUNTER, T + 100, 5), new int[] {0}, 1);
     RollupRule.Target target = rule.target("node-2", w.tags(Map.of()));
     byte[] partial = RollupWindow.partial("hits", MetricType.COUNTER, target, w.state()).toBytes();
-    repartition().pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G + 200);
+    repartition()
+        .pipeInput(WindowClock.key(T, target.id("hits", "counter")), partial, T + W + G + 200);
 
     assertThat(d.out.isEmpty()).isTrue();
     assertThat(d.metric(StreamMetrics.LATE_PARTIALS)).isEqualTo(1.0);
     TestRecord<String, byte[]> dead = d.deadletter.readRecord();
-    assertThat(new String(dead.headers().lastHeader("fleetstats.reason").value(), StandardCharsets.UTF_8))
+    assertThat(
+            new String(
+                dead.headers().lastHeader("fleetstats.reason").value(), StandardCharsets.UTF_8))
         .isEqualTo("late-rollup");
     Aggregate a = Topics.AGGREGATE.decode(dead.value());
     assertThat(a.getFields()).containsExactly(Map.entry("value", 5.0));

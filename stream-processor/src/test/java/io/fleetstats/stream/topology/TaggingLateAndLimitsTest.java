@@ -76,15 +76,25 @@ class TaggingLateAndLimitsTest {
       Aggregate a = byName.get(n);
       assertThat(a.getFields())
           .containsOnlyKeys(
-              "count", "sum", "mean", "stddev", "lower", "upper", "median", "50_percentile", "99.9_percentile");
+              "count",
+              "sum",
+              "mean",
+              "stddev",
+              "lower",
+              "upper",
+              "median",
+              "50_percentile",
+              "99.9_percentile");
       assertThat(a.getFields().get("count")).isEqualTo(100.0);
       assertThat(a.getFields().get("sum")).isEqualTo(5050.0);
-      assertThat(a.getFields().get("99.9_percentile")).isCloseTo(100.0, Percentage.withPercentage(1));
+      assertThat(a.getFields().get("99.9_percentile"))
+          .isCloseTo(100.0, Percentage.withPercentage(1));
       assertThat(a.getSketch()).as("sketch for Wavefront distributions and merges").isNotNull();
     }
     assertThat(byName)
         .extractingFromEntries(e -> e.getValue().getTags().get("metric_type"))
-        .containsExactlyInAnyOrder("counter", "gauge", "set", "timing", "histogram", "distribution");
+        .containsExactlyInAnyOrder(
+            "counter", "gauge", "set", "timing", "histogram", "distribution");
   }
 
   @Test
@@ -101,7 +111,8 @@ class TaggingLateAndLimitsTest {
     d.records().forEach(r -> byName.put(r.value().getName(), r.value()));
     assertThat(byName.get("few").getFields().get("value")).isEqualTo(100.0);
     // UltraLogLog p=12: ~1.2 % standard error; 4 % is over three standard errors
-    assertThat(byName.get("many").getFields().get("value")).isCloseTo(50_000.0, Percentage.withPercentage(4));
+    assertThat(byName.get("many").getFields().get("value"))
+        .isCloseTo(50_000.0, Percentage.withPercentage(4));
   }
 
   @Test
@@ -111,11 +122,25 @@ class TaggingLateAndLimitsTest {
         "local",
         ClusterMetadata.newBuilder()
             .setCluster("local")
-            .setTags(Map.of("region", "eu-west-1", "environment", "prod", "owner", "team-a", "cluster", "evil"))
+            .setTags(
+                Map.of(
+                    "region",
+                    "eu-west-1",
+                    "environment",
+                    "prod",
+                    "owner",
+                    "team-a",
+                    "cluster",
+                    "evil"))
             .build(),
         T);
     Source other =
-        Source.newBuilder().setCluster("other").setNamespace("default").setNode("n").setPod("p").build();
+        Source.newBuilder()
+            .setCluster("other")
+            .setNamespace("default")
+            .setNode("n")
+            .setPod("p")
+            .build();
     d.send(
         batch(
             POD,
@@ -139,7 +164,9 @@ class TaggingLateAndLimitsTest {
     d.clusters.pipeInput("local", null, T + W);
     d.send(batch(POD, T + W + G + 1, series("hits", MetricType.COUNTER, T + W + 1, 1)));
     d.send(batch(POD, T + 2 * W + G));
-    assertThat(d.records()).singleElement().satisfies(r -> assertThat(r.value().getTags()).doesNotContainKey("region"));
+    assertThat(d.records())
+        .singleElement()
+        .satisfies(r -> assertThat(r.value().getTags()).doesNotContainKey("region"));
   }
 
   @Test
@@ -148,7 +175,8 @@ class TaggingLateAndLimitsTest {
         Map.of(
             StreamConfig.ROLLUPS.key(), "region:keep=region",
             StreamConfig.WALL_CLOCK_CLOSE.key(), "true"));
-    d.clusters.pipeInput("local", ClusterMetadata.newBuilder().setTags(Map.of("region", "eu")).build(), T);
+    d.clusters.pipeInput(
+        "local", ClusterMetadata.newBuilder().setTags(Map.of("region", "eu")).build(), T);
     d.send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1, 2)));
     d.send(batch(source("api-server-1"), T + 1_000, series("hits", MetricType.COUNTER, T + 1, 3)));
     d.send(batch(POD, T + W + G));
@@ -196,7 +224,9 @@ class TaggingLateAndLimitsTest {
 
     // the on-time sample of the same series still counts in its window
     d.send(batch(POD, T + 2 * W + G));
-    assertThat(d.records()).extracting(r -> r.value().getName()).containsExactlyInAnyOrder("hits", "ok");
+    assertThat(d.records())
+        .extracting(r -> r.value().getName())
+        .containsExactlyInAnyOrder("hits", "ok");
   }
 
   @Test
@@ -213,7 +243,10 @@ class TaggingLateAndLimitsTest {
     start(Map.of(StreamConfig.MAX_SERIES_PER_NAME.key(), "2"));
     Series[] routes =
         IntStream.range(0, 5)
-            .mapToObj(i -> withTags(series("req", MetricType.COUNTER, T + 1, 1), Map.of("route", "/r" + i)))
+            .mapToObj(
+                i ->
+                    withTags(
+                        series("req", MetricType.COUNTER, T + 1, 1), Map.of("route", "/r" + i)))
             .toArray(Series[]::new);
     d.send(batch(POD, T + 1_000, routes));
     d.send(batch(POD, T + 2_000, routes[4])); // the overflow series takes later samples too
@@ -228,7 +261,10 @@ class TaggingLateAndLimitsTest {
     assertThat(byKey.get("local/default/api-server-0/app|req|counter|overflow=true").getFields())
         .containsExactly(Map.entry("value", 4.0));
     assertThat(d.metric(StreamMetrics.OVERFLOW_SAMPLES)).isEqualTo(4.0);
-    assertThat(d.metric(StreamMetrics.OVERFLOW_SAMPLES_BY_METRIC, Map.of("metric", "req", "reason", "series-per-name")))
+    assertThat(
+            d.metric(
+                StreamMetrics.OVERFLOW_SAMPLES_BY_METRIC,
+                Map.of("metric", "req", "reason", "series-per-name")))
         .isEqualTo(4.0);
   }
 
@@ -249,13 +285,22 @@ class TaggingLateAndLimitsTest {
     d.send(batch(POD, T + W + G));
 
     Map<String, Aggregate> byKey = d.byKey();
-    assertThat(byKey.get("local/default/api-server-0/app|fleetstats.overflow|counter|overflow=true").getFields())
+    assertThat(
+            byKey
+                .get("local/default/api-server-0/app|fleetstats.overflow|counter|overflow=true")
+                .getFields())
         .containsExactly(Map.entry("value", 3.0));
-    assertThat(byKey.get("local/default/api-server-0/app|fleetstats.overflow|timing|overflow=true").getFields())
+    assertThat(
+            byKey
+                .get("local/default/api-server-0/app|fleetstats.overflow|timing|overflow=true")
+                .getFields())
         .containsEntry("count", 1.0);
     assertThat(byKey).containsKey("local/default/api-server-1/app|c|counter|");
     assertThat(byKey).hasSize(5);
-    assertThat(d.metric(StreamMetrics.OVERFLOW_SAMPLES_BY_METRIC, Map.of("metric", "d", "reason", "series-per-source")))
+    assertThat(
+            d.metric(
+                StreamMetrics.OVERFLOW_SAMPLES_BY_METRIC,
+                Map.of("metric", "d", "reason", "series-per-source")))
         .isEqualTo(1.0);
 
     // the next window starts with a fresh budget

@@ -44,14 +44,17 @@ class TopologyFactoryTest {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
-                StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node",
-                StreamConfig.STATE_DIR.key(), stateDir.toString()));
+                StreamConfig.ROLLUPS.key(),
+                "app:drop=pod_name,node",
+                StreamConfig.STATE_DIR.key(),
+                stateDir.toString()));
     assertThat(StreamProcessor.streamsProperties(config))
         .containsEntry("ensure.explicit.internal.resource.naming", "true");
     // the driver applies the same config checks as KafkaStreams; unnamed resources would throw
     try (TopologyTestDriver driver =
         new TopologyTestDriver(
-            TopologyFactory.build(config, Topics.defaults()), StreamProcessor.streamsProperties(config))) {
+            TopologyFactory.build(config, Topics.defaults()),
+            StreamProcessor.streamsProperties(config))) {
       assertThat(driver.producedTopicNames()).isEmpty();
     }
   }

@@ -13,9 +13,9 @@ import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.schemas.Sources;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.StreamProcessor;
 import java.nio.file.Path;
@@ -42,6 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class WindowAggregatorTest {
   private static final long W = 10_000;
   private static final long G = 5_000;
+
   /** A window start; old on purpose, so that nothing depends on the real clock. */
   private static final long T = 1_600_000_000_000L;
 
@@ -107,9 +108,19 @@ class WindowAggregatorTest {
     start(true, "90,99");
     double[] values = IntStream.rangeClosed(1, 1000).asDoubleStream().toArray();
     // three flushes inside one window
-    send(batch(POD, T + 1_000, series("api.timer", MetricType.TIMER, T + 500, slice(values, 0, 300))));
-    send(batch(POD, T + 2_000, series("api.timer", MetricType.TIMER, T + 1_500, slice(values, 300, 700))));
-    send(batch(POD, T + 3_000, series("api.timer", MetricType.TIMER, T + 2_500, slice(values, 700, 1000))));
+    send(
+        batch(
+            POD, T + 1_000, series("api.timer", MetricType.TIMER, T + 500, slice(values, 0, 300))));
+    send(
+        batch(
+            POD,
+            T + 2_000,
+            series("api.timer", MetricType.TIMER, T + 1_500, slice(values, 300, 700))));
+    send(
+        batch(
+            POD,
+            T + 3_000,
+            series("api.timer", MetricType.TIMER, T + 2_500, slice(values, 700, 1000))));
     heartbeat(T + W + G);
 
     TestRecord<String, Aggregate> r = out.readRecord();
@@ -215,7 +226,9 @@ class WindowAggregatorTest {
 
     List<TestRecord<String, Aggregate>> records = out.readRecordsToList();
     assertThat(records).extracting(TestRecord::timestamp).containsExactly(T, T + W);
-    assertThat(records).extracting(r -> r.value().getFields().get("value")).containsExactly(1.0, 2.0);
+    assertThat(records)
+        .extracting(r -> r.value().getFields().get("value"))
+        .containsExactly(1.0, 2.0);
   }
 
   @Test
@@ -294,7 +307,8 @@ class WindowAggregatorTest {
   void undecodableRecordIsSkipped() {
     start(false, "90");
     TestInputTopic<String, byte[]> bytes =
-        driver.createInputTopic(TOPICS.rawStatsd().name(), new StringSerializer(), new ByteArraySerializer());
+        driver.createInputTopic(
+            TOPICS.rawStatsd().name(), new StringSerializer(), new ByteArraySerializer());
     bytes.pipeInput("x", new byte[] {1, 2, 3}, T);
     send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 1)));
     heartbeat(T + W + G);

@@ -19,11 +19,11 @@ import java.util.zip.GZIPOutputStream;
  * Sends batches of Wavefront lines to a proxy's HTTP listener and classifies the answer. One
  * synchronous request per call, so the caller knows exactly which lines a 2xx covers.
  *
- * <p>The body is the lines joined by {@code \n}, gzip-compressed ({@code Content-Encoding:
- * gzip}, which the proxy decodes). Each request carries one kind of line and says so ({@code
- * ?f=wavefront} for points and delta counters, {@code ?f=histogram} for distributions), as the
- * Wavefront SDKs do: direct ingestion needs it, and an account without histograms then answers
- * 403 (a clear error) instead of the proxy discarding auto-detected distributions silently.
+ * <p>The body is the lines joined by {@code \n}, gzip-compressed ({@code Content-Encoding: gzip},
+ * which the proxy decodes). Each request carries one kind of line and says so ({@code ?f=wavefront}
+ * for points and delta counters, {@code ?f=histogram} for distributions), as the Wavefront SDKs do:
+ * direct ingestion needs it, and an account without histograms then answers 403 (a clear error)
+ * instead of the proxy discarding auto-detected distributions silently.
  *
  * <p>With a token, every request carries {@code Authorization: Bearer <token>}: the API token for
  * direct ingestion, or the proxy's token when its token authentication is on.
@@ -31,8 +31,10 @@ import java.util.zip.GZIPOutputStream;
 public final class ProxyClient implements Transport<String> {
   /** Setting to name in errors about the URL. */
   public static final String URL_SETTING = "FLEETSTATS_PROXY_URL";
+
   /** Setting to name in errors about the token. */
   public static final String TOKEN_SETTING = "FLEETSTATS_WAVEFRONT_TOKEN";
+
   /** Setting to name when distributions are refused. */
   public static final String DISTRIBUTIONS_SETTING = "FLEETSTATS_DISTRIBUTIONS";
 
@@ -48,6 +50,7 @@ public final class ProxyClient implements Transport<String> {
    * 15 % larger (bench/README.md), the better trade for a sink that sits next to its proxy.
    */
   public static final int DEFAULT_GZIP_LEVEL = 1;
+
   private final HttpPost http;
 
   /**
@@ -75,7 +78,8 @@ public final class ProxyClient implements Transport<String> {
     String base = proxyUrl.toString();
     // The proxy ignores the path; /report is what the Wavefront SDKs use, and the direct
     // ingestion endpoint.
-    this.endpoint = URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/report");
+    this.endpoint =
+        URI.create((base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/report");
     this.token = token;
     this.http = new HttpPost(requestTimeout);
   }
@@ -116,19 +120,22 @@ public final class ProxyClient implements Transport<String> {
             .header("Content-Type", "text/plain; charset=utf-8")
             .header("Content-Encoding", "gzip");
     token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
-    return http.send(b, body, (status, retryAfter, text) -> {
-      Outcome outcome = classify(status, retryAfter, text);
-      if (status == 403 && HISTOGRAM_FORMAT.equals(format)) {
-        return Outcome.of(
-            Outcome.Kind.FATAL,
-            403,
-            outcome.detail()
-                + "; distributions may be disabled for this account: set "
-                + DISTRIBUTIONS_SETTING
-                + "=off or ask for histograms to be enabled");
-      }
-      return outcome;
-    });
+    return http.send(
+        b,
+        body,
+        (status, retryAfter, text) -> {
+          Outcome outcome = classify(status, retryAfter, text);
+          if (status == 403 && HISTOGRAM_FORMAT.equals(format)) {
+            return Outcome.of(
+                Outcome.Kind.FATAL,
+                403,
+                outcome.detail()
+                    + "; distributions may be disabled for this account: set "
+                    + DISTRIBUTIONS_SETTING
+                    + "=off or ask for histograms to be enabled");
+          }
+          return outcome;
+        });
   }
 
   /**
@@ -199,5 +206,4 @@ public final class ProxyClient implements Transport<String> {
       def.setLevel(level);
     }
   }
-
 }

@@ -5,9 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/**
- * Formats an aggregate and keeps only the lines the proxy will accept: the sink's pure core.
- */
+/** Formats an aggregate and keeps only the lines the proxy will accept: the sink's pure core. */
 public final class AggregateLines {
 
   /**
@@ -65,7 +63,8 @@ public final class AggregateLines {
     List<String> text = new ArrayList<>(all.size());
     List<Invalid> invalid = new ArrayList<>(0);
     // The lines of one aggregate share source and tags: check and render that part once.
-    LineValidator.Verdict shared = all.isEmpty() ? LineValidator.Verdict.OK : validator.checkSourceAndTags(all.get(0));
+    LineValidator.Verdict shared =
+        all.isEmpty() ? LineValidator.Verdict.OK : validator.checkSourceAndTags(all.get(0));
     String tail = null;
     for (WavefrontLine line : all) {
       LineValidator.Verdict verdict = validator.checkOwn(line);
@@ -87,7 +86,18 @@ public final class AggregateLines {
     }
     formatted
         .sketchProblem()
-        .ifPresent(why -> invalid.add(new Invalid(null, new LineValidator.Verdict(LineValidator.Reason.SKETCH_UNDECODABLE, why))));
-    return new Result(lines, text, invalid, formatted.nonFinite(), formatted.fits(), formatted.deltaZeroSkipped());
+        .ifPresent(
+            why ->
+                invalid.add(
+                    new Invalid(
+                        null,
+                        new LineValidator.Verdict(LineValidator.Reason.SKETCH_UNDECODABLE, why))));
+    return new Result(
+        lines,
+        text,
+        invalid,
+        formatted.nonFinite(),
+        formatted.fits(),
+        formatted.deltaZeroSkipped());
   }
 }

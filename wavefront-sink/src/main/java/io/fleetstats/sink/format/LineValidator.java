@@ -4,8 +4,8 @@ import java.util.Map;
 
 /**
  * Checks a point with the rules the Wavefront proxy applies after parsing ({@code
- * com.wavefront.data.Validation} in java-lib) under {@link Limits}. The proxy answers 202 even
- * for points it then blocks, so a point that fails here must never be sent. Pure.
+ * com.wavefront.data.Validation} in java-lib) under {@link Limits}. The proxy answers 202 even for
+ * points it then blocks, so a point that fails here must never be sent. Pure.
  */
 public final class LineValidator {
 
@@ -105,7 +105,8 @@ public final class LineValidator {
     }
     if (name.length() > limits.metricName()) {
       return Verdict.invalid(
-          Reason.NAME_TOO_LONG, "metric name has " + name.length() + " chars, max " + limits.metricName());
+          Reason.NAME_TOO_LONG,
+          "metric name has " + name.length() + " chars, max " + limits.metricName());
     }
     if (!charactersAreValid(name)) {
       return Verdict.invalid(Reason.NAME_ILLEGAL_CHARS, "metric name " + name);
@@ -138,7 +139,8 @@ public final class LineValidator {
     }
     if (source.length() > limits.source()) {
       return Verdict.invalid(
-          Reason.SOURCE_TOO_LONG, "source has " + source.length() + " chars, max " + limits.source());
+          Reason.SOURCE_TOO_LONG,
+          "source has " + source.length() + " chars, max " + limits.source());
     }
     if (!readable(source)) {
       return Verdict.invalid(Reason.UNPARSEABLE_TEXT, "source " + source);
@@ -153,12 +155,17 @@ public final class LineValidator {
       if (k.length() + v.length() > limits.tagKeyPlusValue()) {
         return Verdict.invalid(
             Reason.TAG_TOO_LONG,
-            "tag " + k + " key+value has " + (k.length() + v.length()) + " chars, max "
+            "tag "
+                + k
+                + " key+value has "
+                + (k.length() + v.length())
+                + " chars, max "
                 + limits.tagKeyPlusValue());
       }
       if (k.length() > limits.tagKey()) {
         return Verdict.invalid(
-            Reason.TAG_KEY_TOO_LONG, "tag key " + k + " has " + k.length() + " chars, max " + limits.tagKey());
+            Reason.TAG_KEY_TOO_LONG,
+            "tag key " + k + " has " + k.length() + " chars, max " + limits.tagKey());
       }
       if (!charactersAreValid(k)) {
         return Verdict.invalid(Reason.TAG_KEY_ILLEGAL_CHARS, "tag key " + k);
@@ -189,7 +196,8 @@ public final class LineValidator {
     boolean deltaTilde = delta && s.length() > 1 && s.charAt(1) == Names.TILDE;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      boolean legal = (c >= 44 && c <= 57) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+      boolean legal =
+          (c >= 44 && c <= 57) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
       if (!legal && !((i == 0 && (delta || tilde)) || (i == 1 && deltaTilde))) {
         return false;
       }

@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 final class Names {
   /** U+2206 INCREMENT, the delta-counter prefix. */
   static final char DELTA = '\u2206';
+
   /** U+0394 GREEK CAPITAL LETTER DELTA, accepted as a delta-counter prefix too. */
   static final char ALT_DELTA = '\u0394';
+
   static final char TILDE = '~';
 
   private Names() {}
@@ -56,17 +58,19 @@ final class Names {
   }
 
   /**
-   * Cleans a source or tag value into what the proxy will hold: trimmed; {@code *} → {@code -}
-   * (as Telegraf did); a newline becomes the two characters {@code \n} and a carriage return
-   * {@code \r} (a raw one would split the line); trailing backslashes are removed, because the
-   * proxy would read {@code \"} at the end as an escaped quote and reject the line with
-   * "Unmatched quote character". The result may be empty; callers drop such tags.
+   * Cleans a source or tag value into what the proxy will hold: trimmed; {@code *} → {@code -} (as
+   * Telegraf did); a newline becomes the two characters {@code \n} and a carriage return {@code \r}
+   * (a raw one would split the line); trailing backslashes are removed, because the proxy would
+   * read {@code \"} at the end as an escaped quote and reject the line with "Unmatched quote
+   * character". The result may be empty; callers drop such tags.
    */
   static String cleanValue(String value) {
     return trimTrailingBackslashes(escapeBreaks(value));
   }
 
-  /** {@link #cleanValue} without the trailing-backslash step, so callers can see whether it applies. */
+  /**
+   * {@link #cleanValue} without the trailing-backslash step, so callers can see whether it applies.
+   */
   static String escapeBreaks(String value) {
     String v = value.strip();
     StringBuilder b = new StringBuilder(v.length());

@@ -10,11 +10,11 @@ final class Numbers {
   private Numbers() {}
 
   /**
-   * The shortest decimal that reads back as the same double, written plainly when it is of a
-   * human size: {@code 500}, {@code 212.5}, {@code -0.25}, {@code 0.000123}. Outside
-   * [1e-6, 1e15) Java's scientific form ({@code 1.5E20}) is kept, which the proxy parses with
-   * {@code Double.parseDouble} as well; a plain form there would be dozens of digits. Telegraf's
-   * Go SDK writes plain decimals too ({@code 'f', -1}), so dashboards see the same values.
+   * The shortest decimal that reads back as the same double, written plainly when it is of a human
+   * size: {@code 500}, {@code 212.5}, {@code -0.25}, {@code 0.000123}. Outside [1e-6, 1e15) Java's
+   * scientific form ({@code 1.5E20}) is kept, which the proxy parses with {@code
+   * Double.parseDouble} as well; a plain form there would be dozens of digits. Telegraf's Go SDK
+   * writes plain decimals too ({@code 'f', -1}), so dashboards see the same values.
    */
   static String format(double value) {
     if (!Double.isFinite(value)) {

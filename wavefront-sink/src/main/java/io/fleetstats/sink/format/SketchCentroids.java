@@ -19,11 +19,11 @@ import java.util.List;
  * within the sketch's relative accuracy of every value in the bin), in ascending value order
  * (negative bins, the zero bin, positive bins).
  *
- * <p><b>Rounding.</b> Sketch counts are doubles (a statsd sample rate of 0.3 weighs a value
- * 3.33), Wavefront counts are ints. Counts are rounded with a carry: walking the bins in value
- * order, a bin gets {@code round(cumulative) - emitted so far}, so the total is {@code
- * round(total weight)}, every bin is within 1 of its weight, and a bin whose share rounds to 0
- * passes its weight on to the next one instead of losing it. Pure.
+ * <p><b>Rounding.</b> Sketch counts are doubles (a statsd sample rate of 0.3 weighs a value 3.33),
+ * Wavefront counts are ints. Counts are rounded with a carry: walking the bins in value order, a
+ * bin gets {@code round(cumulative) - emitted so far}, so the total is {@code round(total weight)},
+ * every bin is within 1 of its weight, and a bin whose share rounds to 0 passes its weight on to
+ * the next one instead of losing it. Pure.
  */
 public final class SketchCentroids {
   private SketchCentroids() {}
@@ -52,14 +52,17 @@ public final class SketchCentroids {
       }
       sketch = DDSketchProtoBinding.fromProto(UnboundedSizeDenseStore::new, proto);
     } catch (InvalidProtocolBufferException | RuntimeException e) {
-      throw new UndecodableSketchException("not a DDSketch in protobuf encoding: " + e.getMessage(), e);
+      throw new UndecodableSketchException(
+          "not a DDSketch in protobuf encoding: " + e.getMessage(), e);
     }
     return centroids(sketch, proto.getZeroCount());
   }
 
   /** The centroids of a sketch, as described on the class. */
   public static List<Centroid> centroids(DDSketch sketch) {
-    double stores = sketch.getPositiveValueStore().getTotalCount() + sketch.getNegativeValueStore().getTotalCount();
+    double stores =
+        sketch.getPositiveValueStore().getTotalCount()
+            + sketch.getNegativeValueStore().getTotalCount();
     double zero = sketch.getCount() - stores;
     // The zero count is not public: what is left of the total, ignoring rounding noise.
     return centroids(sketch, zero > 1e-9 * Math.max(1, stores) ? zero : 0);
@@ -68,7 +71,8 @@ public final class SketchCentroids {
   private static List<Centroid> centroids(DDSketch sketch, double zeroCount) {
     IndexMapping mapping = sketch.getIndexMapping();
     Carry carry = new Carry();
-    for (Iterator<Bin> it = sketch.getNegativeValueStore().getDescendingIterator(); it.hasNext(); ) {
+    for (Iterator<Bin> it = sketch.getNegativeValueStore().getDescendingIterator();
+        it.hasNext(); ) {
       Bin bin = it.next();
       carry.add(-mapping.value(bin.getIndex()), bin.getCount());
     }

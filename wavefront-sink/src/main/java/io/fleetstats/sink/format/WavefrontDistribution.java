@@ -1,15 +1,13 @@
 package io.fleetstats.sink.format;
 
-import java.util.Collections;
 import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
- * One Wavefront distribution ({@code !M} or {@code !H} line): {@code !M <seconds> #<count>
- * <value> ... "<name>" source="<source>" "<key>"="<value>" ...}. The proxy truncates the
- * timestamp to the start of the minute (hour) bin and, by default, merges distributions of the
- * same bin, so a replay adds to what is there (not idempotent).
+ * One Wavefront distribution ({@code !M} or {@code !H} line): {@code !M <seconds> #<count> <value>
+ * ... "<name>" source="<source>" "<key>"="<value>" ...}. The proxy truncates the timestamp to the
+ * start of the minute (hour) bin and, by default, merges distributions of the same bin, so a replay
+ * adds to what is there (not idempotent).
  *
  * @param granularity {@code M} (minute) or {@code H} (hour)
  * @param epochSeconds timestamp in seconds (the aggregate's window start)
@@ -44,7 +42,8 @@ public record WavefrontDistribution(
 
   @Override
   public String toLine() {
-    StringBuilder b = new StringBuilder(64 + name.length() + 16 * centroids.size() + 32 * tags.size());
+    StringBuilder b =
+        new StringBuilder(64 + name.length() + 16 * centroids.size() + 32 * tags.size());
     b.append('!').append(granularity).append(' ').append(epochSeconds);
     for (Centroid c : centroids) {
       b.append(" #").append(c.count()).append(' ').append(Numbers.format(c.value()));

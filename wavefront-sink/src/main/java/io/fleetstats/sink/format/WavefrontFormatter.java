@@ -16,30 +16,29 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * Turns an {@link Aggregate} into Wavefront lines named as the seed's Telegraf named them
- * ({@code outputs.wavefront} with {@code metric_separator="."}, {@code convert_paths=true}): one
- * point per field, {@code prefix + name + "." + field} (field {@code value} adds nothing),
- * sanitised, then every {@code _} → {@code .}; timer {@code api.timer} gives {@code
- * api.timer.mean} and {@code api.timer.90.percentile}. Optionally counters as delta counters
- * ({@code ∆name}) and a distribution ({@code !M}/{@code !H}) from the aggregate's sketch.
+ * Turns an {@link Aggregate} into Wavefront lines named as the seed's Telegraf named them ({@code
+ * outputs.wavefront} with {@code metric_separator="."}, {@code convert_paths=true}): one point per
+ * field, {@code prefix + name + "." + field} (field {@code value} adds nothing), sanitised, then
+ * every {@code _} → {@code .}; timer {@code api.timer} gives {@code api.timer.mean} and {@code
+ * api.timer.90.percentile}. Optionally counters as delta counters ({@code ∆name}) and a
+ * distribution ({@code !M}/{@code !H}) from the aggregate's sketch.
  *
- * <p>Every line is fitted to {@link Limits} by the policy below, and each change is counted
- * ({@link Fit}); {@link LineValidator} then judges what is left (a blank source, a sketch that
- * cannot be read, ...).
+ * <p>Every line is fitted to {@link Limits} by the policy below, and each change is counted ({@link
+ * Fit}); {@link LineValidator} then judges what is left (a blank source, a sketch that cannot be
+ * read, ...).
  *
  * <ol>
  *   <li>Tag values: trimmed, {@code *} → {@code -}, line breaks written as {@code \n}, trailing
  *       backslashes removed; a tag whose value is then blank is dropped.
  *   <li>Tag keys: sanitised like names (without path conversion); {@code source}, {@code host},
  *       {@code tag} renamed {@code _source} etc.; a key that is empty or longer than {@link
- *       Limits#tagKey()} drops its tag (truncating keys could merge two tags); if two keys
- *       sanitise alike, the first in key order wins.
- *   <li>Key plus value longer than {@link Limits#tagKeyPlusValue()}: the value is cut to fit
- *       (never inside a surrogate pair, trailing backslashes removed again).
- *   <li>More than {@link Limits#tags()} tags: the keys of {@link #PRIORITY_TAGS} are kept first,
- *       in that order, then the other keys in alphabetical order until the limit; the rest are
- *       dropped. The rule depends on the keys only, so every point of a series keeps the same
- *       tags.
+ *       Limits#tagKey()} drops its tag (truncating keys could merge two tags); if two keys sanitise
+ *       alike, the first in key order wins.
+ *   <li>Key plus value longer than {@link Limits#tagKeyPlusValue()}: the value is cut to fit (never
+ *       inside a surrogate pair, trailing backslashes removed again).
+ *   <li>More than {@link Limits#tags()} tags: the keys of {@link #PRIORITY_TAGS} are kept first, in
+ *       that order, then the other keys in alphabetical order until the limit; the rest are
+ *       dropped. The rule depends on the keys only, so every point of a series keeps the same tags.
  *   <li>Source longer than {@link Limits#source()}: cut like a tag value.
  *   <li>Metric name longer than {@link Limits#metricName()}: the series part is cut and the field
  *       suffix ({@code .mean}, {@code .90.percentile}) kept, so the fields of one series stay
@@ -60,13 +59,14 @@ public final class WavefrontFormatter {
    * platform's source and roll-up tags.
    */
   public static final List<String> PRIORITY_TAGS =
-      List.of("metric_type", "cluster", "namespace", "pod_name", "node", "app", "container", "rollup");
+      List.of(
+          "metric_type", "cluster", "namespace", "pod_name", "node", "app", "container", "rollup");
 
   /**
    * Tag keys the proxy treats as the source or renames ({@code source}, {@code host}, {@code tag}).
    * We rename them to {@code _source}, {@code _host}, {@code _tag} ourselves: the proxy would do
-   * the same for {@code host} and {@code tag}, and a {@code source} tag would otherwise replace
-   * the point's source.
+   * the same for {@code host} and {@code tag}, and a {@code source} tag would otherwise replace the
+   * point's source.
    */
   static final Set<String> RESERVED_TAG_KEYS = Set.of("source", "host", "tag");
 
@@ -98,7 +98,8 @@ public final class WavefrontFormatter {
    * @param deltaCounters whether counters are sent as {@code ∆} delta counters instead of plain
    *     points
    */
-  public record Options(String metricPrefix, Limits limits, Distributions distributions, boolean deltaCounters) {
+  public record Options(
+      String metricPrefix, Limits limits, Distributions distributions, boolean deltaCounters) {
     /** Plain points only, backend limits. */
     public static Options plain(String metricPrefix) {
       return new Options(metricPrefix, Limits.BACKEND_DEFAULTS, Distributions.OFF, false);
@@ -110,8 +111,8 @@ public final class WavefrontFormatter {
    *
    * @param points plain points and delta counters, one per finite field, in field order
    * @param distributions the distribution from the sketch, if enabled and the sketch has values
-   * @param nonFinite fields skipped because their value was NaN or infinite (Telegraf dropped
-   *     them too; the proxy would store NaN)
+   * @param nonFinite fields skipped because their value was NaN or infinite (Telegraf dropped them
+   *     too; the proxy would store NaN)
    * @param fits changes made to fit the limits, by kind (kinds with no change are absent)
    * @param deltaZeroSkipped delta counters not sent because the window's count was 0 (adding 0
    *     changes nothing)
@@ -127,7 +128,9 @@ public final class WavefrontFormatter {
     public Formatted {
       points = List.copyOf(points);
       distributions = List.copyOf(distributions);
-      fits = Collections.unmodifiableMap(new EnumMap<>(fits.isEmpty() ? new EnumMap<>(Fit.class) : fits));
+      fits =
+          Collections.unmodifiableMap(
+              new EnumMap<>(fits.isEmpty() ? new EnumMap<>(Fit.class) : fits));
     }
 
     /** Every line: points, then distributions. */
@@ -159,7 +162,8 @@ public final class WavefrontFormatter {
     EnumMap<Fit, Integer> fits = new EnumMap<>(Fit.class);
     String source = fitValue(aggregate.getSource(), limits.source(), Fit.SOURCE_TRUNCATED, fits);
     // every line of the aggregate shares this frozen map (no copy per point)
-    SortedMap<String, String> tags = Collections.unmodifiableSortedMap(tags(aggregate.getTags(), limits, fits));
+    SortedMap<String, String> tags =
+        Collections.unmodifiableSortedMap(tags(aggregate.getTags(), limits, fits));
     long seconds = Math.floorDiv(aggregate.getWindowStart(), 1000L);
     boolean delta = options.deltaCounters() && COUNTER_TYPE.equals(aggregate.getMetricType());
     String prefix = options.metricPrefix();
@@ -168,7 +172,10 @@ public final class WavefrontFormatter {
     // sanitize() works char by char, so the series part is sanitised once and each field's
     // suffix comes from a small cache
     String base = Names.convertPaths(Names.sanitize(prefix + aggregate.getName()));
-    String deltaBase = delta ? Names.convertPaths(Names.sanitize(Names.DELTA + prefix + aggregate.getName())) : null;
+    String deltaBase =
+        delta
+            ? Names.convertPaths(Names.sanitize(Names.DELTA + prefix + aggregate.getName()))
+            : null;
     int nonFinite = 0;
     int deltaZero = 0;
     boolean nameCut = false;
@@ -201,7 +208,8 @@ public final class WavefrontFormatter {
           String name = fitName(full, VALUE_FIELD, limits.metricName());
           nameCut |= name.length() != full.length();
           char granularity = options.distributions() == Distributions.HOUR ? 'H' : 'M';
-          distributions.add(new WavefrontDistribution(granularity, seconds, centroids, name, source, tags));
+          distributions.add(
+              new WavefrontDistribution(granularity, seconds, centroids, name, source, tags));
         }
       } catch (SketchCentroids.UndecodableSketchException e) {
         sketchProblem = Optional.of(e.getMessage());
@@ -214,9 +222,13 @@ public final class WavefrontFormatter {
   }
 
   private static final int SUFFIX_CACHE_MAX = 10_000;
-  private final java.util.concurrent.ConcurrentHashMap<String, String> suffixes = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, String> suffixes =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
-  /** {@code ""} for the field {@code value}, else the field as a name suffix ({@code .90.percentile}). */
+  /**
+   * {@code ""} for the field {@code value}, else the field as a name suffix ({@code
+   * .90.percentile}).
+   */
   private String suffix(String field) {
     if (VALUE_FIELD.equals(field)) {
       return "";
@@ -244,7 +256,8 @@ public final class WavefrontFormatter {
     if (full.length() <= max) {
       return full;
     }
-    String suffix = VALUE_FIELD.equals(field) ? "" : Names.convertPaths(Names.sanitize("." + field));
+    String suffix =
+        VALUE_FIELD.equals(field) ? "" : Names.convertPaths(Names.sanitize("." + field));
     if (suffix.length() >= max / 2) {
       return full.substring(0, max);
     }
@@ -266,7 +279,8 @@ public final class WavefrontFormatter {
 
   // Keys are visited in sorted order so that when two keys sanitise to the same text (`a b`,
   // `a-b`) the result does not depend on map iteration order: first wins.
-  private static SortedMap<String, String> tags(Map<String, String> raw, Limits limits, Map<Fit, Integer> fits) {
+  private static SortedMap<String, String> tags(
+      Map<String, String> raw, Limits limits, Map<Fit, Integer> fits) {
     TreeMap<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> tag : new TreeMap<>(raw).entrySet()) {
       String key = Names.sanitize(tag.getKey());

@@ -4,8 +4,7 @@ import java.util.SortedMap;
 
 /**
  * One line for the proxy: a metric point or a distribution. Holds exactly the strings the proxy
- * will hold after parsing the line, so {@link LineValidator} checks the line without re-parsing
- * it.
+ * will hold after parsing the line, so {@link LineValidator} checks the line without re-parsing it.
  */
 public sealed interface WavefrontLine permits WavefrontPoint, WavefrontDistribution {
   /** Metric name, already sanitised. */

@@ -26,7 +26,8 @@ public record WavefrontPoint(
 
   // The formatter hands every point of an aggregate the same frozen map; copying it per point
   // was a measurable share of the sink's CPU (bench/README.md).
-  private static final Class<?> FROZEN = Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
+  private static final Class<?> FROZEN =
+      Collections.unmodifiableSortedMap(new TreeMap<>()).getClass();
 
   public WavefrontPoint {
     if (tags.getClass() != FROZEN) {
@@ -55,8 +56,8 @@ public record WavefrontPoint(
   }
 
   /**
-   * The line with {@code sourceAndTags} (from {@link #sourceAndTags}) as its tail: the lines of
-   * one aggregate share it, so it is rendered once.
+   * The line with {@code sourceAndTags} (from {@link #sourceAndTags}) as its tail: the lines of one
+   * aggregate share it, so it is rendered once.
    */
   public String toLine(String sourceAndTags) {
     String v = Numbers.format(value);
@@ -65,7 +66,7 @@ public record WavefrontPoint(
     return b.append(sourceAndTags).toString();
   }
 
-  /** The tail of a line: {@code  source="<source>" "<key>"="<value>" ...}. */
+  /** The tail of a line: {@code source="<source>" "<key>"="<value>" ...}. */
   public static String sourceAndTags(String source, SortedMap<String, String> tags) {
     StringBuilder b = new StringBuilder(16 + source.length() + 32 * tags.size());
     appendSourceAndTags(b, source, tags);

@@ -24,7 +24,10 @@ class BatchSenderIT {
   }
 
   private BatchSender<String> sender(URI url) {
-    return new BatchSender<>(new ProxyClient(url, Duration.ofSeconds(2)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+    return new BatchSender<>(
+        new ProxyClient(url, Duration.ofSeconds(2)),
+        Backoff.upTo(Duration.ofSeconds(1)),
+        () -> 0.5);
   }
 
   // Records the requested waits without waiting: the policy is what is under test here.
@@ -95,13 +98,18 @@ class BatchSenderIT {
     proxy.tooLargeAboveBytes(10);
     BatchSender.Result result = sender(proxy.url()).send(lines(1), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.DELIVERED);
-    assertThat(result.rejected()).singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(413));
+    assertThat(result.rejected())
+        .singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(413));
   }
 
   @Test
   void sendsTheTokenAsBearerAndTheFormat() throws Exception {
     BatchSender<String> sender =
-        new BatchSender<>(new ProxyClient(proxy.url(), Duration.ofSeconds(2), java.util.Optional.of("s3cret")), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+        new BatchSender<>(
+            new ProxyClient(proxy.url(), Duration.ofSeconds(2), java.util.Optional.of("s3cret")),
+            Backoff.upTo(Duration.ofSeconds(1)),
+            () -> 0.5);
     sender.send(lines(1), "wavefront", this::recordWait);
     sender.send(List.of("!M 1764086400 #1 2 \"m\" source=\"h\""), "histogram", this::recordWait);
     assertThat(proxy.authorizations()).containsExactly("Bearer s3cret", "Bearer s3cret");
@@ -121,7 +129,8 @@ class BatchSenderIT {
     proxy.answerByDefault(401);
     BatchSender.Result result = sender(proxy.url()).send(lines(1), this::recordWait);
     assertThat(result.status()).isEqualTo(Status.FATAL);
-    assertThat(result.detail()).contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN");
+    assertThat(result.detail())
+        .contains("401", "FLEETSTATS_PROXY_URL", "FLEETSTATS_WAVEFRONT_TOKEN");
     assertThat(proxy.requests()).isEqualTo(1);
   }
 

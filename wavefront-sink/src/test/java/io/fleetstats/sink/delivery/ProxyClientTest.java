@@ -44,13 +44,18 @@ class ProxyClientTest {
 
   @Test
   void fatalOutcomeNamesTheSettingToFix() {
-    assertThat(ProxyClient.classify(401, Optional.empty(), "").detail()).contains("FLEETSTATS_PROXY_URL", "token");
+    assertThat(ProxyClient.classify(401, Optional.empty(), "").detail())
+        .contains("FLEETSTATS_PROXY_URL", "token");
   }
 
   @Test
   void readsRetryAfterSeconds() {
-    assertThat(ProxyClient.classify(503, Optional.of("7"), "").retryAfter()).contains(Duration.ofSeconds(7));
-    assertThat(ProxyClient.classify(503, Optional.of("Wed, 21 Oct 2015 07:28:00 GMT"), "").retryAfter()).isEmpty();
+    assertThat(ProxyClient.classify(503, Optional.of("7"), "").retryAfter())
+        .contains(Duration.ofSeconds(7));
+    assertThat(
+            ProxyClient.classify(503, Optional.of("Wed, 21 Oct 2015 07:28:00 GMT"), "")
+                .retryAfter())
+        .isEmpty();
     assertThat(ProxyClient.classify(503, Optional.of("-1"), "").retryAfter()).isEmpty();
   }
 
@@ -58,13 +63,16 @@ class ProxyClientTest {
   void bodyIsGzippedNewlineTerminatedLines() throws IOException {
     byte[] body = ProxyClient.gzip(List.of("a 1 source=h", "b 2 source=\"ü\""));
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
-      assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("a 1 source=h\nb 2 source=\"ü\"\n");
+      assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
+          .isEqualTo("a 1 source=h\nb 2 source=\"ü\"\n");
     }
   }
 
   @Test
   void postsToReportUnderTheBaseUrl() {
-    assertThat(new ProxyClient(URI.create("http://p:2878"), Duration.ofSeconds(1)).endpoint()).isEqualTo(URI.create("http://p:2878/report"));
-    assertThat(new ProxyClient(URI.create("http://p:2878/"), Duration.ofSeconds(1)).endpoint()).isEqualTo(URI.create("http://p:2878/report"));
+    assertThat(new ProxyClient(URI.create("http://p:2878"), Duration.ofSeconds(1)).endpoint())
+        .isEqualTo(URI.create("http://p:2878/report"));
+    assertThat(new ProxyClient(URI.create("http://p:2878/"), Duration.ofSeconds(1)).endpoint())
+        .isEqualTo(URI.create("http://p:2878/report"));
   }
 }

@@ -18,12 +18,12 @@ import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A loopback HTTP server speaking the proxy's side of the protocol: any path, gzip or plain
- * bodies, 202 by default. Answers can be scripted (503 for the next N requests, 413 above a line
- * count or a body size, 400 for bodies holding a line it is told to refuse, ...). Records the
- * lines of every body it accepted with a 2xx, and the {@code f=} parameter and {@code
- * Authorization} header of every request. It can be stopped and restarted on the same port, to
- * play a proxy that refuses connections for a while.
+ * A loopback HTTP server speaking the proxy's side of the protocol: any path, gzip or plain bodies,
+ * 202 by default. Answers can be scripted (503 for the next N requests, 413 above a line count or a
+ * body size, 400 for bodies holding a line it is told to refuse, ...). Records the lines of every
+ * body it accepted with a 2xx, and the {@code f=} parameter and {@code Authorization} header of
+ * every request. It can be stopped and restarted on the same port, to play a proxy that refuses
+ * connections for a while.
  */
 public final class RecordingProxy implements AutoCloseable {
   private HttpServer server;
@@ -60,12 +60,16 @@ public final class RecordingProxy implements AutoCloseable {
   }
 
   private static HttpServer bind(int port) throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
-    server.setExecutor(java.util.concurrent.Executors.newFixedThreadPool(2, r -> {
-      Thread t = new Thread(r, "recording-proxy");
-      t.setDaemon(true);
-      return t;
-    }));
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
+    server.setExecutor(
+        java.util.concurrent.Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "recording-proxy");
+              t.setDaemon(true);
+              return t;
+            }));
     return server;
   }
 
@@ -95,8 +99,8 @@ public final class RecordingProxy implements AutoCloseable {
 
   /**
    * Bodies holding a line that contains {@code marker} get 400, as a proxy would for a line it
-   * cannot parse. Our own validator catches every line the real proxy would refuse, so tests
-   * name an ordinary line as "bad" to exercise bisection.
+   * cannot parse. Our own validator catches every line the real proxy would refuse, so tests name
+   * an ordinary line as "bad" to exercise bisection.
    */
   public synchronized RecordingProxy refuseLinesContaining(String marker) {
     refusedMarkers.add(marker);
@@ -173,13 +177,18 @@ public final class RecordingProxy implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       byte[] raw = exchange.getRequestBody().readAllBytes();
-      boolean gzip = "gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"));
+      boolean gzip =
+          "gzip".equalsIgnoreCase(exchange.getRequestHeaders().getFirst("Content-Encoding"));
       String body;
-      try (InputStream in = gzip ? new GZIPInputStream(new ByteArrayInputStream(raw)) : new ByteArrayInputStream(raw)) {
+      try (InputStream in =
+          gzip
+              ? new GZIPInputStream(new ByteArrayInputStream(raw))
+              : new ByteArrayInputStream(raw)) {
         body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
       }
       // As the proxy: split on '\n', trim, drop empty lines.
-      List<String> lines = Arrays.stream(body.split("\n")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+      List<String> lines =
+          Arrays.stream(body.split("\n")).map(String::strip).filter(s -> !s.isEmpty()).toList();
       Runnable hook;
       synchronized (this) {
         hook = onRequest;
@@ -189,7 +198,8 @@ public final class RecordingProxy implements AutoCloseable {
       synchronized (this) {
         if (!scripted.isEmpty()) {
           status = scripted.poll();
-        } else if (lines.size() > tooLargeAboveLines || body.getBytes(StandardCharsets.UTF_8).length > tooLargeAboveBytes) {
+        } else if (lines.size() > tooLargeAboveLines
+            || body.getBytes(StandardCharsets.UTF_8).length > tooLargeAboveBytes) {
           status = 413;
         } else if (lines.stream().anyMatch(l -> refusedMarkers.stream().anyMatch(l::contains))) {
           status = 400;

@@ -26,7 +26,12 @@ public final class Aggregates {
   }
 
   public static Aggregate aggregate(
-      String name, String metricType, String source, Map<String, String> tags, long windowStartMs, Map<String, Double> fields) {
+      String name,
+      String metricType,
+      String source,
+      Map<String, String> tags,
+      long windowStartMs,
+      Map<String, Double> fields) {
     return Aggregate.newBuilder()
         .setName(name)
         .setMetricType(metricType)

@@ -43,12 +43,17 @@ class DistributionAndDeltaTest {
 
   @Test
   void minuteDistributionFromTheSketchBinsWithCarriedRounding() {
-    AggregateLines.Result r = lines(Distributions.MINUTE, false).apply(timerWithSketch(sketch().serialize()));
+    AggregateLines.Result r =
+        lines(Distributions.MINUTE, false).apply(timerWithSketch(sketch().serialize()));
     assertThat(r.invalid()).isEmpty();
-    assertThat(r.lines()).extracting(WavefrontLine::toLine).containsExactly(
-        "\"api.timer.count\" 8.5 1764086400 source=\"node-1\"" + TAGS,
-        // −7 (0.4) rounds to 0 and carries into −5 (0.8 → 1); 250's 1.7 becomes 2; total round(8.5) = 9
-        "!M 1764086400 #1 -5.022376194977744 #2 0 #3 10.044983161068599 #1 99.91658458101458 #2 248.76017323768866 \"api.timer\" source=\"node-1\"" + TAGS);
+    assertThat(r.lines())
+        .extracting(WavefrontLine::toLine)
+        .containsExactly(
+            "\"api.timer.count\" 8.5 1764086400 source=\"node-1\"" + TAGS,
+            // −7 (0.4) rounds to 0 and carries into −5 (0.8 → 1); 250's 1.7 becomes 2; total
+            // round(8.5) = 9
+            "!M 1764086400 #1 -5.022376194977744 #2 0 #3 10.044983161068599 #1 99.91658458101458 #2 248.76017323768866 \"api.timer\" source=\"node-1\""
+                + TAGS);
     ReportPoint parsed = ProxyParser.parseAndValidate(r.lines().get(1).toLine());
     Histogram h = (Histogram) parsed.getValue();
     assertThat(h.getDuration()).isEqualTo(60_000);
@@ -59,16 +64,23 @@ class DistributionAndDeltaTest {
 
   @Test
   void hourDistributionUsesBangH() {
-    AggregateLines.Result r = lines(Distributions.HOUR, false).apply(timerWithSketch(sketch().serialize()));
+    AggregateLines.Result r =
+        lines(Distributions.HOUR, false).apply(timerWithSketch(sketch().serialize()));
     WavefrontLine d = r.lines().get(1);
     assertThat(d.toLine()).startsWith("!H 1764086400 #1 ");
-    assertThat(((Histogram) ProxyParser.parseAndValidate(d.toLine()).getValue()).getDuration()).isEqualTo(3_600_000);
+    assertThat(((Histogram) ProxyParser.parseAndValidate(d.toLine()).getValue()).getDuration())
+        .isEqualTo(3_600_000);
   }
 
   @Test
   void noDistributionWhenOffOrWithoutSketch() {
-    assertThat(lines(Distributions.OFF, false).apply(timerWithSketch(sketch().serialize())).lines()).hasSize(1);
-    assertThat(lines(Distributions.MINUTE, false).apply(Aggregates.timer("api.timer", Map.of("count", 1.0))).lines()).hasSize(1);
+    assertThat(lines(Distributions.OFF, false).apply(timerWithSketch(sketch().serialize())).lines())
+        .hasSize(1);
+    assertThat(
+            lines(Distributions.MINUTE, false)
+                .apply(Aggregates.timer("api.timer", Map.of("count", 1.0)))
+                .lines())
+        .hasSize(1);
   }
 
   @Test
@@ -77,7 +89,8 @@ class DistributionAndDeltaTest {
     s.accept(10, 0.2);
     s.accept(20, 0.2);
     assertThat(SketchCentroids.centroids(s)).isEmpty();
-    assertThat(lines(Distributions.MINUTE, false).apply(timerWithSketch(s.serialize())).lines()).hasSize(1);
+    assertThat(lines(Distributions.MINUTE, false).apply(timerWithSketch(s.serialize())).lines())
+        .hasSize(1);
   }
 
   @Test
@@ -93,33 +106,66 @@ class DistributionAndDeltaTest {
 
   @Test
   void anUndecodableSketchIsInvalidButTheFieldsStillGo() {
-    AggregateLines.Result r = lines(Distributions.MINUTE, false).apply(timerWithSketch(ByteBuffer.wrap(new byte[] {1, 2, 3})));
+    AggregateLines.Result r =
+        lines(Distributions.MINUTE, false)
+            .apply(timerWithSketch(ByteBuffer.wrap(new byte[] {1, 2, 3})));
     assertThat(r.lines()).hasSize(1);
-    assertThat(r.invalid()).singleElement().satisfies(i -> {
-      assertThat(i.verdict().reason()).isEqualTo(Reason.SKETCH_UNDECODABLE);
-      assertThat(i.line()).isNull();
-    });
+    assertThat(r.invalid())
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.verdict().reason()).isEqualTo(Reason.SKETCH_UNDECODABLE);
+              assertThat(i.line()).isNull();
+            });
   }
 
   @Test
   void countersBecomeDeltaCountersAndZeroWindowsAreSkipped() {
     AggregateLines delta = lines(Distributions.OFF, true);
-    Aggregate seven = Aggregates.aggregate("api_calls", "counter", "node-1", Aggregates.seedTags("counter"), Aggregates.WINDOW_START_MS, Map.of("value", 7.0));
+    Aggregate seven =
+        Aggregates.aggregate(
+            "api_calls",
+            "counter",
+            "node-1",
+            Aggregates.seedTags("counter"),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", 7.0));
     AggregateLines.Result r = delta.apply(seven);
-    assertThat(r.lines()).extracting(WavefrontLine::toLine).containsExactly(
-        "\"∆api.calls\" 7 1764086400 source=\"node-1\" \"cluster\"=\"local\" \"metric_type\"=\"counter\" \"namespace\"=\"default\" \"pod_name\"=\"api-server-0\"");
-    assertThat(ProxyParser.parseAndValidate(r.lines().get(0).toLine()).getMetric()).isEqualTo("∆api.calls");
+    assertThat(r.lines())
+        .extracting(WavefrontLine::toLine)
+        .containsExactly(
+            "\"∆api.calls\" 7 1764086400 source=\"node-1\" \"cluster\"=\"local\" \"metric_type\"=\"counter\" \"namespace\"=\"default\" \"pod_name\"=\"api-server-0\"");
+    assertThat(ProxyParser.parseAndValidate(r.lines().get(0).toLine()).getMetric())
+        .isEqualTo("∆api.calls");
 
-    Aggregate zero = Aggregates.aggregate("api.calls", "counter", "node-1", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", 0.0));
+    Aggregate zero =
+        Aggregates.aggregate(
+            "api.calls",
+            "counter",
+            "node-1",
+            Map.of(),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", 0.0));
     AggregateLines.Result z = delta.apply(zero);
     assertThat(z.lines()).isEmpty();
     assertThat(z.invalid()).isEmpty();
     assertThat(z.deltaZeroSkipped()).isEqualTo(1);
 
-    Aggregate negative = Aggregates.aggregate("api.calls", "counter", "node-1", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", -2.0));
-    assertThat(delta.apply(negative).invalid()).singleElement().satisfies(i -> assertThat(i.verdict().reason()).isEqualTo(Reason.DELTA_NOT_POSITIVE));
+    Aggregate negative =
+        Aggregates.aggregate(
+            "api.calls",
+            "counter",
+            "node-1",
+            Map.of(),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", -2.0));
+    assertThat(delta.apply(negative).invalid())
+        .singleElement()
+        .satisfies(i -> assertThat(i.verdict().reason()).isEqualTo(Reason.DELTA_NOT_POSITIVE));
 
-    Aggregate gauge = Aggregates.aggregate("temp", "gauge", "node-1", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", -2.0));
+    Aggregate gauge =
+        Aggregates.aggregate(
+            "temp", "gauge", "node-1", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", -2.0));
     assertThat(delta.apply(gauge).lines()).extracting(WavefrontLine::name).containsExactly("temp");
   }
 }

@@ -33,7 +33,8 @@ class LimitFittingTest {
     for (int i = 0; i <= 15; i++) {
       expectedTags.put(String.format("t%02d", i), "v" + (20 - i));
     }
-    expectedTags.forEach((k, v) -> kept.append(" \"").append(k).append("\"=\"").append(v).append('"'));
+    expectedTags.forEach(
+        (k, v) -> kept.append(" \"").append(k).append("\"=\"").append(v).append('"'));
 
     String v300 = "x".repeat(299) + "y";
     return Stream.of(
@@ -44,7 +45,13 @@ class LimitFittingTest {
             Map.of(Fit.TAG_DROPPED_OVER_COUNT, 5)),
         row(
             "priority tags survive even when last alphabetically",
-            aggregate("m", "gauge", "node-1", withPriorityAndMany(), WINDOW_START_MS, Map.of("value", 1.0)),
+            aggregate(
+                "m",
+                "gauge",
+                "node-1",
+                withPriorityAndMany(),
+                WINDOW_START_MS,
+                Map.of("value", 1.0)),
             List.of("\"m\" 1" + T + priorityKept()),
             Map.of(Fit.TAG_DROPPED_OVER_COUNT, 3)),
         row(
@@ -65,7 +72,12 @@ class LimitFittingTest {
         row(
             "300-char hostile value: quotes, spaces, =, backslashes, unicode",
             gauge(Map.of("k", "a \"q\" = C:\\x ü".repeat(20))),
-            List.of("\"m\" 1" + T + " \"k\"=\"" + escape(Names.truncate("a \"q\" = C:\\x ü".repeat(20), 253)) + "\""),
+            List.of(
+                "\"m\" 1"
+                    + T
+                    + " \"k\"=\""
+                    + escape(Names.truncate("a \"q\" = C:\\x ü".repeat(20), 253))
+                    + "\""),
             Map.of(Fit.TAG_VALUE_TRUNCATED, 1)),
         row(
             "key longer than 64 drops its tag",
@@ -89,20 +101,35 @@ class LimitFittingTest {
             Map.of(Fit.TAG_DROPPED_DUPLICATE_KEY, 1)),
         row(
             "300-char source cut to 128",
-            aggregate("m", "gauge", "s".repeat(300), Map.of(), WINDOW_START_MS, Map.of("value", 1.0)),
+            aggregate(
+                "m", "gauge", "s".repeat(300), Map.of(), WINDOW_START_MS, Map.of("value", 1.0)),
             List.of("\"m\" 1 1764086400 source=\"" + "s".repeat(128) + "\""),
             Map.of(Fit.SOURCE_TRUNCATED, 1)),
         row(
             "hostile source: quotes, spaces, backslash at the end",
-            aggregate("m", "gauge", " my \"node\" = C:\\ ", Map.of(), WINDOW_START_MS, Map.of("value", 1.0)),
+            aggregate(
+                "m",
+                "gauge",
+                " my \"node\" = C:\\ ",
+                Map.of(),
+                WINDOW_START_MS,
+                Map.of("value", 1.0)),
             List.of("\"m\" 1 1764086400 source=\"my \\\"node\\\" = C:\""),
             Map.of(Fit.TRAILING_BACKSLASH_REMOVED, 1)),
         row(
             "300-char name: series part cut, field suffixes kept distinct",
             Aggregates.timer("n".repeat(300), Map.of("mean", 1.0, "90_percentile", 2.0)),
             List.of(
-                "\"" + "n".repeat(256 - ".90.percentile".length()) + ".90.percentile\" 2" + T + Aggregates.SEED_TAG_TEXT,
-                "\"" + "n".repeat(256 - ".mean".length()) + ".mean\" 1" + T + Aggregates.SEED_TAG_TEXT),
+                "\""
+                    + "n".repeat(256 - ".90.percentile".length())
+                    + ".90.percentile\" 2"
+                    + T
+                    + Aggregates.SEED_TAG_TEXT,
+                "\""
+                    + "n".repeat(256 - ".mean".length())
+                    + ".mean\" 1"
+                    + T
+                    + Aggregates.SEED_TAG_TEXT),
             Map.of(Fit.NAME_TRUNCATED, 1)),
         row(
             "name of exactly 256 untouched",
@@ -113,7 +140,8 @@ class LimitFittingTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void fitsTheLimitsAsDocumented(String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
+  void fitsTheLimitsAsDocumented(
+      String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
     WavefrontFormatter.Formatted f = formatter.format(input);
     assertThat(f.points()).extracting(WavefrontPoint::toLine).containsExactlyElementsOf(expected);
     assertThat(f.fits()).containsExactlyInAnyOrderEntriesOf(fits);
@@ -121,7 +149,8 @@ class LimitFittingTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void everyFittedLineIsAcceptedByTheProxy(String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
+  void everyFittedLineIsAcceptedByTheProxy(
+      String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
     for (WavefrontPoint p : formatter.format(input).points()) {
       assertThat(LineValidator.backendDefaults().check(p).ok()).as(p.toLine()).isTrue();
       assertThat(ProxyParser.rejection(p.toLine())).as(p.toLine()).isEmpty();
@@ -133,7 +162,16 @@ class LimitFittingTest {
     for (int i = 0; i < 15; i++) {
       tags.put("a" + (char) ('a' + i), "v");
     }
-    for (String k : List.of("metric_type", "cluster", "namespace", "pod_name", "node", "app", "container", "rollup")) {
+    for (String k :
+        List.of(
+            "metric_type",
+            "cluster",
+            "namespace",
+            "pod_name",
+            "node",
+            "app",
+            "container",
+            "rollup")) {
       tags.put(k, k.substring(0, 1));
     }
     return tags; // 23 tags
@@ -141,7 +179,16 @@ class LimitFittingTest {
 
   private static String priorityKept() {
     Map<String, String> expected = new java.util.TreeMap<>();
-    for (String k : List.of("metric_type", "cluster", "namespace", "pod_name", "node", "app", "container", "rollup")) {
+    for (String k :
+        List.of(
+            "metric_type",
+            "cluster",
+            "namespace",
+            "pod_name",
+            "node",
+            "app",
+            "container",
+            "rollup")) {
       expected.put(k, k.substring(0, 1));
     }
     for (int i = 0; i < 12; i++) {
@@ -172,7 +219,8 @@ class LimitFittingTest {
     return m;
   }
 
-  private static Arguments row(String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
+  private static Arguments row(
+      String name, Aggregate input, List<String> expected, Map<Fit, Integer> fits) {
     return Arguments.of(name, input, expected, fits);
   }
 }

@@ -47,9 +47,15 @@ class LineValidatorTest {
         row("blank value", point("m", "h", Map.of("k", " ")), Reason.TAG_VALUE_BLANK),
         row("key+value of 255", point("m", "h", Map.of("k", "v".repeat(254))), Reason.TAG_TOO_LONG),
         row("value of 300", point("m", "h", Map.of("k", "v".repeat(300))), Reason.TAG_TOO_LONG),
-        row("value ending in backslash", point("m", "h", Map.of("k", "C:\\")), Reason.UNPARSEABLE_TEXT),
+        row(
+            "value ending in backslash",
+            point("m", "h", Map.of("k", "C:\\")),
+            Reason.UNPARSEABLE_TEXT),
         row("raw newline in value", point("m", "h", Map.of("k", "a\nb")), Reason.UNPARSEABLE_TEXT),
-        row("non-positive delta counter", point("∆requests", "h", Map.of(), 0), Reason.DELTA_NOT_POSITIVE));
+        row(
+            "non-positive delta counter",
+            point("∆requests", "h", Map.of(), 0),
+            Reason.DELTA_NOT_POSITIVE));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -63,7 +69,9 @@ class LineValidatorTest {
   void agreesWithTheProxysOwnParser(String name, WavefrontPoint point, Reason expected) {
     LineValidator.Verdict verdict = validator.check(point);
     Optional<String> proxy = ProxyParser.rejection(point.toLine());
-    assertThat(proxy.isPresent()).as("proxy says %s, we say %s", proxy, verdict).isEqualTo(!verdict.ok());
+    assertThat(proxy.isPresent())
+        .as("proxy says %s, we say %s", proxy, verdict)
+        .isEqualTo(!verdict.ok());
     if (!verdict.ok() && verdict.reason().proxyCode().startsWith("WF-4")) {
       assertThat(proxy.get()).startsWith(verdict.reason().proxyCode());
     }
@@ -80,7 +88,8 @@ class LineValidatorTest {
     return point(name, source, tags, 1.0);
   }
 
-  private static WavefrontPoint point(String name, String source, Map<String, String> tags, double value) {
+  private static WavefrontPoint point(
+      String name, String source, Map<String, String> tags, double value) {
     return WavefrontPoint.of(name, value, TS, source, tags);
   }
 

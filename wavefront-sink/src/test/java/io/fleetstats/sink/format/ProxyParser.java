@@ -11,10 +11,10 @@ import java.util.List;
 import wavefront.report.ReportPoint;
 
 /**
- * Parses and validates Wavefront lines exactly as the Wavefront proxy 13.x does, with its own
- * code ({@code com.wavefront:java-lib:2023-08.2}: the decoders {@code PushAgent} builds, then
- * {@code Validation.validatePoint}) under the backend's default limits (research/wavefront.md
- * §5). Published in this module's test-jar so other modules' tests can check the lines they see:
+ * Parses and validates Wavefront lines exactly as the Wavefront proxy 13.x does, with its own code
+ * ({@code com.wavefront:java-lib:2023-08.2}: the decoders {@code PushAgent} builds, then {@code
+ * Validation.validatePoint}) under the backend's default limits (research/wavefront.md §5).
+ * Published in this module's test-jar so other modules' tests can check the lines they see:
  *
  * <pre>{@code
  * <dependency>
@@ -30,9 +30,10 @@ import wavefront.report.ReportPoint;
  * Needs the JVM property {@code org.apache.avro.SERIALIZABLE_PACKAGES} to include {@code
  * wavefront.report} (the parent pom sets it for Surefire and Failsafe).
  *
- * <p>Like the proxy's HTTP listener, a line break inside {@code line} makes it two lines, so
- * such input is rejected. Not reproduced (proxy features outside java-lib): appending {@code source=<client host>} to
- * lines without a source, the timestamp range filter (WF-402) and user preprocessor rules.
+ * <p>Like the proxy's HTTP listener, a line break inside {@code line} makes it two lines, so such
+ * input is rejected. Not reproduced (proxy features outside java-lib): appending {@code
+ * source=<client host>} to lines without a source, the timestamp range filter (WF-402) and user
+ * preprocessor rules.
  */
 @SuppressWarnings("deprecation") // the deprecated decoders are exactly what PushAgent instantiates
 public final class ProxyParser {

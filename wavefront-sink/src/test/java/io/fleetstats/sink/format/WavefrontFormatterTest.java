@@ -41,7 +41,13 @@ class WavefrontFormatterTest {
             "\"api.timer.upper\" 320" + T + SEED_TAGS),
         row(
             "counter keeps the bucket name (field value adds nothing)",
-            aggregate("fitcycle-api-server.ProspectPull", "counter", "node-1", Map.of("metric_type", "counter"), WINDOW_START_MS, Map.of("value", 500.0)),
+            aggregate(
+                "fitcycle-api-server.ProspectPull",
+                "counter",
+                "node-1",
+                Map.of("metric_type", "counter"),
+                WINDOW_START_MS,
+                Map.of("value", 500.0)),
             "\"fitcycle-api-server.ProspectPull\" 500" + T + " \"metric_type\"=\"counter\""),
         row(
             "underscores in the bucket become dots (statsd separator _ then convert_paths)",
@@ -69,13 +75,30 @@ class WavefrontFormatterTest {
             "\"~internal-x\" 1" + T),
         row(
             "tag values: quotes escaped, inner backslashes literal, spaces and = and unicode kept",
-            gauge("m", ordered("a", "say \"hi\"", "b", "C:\\temp\\x", "c", "x = y", "d", "ünïcødé ✓", "e", "it's")),
-            "\"m\" 1" + T
+            gauge(
+                "m",
+                ordered(
+                    "a",
+                    "say \"hi\"",
+                    "b",
+                    "C:\\temp\\x",
+                    "c",
+                    "x = y",
+                    "d",
+                    "ünïcødé ✓",
+                    "e",
+                    "it's")),
+            "\"m\" 1"
+                + T
                 + " \"a\"=\"say \\\"hi\\\"\" \"b\"=\"C:\\temp\\x\" \"c\"=\"x = y\" \"d\"=\"ünïcødé ✓\" \"e\"=\"it's\""),
         row(
             "tag values: trailing backslashes stripped, newline escaped, star replaced, trimmed",
-            gauge("m", ordered("a", "C:\\dir\\\\", "b", "line1\nline2", "c", "a*b", "d", "  padded  ")),
-            "\"m\" 1" + T + " \"a\"=\"C:\\dir\" \"b\"=\"line1\\nline2\" \"c\"=\"a-b\" \"d\"=\"padded\""),
+            gauge(
+                "m",
+                ordered("a", "C:\\dir\\\\", "b", "line1\nline2", "c", "a*b", "d", "  padded  ")),
+            "\"m\" 1"
+                + T
+                + " \"a\"=\"C:\\dir\" \"b\"=\"line1\\nline2\" \"c\"=\"a-b\" \"d\"=\"padded\""),
         row(
             "empty, blank and backslash-only tag values are dropped",
             gauge("m", ordered("empty", "", "blank", "   ", "slash", "\\", "kept", "x")),
@@ -98,12 +121,30 @@ class WavefrontFormatterTest {
             "\"m\" 1 1764086400 source=\"node \\\"1\\\"-\""),
         row(
             "timestamp is the window start in whole seconds",
-            aggregate("m", "gauge", "node-1", Map.of(), WINDOW_START_MS + 999, Map.of("value", 1.0)),
+            aggregate(
+                "m", "gauge", "node-1", Map.of(), WINDOW_START_MS + 999, Map.of("value", 1.0)),
             "\"m\" 1" + T),
         row(
             "values: shortest round-trip decimal, exponent only outside 1e-6..1e15",
-            aggregate("m", "timing", "node-1", Map.of(), WINDOW_START_MS,
-                Map.of("a", 0.1 + 0.2, "b", -0.0, "c", 1e20, "d", 1.5e-7, "e", 123456789.125, "f", -42.0)),
+            aggregate(
+                "m",
+                "timing",
+                "node-1",
+                Map.of(),
+                WINDOW_START_MS,
+                Map.of(
+                    "a",
+                    0.1 + 0.2,
+                    "b",
+                    -0.0,
+                    "c",
+                    1e20,
+                    "d",
+                    1.5e-7,
+                    "e",
+                    123456789.125,
+                    "f",
+                    -42.0)),
             "\"m.a\" 0.30000000000000004" + T,
             "\"m.b\" 0" + T,
             "\"m.c\" 1.0E20" + T,
@@ -140,7 +181,15 @@ class WavefrontFormatterTest {
     Aggregate a =
         Aggregates.timer(
             "api.timer",
-            Map.of("mean", Double.NaN, "upper", Double.POSITIVE_INFINITY, "lower", Double.NEGATIVE_INFINITY, "count", 3.0));
+            Map.of(
+                "mean",
+                Double.NaN,
+                "upper",
+                Double.POSITIVE_INFINITY,
+                "lower",
+                Double.NEGATIVE_INFINITY,
+                "count",
+                3.0));
     WavefrontFormatter.Formatted f = formatter.format(a);
     assertThat(f.nonFinite()).isEqualTo(3);
     assertThat(f.points()).extracting(WavefrontPoint::name).containsExactly("api.timer.count");
@@ -158,8 +207,19 @@ class WavefrontFormatterTest {
   @Test
   void seedTagsAreSortedByKey() {
     WavefrontPoint p =
-        formatter.format(aggregate("m", "timing", "node-1", seedTags("timing"), WINDOW_START_MS, Map.of("mean", 1.0))).points().get(0);
-    assertThat(p.tags().keySet()).containsExactly("cluster", "metric_type", "namespace", "pod_name");
+        formatter
+            .format(
+                aggregate(
+                    "m",
+                    "timing",
+                    "node-1",
+                    seedTags("timing"),
+                    WINDOW_START_MS,
+                    Map.of("mean", 1.0)))
+            .points()
+            .get(0);
+    assertThat(p.tags().keySet())
+        .containsExactly("cluster", "metric_type", "namespace", "pod_name");
   }
 
   private static Aggregate gauge(String name, Map<String, String> tags) {

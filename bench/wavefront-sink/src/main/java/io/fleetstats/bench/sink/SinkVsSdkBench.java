@@ -36,17 +36,17 @@ import java.util.zip.GZIPInputStream;
  *   <li><b>fleetstats</b>: the sink's path after Kafka: {@code AggregateLines} (naming, limit
  *       fitting, validation) from {@code Aggregate} records, then {@code BatchSender} → {@code
  *       ProxyClient} (gzip, POST {@code ?f=wavefront}) of 10,000-line batches, each awaited until
- *       the receiver's 202 before the next (commit-after-ack: nothing pipelined). Kafka
- *       consumption is excluded.
+ *       the receiver's 202 before the next (commit-after-ack: nothing pipelined). Kafka consumption
+ *       is excluded.
  *   <li><b>sdk-*</b>: {@code com.wavefront:wavefront-sdk-java:3.4.3} {@code WavefrontClient}:
  *       {@code sendMetric} of the same points (name, value, timestamp, source, tags; prepared
  *       before the clock starts), then waiting until the receiver has every line. Its queue is
  *       sized to hold all points so none is dropped.
  * </ul>
  *
- * The receiver (a {@code com.sun.net.httpserver} on 127.0.0.1, 2 threads) gunzips and counts
- * lines, answers 202 and measures its own thread CPU, which is subtracted from the process CPU to
- * give the sender's CPU (JIT and GC included).
+ * The receiver (a {@code com.sun.net.httpserver} on 127.0.0.1, 2 threads) gunzips and counts lines,
+ * answers 202 and measures its own thread CPU, which is subtracted from the process CPU to give the
+ * sender's CPU (JIT and GC included).
  *
  * <p>Usage: {@code java -jar fleetstats-bench-wavefront-sink-*-bench.jar [lines=1000000] [runs=3]}
  */
@@ -58,13 +58,18 @@ public final class SinkVsSdkBench {
   private static final AtomicLong received = new AtomicLong();
   private static final AtomicLong receiverCpuNanos = new AtomicLong();
   private static final AtomicLong requests = new AtomicLong();
-  private static final java.util.concurrent.atomic.AtomicInteger inflight = new java.util.concurrent.atomic.AtomicInteger();
+  private static final java.util.concurrent.atomic.AtomicInteger inflight =
+      new java.util.concurrent.atomic.AtomicInteger();
 
-  /** One contender: sends {@code aggregates} (or their points) and returns when the receiver has all. */
+  /**
+   * One contender: sends {@code aggregates} (or their points) and returns when the receiver has
+   * all.
+   */
   interface Contender {
     String name();
 
-    void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected) throws Exception;
+    void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected)
+        throws Exception;
   }
 
   public static void main(String[] args) throws Exception {
@@ -73,38 +78,43 @@ public final class SinkVsSdkBench {
     // the SDK logs through JUL: keep its warnings (drops, failures), not its INFO chatter
     java.util.logging.Logger.getLogger("com.wavefront").setLevel(java.util.logging.Level.WARNING);
 
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     server.setExecutor(pool);
-    server.createContext("/", ex -> {
-      inflight.incrementAndGet();
-      long cpu0 = THREADS.getCurrentThreadCpuTime();
-      try (ex) {
-        boolean gzip = "gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"));
-        InputStream in = gzip ? new GZIPInputStream(ex.getRequestBody(), 65536) : ex.getRequestBody();
-        byte[] buf = new byte[65536];
-        long n = 0;
-        int last = '\n';
-        for (int r; (r = in.read(buf)) > 0; ) {
-          for (int i = 0; i < r; i++) {
-            if (buf[i] == '\n') {
+    server.createContext(
+        "/",
+        ex -> {
+          inflight.incrementAndGet();
+          long cpu0 = THREADS.getCurrentThreadCpuTime();
+          try (ex) {
+            boolean gzip =
+                "gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"));
+            InputStream in =
+                gzip ? new GZIPInputStream(ex.getRequestBody(), 65536) : ex.getRequestBody();
+            byte[] buf = new byte[65536];
+            long n = 0;
+            int last = '\n';
+            for (int r; (r = in.read(buf)) > 0; ) {
+              for (int i = 0; i < r; i++) {
+                if (buf[i] == '\n') {
+                  n++;
+                }
+              }
+              last = buf[r - 1];
+            }
+            if (last != '\n') {
               n++;
             }
+            // counted before the 202: a sender that awaits the answer must find its lines counted
+            received.addAndGet(n);
+            requests.incrementAndGet();
+            ex.sendResponseHeaders(202, -1);
+          } finally {
+            inflight.decrementAndGet();
+            receiverCpuNanos.addAndGet(THREADS.getCurrentThreadCpuTime() - cpu0);
           }
-          last = buf[r - 1];
-        }
-        if (last != '\n') {
-          n++;
-        }
-        // counted before the 202: a sender that awaits the answer must find its lines counted
-        received.addAndGet(n);
-        requests.incrementAndGet();
-        ex.sendResponseHeaders(202, -1);
-      } finally {
-        inflight.decrementAndGet();
-        receiverCpuNanos.addAndGet(THREADS.getCurrentThreadCpuTime() - cpu0);
-      }
-    });
+        });
     server.start();
     URI url = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
 
@@ -123,10 +133,21 @@ public final class SinkVsSdkBench {
             sdk(url, "sdk-fast (batch 10k, flush 10 ms)", 10_000, 10, false));
     // The SDK's defaults send at most one 10k batch per 1-s tick (research/wavefront.md §3.3): a
     // full run would take lines/10k seconds, so it runs once, on a fifth of the points.
-    Contender sdkDefaults = sdk(url, "sdk-defaults (batch 10k, flush 1 s), 1/5 of the points, once", 10_000, 1000, false);
+    Contender sdkDefaults =
+        sdk(
+            url,
+            "sdk-defaults (batch 10k, flush 1 s), 1/5 of the points, once",
+            10_000,
+            1000,
+            false);
 
-    System.out.printf(Locale.ROOT, "lines per run: %d; runs: %d; cores: %d; java %s%n", expected, runs,
-        Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
+    System.out.printf(
+        Locale.ROOT,
+        "lines per run: %d; runs: %d; cores: %d; java %s%n",
+        expected,
+        runs,
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("java.version"));
     // Warm-up: every contender once on a quarter of the points (JIT), not counted.
     int warm = aggregates.size() / 4;
     for (Contender c : contenders) {
@@ -138,29 +159,58 @@ public final class SinkVsSdkBench {
       for (Contender c : contenders) {
         double[] m = measure(c, aggregates, points, expected);
         results.computeIfAbsent(c.name(), k -> new ArrayList<>()).add(m);
-        System.out.printf(Locale.ROOT, "run %d %-40s %10.0f lines/s  %10.0f lines per sender CPU-s  (%.2f s, sender CPU %.2f s, receiver CPU %.2f s)%n",
-            r + 1, c.name(), m[0], m[1], m[2], m[3], m[4]);
+        System.out.printf(
+            Locale.ROOT,
+            "run %d %-40s %10.0f lines/s  %10.0f lines per sender CPU-s  (%.2f s, sender CPU %.2f s, receiver CPU %.2f s)%n",
+            r + 1,
+            c.name(),
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[4]);
       }
     }
-    double[] d = measure(sdkDefaults, aggregates.subList(0, fifth), points.subList(0, fifth * 8), fifth * 8L);
+    double[] d =
+        measure(
+            sdkDefaults, aggregates.subList(0, fifth), points.subList(0, fifth * 8), fifth * 8L);
     results.computeIfAbsent(sdkDefaults.name(), k -> new ArrayList<>()).add(d);
-    System.out.printf(Locale.ROOT, "run 1 %-40s %10.0f lines/s  %10.0f lines per sender CPU-s  (%.2f s, sender CPU %.2f s, receiver CPU %.2f s)%n",
-        sdkDefaults.name(), d[0], d[1], d[2], d[3], d[4]);
+    System.out.printf(
+        Locale.ROOT,
+        "run 1 %-40s %10.0f lines/s  %10.0f lines per sender CPU-s  (%.2f s, sender CPU %.2f s, receiver CPU %.2f s)%n",
+        sdkDefaults.name(),
+        d[0],
+        d[1],
+        d[2],
+        d[3],
+        d[4]);
     System.out.println();
-    System.out.println("| sender | lines/s (median) | lines per sender CPU-second (median) | runs (lines/s) |");
+    System.out.println(
+        "| sender | lines/s (median) | lines per sender CPU-second (median) | runs (lines/s) |");
     System.out.println("| --- | --- | --- | --- |");
     for (Map.Entry<String, List<double[]>> e : results.entrySet()) {
       double[] rate = e.getValue().stream().mapToDouble(m -> m[0]).sorted().toArray();
       double[] perCpu = e.getValue().stream().mapToDouble(m -> m[1]).sorted().toArray();
-      System.out.printf(Locale.ROOT, "| %s | %,.0f | %,.0f | %s |%n", e.getKey(), rate[rate.length / 2], perCpu[perCpu.length / 2],
-          String.join(", ", Arrays.stream(e.getValue().stream().mapToDouble(m -> m[0]).toArray()).mapToObj(v -> String.format(Locale.ROOT, "%,.0f", v)).toList()));
+      System.out.printf(
+          Locale.ROOT,
+          "| %s | %,.0f | %,.0f | %s |%n",
+          e.getKey(),
+          rate[rate.length / 2],
+          perCpu[perCpu.length / 2],
+          String.join(
+              ", ",
+              Arrays.stream(e.getValue().stream().mapToDouble(m -> m[0]).toArray())
+                  .mapToObj(v -> String.format(Locale.ROOT, "%,.0f", v))
+                  .toList()));
     }
     server.stop(0);
     pool.shutdownNow();
   }
 
   /** {lines/s, lines per sender CPU-s, seconds, sender CPU s, receiver CPU s}. */
-  private static double[] measure(Contender c, List<Aggregate> aggregates, List<WavefrontPoint> points, long expected) throws Exception {
+  private static double[] measure(
+      Contender c, List<Aggregate> aggregates, List<WavefrontPoint> points, long expected)
+      throws Exception {
     while (inflight.get() > 0) {
       TimeUnit.MILLISECONDS.sleep(1); // the previous contender's last request
     }
@@ -174,7 +224,8 @@ public final class SinkVsSdkBench {
     long cpu = OS.getProcessCpuTime() - cpu0;
     long recv = receiverCpuNanos.get() - recv0;
     if (received.get() != expected) {
-      throw new IllegalStateException(c.name() + ": receiver got " + received.get() + " lines, expected " + expected);
+      throw new IllegalStateException(
+          c.name() + ": receiver got " + received.get() + " lines, expected " + expected);
     }
     double secs = (t1 - t0) / 1e9;
     double senderCpu = Math.max(1, cpu - recv) / 1e9;
@@ -183,7 +234,11 @@ public final class SinkVsSdkBench {
 
   private static Contender fleetstats(URI url) {
     AggregateLines format = AggregateLines.withPrefix("");
-    BatchSender<String> sender = new BatchSender<>(new ProxyClient(url, Duration.ofSeconds(10)), Backoff.upTo(Duration.ofSeconds(1)), () -> 0.5);
+    BatchSender<String> sender =
+        new BatchSender<>(
+            new ProxyClient(url, Duration.ofSeconds(10)),
+            Backoff.upTo(Duration.ofSeconds(1)),
+            () -> 0.5);
     return new Contender() {
       @Override
       public String name() {
@@ -191,7 +246,8 @@ public final class SinkVsSdkBench {
       }
 
       @Override
-      public void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected) throws Exception {
+      public void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected)
+          throws Exception {
         List<String> batch = new ArrayList<>(10_008);
         for (Aggregate a : aggregates) {
           batch.addAll(format.apply(a).text());
@@ -215,7 +271,8 @@ public final class SinkVsSdkBench {
     };
   }
 
-  private static Contender sdk(URI url, String name, int batchSize, int flushMillis, boolean explicitFlush) {
+  private static Contender sdk(
+      URI url, String name, int batchSize, int flushMillis, boolean explicitFlush) {
     return new Contender() {
       @Override
       public String name() {
@@ -223,7 +280,8 @@ public final class SinkVsSdkBench {
       }
 
       @Override
-      public void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected) throws Exception {
+      public void run(List<Aggregate> aggregates, List<WavefrontPoint> points, long expected)
+          throws Exception {
         WavefrontClient client =
             new WavefrontClient.Builder(url.toString())
                 .batchSize(batchSize)
@@ -241,8 +299,14 @@ public final class SinkVsSdkBench {
           long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
           while (received.get() < expected) {
             if (System.nanoTime() > deadline) {
-              throw new IllegalStateException(name + ": only " + received.get() + " of " + expected
-                  + " lines arrived; SDK failures " + client.getFailureCount());
+              throw new IllegalStateException(
+                  name
+                      + ": only "
+                      + received.get()
+                      + " of "
+                      + expected
+                      + " lines arrived; SDK failures "
+                      + client.getFailureCount());
             }
             Thread.onSpinWait();
             TimeUnit.MICROSECONDS.sleep(200);
@@ -275,15 +339,16 @@ public final class SinkVsSdkBench {
       fields.put("stddev", base * 0.25);
       fields.put("sum", base * (100 + i % 50));
       fields.put("90_percentile", base * 1.8);
-      out.add(Aggregate.newBuilder()
-          .setName("fitcycle-api-server.endpoint" + (i % 200) + ".latency")
-          .setMetricType("timing")
-          .setSource("node-" + (i % 20))
-          .setTags(tags)
-          .setWindowStart(start + (i / 2000) * 10_000L)
-          .setWindowEnd(start + (i / 2000) * 10_000L + 10_000)
-          .setFields(fields)
-          .build());
+      out.add(
+          Aggregate.newBuilder()
+              .setName("fitcycle-api-server.endpoint" + (i % 200) + ".latency")
+              .setMetricType("timing")
+              .setSource("node-" + (i % 20))
+              .setTags(tags)
+              .setWindowStart(start + (i / 2000) * 10_000L)
+              .setWindowEnd(start + (i / 2000) * 10_000L + 10_000)
+              .setFields(fields)
+              .build());
     }
     return out;
   }

@@ -37,9 +37,12 @@ public final class TickInput implements Input {
         () -> {
           long n = ticks.incrementAndGet();
           byte[] value = ("tick-" + n).getBytes(StandardCharsets.UTF_8);
-          publisher.offer(new PendingBatch("ticker".getBytes(StandardCharsets.UTF_8), value, n, 1, n));
+          publisher.offer(
+              new PendingBatch("ticker".getBytes(StandardCharsets.UTF_8), value, n, 1, n));
         },
-        0, 20, TimeUnit.MILLISECONDS);
+        0,
+        20,
+        TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -24,7 +24,14 @@ import org.apache.kafka.common.header.internals.RecordHeader;
  * @param offset source offset
  */
 public record DeadLetter(
-    byte[] key, byte[] value, String reason, String line, String detail, String topic, int partition, long offset) {
+    byte[] key,
+    byte[] value,
+    String reason,
+    String line,
+    String detail,
+    String topic,
+    int partition,
+    long offset) {
 
   public static final String REASON = "fleetstats.reason";
   public static final String LINE = "fleetstats.line";
@@ -37,8 +44,14 @@ public record DeadLetter(
   public static DeadLetter of(
       ConsumerRecord<byte[], byte[]> record, String reason, String line, String detail) {
     return new DeadLetter(
-        record.key(), record.value(), reason, line, detail,
-        record.topic(), record.partition(), record.offset());
+        record.key(),
+        record.value(),
+        reason,
+        line,
+        detail,
+        record.topic(),
+        record.partition(),
+        record.offset());
   }
 
   /** The headers, values UTF-8 text. */

@@ -76,10 +76,13 @@ public final class DeadLetterWriter implements AutoCloseable {
       }
     } catch (ExecutionException e) {
       reset();
-      throw new DeadLetterException("could not write to " + topic + ": " + e.getCause(), e.getCause());
+      throw new DeadLetterException(
+          "could not write to " + topic + ": " + e.getCause(), e.getCause());
     } catch (TimeoutException e) {
       reset();
-      throw new DeadLetterException("no acknowledgement from Kafka for " + topic + " within " + timeout.toMillis() + " ms", e);
+      throw new DeadLetterException(
+          "no acknowledgement from Kafka for " + topic + " within " + timeout.toMillis() + " ms",
+          e);
     } catch (org.apache.kafka.common.KafkaException e) {
       reset();
       throw new DeadLetterException("could not write to " + topic + ": " + e, e);

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Capped exponential backoff with "equal jitter": the n-th retry (0-based) waits between half
- * and all of {@code min(max, initial * 2^n)}. Jitter keeps many sinks from retrying in step
- * against a recovering proxy; the half that is fixed keeps the wait from collapsing to zero. A
- * server's {@code Retry-After} is honoured as a lower bound. Pure: the random draw is passed in.
+ * Capped exponential backoff with "equal jitter": the n-th retry (0-based) waits between half and
+ * all of {@code min(max, initial * 2^n)}. Jitter keeps many sinks from retrying in step against a
+ * recovering proxy; the half that is fixed keeps the wait from collapsing to zero. A server's
+ * {@code Retry-After} is honoured as a lower bound. Pure: the random draw is passed in.
  *
  * @param initial wait before the first retry, before jitter
  * @param max cap of the exponential wait (FLEETSTATS_RETRY_MAX_BACKOFF)
@@ -15,6 +15,7 @@ import java.util.Optional;
 public record Backoff(Duration initial, Duration max) {
   /** Default first wait. */
   public static final Duration DEFAULT_INITIAL = Duration.ofMillis(200);
+
   /** Longest {@code Retry-After} we honour, so a bogus header cannot stall the sink for hours. */
   public static final Duration RETRY_AFTER_CAP = Duration.ofMinutes(5);
 
@@ -41,8 +42,7 @@ public record Backoff(Duration initial, Duration max) {
     int shift = Math.min(Math.max(attempt, 0), 30);
     long ceiling = initialMs > (maxMs >> shift) ? maxMs : Math.min(maxMs, initialMs << shift);
     long jittered = ceiling / 2 + (long) (random * (ceiling - ceiling / 2));
-    long floor =
-        retryAfter.map(d -> Math.min(d.toMillis(), RETRY_AFTER_CAP.toMillis())).orElse(0L);
+    long floor = retryAfter.map(d -> Math.min(d.toMillis(), RETRY_AFTER_CAP.toMillis())).orElse(0L);
     return Duration.ofMillis(Math.max(jittered, floor));
   }
 }

@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * Outcome.Kind#FATAL}. The policy is the same for every HTTP sink; only the {@link Transport}
  * differs.
  *
- * <p>Waiting between retries is delegated to a {@link Waiter}, because the Kafka consumer must
- * keep polling (on paused partitions) to stay in its group while we wait. Time is read from an
- * injected {@link Ticker}, so an outage of minutes is a test of milliseconds.
+ * <p>Waiting between retries is delegated to a {@link Waiter}, because the Kafka consumer must keep
+ * polling (on paused partitions) to stay in its group while we wait. Time is read from an injected
+ * {@link Ticker}, so an outage of minutes is a test of milliseconds.
  *
  * @param <T> one item of a request body
  */
@@ -69,8 +69,8 @@ public final class BatchSender<T> {
     }
 
     /**
-     * The same ending as a {@link Delivery.Result}, for a delivery whose poll went out in one
-     * batch (the items of {@link #rejected()} still need their dead letters).
+     * The same ending as a {@link Delivery.Result}, for a delivery whose poll went out in one batch
+     * (the items of {@link #rejected()} still need their dead letters).
      */
     public Delivery.Result toDelivery() {
       return switch (status) {
@@ -117,7 +117,11 @@ public final class BatchSender<T> {
   /** With a private registry and the system ticker (tests, benchmarks). */
   public BatchSender(Transport<T> transport, Backoff backoff, DoubleSupplier random) {
     this(
-        transport, backoff, random, Ticker.SYSTEM, new SimpleMeterRegistry(),
+        transport,
+        backoff,
+        random,
+        Ticker.SYSTEM,
+        new SimpleMeterRegistry(),
         SinkLoop.DEFAULT_METER_PREFIX);
   }
 
@@ -160,8 +164,8 @@ public final class BatchSender<T> {
   }
 
   /**
-   * Sends {@code items} (one request, or several if the receiver says 413 or 400) until
-   * delivered, stopped or fatal.
+   * Sends {@code items} (one request, or several if the receiver says 413 or 400) until delivered,
+   * stopped or fatal.
    *
    * @param format passed to the transport (the Wavefront {@code f=}), or null for none
    */
@@ -195,7 +199,10 @@ public final class BatchSender<T> {
             if (attempt > 0) {
               log.info(
                   "{} accepted a batch of {} {}s after {} retries",
-                  transport.peer(), chunk.size(), transport.itemName(), attempt);
+                  transport.peer(),
+                  chunk.size(),
+                  transport.itemName(),
+                  attempt);
             }
             done = true;
           }
@@ -209,8 +216,13 @@ public final class BatchSender<T> {
               log.warn(
                   "{} did not accept a batch of {} {}s ({}); retry {} in {} ms, offsets not"
                       + " committed meanwhile ({} similar messages suppressed)",
-                  transport.peer(), chunk.size(), transport.itemName(), outcome.detail(),
-                  attempt + 1, delay.toMillis(), held);
+                  transport.peer(),
+                  chunk.size(),
+                  transport.itemName(),
+                  outcome.detail(),
+                  attempt + 1,
+                  delay.toMillis(),
+                  held);
             }
             attempt++;
             if (!waiter.await(delay)) {
@@ -248,7 +260,11 @@ public final class BatchSender<T> {
       log.warn(
           "{} refused a single {} ({}); it goes to the dead-letter topic: {} ({} similar messages"
               + " suppressed)",
-          transport.peer(), transport.itemName(), outcome.detail(), item, held);
+          transport.peer(),
+          transport.itemName(),
+          outcome.detail(),
+          item,
+          held);
     }
   }
 

@@ -15,8 +15,8 @@ import java.util.Optional;
  * One synchronous HTTP POST and what its answer means: the part of a {@link Transport} every HTTP
  * sink would otherwise repeat. No answer (timeout, refused connection, I/O error) becomes a
  * retryable {@link Outcome} naming the endpoint; a status is read by a {@link Classifier}, {@link
- * #standard} unless the sink can name the setting to fix. Synchronous, so the caller knows
- * exactly which items a 2xx covers; redirects are not followed (a 3xx means a wrong URL).
+ * #standard} unless the sink can name the setting to fix. Synchronous, so the caller knows exactly
+ * which items a 2xx covers; redirects are not followed (a 3xx means a wrong URL).
  */
 public final class HttpPost {
   private final HttpClient http;
@@ -32,7 +32,9 @@ public final class HttpPost {
     Outcome classify(int status, Optional<String> retryAfterHeader, String body);
   }
 
-  /** @param timeout connect timeout and response timeout of each request */
+  /**
+   * @param timeout connect timeout and response timeout of each request
+   */
   public HttpPost(Duration timeout) {
     this.timeout = timeout;
     this.http =

@@ -4,18 +4,19 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * What the receiving server made of one request, classified once so that the retry policy of
- * {@link BatchSender} never looks at a status code: a sink's {@link Transport} maps its protocol
- * onto these kinds, and the same policy then holds for every sink.
+ * What the receiving server made of one request, classified once so that the retry policy of {@link
+ * BatchSender} never looks at a status code: a sink's {@link Transport} maps its protocol onto
+ * these kinds, and the same policy then holds for every sink.
  *
  * @param kind the class of the answer
  * @param status HTTP status, or -1 when there was no answer (refused, timeout, I/O error)
  * @param retryAfter the server's {@code Retry-After}, when it sent one in seconds
  * @param detail human-readable cause for logs
- * @param cause short label of the cause for metrics: {@code 2xx}, {@code 5xx}, {@code 429},
- *     {@code 408}, {@code 413}, {@code 400}, {@code 4xx}, {@code timeout}, {@code refused}, {@code io}
+ * @param cause short label of the cause for metrics: {@code 2xx}, {@code 5xx}, {@code 429}, {@code
+ *     408}, {@code 413}, {@code 400}, {@code 4xx}, {@code timeout}, {@code refused}, {@code io}
  */
-public record Outcome(Kind kind, int status, Optional<Duration> retryAfter, String detail, String cause) {
+public record Outcome(
+    Kind kind, int status, Optional<Duration> retryAfter, String detail, String cause) {
 
   /** Classes of answers, each with its own handling. */
   public enum Kind {
@@ -50,9 +51,9 @@ public record Outcome(Kind kind, int status, Optional<Duration> retryAfter, Stri
   }
 
   /**
-   * The usual reading of an HTTP status: 2xx accepted; 5xx, 429 and 408 retryable (honouring
-   * {@code Retry-After}); 413 too large; 400 bad request; anything else (401, 403, 404, 3xx)
-   * fatal. A transport refines {@code detail} where it can name the setting to fix.
+   * The usual reading of an HTTP status: 2xx accepted; 5xx, 429 and 408 retryable (honouring {@code
+   * Retry-After}); 413 too large; 400 bad request; anything else (401, 403, 404, 3xx) fatal. A
+   * transport refines {@code detail} where it can name the setting to fix.
    *
    * @param retryAfterHeader the {@code Retry-After} header, if the server sent one
    */

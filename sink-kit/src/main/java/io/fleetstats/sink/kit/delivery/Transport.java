@@ -4,9 +4,9 @@ import java.util.List;
 
 /**
  * One request to a sink's receiver, classified: the only part of an HTTP sink that knows its
- * protocol (body encoding, headers, URL, what a status means). {@link BatchSender} owns
- * everything around it (retry, backoff, split, bisect, meters), so a transport stays small and
- * every sink retries the same way.
+ * protocol (body encoding, headers, URL, what a status means). {@link BatchSender} owns everything
+ * around it (retry, backoff, split, bisect, meters), so a transport stays small and every sink
+ * retries the same way.
  *
  * @param <T> one item of a request body (a Wavefront line, a time series, ...)
  */
@@ -23,8 +23,8 @@ public interface Transport<T> {
    * Sends {@code items} in one request and waits for the answer. Must not throw for a failed
    * request: no answer is an {@link Outcome#noAnswer} outcome.
    *
-   * @param format what kind of items the request carries (the Wavefront {@code f=}), or null;
-   *     it also tags {@code <prefix>.points.sent}
+   * @param format what kind of items the request carries (the Wavefront {@code f=}), or null; it
+   *     also tags {@code <prefix>.points.sent}
    * @throws InterruptedException if the calling thread is interrupted while waiting
    */
   Sent send(List<T> items, String format) throws InterruptedException;

@@ -26,28 +26,35 @@ class BackoffTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("delays")
-  void growsExponentiallyWithJitterUpToTheCap(String name, int attempt, double random, long expectedMs) {
-    assertThat(backoff.delay(attempt, random, Optional.empty())).isEqualTo(Duration.ofMillis(expectedMs));
+  void growsExponentiallyWithJitterUpToTheCap(
+      String name, int attempt, double random, long expectedMs) {
+    assertThat(backoff.delay(attempt, random, Optional.empty()))
+        .isEqualTo(Duration.ofMillis(expectedMs));
   }
 
   @Test
   void honoursRetryAfterAsALowerBound() {
-    assertThat(backoff.delay(0, 0.0, Optional.of(Duration.ofSeconds(3)))).isEqualTo(Duration.ofSeconds(3));
-    assertThat(backoff.delay(10, 0.0, Optional.of(Duration.ofSeconds(1)))).isEqualTo(Duration.ofSeconds(15));
+    assertThat(backoff.delay(0, 0.0, Optional.of(Duration.ofSeconds(3))))
+        .isEqualTo(Duration.ofSeconds(3));
+    assertThat(backoff.delay(10, 0.0, Optional.of(Duration.ofSeconds(1))))
+        .isEqualTo(Duration.ofSeconds(15));
   }
 
   @Test
   void capsAbsurdRetryAfter() {
-    assertThat(backoff.delay(0, 0.0, Optional.of(Duration.ofDays(1)))).isEqualTo(Backoff.RETRY_AFTER_CAP);
+    assertThat(backoff.delay(0, 0.0, Optional.of(Duration.ofDays(1))))
+        .isEqualTo(Backoff.RETRY_AFTER_CAP);
   }
 
   @Test
   void smallMaxLowersTheInitialWait() {
-    assertThat(Backoff.upTo(Duration.ofMillis(100)).delay(0, 0.999_999, Optional.empty())).isEqualTo(Duration.ofMillis(99));
+    assertThat(Backoff.upTo(Duration.ofMillis(100)).delay(0, 0.999_999, Optional.empty()))
+        .isEqualTo(Duration.ofMillis(99));
   }
 
   @Test
   void rejectsInitialAboveMax() {
-    assertThatThrownBy(() -> new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Backoff(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

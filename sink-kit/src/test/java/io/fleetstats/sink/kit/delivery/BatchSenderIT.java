@@ -21,8 +21,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link BatchSender} over {@link HttpPost} against a real HTTP server on loopback, on a clock
- * that only the waiter moves: a 30-s outage is a handful of requests and no waiting at all.
+ * {@link BatchSender} over {@link HttpPost} against a real HTTP server on loopback, on a clock that
+ * only the waiter moves: a 30-s outage is a handful of requests and no waiting at all.
  */
 class BatchSenderIT {
   private static final Duration OUTAGE = Duration.ofSeconds(30);
@@ -35,18 +35,21 @@ class BatchSenderIT {
 
   BatchSenderIT() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/", exchange -> {
-      try (exchange) {
-        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        int answer = status.get();
-        if (answer == 202) {
-          synchronized (accepted) {
-            accepted.addAll(List.of(body.split("\n")));
+    server.createContext(
+        "/",
+        exchange -> {
+          try (exchange) {
+            String body =
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            int answer = status.get();
+            if (answer == 202) {
+              synchronized (accepted) {
+                accepted.addAll(List.of(body.split("\n")));
+              }
+            }
+            exchange.sendResponseHeaders(answer, -1);
           }
-        }
-        exchange.sendResponseHeaders(answer, -1);
-      }
-    });
+        });
     server.start();
   }
 
@@ -85,13 +88,15 @@ class BatchSenderIT {
     List<Duration> waits = new ArrayList<>();
 
     BatchSender.Result result =
-        sender.send(List.of("a", "b", "c"), delay -> {
-          waits.add(delay);
-          if (clock.addAndGet(delay.toNanos()) >= OUTAGE.toNanos()) {
-            status.set(202);
-          }
-          return true;
-        });
+        sender.send(
+            List.of("a", "b", "c"),
+            delay -> {
+              waits.add(delay);
+              if (clock.addAndGet(delay.toNanos()) >= OUTAGE.toNanos()) {
+                status.set(202);
+              }
+              return true;
+            });
 
     assertThat(result.status()).isEqualTo(BatchSender.Status.DELIVERED);
     assertThat(accepted).containsExactly("a", "b", "c");
