@@ -90,34 +90,41 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
     return b.toString();
   }
 
-  /** The lines of {@code --help}: key (aliases), default in brackets, then the doc. */
+  /** The lines of {@code --help}: key and aliases with the default in brackets, then the doc. */
   public List<String> help() {
     List<String> lines = new ArrayList<>();
-    int width = 0;
     for (Setting<?> s : settings) {
-      width = Math.max(width, s.key().length());
+      List<String> names = s.keys();
+      lines.add("  " + String.join(", ", names) + " (" + s.shownDefault() + ")");
+      wrap(s.doc(), lines);
     }
-    width = Math.min(width, 40) + 2;
-    for (Setting<?> s : settings) {
-      String names = s.key();
-      StringBuilder line = new StringBuilder("  ").append(names);
-      line.append(" ".repeat(Math.max(1, width - names.length())));
-      line.append(s.doc()).append(" (").append(s.shownDefault()).append(')');
-      if (!s.aliases().isEmpty()) {
-        line.append("; also ").append(String.join(", ", s.aliases()));
-      }
-      lines.add(line.toString());
-    }
-    String passthrough = "FLEETSTATS_KAFKA_<PROPERTY>";
-    lines.add(
-        "  "
-            + passthrough
-            + " ".repeat(Math.max(1, width - passthrough.length()))
-            + "any "
+    lines.add("  FLEETSTATS_KAFKA_<PROPERTY>");
+    wrap(
+        "any "
             + kafka.clients()
-            + " client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL");
+            + " client property, e.g. FLEETSTATS_KAFKA_SECURITY_PROTOCOL for security.protocol",
+        lines);
     return lines;
   }
+
+  /** Help lines stay within picocli's 80 columns, so it never breaks them at column 0. */
+  private static void wrap(String text, List<String> lines) {
+    String indent = "      ";
+    StringBuilder line = new StringBuilder(indent);
+    for (String word : text.split(" ")) {
+      if (line.length() > indent.length() && line.length() + 1 + word.length() > HELP_WIDTH) {
+        lines.add(line.toString());
+        line = new StringBuilder(indent);
+      }
+      if (line.length() > indent.length()) {
+        line.append(' ');
+      }
+      line.append(word);
+    }
+    lines.add(line.toString());
+  }
+
+  private static final int HELP_WIDTH = 79;
 
   /** Opens the README's generated settings table. */
   public static final String README_BEGIN =

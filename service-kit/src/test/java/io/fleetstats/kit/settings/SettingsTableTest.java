@@ -233,13 +233,12 @@ class SettingsTableTest {
         .contains("| `FLEETSTATS_CONFIG_FILE` | – | optional YAML settings file")
         .contains("| `FLEETSTATS_KAFKA_<PROPERTY>` | – | any producer client property");
     assertThat(TABLE.help())
-        .anySatisfy(
-            l ->
-                assertThat(l)
-                    .startsWith("  FLEETSTATS_STATSD_ADDRESS")
-                    .endsWith("UDP host:port to listen on (127.0.0.1:8125)"))
-        .anySatisfy(
-            l -> assertThat(l).contains("FLEETSTATS_WINDOW").endsWith("(10s); also INTERVAL"));
+        .containsSubsequence(
+            "  FLEETSTATS_STATSD_ADDRESS (127.0.0.1:8125)",
+            "      UDP host:port to listen on",
+            "  FLEETSTATS_WINDOW, INTERVAL (10s)",
+            "      window size")
+        .allSatisfy(l -> assertThat(l.length()).isLessThan(80));
   }
 
   @Test
@@ -251,7 +250,7 @@ class SettingsTableTest {
             List.of(Setting.string("FLEETSTATS_TOPIC_PREFIX", "f").doc("topics <prefix>.raw | a")));
 
     assertThat(table.markdown()).contains("| topics &lt;prefix>.raw \\| a |");
-    assertThat(table.help()).anySatisfy(l -> assertThat(l).contains("topics <prefix>.raw | a (f)"));
+    assertThat(table.help()).anySatisfy(l -> assertThat(l).contains("topics <prefix>.raw | a"));
   }
 
   @Test
