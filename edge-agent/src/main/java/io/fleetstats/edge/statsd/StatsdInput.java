@@ -62,7 +62,7 @@ public final class StatsdInput implements Input {
   private EventLoopGroup group;
   private StatsdServer server;
   private EventLoop eventLoop;
-  private SeriesBatcher batcher;
+  private final SeriesBatcher batcher;
   private BatchPublisher publisher;
   private ScheduledFuture<?> flushTask;
   private volatile boolean closed;
@@ -73,6 +73,9 @@ public final class StatsdInput implements Input {
   public StatsdInput(Options options, Clock clock) {
     this.options = options;
     this.clock = clock;
+    this.batcher =
+        new SeriesBatcher(
+            options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
   }
 
   @Override
@@ -99,9 +102,6 @@ public final class StatsdInput implements Input {
   @Override
   public void start(BatchPublisher publisher) {
     this.publisher = publisher;
-    this.batcher =
-        new SeriesBatcher(
-            options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
     this.group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
