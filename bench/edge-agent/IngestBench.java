@@ -15,7 +15,7 @@
 //   flock -o /tmp/fleetstats-bench.lock java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xmx40m \
 //     -cp /tmp/ib:$(ls edge-agent/target/fleetstats-edge-agent-*-all.jar) IngestBench 115
 import io.fleetstats.edge.statsd.*;
-import io.fleetstats.edge.statsd.SeriesBatcher;
+import io.fleetstats.kit.ProcessIdentity;
 import java.nio.charset.StandardCharsets;
 
 public class IngestBench {

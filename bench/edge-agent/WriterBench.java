@@ -10,6 +10,7 @@
 import io.fleetstats.edge.statsd.MetricType;
 import io.fleetstats.edge.statsd.SeriesBatcher;
 import io.fleetstats.edge.statsd.SeriesId;
+import io.fleetstats.kit.ProcessIdentity;
 import java.util.Map;
 
 public class WriterBench {

@@ -3,8 +3,8 @@
 # arguments pass through), then sets: here, repo, work (a fresh temp dir), results, pids (killed
 # on exit, as are the pids listed in $work/pids), log, port, admin, hz, cpu_ticks; bench_build and
 # start_broker do the steps the benchmarks share.
-if [ -z "${FLEETSTATS_BENCH_LOCKED:-}" ]; then
-  export FLEETSTATS_BENCH_LOCKED=1
+if [ -z "${BENCH_LOCK_HELD:-}" ]; then
+  export BENCH_LOCK_HELD=1
   exec flock /tmp/fleetstats-bench.lock "$0" "$@"
 fi
 here=$(cd "$(dirname "$0")" && pwd)

@@ -100,6 +100,24 @@ public record EdgeConfig(
       Setting.duration("FLEETSTATS_RAW_RETENTION", Duration.ofDays(7), Duration.ofHours(1))
           .doc("retention of the raw topics the agent creates (sized for backfill by replay)");
 
+  /** Read by {@code bin/fleetstats-edge-agent}, not by the agent: listed so it is a known key. */
+  public static final Setting<String> JAVA_OPTS =
+      Setting.string("FLEETSTATS_JAVA_OPTS", "")
+          .shownDefault("none")
+          .doc("start script: JVM flags added after the sidecar's own (bin/fleetstats-edge-agent)");
+
+  /** Read by {@code bin/fleetstats-edge-agent}. */
+  public static final Setting<String> EDGE_JAR =
+      Setting.string("FLEETSTATS_EDGE_JAR", null)
+          .shownDefault("the jar beside the script")
+          .doc("start script: the agent jar to run");
+
+  /** Read by {@code bin/fleetstats-edge-agent}. */
+  public static final Setting<String> CDS_ARCHIVE =
+      Setting.string("FLEETSTATS_CDS_ARCHIVE", null)
+          .shownDefault("<jar>.jsa")
+          .doc("start script: the class-data sharing archive (made with --create-cds)");
+
   /** Every setting of the edge agent: the table the README and {@code --help} show. */
   public static final Settings SETTINGS =
       Settings.of(
@@ -118,7 +136,8 @@ public record EdgeConfig(
                   List.<Setting<?>>of(
                       TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
                   ProcessIdentity.SETTINGS,
-                  MysqlConfig.SETTINGS)
+                  MysqlConfig.SETTINGS,
+                  List.<Setting<?>>of(JAVA_OPTS, EDGE_JAR, CDS_ARCHIVE))
               .flatMap(List::stream)
               .toList());
 
