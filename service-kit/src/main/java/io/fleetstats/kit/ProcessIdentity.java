@@ -74,6 +74,17 @@ public record ProcessIdentity(
   }
 
   /**
+   * Reads only what a central service's self-metrics carry ({@link #TAG_SETTINGS}: cluster,
+   * namespace, pod); node, container and app stay empty, so their variables are not read, and the
+   * service's table rightly calls them unknown.
+   */
+  public static ProcessIdentity readTags(SettingsReader r) {
+    String pod = r.get(POD);
+    return new ProcessIdentity(
+        r.get(CLUSTER), r.get(NAMESPACE), "", pod != null ? pod : machineHostname(), "", "");
+  }
+
+  /**
    * {@code cluster/namespace/pod/container}: the Kafka key of this source's raw records, the same
    * as {@code Sources.id} of the Avro {@code Source} with these fields.
    */

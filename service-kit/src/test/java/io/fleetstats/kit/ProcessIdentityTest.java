@@ -48,4 +48,16 @@ class ProcessIdentityTest {
         .contains(
             "fleetstats_test_lines_total{cluster=\"prod-eu\",namespace=\"shop\",pod=\"sink-0\",reason=\"bad_value\"} 2.0");
   }
+
+  @Test
+  void aCentralServiceReadsOnlyItsTagSettings() {
+    ProcessIdentity id =
+        ProcessIdentity.readTags(
+            new SettingsReader(
+                Map.of("POD_NAME", "sink-0", "NODE_HOSTNAME", "node-3", "FLEETSTATS_APP", "x")));
+
+    assertThat(id).isEqualTo(new ProcessIdentity("local", "default", "", "sink-0", "", ""));
+    assertThat(id.tags().stream().map(t -> t.getKey()))
+        .containsExactly("cluster", "namespace", "pod");
+  }
 }

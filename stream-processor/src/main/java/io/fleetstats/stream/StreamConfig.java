@@ -269,7 +269,7 @@ public record StreamConfig(
     int maxPerName = r.get(MAX_SERIES_PER_NAME);
     boolean lateToDeadletter = r.get(LATE_TO_DEADLETTER);
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
-    ProcessIdentity identity = ProcessIdentity.read(r);
+    ProcessIdentity identity = ProcessIdentity.readTags(r);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
     return new StreamConfig(

@@ -276,7 +276,7 @@ public record SinkConfig(
     int gzipLevel = r.get(GZIP_LEVEL);
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     Map<String, String> kafka = r.kafkaProperties();
-    ProcessIdentity identity = ProcessIdentity.read(r);
+    ProcessIdentity identity = ProcessIdentity.readTags(r);
     r.check();
     return new SinkConfig(
         bootstrap,
