@@ -122,7 +122,11 @@ public record EdgeConfig(
   public static final Settings SETTINGS =
       Settings.of(
           "edge agent",
-          KafkaNames.of("producer and admin", KafkaNames.PRODUCER, KafkaNames.ADMIN),
+          KafkaNames.of("producer and admin", KafkaNames.PRODUCER, KafkaNames.ADMIN)
+              .fixing(
+                  Map.of(
+                      "key.serializer", "records are serialized by the agent itself",
+                      "value.serializer", "records are serialized by the agent itself")),
           Stream.of(
                   List.<Setting<?>>of(
                       KAFKA_BOOTSTRAP,

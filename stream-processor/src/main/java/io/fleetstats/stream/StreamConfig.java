@@ -178,20 +178,26 @@ public record StreamConfig(
    */
   private static final KafkaNames KAFKA_NAMES =
       new KafkaNames(
-          "Streams, producer, consumer and admin",
-          union(
-              StreamsConfig.configDef().names(),
-              KafkaNames.PRODUCER,
-              KafkaNames.CONSUMER,
-              KafkaNames.ADMIN),
-          Map.of(
-              StreamsConfig.PRODUCER_PREFIX, KafkaNames.PRODUCER,
-              StreamsConfig.CONSUMER_PREFIX, KafkaNames.CONSUMER,
-              StreamsConfig.MAIN_CONSUMER_PREFIX, KafkaNames.CONSUMER,
-              StreamsConfig.RESTORE_CONSUMER_PREFIX, KafkaNames.CONSUMER,
-              StreamsConfig.GLOBAL_CONSUMER_PREFIX, KafkaNames.CONSUMER,
-              StreamsConfig.ADMIN_CLIENT_PREFIX, KafkaNames.ADMIN,
-              StreamsConfig.TOPIC_PREFIX, KafkaNames.TOPIC));
+              "Streams, producer, consumer and admin",
+              union(
+                  StreamsConfig.configDef().names(),
+                  KafkaNames.PRODUCER,
+                  KafkaNames.CONSUMER,
+                  KafkaNames.ADMIN),
+              Map.of(
+                  StreamsConfig.PRODUCER_PREFIX, KafkaNames.PRODUCER,
+                  StreamsConfig.CONSUMER_PREFIX, KafkaNames.CONSUMER,
+                  StreamsConfig.MAIN_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+                  StreamsConfig.RESTORE_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+                  StreamsConfig.GLOBAL_CONSUMER_PREFIX, KafkaNames.CONSUMER,
+                  StreamsConfig.ADMIN_CLIENT_PREFIX, KafkaNames.ADMIN,
+                  StreamsConfig.TOPIC_PREFIX, KafkaNames.TOPIC))
+          .fixing(
+              Map.of(
+                  StreamsConfig.PROCESSING_GUARANTEE_CONFIG,
+                  "always exactly_once_v2: nothing lost or counted twice across restarts",
+                  StreamsConfig.COMMIT_INTERVAL_MS_CONFIG,
+                  "from FLEETSTATS_COMMIT_INTERVAL, a duration such as 1s: set that instead"));
 
   /** Every setting of the stream processor: the table the README and {@code --help} show. */
   public static final Settings SETTINGS =

@@ -1,6 +1,7 @@
 package io.fleetstats.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.fleetstats.kit.settings.ConfigException;
@@ -237,5 +238,19 @@ class StreamConfigTest {
   void acceptsOneHundredAsAPercentile() {
     assertThat(StreamConfig.fromEnv(Map.of("FLEETSTATS_PERCENTILES", "100")).percentiles())
         .isEqualTo(List.of(100.0));
+  }
+
+  @Test
+  void theCommitIntervalAndTheGuaranteeCannotBeOverriddenAsKafkaProperties() {
+    assertThatThrownBy(
+            () ->
+                StreamConfig.fromEnv(
+                    Map.of(
+                        "FLEETSTATS_KAFKA_COMMIT_INTERVAL_MS", "100",
+                        "FLEETSTATS_KAFKA_PROCESSING_GUARANTEE", "at_least_once")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_KAFKA_COMMIT_INTERVAL_MS cannot be changed")
+        .hasMessageContaining("set that instead")
+        .hasMessageContaining("FLEETSTATS_KAFKA_PROCESSING_GUARANTEE cannot be changed");
   }
 }

@@ -155,15 +155,25 @@ public record SinkConfig(
       Setting.optionalAddress("FLEETSTATS_ADMIN_ADDRESS", new InetSocketAddress("0.0.0.0", 9127))
           .doc("admin port (/healthz, /readyz, /metrics) host:port; off disables it");
 
+  /** Why the (de)serializers are fixed. */
+  private static final String BYTES_ONLY =
+      "records are read and dead letters written as bytes, decoded by the sink itself";
+
   /** Every setting of the sink: the table the README and {@code --help} show. */
   public static final Settings SETTINGS =
       Settings.of(
           "wavefront sink",
           KafkaNames.of(
-              "consumer, producer and admin",
-              KafkaNames.CONSUMER,
-              KafkaNames.PRODUCER,
-              KafkaNames.ADMIN),
+                  "consumer, producer and admin",
+                  KafkaNames.CONSUMER,
+                  KafkaNames.PRODUCER,
+                  KafkaNames.ADMIN)
+              .fixing(
+                  Map.of(
+                      "key.deserializer", BYTES_ONLY,
+                      "value.deserializer", BYTES_ONLY,
+                      "key.serializer", BYTES_ONLY,
+                      "value.serializer", BYTES_ONLY)),
           Stream.of(
                   List.<Setting<?>>of(
                       KAFKA_BOOTSTRAP,

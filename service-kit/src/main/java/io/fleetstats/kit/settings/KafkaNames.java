@@ -19,8 +19,14 @@ import org.apache.kafka.common.config.TopicConfig;
  * @param names properties accepted as they are
  * @param prefixed properties accepted behind a prefix ({@code producer.}, {@code topic.} …), as
  *     Kafka Streams takes them
+ * @param fixed properties the service sets itself and lets nobody change, each with why (and which
+ *     setting to use instead): passing one is an error, not a silent override
  */
-public record KafkaNames(String clients, Set<String> names, Map<String, Set<String>> prefixed) {
+public record KafkaNames(
+    String clients,
+    Set<String> names,
+    Map<String, Set<String>> prefixed,
+    Map<String, String> fixed) {
   /** Producer properties. */
   public static final Set<String> PRODUCER = ProducerConfig.configNames();
 
@@ -36,6 +42,19 @@ public record KafkaNames(String clients, Set<String> names, Map<String, Set<Stri
   public KafkaNames {
     names = Set.copyOf(names);
     prefixed = Map.copyOf(prefixed);
+    fixed = Map.copyOf(fixed);
+  }
+
+  /** Names with prefixed forms, none fixed. */
+  public KafkaNames(String clients, Set<String> names, Map<String, Set<String>> prefixed) {
+    this(clients, names, prefixed, Map.of());
+  }
+
+  /** The same names, with {@code more} properties the service fixes (property → why). */
+  public KafkaNames fixing(Map<String, String> more) {
+    Map<String, String> all = new java.util.HashMap<>(fixed);
+    all.putAll(more);
+    return new KafkaNames(clients, names, prefixed, all);
   }
 
   /** The union of {@code sets}, no prefixes. */

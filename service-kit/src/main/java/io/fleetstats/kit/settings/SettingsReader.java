@@ -193,6 +193,9 @@ public final class SettingsReader {
           if (table != null && owned.contains(table.kafka().unprefixed(property))) {
             return;
           }
+          if (table != null && table.kafka().fixed().containsKey(property)) {
+            return; // check() reports it
+          }
           if (table == null || table.kafka().accepts(property)) {
             props.put(property, v);
           }
@@ -264,7 +267,18 @@ public final class SettingsReader {
         String property = property(k);
         Setting<?> owner = owner(property);
         Setting<?> behindPrefix = owner == null ? owner(table.kafka().unprefixed(property)) : null;
-        if (owner != null && isSet(owner)) {
+        String fixedWhy = table.kafka().fixed().get(property);
+        if (fixedWhy != null) {
+          problems.add(
+              k
+                  + " cannot be changed: the "
+                  + table.service()
+                  + " sets "
+                  + property
+                  + " itself ("
+                  + fixedWhy
+                  + ")");
+        } else if (owner != null && isSet(owner)) {
           problems.add(
               k
                   + " and "

@@ -259,4 +259,23 @@ class SettingsTableTest {
         .isEqualTo(1);
     assertThat(SettingsReader.distance("kitten", "sitting")).isEqualTo(3);
   }
+
+  @Test
+  void aPropertyTheServiceFixesIsAnErrorNotASilentOverride() {
+    Settings fixing =
+        Settings.of(
+            "test service",
+            KafkaNames.of("producer", KafkaNames.PRODUCER)
+                .fixing(Map.of("value.serializer", "records are bytes")),
+            List.of(BOOTSTRAP));
+    SettingsReader r =
+        SettingsReader.forService(
+            fixing, Map.of("FLEETSTATS_KAFKA_VALUE_SERIALIZER", "x.Serializer"));
+
+    assertThat(r.kafkaProperties()).doesNotContainKey("value.serializer");
+    assertThatThrownBy(r::check)
+        .hasMessageContaining(
+            "FLEETSTATS_KAFKA_VALUE_SERIALIZER cannot be changed: the test service sets"
+                + " value.serializer itself (records are bytes)");
+  }
 }
