@@ -40,8 +40,11 @@ public final class StreamProcessor implements AutoCloseable {
   /** How long {@link #close} waits for Kafka Streams to shut down. */
   public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
-  /** Retention of raw topics this service creates, long enough to replay a weekend. */
-  public static final Duration RAW_RETENTION = Duration.ofDays(3);
+  /**
+   * Retention of raw topics this service creates: 7 days, as the edge agent and the sink create
+   * them (DESIGN: sized for backfill by replay), so it does not matter which service starts first.
+   */
+  public static final Duration RAW_RETENTION = Duration.ofDays(7);
 
   private final StreamConfig config;
   private final KafkaStreams streams;
