@@ -61,16 +61,6 @@ public record Settings(String service, List<Setting<?>> settings, KafkaNames kaf
     return keys;
   }
 
-  /** The setting that reads {@code key}, or null. */
-  public Setting<?> find(String key) {
-    for (Setting<?> s : settings) {
-      if (s.keys().contains(key)) {
-        return s;
-      }
-    }
-    return null;
-  }
-
   /** The Markdown table of the README: key (and the names also read), default, meaning. */
   public String markdown() {
     StringBuilder b = new StringBuilder("| variable | default | meaning |\n|---|---|---|\n");
