@@ -1,6 +1,7 @@
 package io.fleetstats.edge;
 
 import io.fleetstats.edge.input.Input;
+import io.fleetstats.edge.kubelet.KubeletInput;
 import io.fleetstats.edge.mysql.MysqlInput;
 import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.statsd.RejectReason;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   StatsdInput (event loop) ──offer──► BatchPublisher(raw.statsd) ─┐
- *   MysqlInput  (poller)     ──offer──► BatchPublisher(raw.mysql)  ─┴─► KafkaProducer ─► Kafka
+ *   MysqlInput  (poller)     ──offer──► BatchPublisher(raw.mysql)  ─┤
+ *   KubeletInput (scraper)   ──offer──► BatchPublisher(raw.kubelet) ─┴─► KafkaProducer ─► Kafka
  * </pre>
  */
 public final class EdgeAgent implements AutoCloseable {
@@ -114,7 +116,7 @@ public final class EdgeAgent implements AutoCloseable {
             : null;
     Map<Input, BatchPublisher> started = new LinkedHashMap<>();
     try {
-      List<Input> all = inputs(statsd, mysql);
+      List<Input> all = inputs(config, clock, statsd, mysql);
       all.addAll(more);
       for (Input input : all) {
         BatchPublisher publisher =
@@ -150,11 +152,16 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   /** The inputs to run, in start order: a new input is one more line here. */
-  private static List<Input> inputs(StatsdInput statsd, MysqlInput mysql) {
+  private static List<Input> inputs(
+      EdgeConfig config, Clock clock, StatsdInput statsd, MysqlInput mysql) {
     List<Input> inputs = new ArrayList<>();
     inputs.add(statsd);
     if (mysql != null) {
       inputs.add(mysql);
+    }
+    if (config.kubelet().enabled()) {
+      inputs.add(
+          new KubeletInput(config.kubelet(), config::source, config.topics().rawKubelet(), clock));
     }
     return inputs;
   }

@@ -1,5 +1,6 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.edge.kubelet.KubeletConfig;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.kit.ProcessIdentity;
@@ -31,6 +32,7 @@ import java.util.stream.Stream;
  *     producer defaults
  * @param identity the source stamped on every batch ({@link ProcessIdentity})
  * @param mysql the MySQL poller's settings ({@link MysqlConfig}); off unless a server is set
+ * @param kubelet the kubelet input's settings ({@link KubeletConfig}); off unless a URL is set
  * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
  *     outage buffer ({@link IngestSettings})
  */
@@ -50,6 +52,7 @@ public record EdgeConfig(
     Duration rawRetention,
     ProcessIdentity identity,
     MysqlConfig mysql,
+    KubeletConfig kubelet,
     IngestSettings ingest) {
 
   public static final Setting<String> KAFKA_BOOTSTRAP =
@@ -141,6 +144,7 @@ public record EdgeConfig(
                       TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
                   ProcessIdentity.SETTINGS,
                   MysqlConfig.SETTINGS,
+                  KubeletConfig.SETTINGS,
                   List.<Setting<?>>of(JAVA_OPTS, EDGE_JAR, CDS_ARCHIVE))
               .flatMap(List::stream)
               .toList());
@@ -192,6 +196,7 @@ public record EdgeConfig(
     }
     ProcessIdentity identity = ProcessIdentity.read(r);
     MysqlConfig mysql = MysqlConfig.read(r);
+    KubeletConfig kubelet = KubeletConfig.read(r);
     IngestSettings ingest = IngestSettings.read(r, maxLine);
     InetSocketAddress address = r.get(STATSD_ADDRESS);
     int maxPacket = r.get(STATSD_MAX_PACKET_SIZE);
@@ -219,6 +224,7 @@ public record EdgeConfig(
         retention,
         identity,
         mysql,
+        kubelet,
         ingest);
   }
 
@@ -286,6 +292,8 @@ public record EdgeConfig(
         + " samples, heartbeat "
         + (heartbeat ? "on" : "off")
         + "; "
-        + mysql.summary();
+        + mysql.summary()
+        + "; "
+        + kubelet.summary();
   }
 }

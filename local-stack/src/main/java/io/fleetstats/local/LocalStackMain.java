@@ -111,6 +111,16 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
       })
   String mysql;
 
+  @Option(
+      names = "--kubelet",
+      paramLabel = "URL",
+      description = {
+        "also scrape this kubelet's Summary API (cluster stats) from the stack's edge agent,",
+        "e.g. https://10.0.0.5:10250 or a fixture server's http://127.0.0.1:PORT; token and TLS from",
+        "FLEETSTATS_KUBELET_TOKEN_FILE, FLEETSTATS_KUBELET_CA_FILE, FLEETSTATS_KUBELET_INSECURE_SKIP_VERIFY"
+      })
+  String kubelet;
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final PrintStream out;
@@ -155,6 +165,9 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
     java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
     if (mysql != null) {
       env.put("FLEETSTATS_MYSQL_URL", mysql);
+    }
+    if (kubelet != null) {
+      env.put("FLEETSTATS_KUBELET_URL", kubelet);
     }
     AtomicLong lines = new AtomicLong();
     LocalStack.Options options =

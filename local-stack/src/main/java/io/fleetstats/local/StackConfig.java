@@ -1,6 +1,7 @@
 package io.fleetstats.local;
 
 import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.edge.kubelet.KubeletConfig;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.ConfigFile;
 import io.fleetstats.kit.settings.Durations;
@@ -99,6 +100,9 @@ record StackConfig(
         // only the stack's own agent polls MySQL (--mysql); the simulated app pods do not
         podEnv.remove("FLEETSTATS_MYSQL_URL");
         podEnv.remove("MYSQL_SERVER");
+        // nor scrapes the kubelet (--kubelet)
+        podEnv.remove(KubeletConfig.URL.key());
+        podEnv.remove(KubeletConfig.ENABLED.key());
         podEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:0");
         // a simulated pod's identity must not be overridden by this process's own
         for (String[] key : IDENTITY_KEYS) {

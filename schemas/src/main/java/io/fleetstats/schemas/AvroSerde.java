@@ -41,6 +41,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
                 .add(StatsdBatch.class)
                 .add(MysqlSnapshot.class)
                 .add(MysqlSeries.class)
+                .add(KubeletSummary.class)
+                .add(KubeletEntity.class)
                 .add(Aggregate.class)
                 .add(ClusterMetadata.class)
                 .build()));

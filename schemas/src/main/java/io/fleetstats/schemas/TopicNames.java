@@ -6,7 +6,12 @@ package io.fleetstats.schemas;
  * Jackson's classes out of the sidecar). {@link Topics} adds the serdes.
  */
 public record TopicNames(
-    String rawStatsd, String rawMysql, String aggregates, String deadletter, String clusters) {
+    String rawStatsd,
+    String rawMysql,
+    String rawKubelet,
+    String aggregates,
+    String deadletter,
+    String clusters) {
 
   /**
    * The names under {@code prefix} (e.g. {@code fleetstats} gives {@code fleetstats.raw.statsd}).
@@ -15,6 +20,7 @@ public record TopicNames(
     return new TopicNames(
         prefix + ".raw.statsd",
         prefix + ".raw.mysql",
+        prefix + ".raw.kubelet",
         prefix + ".aggregates",
         prefix + ".deadletter",
         prefix + ".clusters");

@@ -60,6 +60,7 @@ public final class TopicSetup {
     String threeDays = Long.toString(Duration.ofDays(3).toMillis());
     wanted.add(topic(topics.rawStatsd(), partitions, replication, rawMs));
     wanted.add(topic(topics.rawMysql(), partitions, replication, rawMs));
+    wanted.add(topic(topics.rawKubelet(), partitions, replication, rawMs));
     wanted.add(topic(topics.aggregates(), partitions, replication, threeDays));
     wanted.add(topic(topics.deadletter(), partitions, replication, threeDays));
     // compacted: the latest metadata per cluster is kept for as long as the cluster exists

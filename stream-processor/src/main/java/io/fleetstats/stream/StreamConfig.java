@@ -57,6 +57,7 @@ public record StreamConfig(
     int maxSeriesPerSource,
     int maxSeriesPerName,
     boolean lateToDeadletter,
+    String kubeletPrefix,
     Optional<InetSocketAddress> adminAddress,
     ProcessIdentity identity) {
 
@@ -135,6 +136,11 @@ public record StreamConfig(
   public static final Setting<Boolean> LATE_TO_DEADLETTER =
       Setting.bool("FLEETSTATS_LATE_TO_DEADLETTER", true)
           .doc("write late samples to the dead-letter topic (they are counted either way)");
+  public static final Setting<String> KUBELET_PREFIX =
+      Setting.string("FLEETSTATS_KUBELET_PREFIX", "kubernetes.")
+          .doc(
+              "prefix of the cluster stats' names (kubernetes.pod.cpu.usage_rate, as wavefront-collector);"
+                  + " heapster. for the seed's dashboards");
   public static final Setting<Path> STATE_DIR =
       Setting.custom(
               "FLEETSTATS_STATE_DIR", null, "<java.io.tmpdir>/<application id>", StreamConfig::path)
@@ -219,6 +225,7 @@ public record StreamConfig(
                       MAX_SERIES_PER_SOURCE,
                       MAX_SERIES_PER_NAME,
                       LATE_TO_DEADLETTER,
+                      KUBELET_PREFIX,
                       STATE_DIR,
                       STREAM_THREADS,
                       COMMIT_INTERVAL,
@@ -274,6 +281,7 @@ public record StreamConfig(
     int maxPerSource = r.get(MAX_SERIES_PER_SOURCE);
     int maxPerName = r.get(MAX_SERIES_PER_NAME);
     boolean lateToDeadletter = r.get(LATE_TO_DEADLETTER);
+    String kubeletPrefix = r.get(KUBELET_PREFIX);
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     ProcessIdentity identity = ProcessIdentity.readTags(r);
     Map<String, String> kafka = r.kafkaProperties();
@@ -298,6 +306,7 @@ public record StreamConfig(
         maxPerSource,
         maxPerName,
         lateToDeadletter,
+        kubeletPrefix,
         admin,
         identity);
   }

@@ -2,6 +2,7 @@ package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.ClusterMetadata;
+import io.fleetstats.schemas.KubeletSummary;
 import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.StatsdBatchReader;
@@ -9,6 +10,7 @@ import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.SeriesWindow;
 import io.fleetstats.stream.aggregate.StateOptions;
+import io.fleetstats.stream.kubelet.KubeletRateProcessor;
 import io.fleetstats.stream.mysql.MysqlRateProcessor;
 import io.fleetstats.stream.rollup.RollupWindow;
 import java.util.Optional;
@@ -51,6 +53,10 @@ import org.apache.kafka.streams.state.Stores;
  * raw-mysql-source (fleetstats.raw.mysql, key = source id)
  *   → mysql-rates [fleetstats-mysql-baseline-store]
  *   → mysql-aggregates-sink (fleetstats.aggregates, key = series id)
+ *
+ * raw-kubelet-source (fleetstats.raw.kubelet, key = source id)
+ *   → kubelet-rates [fleetstats-kubelet-baseline-store]
+ *   → kubelet-aggregates-sink (fleetstats.aggregates, key = series id)
  * </pre>
  *
  * The raw topic is keyed by source, so stage 1 needs no repartition; only closed per-source windows
@@ -84,6 +90,9 @@ public final class TopologyFactory {
   public static final String MYSQL_SOURCE = "raw-mysql-source";
   public static final String MYSQL_RATES = "mysql-rates";
   public static final String MYSQL_SINK = "mysql-aggregates-sink";
+  public static final String KUBELET_SOURCE = "raw-kubelet-source";
+  public static final String KUBELET_RATES = "kubelet-rates";
+  public static final String KUBELET_SINK = "kubelet-aggregates-sink";
 
   /**
    * {@link #build(StreamConfig, Topics, int)} learning the stage-1 tasks as they announce
@@ -104,6 +113,7 @@ public final class TopologyFactory {
     statsd(builder, config, topics, rawPartitions);
     Topology topology = builder.build();
     addMysql(topology, topics);
+    addKubelet(topology, config, topics);
     return topology;
   }
 
@@ -129,6 +139,31 @@ public final class TopologyFactory {
             topics.aggregates().keySerde().serializer(),
             topics.aggregates().valueSerde().serializer(),
             MYSQL_RATES);
+  }
+
+  /** The kubelet branch: summaries → named values and rates (see {@link KubeletRateProcessor}). */
+  private static void addKubelet(Topology topology, StreamConfig config, Topics topics) {
+    StoreBuilder<KeyValueStore<String, KubeletSummary>> baseline =
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(KubeletRateProcessor.STORE),
+                Serdes.String(),
+                topics.rawKubelet().valueSerde())
+            .withLoggingEnabled(java.util.Map.of());
+    String prefix = config.kubeletPrefix();
+    topology
+        .addSource(
+            KUBELET_SOURCE,
+            topics.rawKubelet().keySerde().deserializer(),
+            topics.rawKubelet().valueSerde().deserializer(),
+            topics.rawKubelet().name())
+        .addProcessor(KUBELET_RATES, () -> new KubeletRateProcessor(prefix), KUBELET_SOURCE)
+        .addStateStore(baseline, KUBELET_RATES)
+        .addSink(
+            KUBELET_SINK,
+            topics.aggregates().name(),
+            topics.aggregates().keySerde().serializer(),
+            topics.aggregates().valueSerde().serializer(),
+            KUBELET_RATES);
   }
 
   /** The global store of cluster metadata tags, read by stage 1 when it emits. */

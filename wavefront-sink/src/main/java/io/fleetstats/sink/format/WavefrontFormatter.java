@@ -171,7 +171,13 @@ public final class WavefrontFormatter {
     List<WavefrontPoint> points = new ArrayList<>(aggregate.getFields().size());
     // sanitize() works char by char, so the series part is sanitised once and each field's
     // suffix comes from a small cache
-    String base = Names.convertPaths(Names.sanitize(prefix + aggregate.getName()));
+    // a verbatim aggregate's names are final (cluster stats: kubernetes.pod.cpu.usage_rate): its
+    // underscores stay
+    boolean verbatim = aggregate.getVerbatim();
+    String base =
+        verbatim
+            ? Names.sanitize(prefix + aggregate.getName())
+            : Names.convertPaths(Names.sanitize(prefix + aggregate.getName()));
     String deltaBase =
         delta
             ? Names.convertPaths(Names.sanitize(Names.DELTA + prefix + aggregate.getName()))
@@ -190,8 +196,9 @@ public final class WavefrontFormatter {
         deltaZero++;
         continue;
       }
-      String full = (deltaField ? deltaBase : base) + suffix(field.getKey());
-      String name = fitName(full, field.getKey(), limits.metricName());
+      String suffix = verbatim ? verbatimSuffix(field.getKey()) : suffix(field.getKey());
+      String full = (deltaField ? deltaBase : base) + suffix;
+      String name = fitName(full, suffix, limits.metricName());
       nameCut |= name.length() != full.length();
       // A negative delta stays as it is: LineValidator rejects it (the proxy would discard it).
       points.add(new WavefrontPoint(name, value, seconds, source, tags));
@@ -205,7 +212,7 @@ public final class WavefrontFormatter {
         List<Centroid> centroids = SketchCentroids.decode(sketch);
         if (!centroids.isEmpty()) {
           String full = base;
-          String name = fitName(full, VALUE_FIELD, limits.metricName());
+          String name = fitName(full, "", limits.metricName());
           nameCut |= name.length() != full.length();
           char granularity = options.distributions() == Distributions.HOUR ? 'H' : 'M';
           distributions.add(
@@ -243,6 +250,11 @@ public final class WavefrontFormatter {
     return cached;
   }
 
+  /** A verbatim aggregate's field as a name suffix: sanitised only. */
+  private static String verbatimSuffix(String field) {
+    return VALUE_FIELD.equals(field) ? "" : Names.sanitize("." + field);
+  }
+
   /** The Wavefront name of one field of series {@code name}, before fitting to the limit. */
   public static String metricName(String prefix, String name, String field) {
     String raw = VALUE_FIELD.equals(field) ? prefix + name : prefix + name + "." + field;
@@ -252,12 +264,10 @@ public final class WavefrontFormatter {
   // Cuts the series part and keeps the field suffix, so api.timer.mean and api.timer.upper stay
   // two series when their common part is too long. Sanitised names are ASCII after an optional
   // one-char prefix, so cutting by chars cannot split a surrogate pair.
-  static String fitName(String full, String field, int max) {
+  static String fitName(String full, String suffix, int max) {
     if (full.length() <= max) {
       return full;
     }
-    String suffix =
-        VALUE_FIELD.equals(field) ? "" : Names.convertPaths(Names.sanitize("." + field));
     if (suffix.length() >= max / 2) {
       return full.substring(0, max);
     }

@@ -1,0 +1,94 @@
+package io.fleetstats.stream.kubelet;
+
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.KubeletSummary;
+import io.fleetstats.schemas.Sources;
+import io.fleetstats.stream.topology.StreamMetrics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.Sensor;
+import org.apache.kafka.common.metrics.stats.CumulativeSum;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * The kubelet branch of the topology: for each summary, the previous one of the same source and
+ * node comes from {@link #STORE}, {@link KubeletRates} names the values and computes the rates, and
+ * the summary becomes the new baseline. No windows: a scrape is already one point per interval. The
+ * raw topic is keyed by source, so a node agent's summaries arrive in order in one task.
+ */
+public final class KubeletRateProcessor
+    implements Processor<String, KubeletSummary, String, Aggregate> {
+  /** Last summary per {@code <source id>|<node>}. */
+  public static final String STORE = "fleetstats-kubelet-baseline-store";
+
+  /** Summaries read. */
+  public static final String SUMMARIES = "kubelet-summaries-total";
+
+  /** Counters that went down (a container restarted): no rate given, new baseline. */
+  public static final String RESETS = "kubelet-counter-resets-total";
+
+  private final String prefix;
+  private ProcessorContext<String, Aggregate> context;
+  private KeyValueStore<String, KubeletSummary> store;
+  private final List<Sensor> sensors = new ArrayList<>();
+  private Sensor summaries;
+  private Sensor resets;
+
+  /**
+   * @param prefix of every name ({@code kubernetes.} or {@code heapster.})
+   */
+  public KubeletRateProcessor(String prefix) {
+    this.prefix = prefix;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, Aggregate> context) {
+    this.context = context;
+    this.store = context.getStateStore(STORE);
+    String task = context.taskId().toString();
+    summaries = sensor(task, SUMMARIES, "kubelet summaries read");
+    resets = sensor(task, RESETS, "kubelet counters that went down; no rate given");
+  }
+
+  @Override
+  public void process(Record<String, KubeletSummary> record) {
+    KubeletSummary current = record.value();
+    if (current == null) {
+      return;
+    }
+    summaries.record();
+    String key = Sources.id(current.getSource()) + '|' + current.getNode();
+    KubeletSummary previous = store.get(key);
+    KubeletRates.Result result = KubeletRates.apply(prefix, previous, current);
+    if (result.resets() > 0) {
+      resets.record(result.resets());
+    }
+    for (Map.Entry<String, Aggregate> e : result.aggregates().entrySet()) {
+      context.forward(new Record<>(e.getKey(), e.getValue(), current.getTakenAt()));
+    }
+    if (KubeletRates.advances(previous, current)) {
+      store.put(key, current);
+    }
+  }
+
+  private Sensor sensor(String task, String name, String description) {
+    Sensor s =
+        context.metrics().addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
+    s.add(
+        new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)),
+        new CumulativeSum());
+    sensors.add(s);
+    return s;
+  }
+
+  @Override
+  public void close() {
+    sensors.forEach(s -> context.metrics().removeSensor(s));
+    sensors.clear();
+  }
+}
