@@ -197,6 +197,14 @@ public final class EdgeAgent implements AutoCloseable {
     return Optional.ofNullable(mysql);
   }
 
+  /** The kubelet input, when a kubelet is configured. */
+  public Optional<KubeletInput> kubelet() {
+    return inputs.keySet().stream()
+        .filter(KubeletInput.class::isInstance)
+        .map(KubeletInput.class::cast)
+        .findFirst();
+  }
+
   /** The bound TCP statsd address, or null when TCP is off. */
   public InetSocketAddress statsdTcpAddress() {
     return statsd.tcpAddress();

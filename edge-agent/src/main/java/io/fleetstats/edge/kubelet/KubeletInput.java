@@ -208,8 +208,8 @@ public final class KubeletInput implements Input {
       problem = "scraping the kubelet at " + config.summaryUri() + " failed unexpectedly: " + e;
       log.error("kubelet scrape failed unexpectedly", e);
     }
-    scrapes.get(result).incrementAndGet();
     report(result, problem);
+    scrapes.get(result).incrementAndGet();
     return result;
   }
 
