@@ -320,10 +320,12 @@ class EdgeConfigTest {
         .isInstanceOfSatisfying(
             ConfigException.class,
             e ->
-                // INTERVAL is read twice: as the flush cap here, and by the MySQL poller, which
-                // reports it under its own key.
+                // INTERVAL is read three times: as the flush cap here, and by the MySQL poller and
+                // the kubelet input, which report it under their own keys.
                 assertThat(e.problems())
-                    .hasSize(7)
+                    .hasSize(8)
+                    .anySatisfy(
+                        p -> assertThat(p).startsWith("FLEETSTATS_KUBELET_INTERVAL='sixty'"))
                     .anySatisfy(
                         p -> assertThat(p).contains("unknown setting FLEETSTATS_STATSD_MAX_TAGZ"))
                     .anySatisfy(

@@ -63,7 +63,8 @@ public record KubeletConfig(
           .doc(
               "accept any kubelet certificate and host name (self-signed kubelet certificates; as Telegraf's insecure_skip_verify)");
   public static final Setting<Duration> INTERVAL =
-      Setting.duration("FLEETSTATS_KUBELET_INTERVAL", Duration.ofSeconds(10), Duration.ofSeconds(1))
+      Setting.duration(
+              "FLEETSTATS_KUBELET_INTERVAL", Duration.ofSeconds(10), Duration.ofMillis(100))
           .aliases("INTERVAL")
           .doc("time between scrapes (the seed's INTERVAL when set)");
   public static final Setting<Duration> TIMEOUT =
