@@ -197,6 +197,11 @@ public final class EdgeAgent implements AutoCloseable {
     return Optional.ofNullable(mysql);
   }
 
+  /** The statsd input (node mode's pod index and attribution counters are there). */
+  public StatsdInput statsdInput() {
+    return statsd;
+  }
+
   /** The kubelet input, when a kubelet is configured. */
   public Optional<KubeletInput> kubelet() {
     return inputs.keySet().stream()

@@ -1,5 +1,6 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.edge.k8s.AttributionConfig;
 import io.fleetstats.edge.kubelet.KubeletConfig;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.edge.statsd.StatsdInput;
@@ -33,6 +34,7 @@ import java.util.stream.Stream;
  * @param identity the source stamped on every batch ({@link ProcessIdentity})
  * @param mysql the MySQL poller's settings ({@link MysqlConfig}); off unless a server is set
  * @param kubelet the kubelet input's settings ({@link KubeletConfig}); off unless a URL is set
+ * @param attribution whose statsd samples these are ({@link AttributionConfig}): sidecar or node
  * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
  *     outage buffer ({@link IngestSettings})
  */
@@ -53,6 +55,7 @@ public record EdgeConfig(
     ProcessIdentity identity,
     MysqlConfig mysql,
     KubeletConfig kubelet,
+    AttributionConfig attribution,
     IngestSettings ingest) {
 
   public static final Setting<String> KAFKA_BOOTSTRAP =
@@ -145,6 +148,7 @@ public record EdgeConfig(
                   ProcessIdentity.SETTINGS,
                   MysqlConfig.SETTINGS,
                   KubeletConfig.SETTINGS,
+                  AttributionConfig.SETTINGS,
                   List.<Setting<?>>of(JAVA_OPTS, EDGE_JAR, CDS_ARCHIVE))
               .flatMap(List::stream)
               .toList());
@@ -197,6 +201,7 @@ public record EdgeConfig(
     ProcessIdentity identity = ProcessIdentity.read(r);
     MysqlConfig mysql = MysqlConfig.read(r);
     KubeletConfig kubelet = KubeletConfig.read(r);
+    AttributionConfig attribution = AttributionConfig.read(r, identity.node());
     IngestSettings ingest = IngestSettings.read(r, maxLine);
     InetSocketAddress address = r.get(STATSD_ADDRESS);
     int maxPacket = r.get(STATSD_MAX_PACKET_SIZE);
@@ -225,6 +230,7 @@ public record EdgeConfig(
         identity,
         mysql,
         kubelet,
+        attribution,
         ingest);
   }
 
@@ -240,7 +246,8 @@ public record EdgeConfig(
         maxBatchSamples,
         heartbeat,
         identity,
-        topicNames().rawStatsd());
+        topicNames().rawStatsd(),
+        attribution);
   }
 
   /** The topics under {@link #topicPrefix()}, with their Avro serdes. */

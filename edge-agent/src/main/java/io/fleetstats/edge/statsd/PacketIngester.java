@@ -43,6 +43,11 @@ public final class PacketIngester {
     this.reader = new FastLineReader(parser.options().maxLineLength());
   }
 
+  /** The sender of the payloads that follow (see {@link SampleSink#sender}). */
+  public void sender(java.net.InetSocketAddress address) {
+    sink.sender(address);
+  }
+
   /** One payload: lines separated by {@code \n}; empty lines and a trailing {@code \r} ignored. */
   public void ingest(String payload, long receivedAtMillis) {
     ingest(payload, false, receivedAtMillis);

@@ -6,6 +6,12 @@ public interface SampleSink {
   void accept(StatsdSample sample, long receivedAtMillis);
 
   /**
+   * The sender of the samples that follow, until the next call: a node agent attributes them to the
+   * sender's pod. The default ignores it (a sidecar's samples are all its pod's).
+   */
+  default void sender(java.net.InetSocketAddress address) {}
+
+  /**
    * One numeric sample of a known series, from the ingester's fast path: the same sample as {@link
    * #accept(StatsdSample, long)} would get, without building it. A set member never comes this way.
    * The default builds the sample; the agent's batcher takes the values as they are.

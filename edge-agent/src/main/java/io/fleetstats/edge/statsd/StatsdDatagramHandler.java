@@ -50,6 +50,7 @@ public final class StatsdDatagramHandler extends SimpleChannelInboundHandler<Dat
           maxPacketSize);
     }
     int length = Math.min(size, maxPacketSize);
+    ingester.sender(packet.sender());
     if (content.hasArray()) {
       ingester.ingest(
           content.array(), content.arrayOffset() + content.readerIndex(), length, cut, receivedAt);

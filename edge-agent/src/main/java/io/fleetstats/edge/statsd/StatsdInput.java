@@ -1,6 +1,8 @@
 package io.fleetstats.edge.statsd;
 
 import io.fleetstats.edge.input.Input;
+import io.fleetstats.edge.k8s.AttributionConfig;
+import io.fleetstats.edge.k8s.PodIndex;
 import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.kit.ProcessIdentity;
@@ -13,12 +15,16 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +47,8 @@ public final class StatsdInput implements Input {
    * @param tcpAddress {@code FLEETSTATS_STATSD_TCP_ADDRESS}, or null for no TCP listener
    * @param flushInterval a batch (or a heartbeat) at least this often
    * @param heartbeat send an empty batch on a tick without samples
+   * @param attribution whose samples these are: the agent's pod's ({@code sidecar}) or, in node
+   *     mode, each packet's sender pod's
    */
   public record Options(
       InetSocketAddress udpAddress,
@@ -52,7 +60,8 @@ public final class StatsdInput implements Input {
       int maxBatchSamples,
       boolean heartbeat,
       ProcessIdentity source,
-      String topic) {}
+      String topic,
+      AttributionConfig attribution) {}
 
   private final Options options;
   private final Clock clock;
@@ -62,7 +71,34 @@ public final class StatsdInput implements Input {
   private EventLoopGroup group;
   private StatsdServer server;
   private EventLoop eventLoop;
+
+  /** The agent's own batcher: every sample in sidecar mode, none in node mode. */
   private final SeriesBatcher batcher;
+
+  /** Node mode: the node's pods by IP, and one batcher per sender pod (event loop only). */
+  private PodIndex pods;
+
+  private final Map<ProcessIdentity, PodBatcher> podBatchers = new HashMap<>();
+  private SeriesBatcher current;
+  private InetAddress lastSender;
+  private long lastVersion = -1;
+  private boolean lastUnknown;
+  private final AtomicLong unattributedPackets = new AtomicLong();
+  private long ticks;
+
+  /** A sender pod's batcher and the tick it was last used at. */
+  private static final class PodBatcher {
+    final SeriesBatcher batcher;
+    long usedAt;
+
+    PodBatcher(SeriesBatcher batcher) {
+      this.batcher = batcher;
+    }
+  }
+
+  /** Node mode drops a pod's batcher after this many ticks without a sample from it. */
+  static final int IDLE_TICKS = 60;
+
   private BatchPublisher publisher;
   private ScheduledFuture<?> flushTask;
   private volatile boolean closed;
@@ -76,6 +112,7 @@ public final class StatsdInput implements Input {
     this.batcher =
         new SeriesBatcher(
             options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
+    this.current = batcher;
   }
 
   @Override
@@ -102,6 +139,9 @@ public final class StatsdInput implements Input {
   @Override
   public void start(BatchPublisher publisher) {
     this.publisher = publisher;
+    if (options.attribution() != null && options.attribution().node()) {
+      this.pods = new PodIndex(options.attribution().podIndex()).start();
+    }
     this.group =
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
@@ -132,30 +172,85 @@ public final class StatsdInput implements Input {
   /** The ingester's sink: samples into the batcher, a full batch straight to the publisher. */
   private final class Batching implements SampleSink {
     @Override
+    public void sender(InetSocketAddress address) {
+      if (pods != null) {
+        attribute(address);
+      }
+    }
+
+    @Override
     public void accept(StatsdSample sample, long receivedAtMillis) {
-      batcher.add(sample, receivedAtMillis);
+      current.add(sample, receivedAtMillis);
       flushWhenFull();
     }
 
     @Override
     public void accept(
         SeriesId series, double value, double sampleRate, boolean relative, long receivedAtMillis) {
-      batcher.add(series, value, sampleRate, relative, receivedAtMillis);
+      current.add(series, value, sampleRate, relative, receivedAtMillis);
       flushWhenFull();
     }
   }
 
-  // All three run on the event loop.
+  // Everything below runs on the event loop.
+
+  /**
+   * Node mode: the batcher of the pod that sent the next samples; the last sender's is kept until
+   * the sender or the pod index changes.
+   */
+  private void attribute(InetSocketAddress address) {
+    InetAddress ip = address == null ? null : address.getAddress();
+    long version = pods.version();
+    if (ip != null && ip.equals(lastSender) && version == lastVersion) {
+      if (lastUnknown) {
+        unattributedPackets.incrementAndGet();
+      }
+      return;
+    }
+    lastSender = ip;
+    lastVersion = version;
+    PodIndex.Pod pod = ip == null ? null : pods.pod(ip);
+    lastUnknown = pod == null;
+    if (lastUnknown) {
+      unattributedPackets.incrementAndGet();
+    }
+    ProcessIdentity agent = options.source();
+    ProcessIdentity id =
+        pod == null
+            ? new ProcessIdentity(
+                agent.cluster(), "", agent.node(), AttributionConfig.UNKNOWN_POD, "", "")
+            : new ProcessIdentity(
+                agent.cluster(), pod.namespace(), agent.node(), pod.name(), "", pod.app());
+    PodBatcher b = podBatchers.get(id);
+    if (b == null) {
+      b =
+          new PodBatcher(
+              new SeriesBatcher(id, UUID.randomUUID().toString(), options.maxBatchSamples()));
+      podBatchers.put(id, b);
+    }
+    b.usedAt = ticks;
+    current = b.batcher;
+  }
+
   private void flushWhenFull() {
-    if (batcher.isFull()) {
-      flush(); // early, so a burst never grows a batch past maxBatchSamples
+    if (current.isFull()) {
+      publisher.offer(
+          current.drain(clock.millis())); // early: a burst never grows a batch past the max
     }
   }
 
   private void flushTick() {
     try {
-      if (!batcher.isEmpty() || options.heartbeat()) {
-        flush();
+      ticks++;
+      if (pods == null) {
+        if (!batcher.isEmpty() || options.heartbeat()) {
+          flush();
+        }
+      } else {
+        if (!batcher.isEmpty()) {
+          flush(); // samples ingested without a sender (none today) still go out as the agent's
+        }
+        flushPods(false);
       }
     } catch (RuntimeException e) {
       // An exception would cancel the periodic task for good: log it and keep the schedule.
@@ -167,6 +262,31 @@ public final class StatsdInput implements Input {
 
   private void flush() {
     publisher.offer(batcher.drain(clock.millis()));
+  }
+
+  /** Node mode: every pod's batch (a heartbeat for pods heard from lately); forgets idle pods. */
+  private void flushPods(boolean closing) {
+    long now = clock.millis();
+    var it = podBatchers.values().iterator();
+    while (it.hasNext()) {
+      PodBatcher b = it.next();
+      if (!b.batcher.isEmpty() || (options.heartbeat() && !closing)) {
+        publisher.offer(b.batcher.drain(now));
+      }
+      if (b.batcher.isEmpty() && ticks - b.usedAt > IDLE_TICKS && b.batcher != current) {
+        it.remove();
+      }
+    }
+  }
+
+  /** Node mode: packets whose sender is not a known pod of the node (tagged pod_name=unknown). */
+  public long unattributedPackets() {
+    return unattributedPackets.get();
+  }
+
+  /** Node mode: the node's pods, null in sidecar mode. */
+  public PodIndex pods() {
+    return pods;
   }
 
   @Override
@@ -227,6 +347,12 @@ public final class StatsdInput implements Input {
         "TCP connections refused at FLEETSTATS_STATSD_MAX_TCP_CONNECTIONS",
         tags,
         StatsdStats::tcpConnectionsRefused);
+    FunctionCounter.builder(
+            "fleetstats.edge.statsd.unattributed.packets", unattributedPackets, AtomicLong::get)
+        .description(
+            "node mode: packets from a sender that is no known pod of the node (pod_name=unknown)")
+        .tags(tags)
+        .register(registry);
     Gauge.builder("fleetstats.edge.statsd.tcp.connections", stats, StatsdStats::tcpConnections)
         .description("TCP connections open")
         .tags(tags)
@@ -289,8 +415,14 @@ public final class StatsdInput implements Input {
               if (!batcher.isEmpty()) {
                 flush();
               }
+              if (pods != null) {
+                flushPods(true);
+              }
             })
         .syncUninterruptibly();
     group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    if (pods != null) {
+      pods.close();
+    }
   }
 }

@@ -35,6 +35,9 @@ public final class StatsdLineHandler extends ChannelInboundHandlerAdapter {
       try {
         ingester.stats().tcpLineReceived(line.readableBytes());
         int length = line.readableBytes();
+        if (ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress from) {
+          ingester.sender(from);
+        }
         if (line.hasArray()) {
           ingester.ingest(
               line.array(), line.arrayOffset() + line.readerIndex(), length, false, clock.millis());

@@ -1,0 +1,151 @@
+package io.fleetstats.edge.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fleetstats.edge.EdgeAgent;
+import io.fleetstats.edge.EdgeConfig;
+import io.fleetstats.schemas.Series;
+import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.Topics;
+import io.fleetstats.testing.TestKafka;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A node agent ({@code FLEETSTATS_STATSD_ATTRIBUTION=node}) against a real broker and a loopback
+ * API server: packets from two "pods" (senders bound to 127.0.0.2 and 127.0.0.3) reach Kafka as
+ * those pods' samples, a sender that is no pod of the node is counted and its samples tagged {@code
+ * pod_name=unknown}, and a pod replaced by another with the same IP re-maps at the watch event.
+ */
+class NodeAttributionIT {
+  private static KafkaClusterTestKit cluster;
+
+  @BeforeAll
+  static void startBroker() throws Exception {
+    cluster = TestKafka.start();
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @Test
+  void packetsAreAttributedToTheSendersPodsAndRemapWhenAPodIsReplaced() throws Exception {
+    String api1 =
+        LoopbackApiServer.pod("fitcycle", "api-server-a1", "uid-a1", "127.0.0.2", "node-a");
+    String web1 =
+        LoopbackApiServer.pod("fitcycle", "web-server-w1", "uid-w1", "127.0.0.3", "node-a");
+    try (LoopbackApiServer api = new LoopbackApiServer(List.of(api1, web1))) {
+      Map<String, String> env = new HashMap<>();
+      env.put("FLEETSTATS_KAFKA_BOOTSTRAP", cluster.bootstrapServers());
+      env.put("FLEETSTATS_STATSD_ADDRESS", "127.0.0.1:0");
+      env.put("FLEETSTATS_FLUSH_INTERVAL", "200ms");
+      env.put("FLEETSTATS_TOPIC_PARTITIONS", "2");
+      env.put("FLEETSTATS_ADMIN_ADDRESS", "off");
+      env.put("FLEETSTATS_HEARTBEAT", "false");
+      env.put("CLUSTER_NAME", "east");
+      env.put("NAMESPACE", "fleetstats");
+      env.put("NODE_HOSTNAME", "node-a");
+      env.put("POD_NAME", "fleetstats-node-x");
+      env.put("FLEETSTATS_STATSD_ATTRIBUTION", "node");
+      env.put("FLEETSTATS_KUBERNETES_API", api.url());
+      env.put("FLEETSTATS_KUBERNETES_TOKEN_FILE", "/nonexistent/token");
+      try (EdgeAgent agent = EdgeAgent.start(EdgeConfig.fromEnv(env));
+          KafkaConsumer<String, byte[]> consumer = consumer()) {
+        PodIndex pods = agent.statsdInput().pods();
+        assertThat(pods.awaitListed(Duration.ofSeconds(10))).isTrue();
+        assertThat(api.queries).anyMatch(q -> q.contains("fieldSelector=spec.nodeName%3Dnode-a"));
+        int port = agent.statsdAddress().getPort();
+
+        send("127.0.0.2", port, "api.requests:1|c\napi.latency:12|ms");
+        send("127.0.0.3", port, "web.requests:1|c");
+        send("127.0.0.4", port, "stray.requests:1|c");
+
+        Map<String, String> podOf = new ConcurrentHashMap<>();
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> {
+                  collect(consumer, podOf);
+                  return podOf
+                      .keySet()
+                      .containsAll(
+                          List.of("api.requests", "api.latency", "web.requests", "stray.requests"));
+                });
+        assertThat(podOf)
+            .containsEntry("api.requests", "fitcycle/api-server-a1")
+            .containsEntry("api.latency", "fitcycle/api-server-a1")
+            .containsEntry("web.requests", "fitcycle/web-server-w1")
+            .containsEntry("stray.requests", "/unknown");
+        assertThat(agent.statsdInput().unattributedPackets()).isEqualTo(1);
+
+        // web-server-w1 is replaced by web-server-w2, which gets the same IP
+        long version = pods.version();
+        api.event("DELETED", web1);
+        api.event(
+            "ADDED",
+            LoopbackApiServer.pod("fitcycle", "web-server-w2", "uid-w2", "127.0.0.3", "node-a"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> pods.version() >= version + 2);
+        send("127.0.0.3", port, "web.requests2:1|c");
+        await()
+            .atMost(Duration.ofSeconds(20))
+            .until(
+                () -> {
+                  collect(consumer, podOf);
+                  return podOf.containsKey("web.requests2");
+                });
+        assertThat(podOf).containsEntry("web.requests2", "fitcycle/web-server-w2");
+      }
+    }
+  }
+
+  private static void send(String from, int port, String payload) throws Exception {
+    try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(from, 0))) {
+      byte[] bytes = payload.getBytes(StandardCharsets.UTF_8);
+      s.send(new DatagramPacket(bytes, bytes.length, InetAddress.getLoopbackAddress(), port));
+    }
+  }
+
+  private static KafkaConsumer<String, byte[]> consumer() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "node-attribution-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer());
+    c.subscribe(List.of(Topics.defaults().rawStatsd().name()));
+    return c;
+  }
+
+  /** Series name → namespace/pod of the batch it came in. */
+  private static void collect(KafkaConsumer<String, byte[]> consumer, Map<String, String> podOf) {
+    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+      StatsdBatch batch = Topics.STATSD_BATCH.decode(r.value());
+      for (Series s : batch.getSeries()) {
+        podOf.put(s.getName(), batch.getSource().getNamespace() + "/" + batch.getSource().getPod());
+      }
+    }
+  }
+}
