@@ -88,4 +88,14 @@ class ApiServerInjectionTest {
                 .writeValueAsString(patched)
                 .replaceFirst("(?s)^apiVersion: v1\\nkind: Pod\\n", ""));
   }
+
+  @Test
+  void docsDeployShowsTheSidecarOfTheGoldenFile() throws Exception {
+    String golden = Files.readString(Golden.DIR.resolve("api-server-sidecar.yaml"));
+    String sidecar = golden.substring(golden.indexOf("  initContainers:")).strip();
+    assertThat(Files.readString(Path.of("../docs/deploy.md")))
+        .as(
+            "docs/deploy.md shows the api-server's sidecar as golden/api-server-sidecar.yaml has it")
+        .contains(sidecar);
+  }
 }
