@@ -149,7 +149,7 @@ public final class InjectorMain implements Callable<Integer> {
     org.slf4j.LoggerFactory.getLogger(InjectorMain.class)
         .info(
             "sidecar injector listening on https://{} ({} sidecar from {})",
-            server.address(),
+            server.address().getHostString() + ":" + server.address().getPort(),
             config.nativeSidecar() ? "native" : "regular",
             config.sidecar());
     CountDownLatch stopped = new CountDownLatch(1);
