@@ -195,6 +195,14 @@ class ChartTest {
   }
 
   @Test
+  void aMisspelledSecurityContextFieldFailsToo() {
+    assertThatThrownBy(
+            () ->
+                Chart.template(null, t -> t.set("securityContext.readOnlyRootFileSystem", "true")))
+        .hasMessageContaining("readOnlyRootFileSystem");
+  }
+
+  @Test
   void aBadValueFailsWithTheSchemasMessage() {
     assertThatThrownBy(() -> Chart.template(null, t -> t.set("webhook.failurePolicy", "Sometimes")))
         .hasMessageContaining("failurePolicy");
