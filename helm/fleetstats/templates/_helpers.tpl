@@ -210,7 +210,7 @@ env:
     value: /var/lib/fleetstats/spool
   {{- end }}
   {{- with $s.jvmOptions }}
-  - name: JDK_JAVA_OPTS
+  - name: JDK_JAVA_OPTIONS
     value: {{ . | quote }}
   {{- end }}
   {{- with $s.extraEnv }}
