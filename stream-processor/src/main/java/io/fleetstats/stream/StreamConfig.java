@@ -232,6 +232,7 @@ public record StreamConfig(
                       WALL_CLOCK_CLOSE,
                       CREATE_TOPICS,
                       ADMIN_ADDRESS),
+                  TopicOptions.SETTINGS,
                   ProcessIdentity.TAG_SETTINGS)
               .flatMap(List::stream)
               .toList());
