@@ -3,6 +3,7 @@ package io.fleetstats.edge;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.kit.settings.KafkaNames;
@@ -33,6 +34,8 @@ import java.util.stream.Stream;
  * @param mysql the MySQL poller's settings ({@link MysqlConfig}); off unless a server is set
  * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
  *     outage buffer ({@link IngestSettings})
+ * @param selfMetrics where the agent's own meters go as statsd ({@link SelfMetrics}); off by
+ *     default
  */
 public record EdgeConfig(
     String kafkaBootstrap,
@@ -50,7 +53,8 @@ public record EdgeConfig(
     Duration rawRetention,
     ProcessIdentity identity,
     MysqlConfig mysql,
-    IngestSettings ingest) {
+    IngestSettings ingest,
+    SelfMetrics.Config selfMetrics) {
 
   public static final Setting<String> KAFKA_BOOTSTRAP =
       Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
@@ -141,6 +145,7 @@ public record EdgeConfig(
                       TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
                   ProcessIdentity.SETTINGS,
                   MysqlConfig.SETTINGS,
+                  SelfMetrics.SETTINGS,
                   List.<Setting<?>>of(JAVA_OPTS, EDGE_JAR, CDS_ARCHIVE))
               .flatMap(List::stream)
               .toList());
@@ -202,6 +207,7 @@ public record EdgeConfig(
     int partitions = r.get(TOPIC_PARTITIONS);
     Duration retention = r.get(RAW_RETENTION);
     Map<String, String> kafka = r.kafkaProperties();
+    SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
     r.check();
     return new EdgeConfig(
         bootstrap,
@@ -219,7 +225,8 @@ public record EdgeConfig(
         retention,
         identity,
         mysql,
-        ingest);
+        ingest,
+        selfMetrics);
   }
 
   /** What the statsd input needs of these settings. */
