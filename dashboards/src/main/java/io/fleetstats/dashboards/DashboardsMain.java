@@ -63,11 +63,10 @@ public final class DashboardsMain implements Callable<Integer> {
   @Command(
       name = "push",
       mixinStandardHelpOptions = true,
-      description = {
-        "Creates or updates the Wavefront dashboards through the Wavefront API, idempotent by",
-        "dashboard url: GET /api/v2/dashboard/{url}; POST to create when absent, PUT when it",
-        "differs, nothing when equal (fields the server adds are not compared)."
-      })
+      description =
+          "Creates or updates the Wavefront dashboards through the Wavefront API, idempotent by"
+              + " dashboard url: GET /api/v2/dashboard/{url}; POST to create when absent, PUT when"
+              + " it differs, nothing when equal (fields the server adds are not compared).")
   static final class Push implements Callable<Integer> {
     @Option(
         names = "--url",
