@@ -9,6 +9,7 @@ import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.edge.statsd.StatsdStats;
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.schemas.TopicNames;
 import io.fleetstats.schemas.TopicSetup;
 import io.micrometer.core.instrument.Tags;
@@ -50,6 +51,7 @@ public final class EdgeAgent implements AutoCloseable {
   private final StatsdInput statsd;
   private final MysqlInput mysql;
   private final PrometheusMeterRegistry registry;
+  private final SelfMetrics selfMetrics;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private EdgeAgent(
@@ -70,6 +72,7 @@ public final class EdgeAgent implements AutoCloseable {
           input.bindMeters(registry, tags);
           publisher.bindMeters(registry, tags, input.meterPrefix());
         });
+    this.selfMetrics = SelfMetrics.start(config.selfMetrics(), registry, tags);
   }
 
   /** {@link #start(EdgeConfig, Clock)} with the system clock. */
@@ -329,6 +332,7 @@ public final class EdgeAgent implements AutoCloseable {
     long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
     stop(inputs);
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+    selfMetrics.close();
     registry.close();
     log.info(
         "edge agent stopped: {} samples received, {} published, {} lines rejected, {} batches dropped,"

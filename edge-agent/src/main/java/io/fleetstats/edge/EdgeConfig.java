@@ -5,6 +5,7 @@ import io.fleetstats.edge.kubelet.KubeletConfig;
 import io.fleetstats.edge.mysql.MysqlConfig;
 import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.kit.settings.KafkaNames;
@@ -37,6 +38,8 @@ import java.util.stream.Stream;
  * @param attribution whose statsd samples these are ({@link AttributionConfig}): sidecar or node
  * @param ingest statsd reading (tag dialects, names, templates, limits), TCP, admin port and the
  *     outage buffer ({@link IngestSettings})
+ * @param selfMetrics where the agent's own meters go as statsd ({@link SelfMetrics}); off by
+ *     default
  */
 public record EdgeConfig(
     String kafkaBootstrap,
@@ -56,7 +59,8 @@ public record EdgeConfig(
     MysqlConfig mysql,
     KubeletConfig kubelet,
     AttributionConfig attribution,
-    IngestSettings ingest) {
+    IngestSettings ingest,
+    SelfMetrics.Config selfMetrics) {
 
   public static final Setting<String> KAFKA_BOOTSTRAP =
       Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
@@ -149,6 +153,7 @@ public record EdgeConfig(
                   MysqlConfig.SETTINGS,
                   KubeletConfig.SETTINGS,
                   AttributionConfig.SETTINGS,
+                  SelfMetrics.SETTINGS,
                   List.<Setting<?>>of(JAVA_OPTS, EDGE_JAR, CDS_ARCHIVE))
               .flatMap(List::stream)
               .toList());
@@ -212,6 +217,7 @@ public record EdgeConfig(
     int partitions = r.get(TOPIC_PARTITIONS);
     Duration retention = r.get(RAW_RETENTION);
     Map<String, String> kafka = r.kafkaProperties();
+    SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
     r.check();
     return new EdgeConfig(
         bootstrap,
@@ -231,7 +237,8 @@ public record EdgeConfig(
         mysql,
         kubelet,
         attribution,
-        ingest);
+        ingest,
+        selfMetrics);
   }
 
   /** What the statsd input needs of these settings. */

@@ -1,8 +1,12 @@
 package io.fleetstats.local;
 
 import io.fleetstats.edge.EdgeAgent;
+import io.fleetstats.local.live.LiveView;
+import io.fleetstats.local.live.PlatformSampler;
 import io.fleetstats.sink.WavefrontSink;
 import io.fleetstats.stream.StreamProcessor;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -68,6 +72,8 @@ public final class LocalStack implements AutoCloseable {
   private EmbeddedKafka kafka;
   private ProxyReceiver receiver;
   private EdgeAgent agent;
+  private StreamProcessor processor;
+  private WavefrontSink sink;
   private URI proxyUrl;
   private final List<EdgeAgent> demoAgents = new ArrayList<>();
 
@@ -112,9 +118,9 @@ public final class LocalStack implements AutoCloseable {
     // Every config before any service: a bad setting stops the start before anything runs on it.
     StackConfig configs = StackConfig.read(o, kafka.bootstrapServers(), dataDir, proxyUrl);
 
-    StreamProcessor processor = StreamProcessor.start(configs.processor());
+    processor = StreamProcessor.start(configs.processor());
     running.push(processor);
-    WavefrontSink sink = WavefrontSink.start(configs.sink());
+    sink = WavefrontSink.start(configs.sink());
     running.push(sink);
     agent = EdgeAgent.start(configs.agent());
     running.push(agent);
@@ -143,6 +149,60 @@ public final class LocalStack implements AutoCloseable {
   /** The stack's own edge agent (not the demo pods' agents). */
   public EdgeAgent agent() {
     return agent;
+  }
+
+  /** The stream processor. */
+  public StreamProcessor processor() {
+    return processor;
+  }
+
+  /** The Wavefront sink. */
+  public WavefrontSink sink() {
+    return sink;
+  }
+
+  /** The simulated pods' agents ({@code --demo}), in {@link #DEMO_PODS} order. */
+  public List<EdgeAgent> demoAgents() {
+    return List.copyOf(demoAgents);
+  }
+
+  /**
+   * Starts the live view ({@code --ui-port}) on {@code address}: the lines the built-in receiver
+   * gets (none with {@code --proxy}) and the services' counters; stopped by {@link #close()}.
+   */
+  public LiveView startLiveView(InetSocketAddress address) {
+    List<EdgeAgent> agents = new ArrayList<>(demoAgents);
+    agents.add(agent);
+    LiveView view =
+        LiveView.start(
+            address,
+            listener -> {
+              if (receiver != null) {
+                receiver.addListener(listener);
+              }
+            },
+            new PlatformSampler(
+                new PlatformSampler.Sources(
+                    () -> agents.stream().mapToLong(EdgeAgent::samplesReceived).sum(),
+                    () -> agents.stream().mapToLong(EdgeAgent::samplesDropped).sum(),
+                    sink::linesSent,
+                    () -> gauges(sink.registry(), "fleetstats.sink.consumer.lag"),
+                    () ->
+                        gauges(
+                            processor.registry(),
+                            "kafka.consumer.fetch.manager.records.lag.max"))));
+    running.push(view);
+    return view;
+  }
+
+  /** The largest value of the gauges named {@code name}, 0 when none has one. */
+  private static long gauges(MeterRegistry registry, String name) {
+    return (long)
+        registry.find(name).gauges().stream()
+            .mapToDouble(Gauge::value)
+            .filter(Double::isFinite)
+            .max()
+            .orElse(0);
   }
 
   /** Where the sink sends: the built-in receiver or the given proxy. */

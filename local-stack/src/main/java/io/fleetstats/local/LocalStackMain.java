@@ -3,6 +3,8 @@ package io.fleetstats.local;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.Durations;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -121,6 +123,15 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
       })
   String kubelet;
 
+  @Option(
+      names = "--ui-port",
+      paramLabel = "N",
+      description = {
+        "serve the live view (charts of the aggregated series and the platform panel) on",
+        "http://127.0.0.1:N/; 0 or off: no live view (default: ${DEFAULT-VALUE})"
+      })
+  String uiPort = "8088";
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   private final PrintStream out;
@@ -162,6 +173,7 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
           spec.commandLine(),
           "--mysql needs a JDBC URL such as jdbc:mysql://127.0.0.1:3306/, got '" + mysql + "'");
     }
+    int ui = uiPort();
     java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
     if (mysql != null) {
       env.put("FLEETSTATS_MYSQL_URL", mysql);
@@ -190,6 +202,19 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
     CountDownLatch stop = new CountDownLatch(1);
     long t0 = System.nanoTime();
     LocalStack stack = LocalStack.start(options);
+    String liveView = "";
+    if (ui > 0) {
+      try {
+        liveView =
+            ", live view "
+                + stack
+                    .startLiveView(new InetSocketAddress(InetAddress.getLoopbackAddress(), ui))
+                    .url();
+      } catch (java.io.UncheckedIOException e) {
+        stack.close();
+        throw new IllegalStateException(e.getMessage(), e);
+      }
+    }
     Thread hook =
         new Thread(
             () -> {
@@ -201,7 +226,7 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
             "fleetstats-local-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     out.printf(
-        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%s%n",
+        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%s%s%n",
         (System.nanoTime() - t0) / 1e9,
         stack.statsdAddress().getHostString(),
         stack.statsdAddress().getPort(),
@@ -211,7 +236,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
         Durations.format(window),
         Durations.format(grace),
         demo ? ", demo traffic on" : "",
-        mysql != null ? ", polling MySQL at " + stack.agent().config().mysql().safeUrl() : "");
+        mysql != null ? ", polling MySQL at " + stack.agent().config().mysql().safeUrl() : "",
+        liveView);
     out.flush();
     if (duration != null) {
       if (!stop.await(duration.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -224,6 +250,24 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
       stop.await();
     }
     return 0;
+  }
+
+  /** {@code --ui-port}: a port, or 0 / {@code off} for none. */
+  private int uiPort() {
+    if (uiPort.equalsIgnoreCase("off")) {
+      return 0;
+    }
+    try {
+      int port = Integer.parseInt(uiPort);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new CommandLine.ParameterException(
+        spec.commandLine(),
+        "--ui-port needs a port from 1 to 65535, or 0 or off, got '" + uiPort + "'");
   }
 
   /** Reads {@code 10s}, {@code 500ms}, {@code 1m}. */

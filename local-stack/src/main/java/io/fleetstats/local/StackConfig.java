@@ -2,6 +2,7 @@ package io.fleetstats.local;
 
 import io.fleetstats.edge.EdgeConfig;
 import io.fleetstats.edge.kubelet.KubeletConfig;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.ConfigFile;
 import io.fleetstats.kit.settings.Durations;
@@ -9,6 +10,9 @@ import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.sink.SinkConfig;
 import io.fleetstats.stream.StreamConfig;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.SocketException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,6 +52,11 @@ record StackConfig(
     {"NODE_HOSTNAME", "FLEETSTATS_NODE"}
   };
 
+  /** The pod tag of the stream processor's and the sink's self-metrics, unless set. */
+  static final String PROCESSOR_POD = "stream-processor-0";
+
+  static final String SINK_POD = "wavefront-sink-0";
+
   private static final List<Settings> TABLES =
       List.of(EdgeConfig.SETTINGS, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
 
@@ -75,9 +84,12 @@ record StackConfig(
     env.putIfAbsent(StreamConfig.ROLLUPS.key(), DEFAULT_ROLLUPS);
     env.putIfAbsent("CLUSTER_NAME", "local");
     env.putIfAbsent("NAMESPACE", "default");
+    // every service's own meters through the pipeline, to the stack's agent (set it to off to stop)
+    int statsdPort = o.statsdPort() == 0 ? freeUdpPort() : o.statsdPort();
+    env.putIfAbsent(SelfMetrics.TARGET.key(), "udp://127.0.0.1:" + statsdPort);
 
     Map<String, String> agentEnv = new HashMap<>(env);
-    agentEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:" + o.statsdPort());
+    agentEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:" + statsdPort);
     agentEnv.putIfAbsent("POD_NAME", "local-0");
     agentEnv.putIfAbsent("NODE_HOSTNAME", "node-1");
     EdgeConfig agent = EdgeConfig.fromEnv(agentEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
@@ -86,11 +98,14 @@ record StackConfig(
     Map<String, String> processorEnv = new HashMap<>(known);
     // one JVM hosts every service: the admin ports must not collide with each other's or a test's
     processorEnv.put(StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+    // a pod name of its own, so its self-metrics are not merged with the sink's (both on one host)
+    processorEnv.putIfAbsent("POD_NAME", PROCESSOR_POD);
     StreamConfig processor =
         StreamConfig.fromEnv(processorEnv, EdgeConfig.SETTINGS, SinkConfig.SETTINGS);
     Map<String, String> sinkEnv = new HashMap<>(known);
     sinkEnv.put(SinkConfig.PROXY_URL.key(), proxyUrl.toString());
     sinkEnv.putIfAbsent(SinkConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+    sinkEnv.putIfAbsent("POD_NAME", SINK_POD);
     SinkConfig sink = SinkConfig.fromEnv(sinkEnv, EdgeConfig.SETTINGS, StreamConfig.SETTINGS);
 
     List<EdgeConfig> pods = new ArrayList<>();
@@ -116,6 +131,18 @@ record StackConfig(
       }
     }
     return new StackConfig(agent, processor, sink, pods);
+  }
+
+  /**
+   * A UDP port free now: with {@code --statsd-port 0} the services that start before the agent
+   * (processor, sink) need its port for their self-metrics.
+   */
+  private static int freeUdpPort() {
+    try (DatagramSocket socket = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    } catch (SocketException e) {
+      throw new IllegalStateException("cannot find a free UDP port: " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -35,7 +35,11 @@ class LocalStackMainIT {
               "--grace",
               "1s",
               "--capture",
-              capture.toString()
+              capture.toString(),
+              // the live view has a test of its own (LiveViewIT); its default port may be taken
+              // here
+              "--ui-port",
+              "off"
             },
             new PrintStream(out, true, StandardCharsets.UTF_8),
             new PrintStream(err, true, StandardCharsets.UTF_8));

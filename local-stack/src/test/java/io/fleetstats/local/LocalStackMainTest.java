@@ -33,7 +33,8 @@ class LocalStackMainTest {
             "--duration",
             "--data-dir",
             "--quiet",
-            "--mysql");
+            "--mysql",
+            "--ui-port");
   }
 
   @Test
@@ -51,6 +52,13 @@ class LocalStackMainTest {
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--window")
         .contains("'ten' is not a duration; use a number with a unit: 500ms, 10s, 1m, 2h");
+  }
+
+  @Test
+  void rejectsABadUiPortNamingTheOption() {
+    assertThat(run("--ui-port", "web")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--ui-port needs a port from 1 to 65535, or 0 or off, got 'web'");
   }
 
   @Test

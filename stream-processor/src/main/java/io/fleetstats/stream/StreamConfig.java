@@ -1,6 +1,7 @@
 package io.fleetstats.stream;
 
 import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.KafkaNames;
 import io.fleetstats.kit.settings.Setting;
@@ -36,6 +37,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param stateDir {@link #STATE_DIR}, or {@code <java.io.tmpdir>/<application id>} when unset
  * @param identity cluster, namespace and pod of this instance ({@link ProcessIdentity}): the tags
  *     of its self-metrics
+ * @param selfMetrics where this instance's own meters go as statsd ({@link SelfMetrics}); off by
+ *     default
  */
 public record StreamConfig(
     String bootstrap,
@@ -59,7 +62,8 @@ public record StreamConfig(
     boolean lateToDeadletter,
     String kubeletPrefix,
     Optional<InetSocketAddress> adminAddress,
-    ProcessIdentity identity) {
+    ProcessIdentity identity,
+    SelfMetrics.Config selfMetrics) {
 
   private static final Pattern NAME_CHARS = Pattern.compile("[A-Za-z0-9._-]+");
   private static final String NAME_ALLOWED = "letters, digits, '.', '_' and '-' only";
@@ -233,7 +237,8 @@ public record StreamConfig(
                       CREATE_TOPICS,
                       ADMIN_ADDRESS),
                   TopicOptions.SETTINGS,
-                  ProcessIdentity.TAG_SETTINGS)
+                  ProcessIdentity.TAG_SETTINGS,
+                  SelfMetrics.SETTINGS)
               .flatMap(List::stream)
               .toList());
 
@@ -285,6 +290,7 @@ public record StreamConfig(
     String kubeletPrefix = r.get(KUBELET_PREFIX);
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     ProcessIdentity identity = ProcessIdentity.readTags(r);
+    SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
     Map<String, String> kafka = r.kafkaProperties();
     r.check();
     return new StreamConfig(
@@ -309,7 +315,8 @@ public record StreamConfig(
         lateToDeadletter,
         kubeletPrefix,
         admin,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   /** The platform's topics under {@link #topicPrefix()}. */

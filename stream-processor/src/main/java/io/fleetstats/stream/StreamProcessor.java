@@ -50,6 +50,7 @@ public final class StreamProcessor implements AutoCloseable {
   private final KafkaStreams streams;
   private final PrometheusMeterRegistry registry;
   private final KafkaStreamsMetrics kafkaMetrics;
+  private final io.fleetstats.kit.selfmetrics.SelfMetrics forwarded;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private volatile AdminServer admin;
 
@@ -61,6 +62,9 @@ public final class StreamProcessor implements AutoCloseable {
     // Kafka Streams' and its clients' own metrics (lag, commit latency, ...) as kafka_stream_*
     this.kafkaMetrics = new KafkaStreamsMetrics(streams);
     kafkaMetrics.bindTo(registry);
+    this.forwarded =
+        io.fleetstats.kit.selfmetrics.SelfMetrics.start(
+            config.selfMetrics(), registry, config.identity().tags());
   }
 
   /**
@@ -253,6 +257,7 @@ public final class StreamProcessor implements AutoCloseable {
         CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
             .withTimeout(CLOSE_TIMEOUT));
     kafkaMetrics.close();
+    forwarded.close();
     AdminServer a = admin;
     if (a != null) {
       a.close();

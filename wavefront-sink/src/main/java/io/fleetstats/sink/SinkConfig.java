@@ -1,6 +1,7 @@
 package io.fleetstats.sink;
 
 import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.KafkaNames;
 import io.fleetstats.kit.settings.Setting;
@@ -41,6 +42,8 @@ import java.util.stream.Stream;
  *     #TOKEN_FILE}; never logged
  * @param identity cluster, namespace and pod of this instance ({@link ProcessIdentity}): the tags
  *     of its self-metrics
+ * @param selfMetrics where this instance's own meters go as statsd ({@link SelfMetrics}); off by
+ *     default
  */
 public record SinkConfig(
     String kafkaBootstrap,
@@ -59,7 +62,8 @@ public record SinkConfig(
     boolean deltaCounters,
     int gzipLevel,
     Optional<InetSocketAddress> adminAddress,
-    ProcessIdentity identity) {
+    ProcessIdentity identity,
+    SelfMetrics.Config selfMetrics) {
 
   /** The proxy's default metrics port (pushListenerPorts), as in the seed's Telegraf config. */
   public static final int PROXY_PORT = 2878;
@@ -193,7 +197,8 @@ public record SinkConfig(
                       DELTA_COUNTERS,
                       GZIP_LEVEL,
                       ADMIN_ADDRESS),
-                  ProcessIdentity.TAG_SETTINGS)
+                  ProcessIdentity.TAG_SETTINGS,
+                  SelfMetrics.SETTINGS)
               .flatMap(List::stream)
               .toList());
 
@@ -238,6 +243,8 @@ public record SinkConfig(
         + adminAddress
         + ", identity="
         + identity
+        + ", selfMetrics="
+        + selfMetrics.summary()
         + "]";
   }
 
@@ -287,6 +294,7 @@ public record SinkConfig(
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     Map<String, String> kafka = r.kafkaProperties();
     ProcessIdentity identity = ProcessIdentity.readTags(r);
+    SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
     r.check();
     return new SinkConfig(
         bootstrap,
@@ -305,7 +313,8 @@ public record SinkConfig(
         delta,
         gzipLevel,
         admin,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   private static Optional<String> token(SettingsReader r) {
@@ -444,7 +453,8 @@ public record SinkConfig(
         deltaCounters,
         gzipLevel,
         adminAddress,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   /** Returns a copy with another admin address (empty: no admin port). */
@@ -466,7 +476,8 @@ public record SinkConfig(
         deltaCounters,
         gzipLevel,
         address,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   /** Returns a copy sending to another proxy URL. */
@@ -488,6 +499,7 @@ public record SinkConfig(
         deltaCounters,
         gzipLevel,
         adminAddress,
-        identity);
+        identity,
+        selfMetrics);
   }
 }

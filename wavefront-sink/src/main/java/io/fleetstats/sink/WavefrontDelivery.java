@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -48,6 +49,7 @@ public final class WavefrontDelivery implements Delivery {
   private final long batchBytes;
   private final URI proxyUrl;
   private final LogThrottle invalidLog;
+  private final Freshness freshness;
 
   private final AtomicLong linesInvalid = new AtomicLong();
   private final AtomicLong linesNonFinite = new AtomicLong();
@@ -61,6 +63,7 @@ public final class WavefrontDelivery implements Delivery {
    * @param batchBytes most characters per request (uncompressed)
    * @param proxyUrl named on {@code /readyz} while requests fail
    * @param ticker the clock of the throttled WARN about invalid lines
+   * @param freshness told the newest window end per cluster of every delivered poll
    */
   public WavefrontDelivery(
       AggregateLines aggregateLines,
@@ -68,12 +71,14 @@ public final class WavefrontDelivery implements Delivery {
       int batchLines,
       long batchBytes,
       URI proxyUrl,
-      Ticker ticker) {
+      Ticker ticker,
+      Freshness freshness) {
     this.aggregateLines = aggregateLines;
     this.sender = sender;
     this.batchLines = batchLines;
     this.batchBytes = batchBytes;
     this.proxyUrl = proxyUrl;
+    this.freshness = freshness;
     this.invalidLog = new LogThrottle(Duration.ofSeconds(10), ticker::nanoTime);
     for (Reason r : Reason.values()) {
       invalidByReason.put(r, new AtomicLong());
@@ -106,10 +111,15 @@ public final class WavefrontDelivery implements Delivery {
   public Result deliver(Polled poll, Waiter waiter) throws InterruptedException {
     Lines points = new Lines(WavefrontPoint.FORMAT);
     Lines distributions = new Lines(WavefrontDistribution.FORMAT);
+    Map<String, Long> newestEnd = new HashMap<>();
     for (int i = 0; i < poll.size(); i++) {
       Optional<Aggregate> aggregate = decode(poll, i);
       if (aggregate.isPresent()) {
         format(poll, i, aggregate.get(), points, distributions);
+        String cluster = aggregate.get().getTags().get("cluster");
+        if (cluster != null) {
+          newestEnd.merge(cluster, aggregate.get().getWindowEnd(), Math::max);
+        }
       }
     }
     for (Lines lines : List.of(points, distributions)) {
@@ -118,6 +128,7 @@ public final class WavefrontDelivery implements Delivery {
         return result.toDelivery();
       }
     }
+    freshness.delivered(newestEnd);
     return Result.DELIVERED;
   }
 

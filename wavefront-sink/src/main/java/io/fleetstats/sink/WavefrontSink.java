@@ -2,6 +2,7 @@ package io.fleetstats.sink;
 
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.sink.delivery.ProxyClient;
 import io.fleetstats.sink.format.AggregateLines;
@@ -60,6 +61,7 @@ public final class WavefrontSink implements AutoCloseable {
 
   private final SinkLoop loop;
   private final WavefrontDelivery delivery;
+  private final SelfMetrics selfMetrics;
 
   private WavefrontSink(SinkConfig config, Ticker ticker, Duration pausedPollSlice) {
     PrometheusMeterRegistry registry = AdminServer.newRegistry(config.identity());
@@ -77,7 +79,8 @@ public final class WavefrontSink implements AutoCloseable {
             config.batchLines(),
             config.batchBytes(),
             config.proxyUrl(),
-            ticker);
+            ticker,
+            new Freshness(registry, java.time.Clock.systemUTC()));
     this.loop =
         SinkLoop.builder("wavefront sink", config.topics().aggregates().name(), delivery)
             .kafka(config.consumerConfig(), config.producerConfig(), config.adminConfig())
@@ -117,6 +120,8 @@ public final class WavefrontSink implements AutoCloseable {
         "fleetstats.sink.delta.zero.skipped",
         WavefrontDelivery::deltaZeroSkipped,
         "delta counters not sent because the window counted 0");
+    this.selfMetrics =
+        SelfMetrics.start(config.selfMetrics(), loop.registry(), config.identity().tags());
   }
 
   private void counter(
@@ -193,6 +198,7 @@ public final class WavefrontSink implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    selfMetrics.close();
   }
 
   /** Blocks until the sink has stopped (closed or failed). */
