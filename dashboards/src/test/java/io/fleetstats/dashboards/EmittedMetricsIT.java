@@ -4,9 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import io.fleetstats.local.LocalStack;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,6 +21,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -26,16 +34,14 @@ import org.junit.jupiter.api.Test;
  * 127.0.0.1:3306 as fleetstats/fleetstats, the services' self-metrics through the pipeline, and the
  * fleet-wide roll-up rule beside the per-cluster one), then each name of each WQL query must match
  * a line the built-in receiver got, and each name of each PromQL query a series on a service's
- * {@code /metrics} page. A name without a source here is in {@link #NEEDS_A_SOURCE} with the
+ * {@code /metrics} page. The stack's agent also scrapes a kubelet fixture (cluster stats for the
+ * Kubernetes dashboard). A name without a source here is in {@link #NEEDS_A_SOURCE} with the
  * reason.
  */
 class EmittedMetricsIT {
   /** Names (globs) that need a source this test has not got, with why. */
   static final Map<String, String> NEEDS_A_SOURCE =
       Map.of(
-          "kubernetes.*",
-          "needs the kubelet input (Kubernetes cluster stats, its own change): kubelet stats named as"
-              + " wavefront-collector names them, tags cluster/namespace/pod_name/nodename",
           "mysql.slave.Seconds.Behind.Master",
           "replica status: the test MariaDB is no replica",
           "fleetstats.sink.deadlettered",
@@ -45,9 +51,48 @@ class EmittedMetricsIT {
 
   static final Set<String> names = ConcurrentHashMap.newKeySet();
   static LocalStack stack;
+  static HttpServer kubelet;
+
+  /**
+   * A kubelet's Summary API (the API's shape: a node and one pod with cpu, memory and network)
+   * whose cumulative counters grow at every scrape, so the rates the dashboard plots exist.
+   */
+  static HttpServer kubelet() throws java.io.IOException {
+    AtomicLong scrapes = new AtomicLong();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/stats/summary",
+        ex -> {
+          long n = scrapes.incrementAndGet();
+          String t = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+          String stats =
+              """
+              "cpu": {"time": "%1$s", "usageNanoCores": 250000000, "usageCoreNanoSeconds": %2$d},
+              "memory": {"time": "%1$s", "workingSetBytes": 262144000},
+              "network": {"time": "%1$s", "rxBytes": %3$d, "txBytes": %4$d}"""
+                  .formatted(t, n * 500_000_000L, n * 100_000L, n * 50_000L);
+          byte[] body =
+              ("{\"node\": {\"nodeName\": \"node-1\", "
+                      + stats
+                      + "}, \"pods\": [{\"podRef\": {\"name\": \"fitcycle-api-server-0\","
+                      + " \"namespace\": \"fitcycle\", \"uid\": \"u-0\"}, "
+                      + stats
+                      + "}]}")
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().add("Content-Type", "application/json");
+          ex.sendResponseHeaders(200, body.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.start();
+    return server;
+  }
 
   @BeforeAll
-  static void start() {
+  static void start() throws Exception {
+    kubelet = kubelet();
     stack =
         LocalStack.start(
             new LocalStack.Options(
@@ -65,7 +110,9 @@ class EmittedMetricsIT {
                     "FLEETSTATS_MYSQL_PASSWORD", "fleetstats",
                     "FLEETSTATS_MYSQL_INTERVAL", "2s",
                     "FLEETSTATS_ROLLUPS", "app:drop=pod_name,node;fleet:drop=pod_name,node,cluster",
-                    "FLEETSTATS_SELF_METRICS_STEP", "2s"),
+                    "FLEETSTATS_SELF_METRICS_STEP", "2s",
+                    "FLEETSTATS_KUBELET_URL", "http://127.0.0.1:" + kubelet.getAddress().getPort(),
+                    "FLEETSTATS_KUBELET_INTERVAL", "2s"),
                 line -> {
                   int space = line.indexOf(' ');
                   if (line.startsWith("\"") && space > 1) {
@@ -78,6 +125,9 @@ class EmittedMetricsIT {
   static void stop() {
     if (stack != null) {
       stack.close();
+    }
+    if (kubelet != null) {
+      kubelet.stop(0);
     }
   }
 
