@@ -8,8 +8,6 @@ import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.edge.statsd.StatsdStats;
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
-import io.fleetstats.schemas.TopicNames;
-import io.fleetstats.schemas.TopicSetup;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
@@ -36,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EdgeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
-  private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final EdgeConfig config;
@@ -47,6 +44,7 @@ public final class EdgeAgent implements AutoCloseable {
 
   private final StatsdInput statsd;
   private final MysqlInput mysql;
+  private final KafkaStartCheck kafkaCheck;
   private final PrometheusMeterRegistry registry;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -55,8 +53,10 @@ public final class EdgeAgent implements AutoCloseable {
       KafkaProducer<byte[], byte[]> producer,
       Map<Input, BatchPublisher> inputs,
       StatsdInput statsd,
-      MysqlInput mysql) {
+      MysqlInput mysql,
+      KafkaStartCheck kafkaCheck) {
     this.config = config;
+    this.kafkaCheck = kafkaCheck;
     this.producer = producer;
     this.inputs = inputs;
     this.statsd = statsd;
@@ -76,12 +76,14 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   /**
-   * Creates missing topics (when configured), connects the producer, starts every input (binding
-   * the statsd socket) and returns once listening.
+   * Starts every input (binding the statsd socket) in front of a new producer and returns once
+   * listening; then checks Kafka in the background, creating the missing topics when configured.
+   * Kafka being unreachable, or topics not creatable, is never fatal: it is logged (a WARN naming
+   * the bootstrap and the buffer) and the publishers buffer until Kafka takes their batches.
    *
    * @param clock gives receive times and batch creation times (event time downstream)
-   * @throws IllegalStateException when topics cannot be checked or created, or the address cannot
-   *     be bound; the message names the cause and the setting
+   * @throws IllegalStateException when an input cannot start (the address cannot be bound); the
+   *     message names the cause and the setting
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock) {
     return start(config, clock, List.of());
@@ -93,17 +95,6 @@ public final class EdgeAgent implements AutoCloseable {
    * exist (or the broker create them).
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock, List<Input> more) {
-    // Topic names only: the statsd path writes its batches itself and never initializes Avro.
-    TopicNames topics = config.topicNames();
-    if (config.createTopics()) {
-      TopicSetup.ensure(
-          config.adminProperties(),
-          topics,
-          config.topicPartitions(),
-          Optional.empty(),
-          config.rawRetention(),
-          TOPIC_SETUP_TIMEOUT);
-    }
     KafkaProducer<byte[], byte[]> producer =
         BatchPublisher.createProducer(
             BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
@@ -133,7 +124,10 @@ public final class EdgeAgent implements AutoCloseable {
       producer.close(Duration.ZERO);
       throw e;
     }
-    EdgeAgent agent = new EdgeAgent(config, producer, started, statsd, mysql);
+    // Kafka is checked (and topics created) once the inputs listen, never in their way: see
+    // KafkaStartCheck
+    EdgeAgent agent =
+        new EdgeAgent(config, producer, started, statsd, mysql, KafkaStartCheck.start(config));
     InetSocketAddress bound = statsd.address();
     InetSocketAddress tcp = statsd.tcpAddress();
     log.info(
@@ -307,6 +301,7 @@ public final class EdgeAgent implements AutoCloseable {
       return;
     }
     long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+    kafkaCheck.close();
     stop(inputs);
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     registry.close();
