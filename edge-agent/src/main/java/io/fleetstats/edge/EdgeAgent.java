@@ -76,10 +76,11 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   /**
-   * Starts every input (binding the statsd socket) in front of a new producer and returns once
-   * listening; then checks Kafka in the background, creating the missing topics when configured.
-   * Kafka being unreachable, or topics not creatable, is never fatal: it is logged (a WARN naming
-   * the bootstrap and the buffer) and the publishers buffer until Kafka takes their batches.
+   * Checks Kafka (creating the missing topics when configured) for up to 3 s, starts every input
+   * (binding the statsd socket) in front of a new producer and returns once listening; if Kafka did
+   * not answer, the check goes on in the background. Kafka being unreachable, or topics not
+   * creatable, is never fatal: it is logged (a WARN naming the bootstrap and the buffer) and the
+   * publishers buffer until Kafka takes their batches.
    *
    * @param clock gives receive times and batch creation times (event time downstream)
    * @throws IllegalStateException when an input cannot start (the address cannot be bound); the
@@ -95,6 +96,9 @@ public final class EdgeAgent implements AutoCloseable {
    * exist (or the broker create them).
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock, List<Input> more) {
+    // Kafka is checked (and topics created) first, briefly; if it does not answer, the inputs
+    // listen anyway and the check goes on in the background (see KafkaStartCheck)
+    KafkaStartCheck kafkaCheck = KafkaStartCheck.start(config);
     KafkaProducer<byte[], byte[]> producer =
         BatchPublisher.createProducer(
             BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
@@ -122,12 +126,10 @@ public final class EdgeAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       stop(started);
       producer.close(Duration.ZERO);
+      kafkaCheck.close();
       throw e;
     }
-    // Kafka is checked (and topics created) once the inputs listen, never in their way: see
-    // KafkaStartCheck
-    EdgeAgent agent =
-        new EdgeAgent(config, producer, started, statsd, mysql, KafkaStartCheck.start(config));
+    EdgeAgent agent = new EdgeAgent(config, producer, started, statsd, mysql, kafkaCheck);
     InetSocketAddress bound = statsd.address();
     InetSocketAddress tcp = statsd.tcpAddress();
     log.info(

@@ -17,9 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks Kafka once the agent listens, off the start-up path: that it answers, and, with {@code
- * FLEETSTATS_CREATE_TOPICS} on, that the topics exist (creating the missing ones). It retries with
- * a doubling pause (1 s up to 15 s) until one attempt succeeds, then stops.
+ * Checks Kafka at start: that it answers, and, with {@code FLEETSTATS_CREATE_TOPICS} on, that the
+ * topics exist (creating the missing ones). The first attempt has {@link #FIRST_ATTEMPT_TIMEOUT};
+ * if it fails, the agent starts anyway and the check retries in the background with a doubling
+ * pause (1 s up to 15 s) until one attempt succeeds.
  *
  * <p>Why not at start, before listening: a sidecar that exits because Kafka (or the WAN to it) is
  * down crash-loops with every application pod, and the statsd sent meanwhile is lost. The agent
@@ -29,7 +30,7 @@ import org.slf4j.LoggerFactory;
 final class KafkaStartCheck implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaStartCheck.class);
 
-  /** How long one attempt may take: the admin client's API timeout, and each wait. */
+  /** How long a background attempt may take: the admin client's API timeout, and each wait. */
   static final Duration ATTEMPT_TIMEOUT = Duration.ofSeconds(10);
 
   static final Duration FIRST_PAUSE = Duration.ofSeconds(1);
@@ -40,10 +41,18 @@ final class KafkaStartCheck implements AutoCloseable {
    */
   static final Duration MAX_PAUSE = Duration.ofSeconds(15);
 
+  /**
+   * How long the first attempt may take, at start, before anything is sent: when Kafka answers, the
+   * topics are created before the first send (a broker that creates topics on first use would
+   * otherwise create them with its own partitions and retention); when it does not, the agent
+   * listens after this long and the check goes on in the background.
+   */
+  static final Duration FIRST_ATTEMPT_TIMEOUT = Duration.ofSeconds(3);
+
   /** One attempt: returns when Kafka answered (and the topics exist), else throws why not. */
   @FunctionalInterface
   interface Attempt {
-    void run() throws Exception;
+    void run(Duration timeout) throws Exception;
   }
 
   private final String bootstrap;
@@ -54,6 +63,8 @@ final class KafkaStartCheck implements AutoCloseable {
   private final LogThrottle throttle = LogThrottle.every(Duration.ofMinutes(1));
   private final Thread thread;
   private volatile boolean ok;
+  private long started;
+  private int failures;
 
   private KafkaStartCheck(String bootstrap, String buffering, Attempt attempt) {
     this.bootstrap = bootstrap;
@@ -64,38 +75,62 @@ final class KafkaStartCheck implements AutoCloseable {
   }
 
   /**
-   * Starts checking (and creating topics, when configured) for {@code config} in the background.
+   * Checks (and creates topics, when configured) for {@code config}: once now, for at most {@link
+   * #FIRST_ATTEMPT_TIMEOUT}, then, if that failed, in the background until it succeeds.
    */
   static KafkaStartCheck start(EdgeConfig config) {
-    Map<String, Object> admin = new HashMap<>(config.adminProperties());
-    // an attempt ends within ATTEMPT_TIMEOUT, closing the client included (its close waits for
-    // pending calls up to the API timeout, 60 s by default)
-    admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) ATTEMPT_TIMEOUT.toMillis());
-    admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) ATTEMPT_TIMEOUT.toMillis() / 2);
     Attempt attempt =
         config.createTopics()
-            ? () ->
+            ? timeout ->
                 TopicSetup.ensure(
-                    admin,
+                    admin(config, timeout),
                     config.topicNames(),
                     config.topicPartitions(),
                     Optional.empty(),
                     config.rawRetention(),
-                    ATTEMPT_TIMEOUT)
-            : () -> describeCluster(admin);
+                    timeout)
+            : timeout -> describeCluster(admin(config, timeout), timeout);
     return start(config.kafkaBootstrap(), buffering(config), attempt);
   }
 
-  /** Starts {@code attempt} in the background; {@code buffering} says where batches wait. */
+  /**
+   * Runs {@code attempt} once now, then in the background while it fails; {@code buffering} says
+   * where batches wait meanwhile.
+   */
   static KafkaStartCheck start(String bootstrap, String buffering, Attempt attempt) {
     KafkaStartCheck check = new KafkaStartCheck(bootstrap, buffering, attempt);
+    check.started = System.nanoTime();
+    try {
+      attempt.run(FIRST_ATTEMPT_TIMEOUT);
+      check.ok = true;
+      check.done.countDown();
+      return check;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      check.done.countDown();
+      return check;
+    } catch (Exception e) {
+      check.failed(e);
+    }
     check.thread.start();
     return check;
   }
 
-  private static void describeCluster(Map<String, Object> admin) throws Exception {
+  /**
+   * Admin client settings whose every call ends within {@code timeout}, closing the client included
+   * (its close waits for pending calls up to the API timeout, 60 s by default).
+   */
+  private static Map<String, Object> admin(EdgeConfig config, Duration timeout) {
+    Map<String, Object> admin = new HashMap<>(config.adminProperties());
+    admin.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    admin.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) timeout.toMillis());
+    return admin;
+  }
+
+  private static void describeCluster(Map<String, Object> admin, Duration timeout)
+      throws Exception {
     try (Admin client = Admin.create(admin)) {
-      client.describeCluster().clusterId().get(ATTEMPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      client.describeCluster().clusterId().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
   }
 
@@ -112,51 +147,23 @@ final class KafkaStartCheck implements AutoCloseable {
   }
 
   private void run() {
-    long started = System.nanoTime();
     Duration pause = FIRST_PAUSE;
-    int failures = 0;
     try {
-      while (stop.getCount() > 0) {
+      while (!stop.await(pause.toMillis(), TimeUnit.MILLISECONDS)) {
         try {
-          attempt.run();
+          attempt.run(ATTEMPT_TIMEOUT);
           ok = true;
-          if (failures > 0) {
-            log.info(
-                "Kafka at {} answers after {} ({} failed checks): sending what was buffered",
-                bootstrap,
-                Durations.format(
-                    Duration.ofSeconds(
-                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))),
-                failures);
-          }
+          log.info(
+              "Kafka at {} answers after {} ({} failed checks): sending what was buffered",
+              bootstrap,
+              Durations.format(Duration.ofSeconds(secondsSince(started))),
+              failures);
           return;
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;
         } catch (Exception e) {
-          failures++;
-          String why = reason(e);
-          if (failures == 1) {
-            log.warn(
-                "Kafka at {} is not usable yet ({}); the agent keeps receiving and buffers its"
-                    + " batches ({}) until it is, checking again with a pause of up to {}",
-                bootstrap,
-                why,
-                buffering,
-                Durations.format(MAX_PAUSE));
-          } else if (throttle.tryAcquire() >= 0) {
-            log.warn(
-                "Kafka at {} still not usable after {} ({} checks): {}; buffering",
-                bootstrap,
-                Durations.format(
-                    Duration.ofSeconds(
-                        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started))),
-                failures,
-                why);
-          }
-        }
-        if (stop.await(pause.toMillis(), TimeUnit.MILLISECONDS)) {
-          return;
+          failed(e);
         }
         pause = pause.multipliedBy(2).compareTo(MAX_PAUSE) > 0 ? MAX_PAUSE : pause.multipliedBy(2);
       }
@@ -167,26 +174,41 @@ final class KafkaStartCheck implements AutoCloseable {
     }
   }
 
+  private void failed(Exception e) {
+    failures++;
+    String why = reason(e);
+    if (failures == 1) {
+      log.warn(
+          "Kafka at {} is not usable yet ({}); the agent keeps receiving and buffers its"
+              + " batches ({}) until it is, checking again with a pause of up to {}",
+          bootstrap,
+          why,
+          buffering,
+          Durations.format(MAX_PAUSE));
+    } else if (throttle.tryAcquire() >= 0) {
+      log.warn(
+          "Kafka at {} still not usable after {} ({} checks): {}; buffering",
+          bootstrap,
+          Durations.format(Duration.ofSeconds(secondsSince(started))),
+          failures,
+          why);
+    }
+  }
+
+  private static long secondsSince(long nanos) {
+    return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanos);
+  }
+
   /** "no answer" for a timeout anywhere in the chain, else the outermost message. */
   private static String reason(Exception e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof TimeoutException
           || t instanceof org.apache.kafka.common.errors.TimeoutException) {
-        return "no answer within " + Durations.format(ATTEMPT_TIMEOUT);
+        return "no answer in time";
       }
     }
     Throwable t = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
     return t.getMessage() == null ? t.toString() : t.getMessage();
-  }
-
-  /** Whether an attempt succeeded: Kafka answered (and the topics exist). */
-  boolean succeeded() {
-    return ok;
-  }
-
-  /** Waits until the check has succeeded or stopped; for tests. */
-  boolean awaitDone(Duration timeout) throws InterruptedException {
-    return done.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /** Stops retrying; waits at most a second for an attempt under way (the thread is a daemon). */
