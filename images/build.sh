@@ -187,5 +187,5 @@ done
 say "done; image sizes:"
 for image in "${images[@]}"; do
   "$engine" image inspect --format '{{.Size}}' "localhost/fleetstats/$image:$version" |
-    awk -v n="localhost/fleetstats/$image:$version" '{ printf "  %-48s %6.0f MB\n", n, $1 / 1e6 }'
+    awk -v n="localhost/fleetstats/$image:$version" '{ printf "  %-48s %6.0f MB\n", n, $1 / 1e6 }' >&2
 done
