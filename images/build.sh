@@ -144,7 +144,7 @@ make_base() {
     command -v mmdebstrap >/dev/null 2>&1 ||
       die "mmdebstrap is not installed (apt-get install -y mmdebstrap), or give --base IMAGE"
     mkdir -p "$cache"
-    say "making the base root filesystem with mmdebstrap (about 20-30 s): $tar"
+    say "making the base root filesystem with mmdebstrap (30 s to a few minutes, once): $tar"
     # update-alternatives links the JRE's man pages: their folder must exist, even if empty
     mmdebstrap --quiet --variant=essential --include=openjdk-17-jre-headless \
       --setup-hook='mkdir -p "$1/usr/share/man/man1"' \

@@ -71,10 +71,17 @@ class EdgeAgentImageIT {
   private static KafkaClusterTestKit kafka;
   private static String bootstrap;
 
+  /** Why podman cannot be used here, or null: each test is then skipped with this reason. */
+  private static String noPodman;
+
   @BeforeAll
   static void buildImagesAndStartKafka() throws Exception {
-    String why = podmanProblem();
-    Assumptions.assumeTrue(why == null, why);
+    noPodman = podmanProblem();
+    if (noPodman != null) {
+      // an assumption here would abort the class with "Tests run: 0" and no reason in sight
+      log.warn("the image smoke test is skipped: {}", noPodman);
+      return;
+    }
     Path script = Path.of("build.sh").toAbsolutePath();
     // its output is copied through this JVM's System.out: a child writing to the inherited stdout
     // would corrupt the test runner's channel
@@ -102,6 +109,7 @@ class EdgeAgentImageIT {
 
   @Test
   void edgeAgentContainerDeliversStatsdFromTheHostToKafkaOnTheHost() throws Exception {
+    Assumptions.assumeTrue(noPodman == null, noPodman);
     int udpPort = freeUdpPort();
     Map<String, String> env = new HashMap<>();
     env.put("FLEETSTATS_KAFKA_BOOTSTRAP", bootstrap);

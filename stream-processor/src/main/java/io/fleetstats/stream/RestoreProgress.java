@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Counts what Kafka Streams restores from the changelogs, so a long start (a new pod, a lost
  * volume: the windows' state replayed from Kafka) says how far it is instead of looking stuck. One
- * INFO line per store partition at its start and end; {@link #summary()} for the periodic report.
+ * INFO line per store partition with records to restore, at its start and end; {@link #summary()}
+ * for the periodic report.
  */
 final class RestoreProgress implements StateRestoreListener {
   private static final Logger log = LoggerFactory.getLogger(RestoreProgress.class);
@@ -31,7 +32,9 @@ final class RestoreProgress implements StateRestoreListener {
     long total = Math.max(0, endingOffset - startingOffset);
     remaining.put(partition, new AtomicLong(total));
     startedAt.put(partition, System.nanoTime());
-    log.info("restoring {} from {}: {} records", store, partition, total);
+    if (total > 0) { // an empty changelog (a fresh application) is not worth a line per partition
+      log.info("restoring {} from {}: {} records", store, partition, total);
+    }
   }
 
   @Override
@@ -49,6 +52,9 @@ final class RestoreProgress implements StateRestoreListener {
     remaining.remove(partition);
     Long started = startedAt.remove(partition);
     partitionsDone.incrementAndGet();
+    if (totalRestored == 0) {
+      return;
+    }
     log.info(
         "restored {} from {}: {} records in {} ms",
         store,
