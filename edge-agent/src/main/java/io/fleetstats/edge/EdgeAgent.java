@@ -10,8 +10,6 @@ import io.fleetstats.edge.statsd.StatsdStats;
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.kit.selfmetrics.SelfMetrics;
-import io.fleetstats.schemas.TopicNames;
-import io.fleetstats.schemas.TopicSetup;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
@@ -39,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class EdgeAgent implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EdgeAgent.class);
-  private static final Duration TOPIC_SETUP_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
 
   private final EdgeConfig config;
@@ -50,6 +47,7 @@ public final class EdgeAgent implements AutoCloseable {
 
   private final StatsdInput statsd;
   private final MysqlInput mysql;
+  private final KafkaStartCheck kafkaCheck;
   private final PrometheusMeterRegistry registry;
   private final SelfMetrics selfMetrics;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -59,8 +57,10 @@ public final class EdgeAgent implements AutoCloseable {
       KafkaProducer<byte[], byte[]> producer,
       Map<Input, BatchPublisher> inputs,
       StatsdInput statsd,
-      MysqlInput mysql) {
+      MysqlInput mysql,
+      KafkaStartCheck kafkaCheck) {
     this.config = config;
+    this.kafkaCheck = kafkaCheck;
     this.producer = producer;
     this.inputs = inputs;
     this.statsd = statsd;
@@ -81,12 +81,15 @@ public final class EdgeAgent implements AutoCloseable {
   }
 
   /**
-   * Creates missing topics (when configured), connects the producer, starts every input (binding
-   * the statsd socket) and returns once listening.
+   * Checks Kafka (creating the missing topics when configured) for up to 3 s, starts every input
+   * (binding the statsd socket) in front of a new producer and returns once listening; if Kafka did
+   * not answer, the check goes on in the background. Kafka being unreachable, or topics not
+   * creatable, is never fatal: it is logged (a WARN naming the bootstrap and the buffer) and the
+   * publishers buffer until Kafka takes their batches.
    *
    * @param clock gives receive times and batch creation times (event time downstream)
-   * @throws IllegalStateException when topics cannot be checked or created, or the address cannot
-   *     be bound; the message names the cause and the setting
+   * @throws IllegalStateException when an input cannot start (the address cannot be bound); the
+   *     message names the cause and the setting
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock) {
     return start(config, clock, List.of());
@@ -98,17 +101,9 @@ public final class EdgeAgent implements AutoCloseable {
    * exist (or the broker create them).
    */
   public static EdgeAgent start(EdgeConfig config, Clock clock, List<Input> more) {
-    // Topic names only: the statsd path writes its batches itself and never initializes Avro.
-    TopicNames topics = config.topicNames();
-    if (config.createTopics()) {
-      TopicSetup.ensure(
-          config.adminProperties(),
-          topics,
-          config.topicPartitions(),
-          Optional.empty(),
-          config.rawRetention(),
-          TOPIC_SETUP_TIMEOUT);
-    }
+    // Kafka is checked (and topics created) first, briefly; if it does not answer, the inputs
+    // listen anyway and the check goes on in the background (see KafkaStartCheck)
+    KafkaStartCheck kafkaCheck = KafkaStartCheck.start(config);
     KafkaProducer<byte[], byte[]> producer =
         BatchPublisher.createProducer(
             BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
@@ -136,9 +131,10 @@ public final class EdgeAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       stop(started);
       producer.close(Duration.ZERO);
+      kafkaCheck.close();
       throw e;
     }
-    EdgeAgent agent = new EdgeAgent(config, producer, started, statsd, mysql);
+    EdgeAgent agent = new EdgeAgent(config, producer, started, statsd, mysql, kafkaCheck);
     InetSocketAddress bound = statsd.address();
     InetSocketAddress tcp = statsd.tcpAddress();
     log.info(
@@ -330,6 +326,7 @@ public final class EdgeAgent implements AutoCloseable {
       return;
     }
     long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
+    kafkaCheck.close();
     stop(inputs);
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
     selfMetrics.close();

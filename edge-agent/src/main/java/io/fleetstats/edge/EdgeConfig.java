@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Settings of the edge agent, read from the environment and an optional YAML file ({@code
@@ -102,7 +104,8 @@ public record EdgeConfig(
           .doc(
               "send an empty batch on a flush tick without samples, so a quiet pod's last window closes");
   public static final Setting<Boolean> CREATE_TOPICS =
-      Setting.bool("FLEETSTATS_CREATE_TOPICS", true).doc("create missing topics at start");
+      Setting.bool("FLEETSTATS_CREATE_TOPICS", true)
+          .doc("create missing topics (checked once listening, retried while Kafka is down)");
   public static final Setting<Integer> TOPIC_PARTITIONS =
       Setting.integer("FLEETSTATS_TOPIC_PARTITIONS", 6, 1, 10_000)
           .doc("partitions of the topics the agent creates");
@@ -158,6 +161,8 @@ public record EdgeConfig(
               .flatMap(List::stream)
               .toList());
 
+  private static final Logger log = LoggerFactory.getLogger(EdgeConfig.class);
+
   private static final Pattern TOPIC_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
   public EdgeConfig {
@@ -204,6 +209,8 @@ public record EdgeConfig(
           "letters, digits, '.', '_' and '-' only (a Kafka topic name)");
     }
     ProcessIdentity identity = ProcessIdentity.read(r);
+    // a sidecar without its cluster's name still runs (the chart requires the name), but says so
+    ProcessIdentity.clusterUnsetWarning(r).ifPresent(log::warn);
     MysqlConfig mysql = MysqlConfig.read(r);
     KubeletConfig kubelet = KubeletConfig.read(r);
     AttributionConfig attribution = AttributionConfig.read(r, identity.node());

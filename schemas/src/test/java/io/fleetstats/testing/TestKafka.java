@@ -40,6 +40,37 @@ public final class TestKafka {
         .setConfigProp("group.initial.rebalance.delay.ms", "0");
   }
 
+  /**
+   * The single-node builder (combined) with the client listener on a port chosen in advance: for
+   * clients started before the broker, or outside this host's loopback (a container).
+   *
+   * @param bindHost the address to listen on ({@code 0.0.0.0} for every interface)
+   * @param advertisedHost the address clients are told to use
+   * @param port the client port
+   */
+  public static KafkaClusterTestKit.Builder builderOnPort(
+      String bindHost, String advertisedHost, int port) {
+    // The test kit binds its broker listener (EXTERNAL) to a port of its own before the broker
+    // starts, whatever "listeners" says; so clients get a listener of their own, FIXED, the only
+    // one advertised (hence also the inter-broker one).
+    return builder(true, null)
+        .setConfigProp(
+            "listeners",
+            "EXTERNAL://localhost:0,FIXED://" + bindHost + ":" + port + ",CONTROLLER://localhost:0")
+        .setConfigProp("advertised.listeners", "FIXED://" + advertisedHost + ":" + port)
+        .setConfigProp(
+            "listener.security.protocol.map",
+            "EXTERNAL:PLAINTEXT,FIXED:PLAINTEXT,CONTROLLER:PLAINTEXT")
+        .setConfigProp("inter.broker.listener.name", "FIXED");
+  }
+
+  /** A free TCP port on this host (free now: a client may try it before a server takes it). */
+  public static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
   /** Builds, formats and starts the cluster, and waits until its broker is ready. */
   public static KafkaClusterTestKit start(KafkaClusterTestKit.Builder builder) throws Exception {
     KafkaClusterTestKit cluster = builder.build();

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Tags;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where a process runs, read from the Kubernetes Downward API variables (the seed's names) or their
@@ -71,6 +72,25 @@ public record ProcessIdentity(
         pod != null ? pod : host,
         r.get(CONTAINER),
         r.get(APP));
+  }
+
+  /**
+   * What to warn of when {@link #CLUSTER} is not set: the cluster then defaults to {@code local},
+   * so the samples of every cluster that forgets it merge under one name. Empty when it is set.
+   */
+  public static Optional<String> clusterUnsetWarning(SettingsReader r) {
+    if (r.isSet(CLUSTER)) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        "neither "
+            + String.join(" nor ", CLUSTER.keys())
+            + " is set: this process reports as cluster '"
+            + CLUSTER.defaultValue()
+            + "', and the series of every cluster that leaves it unset merge under that name;"
+            + " set "
+            + CLUSTER.aliases().get(0)
+            + " to this cluster's name");
   }
 
   /**

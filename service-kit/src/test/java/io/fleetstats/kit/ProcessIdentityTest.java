@@ -39,6 +39,25 @@ class ProcessIdentityTest {
   }
 
   @Test
+  void warnsThatClustersWithoutANameMergeUnderLocal() {
+    assertThat(ProcessIdentity.clusterUnsetWarning(new SettingsReader(Map.of("POD_NAME", "a-0"))))
+        .hasValueSatisfying(
+            w ->
+                assertThat(w)
+                    .contains("FLEETSTATS_CLUSTER nor CLUSTER_NAME is set")
+                    .contains("merge under that name")
+                    .contains("'local'"));
+    assertThat(
+            ProcessIdentity.clusterUnsetWarning(
+                new SettingsReader(Map.of("CLUSTER_NAME", "prod-eu"))))
+        .isEmpty();
+    assertThat(
+            ProcessIdentity.clusterUnsetWarning(
+                new SettingsReader(Map.of("FLEETSTATS_CLUSTER", "prod-eu"))))
+        .isEmpty();
+  }
+
+  @Test
   void everyMeterOfTheRegistryCarriesTheIdentityTags() {
     PrometheusMeterRegistry registry =
         AdminServer.newRegistry(new ProcessIdentity("prod-eu", "shop", "n1", "sink-0", "", ""));

@@ -34,8 +34,12 @@ import org.slf4j.LoggerFactory;
 public final class StreamProcessor implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StreamProcessor.class);
 
-  /** How long {@link #start} waits for Kafka Streams to reach RUNNING. */
-  public static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * How often {@link #start} reports while it waits for Kafka Streams to reach RUNNING: restoring
+   * the windows' state from the changelogs may take minutes (a new pod, a lost volume), and it
+   * waits for as long as it takes.
+   */
+  public static final Duration START_REPORT_INTERVAL = Duration.ofSeconds(30);
 
   /** How long {@link #close} waits for Kafka Streams to shut down. */
   public static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
@@ -52,6 +56,7 @@ public final class StreamProcessor implements AutoCloseable {
   private final KafkaStreamsMetrics kafkaMetrics;
   private final io.fleetstats.kit.selfmetrics.SelfMetrics forwarded;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+  private final RestoreProgress restore = new RestoreProgress();
   private volatile AdminServer admin;
 
   private StreamProcessor(StreamConfig config, KafkaStreams streams) {
@@ -69,10 +74,12 @@ public final class StreamProcessor implements AutoCloseable {
 
   /**
    * Creates missing topics (when {@link StreamConfig#createTopics()}), starts Kafka Streams and
-   * waits until it is RUNNING.
+   * waits until it is RUNNING, through state restoration however long it takes, reporting every
+   * {@link #START_REPORT_INTERVAL} (records restored and left; or, with nothing under way, whether
+   * Kafka is reachable).
    *
-   * @throws IllegalStateException when Kafka cannot be reached or Streams does not reach RUNNING
-   *     within {@link #START_TIMEOUT}; the message says which
+   * @throws IllegalStateException when topics cannot be created, or Kafka Streams fails (ERROR or
+   *     NOT_RUNNING) while starting; the message says which
    */
   public static StreamProcessor start(StreamConfig config) {
     Topics topics = config.topics();
@@ -116,22 +123,10 @@ public final class StreamProcessor implements AutoCloseable {
           log.error("stream thread failed; shutting the stream processor down", e);
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+    streams.setGlobalStateRestoreListener(processor.restore);
     streams.start();
     try {
-      running.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      processor.close();
-      throw new IllegalStateException(
-          "Kafka Streams did not reach RUNNING within "
-              + START_TIMEOUT.toSeconds()
-              + " s (state "
-              + streams.state()
-              + "); is Kafka reachable at "
-              + config.bootstrap()
-              + " ("
-              + StreamConfig.BOOTSTRAP.key()
-              + ")?",
-          e);
+      processor.awaitRunning(running);
     } catch (ExecutionException e) {
       processor.close();
       throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
@@ -147,6 +142,48 @@ public final class StreamProcessor implements AutoCloseable {
         config.window().toMillis(),
         config.grace().toMillis());
     return processor;
+  }
+
+  /**
+   * Waits for {@code running} without a deadline: a start that restores gigabytes of window state
+   * must not be cut short (a StatefulSet would restart it and restore again from the beginning).
+   * Only a failure of Kafka Streams ends the wait early.
+   */
+  private void awaitRunning(CompletableFuture<Void> running)
+      throws ExecutionException, InterruptedException {
+    long started = System.nanoTime();
+    while (true) {
+      try {
+        running.get(START_REPORT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        if (restore.restored() > 0) {
+          log.info("state ready: {}", restore.summary(waitedSince(started)));
+        }
+        return;
+      } catch (TimeoutException e) {
+        Duration waited = waitedSince(started);
+        if (restore.underWay()) {
+          log.info(
+              "Kafka Streams is {}, still starting: {}", streams.state(), restore.summary(waited));
+        } else {
+          log.warn(
+              "Kafka Streams is {}, still starting after {} s with no state restoration under way:"
+                  + " is Kafka reachable at {} ({})? Waiting",
+              streams.state(),
+              waited.toSeconds(),
+              config.bootstrap(),
+              StreamConfig.BOOTSTRAP.key());
+        }
+      }
+    }
+  }
+
+  private static Duration waitedSince(long startNanos) {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  /** Records restored from the changelogs since this instance started. */
+  public long restoredRecords() {
+    return restore.restored();
   }
 
   /**

@@ -213,6 +213,81 @@ class StreamProcessorIT {
     assertThat(timerAgg.getSource()).isEqualTo("node-1");
   }
 
+  @Test
+  void waitsThroughStateRestorationFromTheChangelogsAfterItsStateIsLost() throws Exception {
+    String appId = "fleetstats-it-restore";
+    StreamConfig config =
+        StreamConfig.fromEnv(
+            Map.of(
+                StreamConfig.BOOTSTRAP.key(),
+                cluster.bootstrapServers(),
+                StreamConfig.APPLICATION_ID.key(),
+                appId,
+                StreamConfig.WINDOW.key(),
+                "60s",
+                StreamConfig.GRACE.key(),
+                "60s",
+                StreamConfig.STATE_DIR.key(),
+                stateDir.toString(),
+                "CLUSTER_NAME",
+                "it-cluster"));
+    Topics topics = config.topics();
+    TopicSetup.ensure(
+        Map.of("bootstrap.servers", cluster.bootstrapServers()),
+        topics,
+        2,
+        Optional.empty(),
+        Duration.ofHours(1),
+        Duration.ofSeconds(30));
+    // open windows only (60 s + 60 s grace): all of it is state, none emitted yet
+    Source pod = source("restore-0");
+    long now = System.currentTimeMillis();
+    int batches = 40;
+    try (KafkaProducer<String, StatsdBatch> producer = producer(topics)) {
+      for (int i = 0; i < batches; i++) {
+        producer.send(
+            new ProducerRecord<>(
+                topics.rawStatsd().name(),
+                null,
+                now,
+                Sources.id(pod),
+                batch(pod, now, series("restore.g" + i, MetricType.GAUGE, now, i, i + 1))));
+      }
+      producer.flush();
+    }
+    try (StreamProcessor first = StreamProcessor.start(config);
+        org.apache.kafka.clients.admin.Admin admin =
+            org.apache.kafka.clients.admin.Admin.create(
+                Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
+      assertThat(first.restoredRecords()).isZero();
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () ->
+                  admin
+                          .listConsumerGroupOffsets(appId)
+                          .partitionsToOffsetAndMetadata()
+                          .get()
+                          .values()
+                          .stream()
+                          .mapToLong(o -> o == null ? 0 : o.offset())
+                          .sum()
+                      >= batches);
+    }
+
+    // the volume is lost: every window comes back from the changelog before RUNNING
+    try (var files = java.nio.file.Files.walk(stateDir)) {
+      files
+          .sorted(java.util.Comparator.reverseOrder())
+          .filter(f -> !f.equals(stateDir))
+          .forEach(f -> f.toFile().delete());
+    }
+    try (StreamProcessor second = StreamProcessor.start(config)) {
+      assertThat(second.state()).isEqualTo(KafkaStreams.State.RUNNING);
+      assertThat(second.restoredRecords()).isGreaterThanOrEqualTo(batches);
+    }
+  }
+
   private static java.net.http.HttpResponse<String> admin(StreamProcessor processor, String path)
       throws Exception {
     java.net.URI uri =
