@@ -206,7 +206,7 @@ public final class PrometheusDelivery implements Delivery {
         log.warn(
             "{} refused {} ({}): a window delivered before, or corrected since; Prometheus"
                 + " cannot overwrite a sample, so it is counted"
-                + " (fleetstats_sink_samples_refused_total{{reason=\"{}\"}}), not retried and not"
+                + " (fleetstats_sink_samples_refused_total{reason=\"{}\"}), not retried and not"
                 + " dead-lettered ({} more since the last message)",
             url,
             sample,
