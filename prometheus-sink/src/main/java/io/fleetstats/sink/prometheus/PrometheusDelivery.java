@@ -11,13 +11,12 @@ import io.fleetstats.sink.kit.delivery.BatchSender;
 import io.fleetstats.sink.prometheus.format.Dropped;
 import io.fleetstats.sink.prometheus.format.PromFormatter;
 import io.fleetstats.sink.prometheus.format.PromSample;
+import io.fleetstats.sink.prometheus.format.SeriesOrder;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -152,9 +151,10 @@ public final class PrometheusDelivery implements Delivery {
         samples.add(s);
       }
     }
-    int[][] ownerOut = {owner};
-    samples = inSeriesOrder(samples, owner, ownerOut);
-    owner = ownerOut[0];
+    SeriesOrder.Ordered ordered = SeriesOrder.of(samples, owner);
+    superseded.addAndGet(ordered.superseded());
+    samples = ordered.samples();
+    owner = ordered.owner();
 
     int from = 0;
     while (from < samples.size()) {
@@ -224,48 +224,6 @@ public final class PrometheusDelivery implements Delivery {
       reason = d.contains("out of bounds") || d.contains("too old") ? TOO_OLD : REJECTED;
     }
     poll.deadLetter(record, reason, sample.toString(), rejected.detail());
-  }
-
-  /**
-   * The samples with each series' samples in time order and one per timestamp, the later record
-   * winning (remote write needs both: Prometheus drops a series' second sample at the same or an
-   * earlier time of one request without a word). Most polls hold one window per series: they are
-   * returned as they are.
-   */
-  private List<PromSample> inSeriesOrder(List<PromSample> samples, int[] owner, int[][] ownerOut) {
-    Map<PromSample.SeriesId, Integer> seen = new HashMap<>(samples.size() * 2);
-    boolean repeats = false;
-    for (int k = 0; k < samples.size(); k++) {
-      if (seen.putIfAbsent(samples.get(k).series(), k) != null) {
-        repeats = true;
-      }
-    }
-    if (!repeats) {
-      return samples;
-    }
-    Map<PromSample.SeriesId, List<Integer>> groups = new LinkedHashMap<>();
-    for (int k = 0; k < samples.size(); k++) {
-      groups.computeIfAbsent(samples.get(k).series(), s -> new ArrayList<>(2)).add(k);
-    }
-    List<PromSample> out = new ArrayList<>(samples.size());
-    int[] outOwner = new int[Math.max(16, samples.size())];
-    for (List<Integer> group : groups.values()) {
-      // stable: equal timestamps keep poll order, so the last of them is the latest record
-      group.sort(
-          (a, b) -> Long.compare(samples.get(a).timestampMs(), samples.get(b).timestampMs()));
-      for (int g = 0; g < group.size(); g++) {
-        int k = group.get(g);
-        if (g + 1 < group.size()
-            && samples.get(group.get(g + 1)).timestampMs() == samples.get(k).timestampMs()) {
-          superseded.incrementAndGet();
-          continue;
-        }
-        outOwner[out.size()] = owner[k];
-        out.add(samples.get(k));
-      }
-    }
-    ownerOut[0] = outOwner;
-    return out;
   }
 
   private static Optional<Aggregate> decode(Polled poll, int i) {
