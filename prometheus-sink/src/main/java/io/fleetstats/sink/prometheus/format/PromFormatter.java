@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Turns an {@link Aggregate} into remote-write samples named as Telegraf's Prometheus output named
@@ -61,13 +62,16 @@ public final class PromFormatter {
     List<PromSample> samples = new ArrayList<>(aggregate.getFields().size());
     List<String> badNames = List.of();
     int nonFinite = 0;
+    // sanitising is per character, so the series part is sanitised once per aggregate and each
+    // field's suffix comes from a small cache
+    String base = PromNames.sanitizeMetricName(prefix + aggregate.getName());
     for (Map.Entry<String, Double> field : new TreeMap<>(aggregate.getFields()).entrySet()) {
       double value = field.getValue() == null ? Double.NaN : field.getValue();
       if (!Double.isFinite(value)) {
         nonFinite++;
         continue;
       }
-      Optional<String> name = PromNames.metricName(prefix, aggregate.getName(), field.getKey());
+      Optional<String> name = name(base, field.getKey());
       if (name.isEmpty()) {
         if (badNames.isEmpty()) {
           badNames = new ArrayList<>(1);
@@ -82,6 +86,27 @@ public final class PromFormatter {
       samples.add(new PromSample(name.get(), labels, value, timestamp));
     }
     return new Formatted(samples, nonFinite, badNames, dropped);
+  }
+
+  private static final int SUFFIX_CACHE_MAX = 10_000;
+  private final ConcurrentHashMap<String, String> suffixes = new ConcurrentHashMap<>();
+
+  /** {@link PromNames#metricName} of the sanitised series part {@code base} and a field. */
+  private Optional<String> name(String base, String field) {
+    String name;
+    if (PromNames.VALUE_FIELD.equals(field)) {
+      name = base;
+    } else {
+      String suffix = suffixes.get(field);
+      if (suffix == null) {
+        suffix = PromNames.sanitizeMetricName("_" + field);
+        if (suffixes.size() < SUFFIX_CACHE_MAX) {
+          suffixes.put(field, suffix);
+        }
+      }
+      name = base + suffix;
+    }
+    return PromNames.isValidStart(name) ? Optional.of(name) : Optional.empty();
   }
 
   // Keys are visited in sorted order so that when two keys sanitise to the same name the result

@@ -31,10 +31,12 @@ public final class PromNames {
     String raw =
         VALUE_FIELD.equals(field) ? prefix + measurement : prefix + measurement + "_" + field;
     String name = sanitizeMetricName(raw);
-    if (name.isEmpty() || !startsLikeAName(name.charAt(0))) {
-      return Optional.empty();
-    }
-    return Optional.of(name);
+    return isValidStart(name) ? Optional.of(name) : Optional.empty();
+  }
+
+  /** Whether a sanitised metric name starts as Telegraf requires ({@code ^[a-zA-Z_]}). */
+  public static boolean isValidStart(String name) {
+    return !name.isEmpty() && startsLikeAName(name.charAt(0));
   }
 
   /** Every code point outside {@code [a-zA-Z0-9_:]} becomes one {@code _}. */

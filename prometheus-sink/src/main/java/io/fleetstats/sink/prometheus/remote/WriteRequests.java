@@ -64,9 +64,12 @@ public final class WriteRequests {
     return out;
   }
 
-  /** The request body: {@link #request} serialised and snappy block-compressed. */
+  /**
+   * The request body: {@link #request}'s bytes, snappy block-compressed. The bytes are written
+   * directly ({@code RequestWriter}), identical to the message's {@code toByteArray()}.
+   */
   public static byte[] body(List<PromSample> samples) {
-    return compress(request(samples).toByteArray());
+    return compress(RequestWriter.write(samples));
   }
 
   static byte[] compress(byte[] raw) {
