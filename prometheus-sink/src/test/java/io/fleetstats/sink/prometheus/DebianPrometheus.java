@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * on a free loopback port with the remote-write receiver, an empty TSDB in a temp directory and a
  * config that scrapes nothing, so the only samples are the ones the sink writes.
  */
-final class DebianPrometheus implements AutoCloseable {
-  static final Path BINARY = Path.of("/usr/bin/prometheus");
+public final class DebianPrometheus implements AutoCloseable {
+  public static final Path BINARY = Path.of("/usr/bin/prometheus");
 
   private final Process process;
   private final int port;
@@ -35,11 +35,11 @@ final class DebianPrometheus implements AutoCloseable {
     this.log = log;
   }
 
-  static boolean installed() {
+  public static boolean installed() {
     return Files.isExecutable(BINARY);
   }
 
-  static DebianPrometheus start(Path dir) throws Exception {
+  public static DebianPrometheus start(Path dir) throws Exception {
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -87,16 +87,16 @@ final class DebianPrometheus implements AutoCloseable {
     }
   }
 
-  String base() {
+  public String base() {
     return "http://127.0.0.1:" + port;
   }
 
-  URI writeUrl() {
+  public URI writeUrl() {
     return URI.create(base() + "/api/v1/write");
   }
 
   /** {@code /api/v1/query} at {@code epochSeconds}; the {@code data.result} array. */
-  JsonNode query(String promql, double epochSeconds) throws Exception {
+  public JsonNode query(String promql, double epochSeconds) throws Exception {
     String q =
         base()
             + "/api/v1/query?query="
@@ -114,7 +114,7 @@ final class DebianPrometheus implements AutoCloseable {
     return body.path("data").path("result");
   }
 
-  String log() throws IOException {
+  public String log() throws IOException {
     return Files.readString(log);
   }
 
