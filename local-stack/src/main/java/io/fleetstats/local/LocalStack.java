@@ -4,6 +4,7 @@ import io.fleetstats.edge.EdgeAgent;
 import io.fleetstats.local.live.LiveView;
 import io.fleetstats.local.live.PlatformSampler;
 import io.fleetstats.sink.WavefrontSink;
+import io.fleetstats.sink.prometheus.PrometheusSink;
 import io.fleetstats.stream.StreamProcessor;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,9 +28,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The whole platform in one JVM: an embedded Kafka broker, an edge agent, the stream processor, the
- * Wavefront sink and (unless a real proxy is given) a built-in proxy receiver. Each service gets
- * this process's environment with the stack's own settings laid over it, so every {@code
- * FLEETSTATS_*} key works here as it does in a standalone service ({@link StackConfig}).
+ * Wavefront sink (and, with a remote-write URL, the Prometheus sink beside it) and (unless a real
+ * proxy is given) a built-in proxy receiver. Each service gets this process's environment with the
+ * stack's own settings laid over it, so every {@code FLEETSTATS_*} key works here as it does in a
+ * standalone service ({@link StackConfig}).
  */
 public final class LocalStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LocalStack.class);
@@ -45,6 +47,7 @@ public final class LocalStack implements AutoCloseable {
    * @param dataDir broker and state data; empty: a temporary directory removed at close
    * @param env the environment passed through to every service
    * @param lineListener called with each line the built-in receiver gets
+   * @param remoteWrite also run the Prometheus sink, writing to this remote-write URL
    */
   public record Options(
       int statsdPort,
@@ -56,7 +59,35 @@ public final class LocalStack implements AutoCloseable {
       boolean demo,
       Optional<Path> dataDir,
       Map<String, String> env,
-      Consumer<String> lineListener) {}
+      Consumer<String> lineListener,
+      Optional<URI> remoteWrite) {
+
+    /** Without the Prometheus sink. */
+    public Options(
+        int statsdPort,
+        int kafkaPort,
+        Duration window,
+        Duration grace,
+        Optional<URI> proxy,
+        Optional<Path> capture,
+        boolean demo,
+        Optional<Path> dataDir,
+        Map<String, String> env,
+        Consumer<String> lineListener) {
+      this(
+          statsdPort,
+          kafkaPort,
+          window,
+          grace,
+          proxy,
+          capture,
+          demo,
+          dataDir,
+          env,
+          lineListener,
+          Optional.empty());
+    }
+  }
 
   /** The pods {@code --demo} simulates: three api-server pods on two nodes and a web-server. */
   static final List<String[]> DEMO_PODS =
@@ -75,6 +106,7 @@ public final class LocalStack implements AutoCloseable {
   private StreamProcessor processor;
   private WavefrontSink sink;
   private URI proxyUrl;
+  private PrometheusSink prometheusSink;
   private final List<EdgeAgent> demoAgents = new ArrayList<>();
 
   private LocalStack(Path dataDir, boolean deleteDataDir) {
@@ -122,6 +154,10 @@ public final class LocalStack implements AutoCloseable {
     running.push(processor);
     sink = WavefrontSink.start(configs.sink());
     running.push(sink);
+    if (configs.prometheus().isPresent()) {
+      prometheusSink = PrometheusSink.start(configs.prometheus().get());
+      running.push(prometheusSink);
+    }
     agent = EdgeAgent.start(configs.agent());
     running.push(agent);
 
@@ -208,6 +244,11 @@ public final class LocalStack implements AutoCloseable {
   /** Where the sink sends: the built-in receiver or the given proxy. */
   public URI proxyUrl() {
     return proxyUrl;
+  }
+
+  /** The Prometheus sink, when started with a remote-write URL. */
+  public Optional<PrometheusSink> prometheusSink() {
+    return Optional.ofNullable(prometheusSink);
   }
 
   public boolean builtInReceiver() {

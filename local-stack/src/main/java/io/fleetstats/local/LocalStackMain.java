@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
     description = {
       "Runs Fleetstats in one JVM: an embedded Kafka broker (KRaft), an edge agent listening for",
       "statsd, the stream processor, the Wavefront sink and a built-in receiver that speaks the",
-      "Wavefront proxy's HTTP protocol and prints every line it gets."
+      "Wavefront proxy's HTTP protocol and prints every line it gets; with --remote-write, the",
+      "Prometheus remote-write sink beside the Wavefront one."
     },
     footer = {
       "",
@@ -74,6 +75,15 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
       description =
           "send to this Wavefront proxy (e.g. http://proxy:2878) instead of the built-in receiver")
   URI proxy;
+
+  @Option(
+      names = "--remote-write",
+      paramLabel = "URL",
+      description = {
+        "also run the Prometheus sink, writing every aggregate to this remote-write endpoint,",
+        "e.g. http://127.0.0.1:9090/api/v1/write (Prometheus with --web.enable-remote-write-receiver)"
+      })
+  URI remoteWrite;
 
   @Option(
       names = "--capture",
@@ -168,6 +178,15 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
           spec.commandLine(),
           "--capture works with the built-in receiver only; drop --proxy or --capture");
     }
+    if (remoteWrite != null
+        && !("http".equalsIgnoreCase(remoteWrite.getScheme())
+            || "https".equalsIgnoreCase(remoteWrite.getScheme()))) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--remote-write needs an http(s) URL such as http://127.0.0.1:9090/api/v1/write, got '"
+              + remoteWrite
+              + "'");
+    }
     if (mysql != null && !mysql.startsWith("jdbc:")) {
       throw new CommandLine.ParameterException(
           spec.commandLine(),
@@ -198,7 +217,8 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
               if (!quiet) {
                 out.println(line);
               }
-            });
+            },
+            Optional.ofNullable(remoteWrite));
     CountDownLatch stop = new CountDownLatch(1);
     long t0 = System.nanoTime();
     LocalStack stack = LocalStack.start(options);
@@ -226,13 +246,14 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
             "fleetstats-local-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     out.printf(
-        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s, window %s, grace %s%s%s%s%n",
+        "Fleetstats local stack ready in %.1f s: statsd udp://%s:%d, kafka bootstrap %s, %s %s%s, window %s, grace %s%s%s%s%n",
         (System.nanoTime() - t0) / 1e9,
         stack.statsdAddress().getHostString(),
         stack.statsdAddress().getPort(),
         stack.bootstrapServers(),
         stack.builtInReceiver() ? "receiver" : "proxy",
         stack.proxyUrl(),
+        remoteWrite != null ? ", remote write " + remoteWrite : "",
         Durations.format(window),
         Durations.format(grace),
         demo ? ", demo traffic on" : "",

@@ -9,6 +9,7 @@ import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.sink.SinkConfig;
+import io.fleetstats.sink.prometheus.PromSinkConfig;
 import io.fleetstats.stream.StreamConfig;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The configs of the services the stack hosts, read from the one environment it passes them all
@@ -32,11 +34,16 @@ import java.util.Map;
  * @param agent the stack's own edge agent
  * @param processor the stream processor
  * @param sink the Wavefront sink
+ * @param prometheus the Prometheus remote-write sink, with {@code --remote-write}
  * @param demoPods the agents of the simulated pods ({@link LocalStack#DEMO_PODS}), with {@code
  *     --demo}
  */
 record StackConfig(
-    EdgeConfig agent, StreamConfig processor, SinkConfig sink, List<EdgeConfig> demoPods) {
+    EdgeConfig agent,
+    StreamConfig processor,
+    SinkConfig sink,
+    Optional<PromSinkConfig> prometheus,
+    List<EdgeConfig> demoPods) {
 
   /**
    * The roll-up rule the stack enables unless {@code FLEETSTATS_ROLLUPS} is set: every series also
@@ -58,7 +65,8 @@ record StackConfig(
   static final String SINK_POD = "wavefront-sink-0";
 
   private static final List<Settings> TABLES =
-      List.of(EdgeConfig.SETTINGS, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
+      List.of(
+          EdgeConfig.SETTINGS, StreamConfig.SETTINGS, SinkConfig.SETTINGS, PromSinkConfig.SETTINGS);
 
   StackConfig {
     demoPods = List.copyOf(demoPods);
@@ -69,7 +77,7 @@ record StackConfig(
    *
    * @param bootstrap the embedded broker
    * @param dataDir where the processor keeps its state unless {@code FLEETSTATS_STATE_DIR} is set
-   * @param proxyUrl where the sink sends
+   * @param proxyUrl where the Wavefront sink sends
    * @throws ConfigException naming every bad key, its value and what is allowed
    */
   static StackConfig read(LocalStack.Options o, String bootstrap, Path dataDir, URI proxyUrl) {
@@ -92,7 +100,9 @@ record StackConfig(
     agentEnv.put(EdgeConfig.STATSD_ADDRESS.key(), "127.0.0.1:" + statsdPort);
     agentEnv.putIfAbsent("POD_NAME", "local-0");
     agentEnv.putIfAbsent("NODE_HOSTNAME", "node-1");
-    EdgeConfig agent = EdgeConfig.fromEnv(agentEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS);
+    EdgeConfig agent =
+        EdgeConfig.fromEnv(
+            agentEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS, PromSinkConfig.SETTINGS);
 
     Map<String, String> known = known(withFile(env));
     Map<String, String> processorEnv = new HashMap<>(known);
@@ -101,12 +111,30 @@ record StackConfig(
     // a pod name of its own, so its self-metrics are not merged with the sink's (both on one host)
     processorEnv.putIfAbsent("POD_NAME", PROCESSOR_POD);
     StreamConfig processor =
-        StreamConfig.fromEnv(processorEnv, EdgeConfig.SETTINGS, SinkConfig.SETTINGS);
+        StreamConfig.fromEnv(
+            processorEnv, EdgeConfig.SETTINGS, SinkConfig.SETTINGS, PromSinkConfig.SETTINGS);
     Map<String, String> sinkEnv = new HashMap<>(known);
     sinkEnv.put(SinkConfig.PROXY_URL.key(), proxyUrl.toString());
     sinkEnv.putIfAbsent(SinkConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
     sinkEnv.putIfAbsent("POD_NAME", SINK_POD);
-    SinkConfig sink = SinkConfig.fromEnv(sinkEnv, EdgeConfig.SETTINGS, StreamConfig.SETTINGS);
+    SinkConfig sink =
+        SinkConfig.fromEnv(
+            sinkEnv, EdgeConfig.SETTINGS, StreamConfig.SETTINGS, PromSinkConfig.SETTINGS);
+
+    Optional<PromSinkConfig> prometheus = Optional.empty();
+    if (o.remoteWrite().isPresent()) {
+      Map<String, String> promEnv = new HashMap<>(known);
+      promEnv.put(PromSinkConfig.URL.key(), o.remoteWrite().get().toString());
+      // Beside the Wavefront sink: a group of its own (a shared one would split the aggregates
+      // between the two sinks) and an admin port of its own.
+      promEnv.remove(PromSinkConfig.GROUP_ID.key());
+      promEnv.remove(SettingsReader.KAFKA_PREFIX + "GROUP_ID");
+      promEnv.put(PromSinkConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+      prometheus =
+          Optional.of(
+              PromSinkConfig.fromEnv(
+                  promEnv, EdgeConfig.SETTINGS, StreamConfig.SETTINGS, SinkConfig.SETTINGS));
+    }
 
     List<EdgeConfig> pods = new ArrayList<>();
     if (o.demo()) {
@@ -127,10 +155,12 @@ record StackConfig(
         podEnv.put("CONTAINER_NAME", p[0]);
         podEnv.put("POD_NAME", p[1]);
         podEnv.put("NODE_HOSTNAME", p[2]);
-        pods.add(EdgeConfig.fromEnv(podEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS));
+        pods.add(
+            EdgeConfig.fromEnv(
+                podEnv, StreamConfig.SETTINGS, SinkConfig.SETTINGS, PromSinkConfig.SETTINGS));
       }
     }
-    return new StackConfig(agent, processor, sink, pods);
+    return new StackConfig(agent, processor, sink, prometheus, pods);
   }
 
   /**

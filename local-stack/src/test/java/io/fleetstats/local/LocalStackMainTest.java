@@ -34,7 +34,8 @@ class LocalStackMainTest {
             "--data-dir",
             "--quiet",
             "--mysql",
-            "--ui-port");
+            "--ui-port",
+            "--remote-write");
   }
 
   @Test
@@ -73,5 +74,12 @@ class LocalStackMainTest {
     assertThat(run("--mysql", "127.0.0.1:3306")).isEqualTo(2);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("--mysql needs a JDBC URL such as jdbc:mysql://");
+  }
+
+  @Test
+  void rejectsARemoteWriteValueThatIsNoHttpUrl() {
+    assertThat(run("--remote-write", "prometheus:9090")).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("--remote-write needs an http(s) URL such as http://127.0.0.1:9090/api/v1/write");
   }
 }

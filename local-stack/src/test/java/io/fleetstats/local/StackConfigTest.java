@@ -43,6 +43,10 @@ class StackConfigTest {
   }
 
   private StackConfig read(Map<String, String> env) {
+    return read(env, Optional.empty());
+  }
+
+  private StackConfig read(Map<String, String> env, Optional<URI> remoteWrite) {
     LocalStack.Options options =
         new LocalStack.Options(
             0,
@@ -54,7 +58,8 @@ class StackConfigTest {
             true,
             Optional.empty(),
             env,
-            line -> {});
+            line -> {},
+            remoteWrite);
     return StackConfig.read(options, "127.0.0.1:19092", dir, URI.create("http://127.0.0.1:2878"));
   }
 
@@ -152,5 +157,29 @@ class StackConfigTest {
         .allSatisfy(
             client -> assertThat(client.get("bootstrap.servers")).isEqualTo("127.0.0.1:19092"));
     assertThat(c.agent().kafkaBootstrap()).isEqualTo("127.0.0.1:19092");
+  }
+
+  @Test
+  void remoteWriteAddsThePrometheusSinkWithAGroupAndAdminPortOfItsOwn() {
+    StackConfig c =
+        read(
+            Map.of(
+                "FLEETSTATS_GROUP_ID", "sinks",
+                "FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:9127",
+                "FLEETSTATS_METRIC_PREFIX", "app.",
+                "FLEETSTATS_REMOTE_WRITE_BEARER_TOKEN", "t"),
+            Optional.of(URI.create("http://127.0.0.1:9090/api/v1/write")));
+
+    assertThat(warnings()).isEmpty();
+    assertThat(c.prometheus()).isPresent();
+    var prometheus = c.prometheus().get();
+    assertThat(prometheus.url()).hasToString("http://127.0.0.1:9090/api/v1/write");
+    // a group shared with the Wavefront sink would split the aggregates between the two sinks
+    assertThat(c.sink().groupId()).isEqualTo("sinks");
+    assertThat(prometheus.groupId()).isEqualTo("fleetstats-prometheus-sink");
+    assertThat(prometheus.adminAddress()).hasValueSatisfying(a -> assertThat(a.getPort()).isZero());
+    assertThat(prometheus.metricPrefix()).isEqualTo("app.");
+    assertThat(prometheus.kafkaBootstrap()).isEqualTo("127.0.0.1:19092");
+    assertThat(read(Map.of()).prometheus()).isEmpty();
   }
 }

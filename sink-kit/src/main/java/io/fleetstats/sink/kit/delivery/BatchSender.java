@@ -258,8 +258,8 @@ public final class BatchSender<T> {
     long held = rejectLog.tryAcquire();
     if (held >= 0) {
       log.warn(
-          "{} refused a single {} ({}); it goes to the dead-letter topic: {} ({} similar messages"
-              + " suppressed)",
+          "{} refused a single {} ({}); the sink dead-letters or counts it: {} ({} similar"
+              + " messages suppressed)",
           transport.peer(),
           transport.itemName(),
           outcome.detail(),

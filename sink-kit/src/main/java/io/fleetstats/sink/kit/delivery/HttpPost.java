@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
 
 /**
  * One synchronous HTTP POST and what its answer means: the part of a {@link Transport} every HTTP
@@ -36,12 +37,20 @@ public final class HttpPost {
    * @param timeout connect timeout and response timeout of each request
    */
   public HttpPost(Duration timeout) {
+    this(timeout, Optional.empty());
+  }
+
+  /**
+   * @param timeout connect timeout and response timeout of each request
+   * @param tls the TLS context of https requests (a private CA, or no verification), else the JVM's
+   *     default
+   */
+  public HttpPost(Duration timeout, Optional<SSLContext> tls) {
     this.timeout = timeout;
-    this.http =
-        HttpClient.newBuilder()
-            .connectTimeout(timeout)
-            .followRedirects(HttpClient.Redirect.NEVER)
-            .build();
+    HttpClient.Builder b =
+        HttpClient.newBuilder().connectTimeout(timeout).followRedirects(HttpClient.Redirect.NEVER);
+    tls.ifPresent(b::sslContext);
+    this.http = b.build();
   }
 
   /**
