@@ -11,7 +11,7 @@ Usage: images/build.sh [options] [image...]
 
 Builds the images fleetstats/<image>:<version> (podman also names them
 localhost/fleetstats/<image>:<version>) from the jars under <module>/target.
-Images: edge-agent stream-processor wavefront-sink tools (default: all).
+Images: edge-agent stream-processor wavefront-sink prometheus-sink tools (default: all).
 
 Options:
   --base IMAGE     base image with a Java 17 runtime (e.g. eclipse-temurin:17-jre);
@@ -52,11 +52,11 @@ while [ $# -gt 0 ]; do
     --package) package=true; shift ;;
     --engine) [ $# -ge 2 ] || die "--engine needs podman or docker"; engine=$2; shift 2 ;;
     --engine=*) engine=${1#--engine=}; shift ;;
-    edge-agent | stream-processor | wavefront-sink | tools) images+=("$1"); shift ;;
-    *) die "unknown argument '$1' (images: edge-agent stream-processor wavefront-sink tools; see --help)" ;;
+    edge-agent | stream-processor | wavefront-sink | prometheus-sink | tools) images+=("$1"); shift ;;
+    *) die "unknown argument '$1' (images: edge-agent stream-processor wavefront-sink prometheus-sink tools; see --help)" ;;
   esac
 done
-[ ${#images[@]} -gt 0 ] || images=(edge-agent stream-processor wavefront-sink tools)
+[ ${#images[@]} -gt 0 ] || images=(edge-agent stream-processor wavefront-sink prometheus-sink tools)
 case "$engine" in podman | docker) ;; *) die "--engine must be podman or docker, not '$engine'" ;; esac
 command -v "$engine" >/dev/null 2>&1 ||
   die "$engine is not installed (Debian: apt-get install -y podman runc mmdebstrap)"
@@ -72,6 +72,7 @@ modules_of() {
     edge-agent) echo edge-agent ;;
     stream-processor) echo stream-processor ;;
     wavefront-sink) echo wavefront-sink ;;
+    prometheus-sink) echo prometheus-sink ;;
     tools) echo local-stack ;;
   esac
 }
@@ -80,6 +81,7 @@ jars_of() {
     edge-agent) echo "edge-agent/target/fleetstats-edge-agent-*-all.jar:fleetstats-edge-agent.jar" ;;
     stream-processor) echo "stream-processor/target/fleetstats-stream-processor.jar:fleetstats-stream-processor.jar" ;;
     wavefront-sink) echo "wavefront-sink/target/fleetstats-wavefront-sink-*-standalone.jar:fleetstats-wavefront-sink.jar" ;;
+    prometheus-sink) echo "prometheus-sink/target/fleetstats-prometheus-sink.jar:fleetstats-prometheus-sink.jar" ;;
     tools)
       echo "local-stack/target/fleetstats-local.jar:fleetstats-local.jar"
       # optional: the admission webhook, once its module exists and was built
