@@ -42,6 +42,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
                 .add(MysqlSnapshot.class)
                 .add(MysqlSeries.class)
                 .add(Aggregate.class)
+                .add(Correction.class)
                 .add(ClusterMetadata.class)
                 .build()));
   }

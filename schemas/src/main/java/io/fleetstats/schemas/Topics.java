@@ -28,7 +28,10 @@ public record Topics(
   public static final AvroSerde<MysqlSnapshot> MYSQL_SNAPSHOT =
       AvroSerde.of(MysqlSnapshot.class, SchemaHistory.load("MysqlSnapshot-1.avsc"));
 
-  public static final AvroSerde<Aggregate> AGGREGATE = AvroSerde.of(Aggregate.class);
+  /** Also reads aggregates written with the first released schema (before {@code correction}). */
+  public static final AvroSerde<Aggregate> AGGREGATE =
+      AvroSerde.of(Aggregate.class, SchemaHistory.load("Aggregate-1.avsc"));
+
   public static final AvroSerde<ClusterMetadata> CLUSTER_METADATA =
       AvroSerde.of(ClusterMetadata.class);
 
