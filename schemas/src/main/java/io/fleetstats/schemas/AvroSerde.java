@@ -44,6 +44,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
                 .add(KubeletSummary.class)
                 .add(KubeletEntity.class)
                 .add(Aggregate.class)
+                .add(Correction.class)
                 .add(ClusterMetadata.class)
                 .build()));
   }

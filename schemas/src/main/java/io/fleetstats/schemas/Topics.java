@@ -33,7 +33,10 @@ public record Topics(
   public static final AvroSerde<KubeletSummary> KUBELET_SUMMARY =
       AvroSerde.of(KubeletSummary.class);
 
-  /** Also reads aggregates written with the first released schema (before {@code verbatim}). */
+  /**
+   * Also reads aggregates written with the first released schema (before {@code verbatim} and
+   * {@code correction}).
+   */
   public static final AvroSerde<Aggregate> AGGREGATE =
       AvroSerde.of(Aggregate.class, SchemaHistory.load("Aggregate-1.avsc"));
 

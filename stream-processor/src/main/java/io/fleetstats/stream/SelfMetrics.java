@@ -20,7 +20,22 @@ final class SelfMetrics {
         streams,
         "fleetstats.stream.samples.late",
         StreamMetrics.LATE_SAMPLES,
-        "samples dropped because their window had closed (beyond FLEETSTATS_GRACE)");
+        "samples dead-lettered because their window was no longer kept (beyond"
+            + " FLEETSTATS_ALLOWED_LATENESS)");
+    counter(
+        registry,
+        streams,
+        "fleetstats.stream.samples.skewed",
+        StreamMetrics.SKEWED_SAMPLES,
+        "samples dated beyond FLEETSTATS_MAX_CLOCK_SKEW in the future, re-stamped with the"
+            + " batch's arrival time");
+    counter(
+        registry,
+        streams,
+        "fleetstats.stream.corrections.emitted",
+        StreamMetrics.CORRECTIONS_EMITTED,
+        "windows (per pod and roll-up) emitted again, complete, after late samples corrected"
+            + " them");
     counter(
         registry,
         streams,

@@ -39,6 +39,11 @@ import org.apache.kafka.streams.StreamsConfig;
  *     of its self-metrics
  * @param selfMetrics where this instance's own meters go as statsd ({@link SelfMetrics}); off by
  *     default
+ * @param rawStatsdTopics {@link #RAW_TOPIC_PATTERN}, or by default the prefix's raw statsd topic
+ *     with or without a MirrorMaker 2 source alias in front
+ * @param rawMysqlTopics {@link #RAW_MYSQL_TOPIC_PATTERN}, or the same default for the MySQL topic
+ * @param rawKubeletTopics {@link #RAW_KUBELET_TOPIC_PATTERN}, or the same default for the kubelet
+ *     topic
  */
 public record StreamConfig(
     String bootstrap,
@@ -61,6 +66,11 @@ public record StreamConfig(
     int maxSeriesPerName,
     boolean lateToDeadletter,
     String kubeletPrefix,
+    Duration allowedLateness,
+    Duration maxClockSkew,
+    Pattern rawStatsdTopics,
+    Pattern rawMysqlTopics,
+    Pattern rawKubeletTopics,
     Optional<InetSocketAddress> adminAddress,
     ProcessIdentity identity,
     SelfMetrics.Config selfMetrics) {
@@ -91,7 +101,10 @@ public record StreamConfig(
                   + " <prefix>.deadletter out");
   public static final Setting<Duration> WINDOW =
       Setting.duration("FLEETSTATS_WINDOW", Duration.ofSeconds(10), Duration.ofMillis(100))
-          .doc("tumbling event-time window, aligned to the epoch");
+          .aliases("INTERVAL")
+          .doc(
+              "tumbling event-time window, aligned to the epoch; the seed's INTERVAL (e.g. 60s)"
+                  + " when this is unset");
 
   /** Later samples are counted as late and dropped (or dead-lettered). */
   public static final Setting<Duration> GRACE =
@@ -145,6 +158,56 @@ public record StreamConfig(
           .doc(
               "prefix of the cluster stats' names (kubernetes.pod.cpu.usage_rate, as wavefront-collector);"
                   + " heapster. for the seed's dashboards");
+
+  /**
+   * A sample for a window that was already emitted is merged and the window emitted again with its
+   * complete value, until the window's source has moved this far past the window's close; later
+   * ones are dead-lettered (reason {@code late}). Emitted windows are kept this long: the state
+   * cost (see the module README).
+   */
+  public static final Setting<Duration> ALLOWED_LATENESS =
+      Setting.duration("FLEETSTATS_ALLOWED_LATENESS", Duration.ofHours(1), Duration.ZERO)
+          .doc(
+              "how long after a window closed a late sample still corrects it (the window is"
+                  + " emitted again, complete); emitted windows are kept this long");
+
+  /**
+   * A sample (or batch) time further than this in the future of the processor's clock is re-stamped
+   * with the batch's arrival time and counted, so that a node whose clock runs ahead harms only its
+   * own samples.
+   */
+  public static final Setting<Duration> MAX_CLOCK_SKEW =
+      Setting.duration("FLEETSTATS_MAX_CLOCK_SKEW", Duration.ofSeconds(60), Duration.ZERO)
+          .doc(
+              "sample times further than this in the future are re-stamped with the batch's"
+                  + " arrival time and counted");
+
+  public static final Setting<Pattern> RAW_TOPIC_PATTERN =
+      Setting.custom(
+              "FLEETSTATS_RAW_TOPIC_PATTERN",
+              null,
+              "[<alias>.]<prefix>.raw.statsd",
+              StreamConfig::pattern)
+          .doc(
+              "regular expression of the raw statsd topics to read; the default also reads"
+                  + " topics mirrored by MirrorMaker 2 (<alias>.<prefix>.raw.statsd)");
+
+  public static final Setting<Pattern> RAW_MYSQL_TOPIC_PATTERN =
+      Setting.custom(
+              "FLEETSTATS_RAW_MYSQL_TOPIC_PATTERN",
+              null,
+              "[<alias>.]<prefix>.raw.mysql",
+              StreamConfig::pattern)
+          .doc("regular expression of the raw MySQL topics to read, as for statsd");
+
+  public static final Setting<Pattern> RAW_KUBELET_TOPIC_PATTERN =
+      Setting.custom(
+              "FLEETSTATS_RAW_KUBELET_TOPIC_PATTERN",
+              null,
+              "[<alias>.]<prefix>.raw.kubelet",
+              StreamConfig::pattern)
+          .doc("regular expression of the raw kubelet topics to read, as for statsd");
+
   public static final Setting<Path> STATE_DIR =
       Setting.custom(
               "FLEETSTATS_STATE_DIR", null, "<java.io.tmpdir>/<application id>", StreamConfig::path)
@@ -230,6 +293,11 @@ public record StreamConfig(
                       MAX_SERIES_PER_NAME,
                       LATE_TO_DEADLETTER,
                       KUBELET_PREFIX,
+                      ALLOWED_LATENESS,
+                      MAX_CLOCK_SKEW,
+                      RAW_TOPIC_PATTERN,
+                      RAW_MYSQL_TOPIC_PATTERN,
+                      RAW_KUBELET_TOPIC_PATTERN,
                       STATE_DIR,
                       STREAM_THREADS,
                       COMMIT_INTERVAL,
@@ -288,6 +356,20 @@ public record StreamConfig(
     int maxPerName = r.get(MAX_SERIES_PER_NAME);
     boolean lateToDeadletter = r.get(LATE_TO_DEADLETTER);
     String kubeletPrefix = r.get(KUBELET_PREFIX);
+    Duration lateness = r.get(ALLOWED_LATENESS);
+    Duration skew = r.get(MAX_CLOCK_SKEW);
+    Pattern rawStatsd = r.get(RAW_TOPIC_PATTERN);
+    Pattern rawMysql = r.get(RAW_MYSQL_TOPIC_PATTERN);
+    Pattern rawKubelet = r.get(RAW_KUBELET_TOPIC_PATTERN);
+    if (rawStatsd == null) {
+      rawStatsd = mirrored(Topics.withPrefix(prefix).rawStatsd().name());
+    }
+    if (rawMysql == null) {
+      rawMysql = mirrored(Topics.withPrefix(prefix).rawMysql().name());
+    }
+    if (rawKubelet == null) {
+      rawKubelet = mirrored(Topics.withPrefix(prefix).rawKubelet().name());
+    }
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     ProcessIdentity identity = ProcessIdentity.readTags(r);
     SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
@@ -314,6 +396,11 @@ public record StreamConfig(
         maxPerName,
         lateToDeadletter,
         kubeletPrefix,
+        lateness,
+        skew,
+        rawStatsd,
+        rawMysql,
+        rawKubelet,
         admin,
         identity,
         selfMetrics);
@@ -362,6 +449,27 @@ public record StreamConfig(
       throw new IllegalArgumentException(NAME_ALLOWED);
     }
     return raw;
+  }
+
+  /**
+   * {@code topic} itself or behind MirrorMaker 2's default source-alias prefix ({@code
+   * <alias>.<topic>}, the alias being a cluster alias without dots).
+   */
+  static Pattern mirrored(String topic) {
+    return Pattern.compile("([A-Za-z0-9_-]+\\.)?" + Pattern.quote(topic));
+  }
+
+  private static Pattern pattern(String raw) {
+    try {
+      return Pattern.compile(raw);
+    } catch (java.util.regex.PatternSyntaxException e) {
+      throw new IllegalArgumentException(
+          "a Java regular expression matching whole topic names, e.g."
+              + " '([A-Za-z0-9_-]+\\.)?fleetstats\\.raw\\.statsd' ("
+              + e.getDescription()
+              + ")",
+          e);
+    }
   }
 
   private static Path path(String raw) {

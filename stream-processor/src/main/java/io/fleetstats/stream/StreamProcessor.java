@@ -136,8 +136,8 @@ public final class StreamProcessor implements AutoCloseable {
       throw new IllegalStateException("interrupted while starting the stream processor", e);
     }
     log.info(
-        "stream processor running: {} -> {}, window {} ms, grace {} ms",
-        topics.rawStatsd().name(),
+        "stream processor running: topics matching {} -> {}, window {} ms, grace {} ms",
+        config.rawStatsdTopics(),
         topics.aggregates().name(),
         config.window().toMillis(),
         config.grace().toMillis());
@@ -187,25 +187,31 @@ public final class StreamProcessor implements AutoCloseable {
   }
 
   /**
-   * Partitions of the raw statsd topic, i.e. stage-1 tasks, which every roll-up window waits for; 0
-   * (learn them as they speak) without roll-ups or when Kafka cannot tell.
+   * Partitions of the raw statsd topics (the most any topic matching the pattern has), i.e. stage-1
+   * tasks, which every roll-up window waits for; 0 (learn them as they speak) without roll-ups or
+   * when Kafka cannot tell.
    */
   private static int rawPartitions(StreamConfig config, Topics topics) {
     if (config.rollups().isEmpty()) {
       return 0;
     }
     try (Admin admin = Admin.create(config.adminProperties())) {
-      return admin
-          .describeTopics(List.of(topics.rawStatsd().name()))
-          .allTopicNames()
-          .get(30, TimeUnit.SECONDS)
-          .get(topics.rawStatsd().name())
-          .partitions()
-          .size();
+      List<String> raw =
+          admin.listTopics().names().get(30, TimeUnit.SECONDS).stream()
+              .filter(t -> config.rawStatsdTopics().matcher(t).matches())
+              .toList();
+      if (raw.isEmpty()) {
+        return 0;
+      }
+      return admin.describeTopics(raw).allTopicNames().get(30, TimeUnit.SECONDS).values().stream()
+          .mapToInt(d -> d.partitions().size())
+          .max()
+          .orElse(0);
     } catch (ExecutionException | TimeoutException e) {
       log.warn(
-          "cannot read the partitions of {} ({}); roll-ups wait only for partitions heard from",
-          topics.rawStatsd().name(),
+          "cannot read the partitions of the topics matching {} ({}); roll-ups wait only for"
+              + " partitions heard from",
+          config.rawStatsdTopics(),
           e.toString());
       return 0;
     } catch (InterruptedException e) {
@@ -277,6 +283,16 @@ public final class StreamProcessor implements AutoCloseable {
   /** Samples dropped as late since this instance started, over all its tasks. */
   public long lateSamples() {
     return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.LATE_SAMPLES);
+  }
+
+  /** Windows emitted again after late samples corrected them (per pod and roll-up). */
+  public long correctionsEmitted() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.CORRECTIONS_EMITTED);
+  }
+
+  /** Samples dated beyond the allowed clock skew in the future, re-stamped. */
+  public long skewedSamples() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.SKEWED_SAMPLES);
   }
 
   /** Aggregates emitted since this instance started, over all its tasks. */

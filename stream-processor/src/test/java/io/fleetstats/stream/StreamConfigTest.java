@@ -42,6 +42,54 @@ class StreamConfigTest {
     assertThat(c.maxSeriesPerSource()).isEqualTo(10_000);
     assertThat(c.maxSeriesPerName()).isEqualTo(10_000);
     assertThat(c.lateToDeadletter()).isTrue();
+    assertThat(c.allowedLateness()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.maxClockSkew()).isEqualTo(Duration.ofSeconds(60));
+  }
+
+  @ParameterizedTest(name = "{0} matches: {1}")
+  @CsvSource({
+    "fleetstats.raw.statsd, true",
+    "east.fleetstats.raw.statsd, true",
+    "us-west_2.fleetstats.raw.statsd, true",
+    "a.b.fleetstats.raw.statsd, false",
+    "fleetstats.raw.statsdx, false",
+    "fleetstatsxraw.statsd, false",
+    "fleetstats.raw.mysql, false",
+  })
+  void defaultRawTopicPatternReadsTheTopicAndItsMirrorMaker2Copies(String topic, boolean matches) {
+    StreamConfig c = StreamConfig.fromEnv(Map.of());
+    assertThat(c.rawStatsdTopics().matcher(topic).matches()).isEqualTo(matches);
+    if (topic.contains("statsd")) {
+      assertThat(c.rawMysqlTopics().matcher(topic.replace("statsd", "mysql")).matches())
+          .isEqualTo(matches);
+    }
+  }
+
+  @Test
+  void rawTopicPatternsFollowThePrefixOrAreGiven() {
+    StreamConfig prefixed = StreamConfig.fromEnv(Map.of("FLEETSTATS_TOPIC_PREFIX", "m"));
+    assertThat(prefixed.rawStatsdTopics().matcher("east.m.raw.statsd").matches()).isTrue();
+    assertThat(prefixed.rawMysqlTopics().matcher("m.raw.mysql").matches()).isTrue();
+    StreamConfig given =
+        StreamConfig.fromEnv(Map.of("FLEETSTATS_RAW_TOPIC_PATTERN", "(east|west)\\.raw"));
+    assertThat(given.rawStatsdTopics().matcher("west.raw").matches()).isTrue();
+    assertThat(given.rawStatsdTopics().matcher("fleetstats.raw.statsd").matches()).isFalse();
+  }
+
+  @Test
+  void aBadRawTopicPatternIsReportedWithAnExample() {
+    assertThatThrownBy(() -> StreamConfig.fromEnv(Map.of("FLEETSTATS_RAW_TOPIC_PATTERN", "(a")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_RAW_TOPIC_PATTERN")
+        .hasMessageContaining("regular expression");
+  }
+
+  @Test
+  void theSeedsIntervalIsTheWindowUnlessFleetstatsWindowIsSet() {
+    assertThat(StreamConfig.fromEnv(Map.of("INTERVAL", "60s")).window())
+        .isEqualTo(Duration.ofSeconds(60));
+    assertThat(StreamConfig.fromEnv(Map.of("INTERVAL", "60s", "FLEETSTATS_WINDOW", "10s")).window())
+        .isEqualTo(Duration.ofSeconds(10));
   }
 
   @Test

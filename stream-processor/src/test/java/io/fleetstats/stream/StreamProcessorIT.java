@@ -60,7 +60,7 @@ class StreamProcessorIT {
   }
 
   @Test
-  void singleBurstThenSilenceIsEmittedOnceAndStaysClosedAcrossARestart() throws Exception {
+  void singleBurstThenSilenceIsEmittedOnceAndAStragglerAfterARestartCorrectsIt() throws Exception {
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
@@ -156,8 +156,9 @@ class StreamProcessorIT {
       }
 
       // Restart on the same state. A straggler for the emitted window, in a batch whose own time
-      // is still before that window's close by stream time: only the stored close horizon knows
-      // the window is gone. Then a sample for a new window, as a marker that all came through.
+      // is still before that window's close by the source's time: only the stored close horizon
+      // of the source knows the window was emitted, so it is a correction (the window is emitted
+      // again, complete), not a new window of one sample. Then a sample for a new window.
       long later = System.currentTimeMillis() + 2_000;
       producer.send(
           new ProducerRecord<>(
@@ -187,13 +188,22 @@ class StreamProcessorIT {
             .until(
                 () -> {
                   consumer.poll(Duration.ofMillis(200)).forEach(r -> afterRestart.add(r.value()));
-                  return !afterRestart.isEmpty();
+                  return afterRestart.size() >= 2;
                 });
-        assertThat(processor.lateSamples()).isEqualTo(1);
+        assertThat(processor.lateSamples()).isZero();
+        assertThat(processor.correctionsEmitted()).isEqualTo(1);
       }
       assertThat(afterRestart)
+          .extracting(a -> a.getFields().get("value"))
+          .containsExactlyInAnyOrder(501.0, 3.0);
+      assertThat(afterRestart)
+          .filteredOn(a -> a.getFields().get("value") == 501.0)
           .singleElement()
-          .satisfies(a -> assertThat(a.getFields()).containsExactly(Map.entry("value", 3.0)));
+          .satisfies(
+              a -> {
+                assertThat(a.getWindowStart()).isEqualTo(Math.floorDiv(now, 2_000L) * 2_000L);
+                assertThat(a.getCorrection().getFields()).containsExactly(Map.entry("value", 1.0));
+              });
     }
 
     Map<String, Aggregate> byName = new HashMap<>();

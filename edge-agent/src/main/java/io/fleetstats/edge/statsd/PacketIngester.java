@@ -134,6 +134,7 @@ public final class PacketIngester {
     ParseResult result = parser.parse(decode(line, from, to));
     if (result instanceof ParseResult.Ok ok
         && ok.samples().size() == 1
+        && ok.clientTimeMillis() == ParseResult.NO_TIME
         && agrees(ok.samples().get(0), r)) {
       StatsdSample s = ok.samples().get(0);
       SeriesId id = new SeriesId(s.name(), s.type(), s.tags());
@@ -158,8 +159,9 @@ public final class PacketIngester {
 
   private int outcome(ParseResult result, long receivedAtMillis) {
     if (result instanceof ParseResult.Ok ok) {
+      long at = ok.eventTime(receivedAtMillis);
       for (StatsdSample sample : ok.samples()) {
-        sink.accept(sample, receivedAtMillis);
+        sink.accept(sample, at);
       }
       return ok.samples().size();
     }

@@ -6,10 +6,28 @@ import java.util.Objects;
 /** The outcome of parsing one statsd line: its samples, or why it was rejected. Never null. */
 public sealed interface ParseResult {
 
-  /** The line was valid; it can carry several samples ({@code a:1|c:2|c}). */
-  record Ok(List<StatsdSample> samples) implements ParseResult {
+  /** {@link Ok#clientTimeMillis} of a line without a DogStatsD timestamp. */
+  long NO_TIME = Long.MIN_VALUE;
+
+  /**
+   * The line was valid; it can carry several samples ({@code a:1|c:2|c}).
+   *
+   * @param clientTimeMillis the line's DogStatsD timestamp ({@code |T<unix seconds>}) in epoch
+   *     milliseconds, the event time of its samples; {@link #NO_TIME} when it has none (the receive
+   *     time is used)
+   */
+  record Ok(List<StatsdSample> samples, long clientTimeMillis) implements ParseResult {
     public Ok {
       samples = List.copyOf(samples);
+    }
+
+    public Ok(List<StatsdSample> samples) {
+      this(samples, NO_TIME);
+    }
+
+    /** The event time of the samples: the client's timestamp, else {@code receivedAtMillis}. */
+    public long eventTime(long receivedAtMillis) {
+      return clientTimeMillis == NO_TIME ? receivedAtMillis : clientTimeMillis;
     }
   }
 
@@ -23,6 +41,10 @@ public sealed interface ParseResult {
 
   static Ok ok(List<StatsdSample> samples) {
     return new Ok(samples);
+  }
+
+  static Ok ok(List<StatsdSample> samples, long clientTimeMillis) {
+    return new Ok(samples, clientTimeMillis);
   }
 
   static Rejected rejected(RejectReason reason, String line) {

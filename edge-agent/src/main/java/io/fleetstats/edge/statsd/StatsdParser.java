@@ -26,9 +26,11 @@ import java.util.Map;
  *   <li>gauges with a leading {@code +} or {@code -} are relative; counters may be negative or
  *       fractional; a leading {@code +} on other types is rejected (Telegraf does), a leading
  *       {@code -} is a negative value (Telegraf rejects it; DogStatsD histograms allow it);
- *   <li>DogStatsD fields: container id {@code |c:<id>} (a {@code container} tag when configured),
- *       timestamp {@code |T<epoch>}, external data {@code |e:<data>} and any other field after the
- *       type are skipped.
+ *   <li>DogStatsD fields: container id {@code |c:<id>} (a {@code container} tag when configured);
+ *       timestamp {@code |T<unix seconds>}: the event time of every value of the line ({@link
+ *       ParseResult.Ok#clientTimeMillis}) instead of the receive time, judged downstream by the
+ *       same clock-skew and lateness rules (a {@code T} with more than 15 digits is skipped as
+ *       unknown); external data {@code |e:<data>} and any other field after the type are skipped.
  * </ul>
  *
  * Names: the bucket minus its tags goes through the {@link StatsdOptions.NameMethod}, then the
@@ -118,6 +120,7 @@ public final class StatsdParser {
 
     List<Value> values = new ArrayList<>(1);
     String container = null;
+    long clientTime = ParseResult.NO_TIME;
     String valueText = head.substring(colon + 1);
     int i = 1;
     while (true) {
@@ -148,7 +151,9 @@ public final class StatsdParser {
           }
         } else if (field.startsWith("c:")) {
           container = field.substring(2);
-        } else if (!field.startsWith("e:") && !isTimestamp(field)) {
+        } else if (isTimestamp(field)) {
+          clientTime = Long.parseLong(field, 1, field.length(), 10) * 1000L;
+        } else if (!field.startsWith("e:")) {
           // An empty or unknown field carries nothing we aggregate on (newer clients add such
           // fields); a ':' in it starts the next value, as Telegraf splits the line at every ':'.
           int c = field.indexOf(':');
@@ -219,7 +224,7 @@ public final class StatsdParser {
           new StatsdSample(
               name, v.type(), lineTags, v.value(), v.member(), v.rate(), v.relative()));
     }
-    return ParseResult.ok(samples);
+    return ParseResult.ok(samples, clientTime);
   }
 
   /** Telegraf trims the line (strings.TrimSpace); a trailing {@code \r} goes with it. */
@@ -236,7 +241,7 @@ public final class StatsdParser {
   }
 
   private static boolean isTimestamp(String field) {
-    if (field.length() < 2 || field.charAt(0) != 'T') {
+    if (field.length() < 2 || field.length() > 16 || field.charAt(0) != 'T') {
       return false;
     }
     for (int k = 1; k < field.length(); k++) {

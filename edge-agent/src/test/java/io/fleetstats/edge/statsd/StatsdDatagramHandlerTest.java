@@ -61,6 +61,16 @@ class StatsdDatagramHandlerTest {
   }
 
   @Test
+  void aDogStatsdTimestampReplacesTheReceiveTimeOfItsLineOnly() {
+    send("a:1|c|T1764086280\na:2|c\n");
+
+    assertThat(received)
+        .containsExactly(
+            new Received(StatsdSample.of("a", MetricType.COUNTER, 1), 1_764_086_280_000L),
+            new Received(StatsdSample.of("a", MetricType.COUNTER, 2), NOW));
+  }
+
+  @Test
   void countsRejectedLinesByReasonAndKeepsTheGoodOnes() {
     send("good:1|c\nbad:x|c\nnotype:1\nrate:1|c|@2\n" + "long".repeat(20) + ":1|c");
     send("also.bad:1|zz");

@@ -160,9 +160,13 @@ class StatsdParserTest {
             "a:1|c|#url:http://x:80",
             List.of(s("a", COUNTER, 1, "url", "http://x:80"))),
         argumentSet(
-            "container and timestamp fields are skipped",
-            "a:1|c|#k:v|c:83a0f4b1|T1700000000",
+            "container field is skipped",
+            "a:1|c|#k:v|c:83a0f4b1",
             List.of(s("a", COUNTER, 1, "k", "v"))),
+        argumentSet(
+            "timestamp with too many digits is skipped",
+            "a:1|c|T17000000000000000",
+            List.of(s("a", COUNTER, 1))),
         argumentSet(
             "unknown field is skipped", "a:1|ms|e:it-false,cn-x|x", List.of(s("a", TIMER, 1))),
         argumentSet(
@@ -185,6 +189,32 @@ class StatsdParserTest {
             "a blank ends the name, as in Telegraf",
             "My App/req time:1|ms",
             List.of(s("My", TIMER, 1))));
+  }
+
+  @ParameterizedTest
+  @MethodSource("clientTimestamps")
+  void takesTheDogStatsdTimestampAsTheEventTimeOfEveryValueOfTheLine(
+      String line, long expectedMillis, int samples) {
+    ParseResult.Ok ok = (ParseResult.Ok) parser.parse(line);
+    assertThat(ok.clientTimeMillis()).isEqualTo(expectedMillis);
+    assertThat(ok.eventTime(5L)).isEqualTo(expectedMillis);
+    assertThat(ok.samples()).hasSize(samples);
+  }
+
+  static Stream<Arguments> clientTimestamps() {
+    return Stream.of(
+        argumentSet(
+            "after tags and container", "a:1|c|#k:v|c:83a0f4b1|T1700000000", 1_700_000_000_000L, 1),
+        argumentSet("before tags", "a:1|ms|T1700000001|#k:v", 1_700_000_001_000L, 1),
+        argumentSet("packed values share it", "a:1:2:3|d|T1700000002", 1_700_000_002_000L, 3),
+        argumentSet("with a rate", "a:2|c|@0.5|T1700000003", 1_700_000_003_000L, 1));
+  }
+
+  @Test
+  void aLineWithoutTimestampTakesTheReceiveTime() {
+    ParseResult.Ok ok = (ParseResult.Ok) parser.parse("a:1|c|#k:v");
+    assertThat(ok.clientTimeMillis()).isEqualTo(ParseResult.NO_TIME);
+    assertThat(ok.eventTime(5L)).isEqualTo(5L);
   }
 
   @ParameterizedTest(name = "{argumentSetName}")

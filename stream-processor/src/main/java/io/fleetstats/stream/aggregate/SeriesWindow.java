@@ -83,6 +83,15 @@ public final class SeriesWindow {
         WindowState.empty(series.getType(), options));
   }
 
+  /** An empty window of the same series and source: what a correction adds, kept apart. */
+  public SeriesWindow emptyCopy(StateOptions options) {
+    SeriesWindow w =
+        new SeriesWindow(
+            name, type, tags, cluster, namespace, node, pod, WindowState.empty(type, options));
+    w.head = head;
+    return w;
+  }
+
   /**
    * The series' identity, also the Kafka key of its aggregates: source id, name, Telegraf type and
    * the tags sorted by key ({@code c/ns/pod/ctr|api.timer|timing|route=/a,status=200}). Tag order

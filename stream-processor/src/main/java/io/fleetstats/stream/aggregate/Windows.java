@@ -37,16 +37,38 @@ public final class Windows {
    * Usually all samples of a batch fall into one window, so that case allocates one slice.
    */
   public static List<Slice> slices(Series series, long batchTime, long size) {
+    return split(series, batchTime, size, Long.MAX_VALUE, batchTime).slices();
+  }
+
+  /**
+   * The slices of a series and how many of its samples were re-stamped.
+   *
+   * @param restamped samples whose time was beyond the skew limit, placed at the arrival time
+   */
+  public record Split(List<Slice> slices, int restamped) {}
+
+  /**
+   * {@link #slices} where a sample time after {@code latest} (the processor's clock plus the
+   * allowed skew) counts as a wrong clock: the sample is placed at {@code arrival} instead, and
+   * counted, so a node whose clock runs ahead cannot push windows, its own or others', into the
+   * future.
+   */
+  public static Split split(Series series, long batchTime, long size, long latest, long arrival) {
     int n = sampleCount(series);
     List<Long> received = series.getReceivedAt();
     List<Slice> out = new ArrayList<>(1);
     if (n == 0) {
-      return out;
+      return new Split(out, 0);
     }
     long[] starts = new long[n];
     boolean single = true;
+    int restamped = 0;
     for (int i = 0; i < n; i++) {
       long t = i < received.size() ? Samples.longAt(received, i) : batchTime;
+      if (t > latest) {
+        t = arrival;
+        restamped++;
+      }
       starts[i] = start(t, size);
       single &= starts[i] == starts[0];
     }
@@ -54,7 +76,7 @@ public final class Windows {
       int[] all = new int[n];
       Arrays.setAll(all, i -> i);
       out.add(new Slice(starts[0], all, n));
-      return out;
+      return new Split(out, restamped);
     }
     long[] distinct = Arrays.stream(starts).distinct().sorted().toArray();
     for (long ws : distinct) {
@@ -67,7 +89,7 @@ public final class Windows {
       }
       out.add(new Slice(ws, idx, c));
     }
-    return out;
+    return new Split(out, restamped);
   }
 
   /**

@@ -184,6 +184,12 @@ final class LiveWindowStore<V> implements StateStore, CachedStateStore<String, b
     stored().add(key);
   }
 
+  void deleteMeta(String key) {
+    if (stored().remove(key)) {
+      bytes.delete(key);
+    }
+  }
+
   /** The non-window entries whose keys start with {@code prefix}. */
   List<KeyValue<String, byte[]>> metaWithPrefix(String prefix) {
     List<KeyValue<String, byte[]>> found = new ArrayList<>();

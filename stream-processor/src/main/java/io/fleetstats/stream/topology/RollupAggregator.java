@@ -1,6 +1,7 @@
 package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.Correction;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.StateOptions;
@@ -38,7 +39,14 @@ import org.slf4j.LoggerFactory;
  * restart therefore never make each other's partials late. An origin silent for longer than {@code
  * rollupGrace} of wall-clock time (its instance died and its tasks have not moved yet) stops
  * holding roll-ups back; a partial it sends later for an emitted roll-up window is late: counted
- * and dead-lettered as its per-source aggregate. A roll-up window is never emitted twice.
+ * and dead-lettered as its per-source aggregate.
+ *
+ * <p><b>Corrections.</b> An emitted roll-up window is kept for the allowed lateness. A partial for
+ * it (a source behind the others, or a per-source window corrected by late samples, which sends
+ * only what was added) is merged, and the roll-up window is emitted again with its complete value
+ * at the same timestamp, once a second at most ({@value #CORRECTION_PREFIX}{@code <window key>}
+ * marks it until then, so a restart loses no correction). Partials for windows no longer kept are
+ * late.
  */
 final class RollupAggregator implements Processor<String, byte[], String, Emitted> {
   private static final Logger log = LoggerFactory.getLogger(RollupAggregator.class);
@@ -55,7 +63,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       List<Double> percentiles,
       StateOptions options,
       boolean wallClockClose,
-      int expectedOrigins) {
+      int expectedOrigins,
+      long lateness) {
     static Settings of(StreamConfig c, int expectedOrigins) {
       return new Settings(
           c.window().toMillis(),
@@ -64,9 +73,13 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
           c.percentiles(),
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
           c.wallClockClose(),
-          expectedOrigins);
+          expectedOrigins,
+          c.allowedLateness().toMillis());
     }
   }
+
+  /** Store key prefix marking a roll-up window corrected since it was last emitted. */
+  static final String CORRECTION_PREFIX = "~fix|";
 
   /** A watermark that says "this stage-1 task holds no data at all". */
   static final long EMPTY = Long.MAX_VALUE;
@@ -89,6 +102,9 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   private TaskMetrics metrics;
   private final Map<String, Origin> origins = new HashMap<>();
 
+  /** Window keys corrected since their last emission. */
+  private final java.util.Set<String> pending = new java.util.LinkedHashSet<>();
+
   RollupAggregator(Settings settings) {
     this.settings = settings;
   }
@@ -102,8 +118,12 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     this.context = context;
     this.store = context.getStateStore(TopologyFactory.ROLLUP_STORE);
     this.metrics = new TaskMetrics(context);
-    this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
+    this.clock =
+        new WindowClock(settings.window(), settings.grace(), settings.lateness(), context, store);
     long now = context.currentSystemTimeMs();
+    for (String key : store.keys(CORRECTION_PREFIX, CORRECTION_PREFIX + '\uffff')) {
+      pending.add(key.substring(CORRECTION_PREFIX.length()));
+    }
     List<KeyValue<String, byte[]>> saved = store.metaWithPrefix(WATERMARK_PREFIX);
     // after a restart every origin gets a full rollupGrace to show up again
     saved.forEach(
@@ -115,7 +135,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     for (int p = 0; p < settings.expectedOrigins(); p++) {
       origins.putIfAbsent(Integer.toString(p), new Origin(WindowClock.UNKNOWN, now));
     }
-    if (settings.wallClockClose()) {
+    if (settings.wallClockClose() || settings.lateness() > 0) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
   }
@@ -142,7 +162,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       return;
     }
     long emitted = clock.emittedHorizon();
-    if (emitted != WindowClock.UNKNOWN && clock.closed(start, emitted)) {
+    boolean correction = emitted != WindowClock.UNKNOWN && clock.closed(start, emitted);
+    if (correction && clock.expired(start, emitted)) {
       metrics.latePartials.record();
       deadLetter(record, partial, start);
       return;
@@ -161,6 +182,25 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       merged = partial;
     }
     store.put(key, merged);
+    if (correction) {
+      // what the correction adds, apart: the roll-up's Correction (delta counters, distributions)
+      String fixKey = CORRECTION_PREFIX + key;
+      RollupWindow delta = null;
+      try {
+        delta = pending.contains(key) ? store.get(fixKey) : null;
+      } catch (IllegalArgumentException e) {
+        metrics.corrupt.record();
+        log.warn("dropping unreadable roll-up correction {}: {}", fixKey, e.getMessage());
+      }
+      RollupWindow added = RollupWindow.fromBytes(record.value(), settings.options());
+      if (delta == null) {
+        delta = added;
+      } else {
+        delta.merge(added);
+      }
+      store.put(fixKey, delta);
+      pending.add(key);
+    }
   }
 
   private void onWatermark(String key, byte[] value) {
@@ -182,7 +222,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       o.watermark = watermark;
     }
     store.putMeta(key, value);
-    clock.closeThrough(lowWatermark(now), this::emit);
+    clock.closeThrough(lowWatermark(now), this::emit, this::purge);
   }
 
   /**
@@ -206,7 +246,40 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   }
 
   private void onWallClock(long now) {
-    clock.closeThrough(lowWatermark(now), this::emit);
+    if (settings.wallClockClose()) {
+      clock.closeThrough(lowWatermark(now), this::emit, this::purge);
+    }
+    if (!pending.isEmpty()) {
+      List<String> keys = new java.util.ArrayList<>(pending);
+      pending.clear();
+      for (String key : keys) {
+        emitCorrection(key);
+      }
+    }
+  }
+
+  /** A roll-up window no longer kept: a correction still pending is emitted first. */
+  private void purge(long start, String id) {
+    String key = WindowClock.key(start, id);
+    if (pending.remove(key)) {
+      emitCorrection(key);
+    }
+  }
+
+  /** Emits a corrected roll-up window again, complete, with what was added as its correction. */
+  private void emitCorrection(String key) {
+    String fixKey = CORRECTION_PREFIX + key;
+    RollupWindow delta = null;
+    try {
+      delta = store.get(fixKey);
+    } catch (IllegalArgumentException e) {
+      metrics.corrupt.record();
+      log.warn("dropping unreadable roll-up correction {}: {}", fixKey, e.getMessage());
+    }
+    store.delete(fixKey);
+    if (emit(Long.parseUnsignedLong(key.substring(0, 16), 16), key.substring(17), delta)) {
+      metrics.corrections.record();
+    }
   }
 
   private void deadLetter(Record<String, byte[]> record, RollupWindow partial, long start) {
@@ -231,21 +304,41 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     metrics.deadLettered.record();
   }
 
+  /** A roll-up window's first emission (a correction made before it is part of it). */
   private void emit(long start, String id) {
+    String key = WindowClock.key(start, id);
+    if (pending.remove(key)) {
+      store.delete(CORRECTION_PREFIX + key);
+    }
+    emit(start, id, null);
+  }
+
+  /**
+   * Emits a roll-up window's complete value, with {@code delta} (what was added since its last
+   * emission) as its correction; false when there was nothing to emit.
+   */
+  private boolean emit(long start, String id, RollupWindow delta) {
+    String key = WindowClock.key(start, id);
     RollupWindow window;
     try {
-      window = store.get(WindowClock.key(start, id));
+      window = store.get(key);
     } catch (IllegalArgumentException e) {
       metrics.corrupt.record();
       log.warn("dropping unreadable roll-up state {}|{}: {}", start, id, e.getMessage());
-      return;
+      return false;
     }
     if (window == null || window.isEmpty()) {
-      return;
+      return false;
     }
     Aggregate a = window.toAggregate(start, start + settings.window(), settings.percentiles());
+    if (delta != null) {
+      Aggregate d = delta.toAggregate(start, start + settings.window(), settings.percentiles());
+      a.setCorrection(
+          Correction.newBuilder().setFields(d.getFields()).setSketch(d.getSketch()).build());
+    }
     context.forward(new Record<>(id, new Emitted.Final(a), start));
     metrics.emitted.record();
+    return true;
   }
 
   @Override

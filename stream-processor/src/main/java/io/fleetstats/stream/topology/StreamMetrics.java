@@ -11,7 +11,9 @@ import org.apache.kafka.common.MetricName;
 public final class StreamMetrics {
   public static final String GROUP = "fleetstats-stream-processor";
 
-  /** Samples dropped because their window had already closed (beyond grace). */
+  /**
+   * Samples dead-lettered because their window was no longer kept (beyond the allowed lateness).
+   */
   public static final String LATE_SAMPLES = "late-samples-total";
 
   /** Samples with a NaN or infinite value, or a receive time before the epoch. */
@@ -38,6 +40,15 @@ public final class StreamMetrics {
 
   /** Roll-up partials that reached stage 2 after their roll-up window had closed. */
   public static final String LATE_PARTIALS = "late-rollup-partials-total";
+
+  /**
+   * Windows emitted again because late samples (within the allowed lateness) corrected them, per
+   * pod and roll-up; each such emission carries the window's complete value.
+   */
+  public static final String CORRECTIONS_EMITTED = "corrections-emitted-total";
+
+  /** Samples whose time was beyond the allowed clock skew in the future, re-stamped. */
+  public static final String SKEWED_SAMPLES = "skewed-samples-total";
 
   /** Roll-up aggregates sent by stage 2. */
   public static final String ROLLUPS_EMITTED = "rollups-emitted-total";

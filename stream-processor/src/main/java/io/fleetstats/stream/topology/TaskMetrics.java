@@ -31,6 +31,8 @@ final class TaskMetrics implements AutoCloseable {
   final Sensor deadLettered;
   final Sensor overflowSamples;
   final Sensor latePartials;
+  final Sensor corrections;
+  final Sensor skewed;
 
   TaskMetrics(ProcessorContext<?, ?> context) {
     this(context, "");
@@ -44,7 +46,7 @@ final class TaskMetrics implements AutoCloseable {
     late =
         sensor(
             StreamMetrics.LATE_SAMPLES,
-            "samples dropped because their window had closed",
+            "samples dead-lettered because their window was no longer kept (allowed lateness)",
             Map.of());
     invalid =
         sensor(
@@ -69,6 +71,16 @@ final class TaskMetrics implements AutoCloseable {
         sensor(
             StreamMetrics.LATE_PARTIALS,
             "roll-up partials after their roll-up window closed",
+            Map.of());
+    corrections =
+        sensor(
+            StreamMetrics.CORRECTIONS_EMITTED,
+            "windows emitted again, complete, after late samples corrected them",
+            Map.of());
+    skewed =
+        sensor(
+            StreamMetrics.SKEWED_SAMPLES,
+            "samples dated beyond the allowed clock skew in the future, re-stamped",
             Map.of());
   }
 

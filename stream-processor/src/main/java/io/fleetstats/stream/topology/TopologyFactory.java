@@ -40,7 +40,7 @@ import org.apache.kafka.streams.state.Stores;
  * <pre>
  * clusters-source (fleetstats.clusters) → clusters [fleetstats-clusters-store, global]
  *
- * raw-statsd-source (fleetstats.raw.statsd, key = source id)
+ * raw-statsd-source ([&lt;alias&gt;.]fleetstats.raw.statsd, by pattern; key = source id)
  *   → window-aggregator [fleetstats-window-store]                      stage 1: per source
  *       ├─ aggregates  → aggregates-sink (fleetstats.aggregates)
  *       ├─ deadletters → deadletter-sink (fleetstats.deadletter)
@@ -50,11 +50,11 @@ import org.apache.kafka.streams.state.Stores;
  *                 ├─ aggregates  → rollup-aggregates-sink (fleetstats.aggregates)
  *                 └─ deadletters → rollup-deadletter-sink (fleetstats.deadletter)
  *
- * raw-mysql-source (fleetstats.raw.mysql, key = source id)
+ * raw-mysql-source ([&lt;alias&gt;.]fleetstats.raw.mysql, by pattern; key = source id)
  *   → mysql-rates [fleetstats-mysql-baseline-store]
  *   → mysql-aggregates-sink (fleetstats.aggregates, key = series id)
  *
- * raw-kubelet-source (fleetstats.raw.kubelet, key = source id)
+ * raw-kubelet-source ([alias.]fleetstats.raw.kubelet, key = source id)
  *   → kubelet-rates [fleetstats-kubelet-baseline-store]
  *   → kubelet-aggregates-sink (fleetstats.aggregates, key = series id)
  * </pre>
@@ -112,13 +112,13 @@ public final class TopologyFactory {
     clusterMetadata(builder, topics);
     statsd(builder, config, topics, rawPartitions);
     Topology topology = builder.build();
-    addMysql(topology, topics);
+    addMysql(topology, config, topics);
     addKubelet(topology, config, topics);
     return topology;
   }
 
   /** The MySQL branch: snapshots → rates and last values (see {@link MysqlRateProcessor}). */
-  private static void addMysql(Topology topology, Topics topics) {
+  private static void addMysql(Topology topology, StreamConfig config, Topics topics) {
     StoreBuilder<KeyValueStore<String, MysqlSnapshot>> baseline =
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(MysqlRateProcessor.STORE),
@@ -130,7 +130,7 @@ public final class TopologyFactory {
             MYSQL_SOURCE,
             topics.rawMysql().keySerde().deserializer(),
             topics.rawMysql().valueSerde().deserializer(),
-            topics.rawMysql().name())
+            config.rawMysqlTopics())
         .addProcessor(MYSQL_RATES, MysqlRateProcessor::new, MYSQL_SOURCE)
         .addStateStore(baseline, MYSQL_RATES)
         .addSink(
@@ -155,7 +155,7 @@ public final class TopologyFactory {
             KUBELET_SOURCE,
             topics.rawKubelet().keySerde().deserializer(),
             topics.rawKubelet().valueSerde().deserializer(),
-            topics.rawKubelet().name())
+            config.rawKubeletTopics())
         .addProcessor(KUBELET_RATES, () -> new KubeletRateProcessor(prefix), KUBELET_SOURCE)
         .addStateStore(baseline, KUBELET_RATES)
         .addSink(
@@ -197,7 +197,8 @@ public final class TopologyFactory {
             WindowAggregator.LIVE_MAX));
     KStream<String, StatsdBatch> raw =
         builder.stream(
-            topics.rawStatsd().name(),
+            // by pattern: the topic as produced to, and as MirrorMaker 2 mirrors it
+            config.rawStatsdTopics(),
             // the topic's Avro serde, read by StatsdBatchReader: the samples without boxing
             Consumed.with(
                     topics.rawStatsd().keySerde(),

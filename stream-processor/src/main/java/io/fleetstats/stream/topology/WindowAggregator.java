@@ -2,6 +2,7 @@ package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.ClusterMetadata;
+import io.fleetstats.schemas.Correction;
 import io.fleetstats.schemas.Series;
 import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.Sources;
@@ -12,6 +13,7 @@ import io.fleetstats.stream.aggregate.CardinalityGuard;
 import io.fleetstats.stream.aggregate.SeriesWindow;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.aggregate.Telegraf;
+import io.fleetstats.stream.aggregate.WindowState;
 import io.fleetstats.stream.aggregate.Windows;
 import io.fleetstats.stream.rollup.RollupRule;
 import io.fleetstats.stream.rollup.RollupWindow;
@@ -36,9 +38,17 @@ import org.slf4j.LoggerFactory;
  * per partition of the raw topic, so its fields describe one partition. Work is per series per
  * batch (one store read and write), never per sample.
  *
- * <p><b>Time.</b> A sample's event time is its agent receive time; the task's record timestamps
- * (agent flush times) drive the {@link WindowClock} with close delay = grace. Samples for a closed
- * window are late: counted and, as a batch holding only them, written to the dead-letter topic.
+ * <p><b>Time is per source</b> ({@link SourceClocks}). A sample's event time is its agent receive
+ * time (or the client's DogStatsD timestamp); a source's record timestamps (agent flush times) and,
+ * while it is quiet, the wall clock close its windows, never another source's records. A time
+ * further than the allowed skew in the future is re-stamped with the batch's arrival time and
+ * counted. A window emitted is kept for the allowed lateness: a late sample for it is merged, and
+ * the window is emitted again, complete, at the same timestamp (a plain Wavefront point with the
+ * same identity overwrites); its roll-ups receive only what was added (a mergeable delta). What was
+ * added since the window's last emission is kept apart under {@value #CORRECTION_PREFIX}{@code
+ * <window key>} until it is emitted (once a second), so a restart loses no correction. Samples for
+ * a window no longer kept are late: counted and, as a batch holding only them, written to the
+ * dead-letter topic.
  *
  * <p><b>Output.</b> A closed window emits one {@link Aggregate} per series, tagged with its
  * cluster's metadata, and one roll-up partial per series and {@link RollupRule}; then a watermark
@@ -72,7 +82,10 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
       List<RollupRule> rollups,
       int maxSeriesPerSource,
       int maxSeriesPerName,
-      boolean lateToDeadletter) {
+      boolean lateToDeadletter,
+      long lateness,
+      long maxSkew,
+      long rollupGrace) {
     static Settings of(StreamConfig c) {
       return new Settings(
           c.window().toMillis(),
@@ -83,15 +96,28 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
           c.rollups(),
           c.maxSeriesPerSource(),
           c.maxSeriesPerName(),
-          c.lateToDeadletter());
+          c.lateToDeadletter(),
+          c.allowedLateness().toMillis(),
+          c.maxClockSkew().toMillis(),
+          c.rollupGrace().toMillis());
     }
   }
+
+  /** Store key prefix of what late samples added to an emitted window, until it is re-emitted. */
+  static final String CORRECTION_PREFIX = "~fix|";
 
   private final Settings settings;
   private ProcessorContext<String, Emitted> context;
   private LiveWindowStore<SeriesWindow> store;
   private KeyValueStore<String, ClusterMetadata> clusters;
-  private WindowClock clock;
+  private SourceClocks clocks;
+
+  /** Window keys with a correction not emitted yet (each has a {@code ~fix|} entry). */
+  private final java.util.Set<String> pending = new java.util.LinkedHashSet<>();
+
+  /** The last watermark sent to stage 2. */
+  private long watermarkSent = SourceClocks.UNKNOWN;
+
   private CardinalityGuard guard;
   private TaskMetrics metrics;
   private final Map<String, Long> overflowLogged = new HashMap<>();
@@ -121,40 +147,60 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     this.store = context.getStateStore(TopologyFactory.STORE);
     this.clusters = context.getStateStore(TopologyFactory.CLUSTERS_STORE);
     this.metrics = new TaskMetrics(context);
-    this.clock = new WindowClock(settings.window(), settings.grace(), context, store);
     this.startedAt = context.currentSystemTimeMs();
+    this.clocks =
+        new SourceClocks(
+            settings.window(),
+            settings.grace(),
+            settings.lateness(),
+            settings.wallClockClose(),
+            store,
+            startedAt);
+    for (String key : store.keys(CORRECTION_PREFIX, CORRECTION_PREFIX + '\uffff')) {
+      pending.add(key.substring(CORRECTION_PREFIX.length()));
+    }
     this.guard = new CardinalityGuard(settings.maxSeriesPerSource(), settings.maxSeriesPerName());
     if (guard.enabled()) {
       restoreGuard();
     }
-    if (settings.wallClockClose()) {
+    if (settings.wallClockClose() || settings.lateness() > 0) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
   }
 
   @Override
   public void process(Record<String, StatsdBatch> record) {
-    long horizon = clock.onRecord(record.timestamp());
     if ((!announced || announcedEmpty) && !settings.rollups().isEmpty()) {
       announcedEmpty = false;
       // From its first record on, this task may hold roll-up windows open: make it known to every
       // stage-2 task before it closes anything, so none closes a window without waiting for it.
-      forwardWatermark(clock.emittedHorizon());
+      forwardWatermark(clocks.watermark(settings.rollupGrace()));
       announced = true;
     }
     StatsdBatch batch = record.value();
     if (batch == null) {
       return;
     }
+    long now = context.currentSystemTimeMs();
+    long latest = now + settings.maxSkew();
+    // a batch from a clock running ahead arrived now, whatever it says
+    long arrival = record.timestamp() > latest ? now : record.timestamp();
     Source source = batch.getSource();
+    SourceClocks.Clock clock = clocks.onRecord(Sources.id(source), arrival, now);
     List<Series> late = null;
     for (Series series : batch.getSeries()) {
       String id = null;
-      for (Windows.Slice slice : Windows.slices(series, batch.getCreatedAt(), settings.window())) {
+      Windows.Split split =
+          Windows.split(series, batch.getCreatedAt(), settings.window(), latest, arrival);
+      if (split.restamped() > 0) {
+        metrics.skewed.record(split.restamped());
+      }
+      for (Windows.Slice slice : split.slices()) {
         long start = slice.windowStart();
-        if (start < 0) {
+        SourceClocks.Verdict verdict = start < 0 ? null : clocks.verdict(clock, start);
+        if (verdict == null) {
           metrics.invalid.record(slice.count());
-        } else if (clock.closed(start, horizon)) {
+        } else if (verdict == SourceClocks.Verdict.LATE) {
           metrics.late.record(slice.count());
           if (settings.lateToDeadletter()) {
             if (late == null) {
@@ -166,28 +212,42 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
           if (id == null) {
             id = SeriesWindow.id(source, series);
           }
-          add(source, series, id, slice);
+          add(clock, source, series, id, slice, verdict == SourceClocks.Verdict.CORRECTION);
         }
       }
     }
     if (late != null) {
-      deadLetterLate(record, batch, late, horizon);
+      deadLetterLate(record, batch, late, clock.closed);
     }
-    closeThrough(horizon);
+    closeThrough(clock, clocks.horizon(clock, now));
   }
 
   /**
-   * Closes windows up to {@code horizon}; with roll-ups, then tells every stage-2 task how far this
-   * task has closed (a watermark broadcast over the roll-up repartition topic), after the partials
-   * of the windows it closed.
+   * Closes the windows of one source up to {@code horizon}; with roll-ups, then tells every stage-2
+   * task how far this task has closed (a watermark broadcast over the roll-up repartition topic),
+   * after the partials of the windows it closed.
    */
-  private void closeThrough(long horizon) {
-    if (clock.closeThrough(horizon, this::emit) && !settings.rollups().isEmpty()) {
-      forwardWatermark(clock.emittedHorizon());
+  private void closeThrough(SourceClocks.Clock clock, long horizon) {
+    if (clocks.closeThrough(clock, horizon, this::emit, this::purge)) {
+      sendWatermark();
+    }
+  }
+
+  /** Sends the task's watermark to stage 2 if it moved. */
+  private void sendWatermark() {
+    if (settings.rollups().isEmpty()) {
+      return;
+    }
+    long wm = clocks.watermark(settings.rollupGrace());
+    if (wm != SourceClocks.UNKNOWN && wm > watermarkSent) {
+      forwardWatermark(wm);
     }
   }
 
   private void forwardWatermark(long closed) {
+    if (closed != RollupAggregator.EMPTY) {
+      watermarkSent = closed;
+    }
     context.forward(
         new Record<String, Emitted>(
             RollupAggregator.WATERMARK_PREFIX + context.taskId().partition(),
@@ -197,7 +257,13 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
                 : Math.max(0, closed)));
   }
 
-  private void add(Source source, Series series, String id, Windows.Slice slice) {
+  private void add(
+      SourceClocks.Clock clock,
+      Source source,
+      Series series,
+      String id,
+      Windows.Slice slice,
+      boolean correction) {
     long start = slice.windowStart();
     String key = WindowClock.key(start, id);
     SeriesWindow window = read(key, source, series);
@@ -223,12 +289,33 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     }
     if (window == null) {
       window = SeriesWindow.empty(source, identity, settings.options());
+      clocks.track(clock, start, key);
     }
     int rejected = window.add(series, slice.indices(), slice.count());
     if (rejected > 0) {
       metrics.invalid.record(rejected);
     }
     store.put(key, window);
+    if (correction) {
+      String fixKey = CORRECTION_PREFIX + key;
+      SeriesWindow delta = pending.contains(key) ? readDelta(fixKey) : null;
+      if (delta == null) {
+        delta = window.emptyCopy(settings.options());
+      }
+      delta.add(series, slice.indices(), slice.count());
+      store.put(fixKey, delta);
+      pending.add(key);
+    }
+  }
+
+  private SeriesWindow readDelta(String fixKey) {
+    try {
+      return store.get(fixKey);
+    } catch (IllegalArgumentException e) {
+      metrics.corrupt.record();
+      log.warn("dropping unreadable correction {}: {}", fixKey, e.getMessage());
+      return null;
+    }
   }
 
   /**
@@ -280,7 +367,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   private void deadLetterLate(
-      Record<String, StatsdBatch> record, StatsdBatch batch, List<Series> late, long horizon) {
+      Record<String, StatsdBatch> record, StatsdBatch batch, List<Series> late, long closed) {
     StatsdBatch slice = StatsdBatch.newBuilder(batch).setSeries(late).build();
     int samples = late.stream().mapToInt(Windows::sampleCount).sum();
     String sourceId = Sources.id(batch.getSource());
@@ -290,13 +377,14 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     headers.add(
         DETAIL_HEADER,
         (samples
-                + " samples arrived after their window closed (horizon "
-                + Instant.ofEpochMilli(horizon)
+                + " samples arrived after their window was emitted and no longer kept (the"
+                + " source's windows are closed through "
+                + Instant.ofEpochMilli(closed)
                 + "); raise "
-                + StreamConfig.GRACE.key()
+                + StreamConfig.ALLOWED_LATENESS.key()
                 + " (now "
-                + Duration.ofMillis(settings.grace())
-                + ") if such delays are normal")
+                + Duration.ofMillis(settings.lateness())
+                + ") if such delays are normal, or replay them")
             .getBytes(StandardCharsets.UTF_8));
     context.forward(
         new Record<String, Emitted>(
@@ -308,8 +396,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   }
 
   private void onWallClock(long now) {
-    long horizon = clock.onWallClock(now);
-    if (horizon == WindowClock.UNKNOWN
+    if (clocks.sources() == 0
         && !announced
         && !settings.rollups().isEmpty()
         && now - startedAt >= WindowClock.STARTUP_ALLOWANCE_MS) {
@@ -320,11 +407,72 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
       announcedEmpty = true;
       return;
     }
-    closeThrough(horizon);
+    boolean moved = false;
+    if (settings.wallClockClose()) {
+      for (SourceClocks.Clock c : clocks.all(now)) {
+        moved |= clocks.closeThrough(c, clocks.horizon(c, now), this::emit, this::purge);
+      }
+    }
+    emitCorrections();
+    if (moved) {
+      sendWatermark();
+    }
   }
 
-  /** Emits one closed window of one series: its aggregate and its roll-up partials. */
-  private void emit(long start, String seriesId) {
+  /** Emits every window corrected since its last emission again, complete. */
+  private void emitCorrections() {
+    if (pending.isEmpty()) {
+      return;
+    }
+    List<String> keys = new ArrayList<>(pending);
+    pending.clear();
+    for (String key : keys) {
+      emitCorrection(key);
+    }
+  }
+
+  /**
+   * Emits the window under {@code key} again with its complete value, and its roll-ups what was
+   * added since its last emission.
+   */
+  private void emitCorrection(String key) {
+    String fixKey = CORRECTION_PREFIX + key;
+    SeriesWindow delta = readDelta(fixKey);
+    store.delete(fixKey);
+    long start = Long.parseUnsignedLong(key.substring(0, 16), 16);
+    String seriesId = key.substring(17);
+    if (emit(start, seriesId, delta == null ? null : delta.state())) {
+      metrics.corrections.record();
+    }
+  }
+
+  /** A window no longer kept: a correction still pending is emitted first. */
+  private void purge(long start, String key) {
+    if (pending.remove(key)) {
+      emitCorrection(key);
+    }
+    guard.forget(start);
+    store.delete(key);
+  }
+
+  /** The first emission of a closed window; a correction made before it is part of it. */
+  private void emit(long start, String key) {
+    if (pending.remove(key)) {
+      store.delete(CORRECTION_PREFIX + key);
+    }
+    emit(start, key.substring(17), null);
+    if (settings.lateness() == 0) {
+      store.delete(key);
+    }
+  }
+
+  /**
+   * Emits one window of one series: its complete aggregate, and its roll-up partials: the whole
+   * window, or with {@code delta} only what was added since its last emission.
+   *
+   * @return whether anything was emitted
+   */
+  private boolean emit(long start, String seriesId, WindowState delta) {
     guard.forget(start);
     SeriesWindow window;
     try {
@@ -332,29 +480,38 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     } catch (IllegalArgumentException e) {
       metrics.corrupt.record();
       log.warn("dropping unreadable window state {}|{}: {}", start, seriesId, e.getMessage());
-      return;
+      return false;
     }
     if (window == null || window.isEmpty()) {
-      return;
+      return false;
     }
     Map<String, String> clusterTags = clusterTags(window.cluster());
     long end = start + settings.window();
     Aggregate aggregate = window.toAggregate(start, end, settings.percentiles(), clusterTags);
+    if (delta != null) {
+      aggregate.setCorrection(
+          Correction.newBuilder()
+              .setFields(new java.util.LinkedHashMap<>(delta.fields(settings.percentiles())))
+              .setSketch(delta.sketch())
+              .build());
+    }
     context.forward(new Record<>(seriesId, new Emitted.Final(aggregate), start));
     metrics.emitted.record();
-    if (settings.rollups().isEmpty()) {
-      return;
+    if (settings.rollups().isEmpty() || (delta != null && delta.isEmpty())) {
+      return true;
     }
     String metricType = Telegraf.metricType(window.type());
-    long horizon = clock.horizon();
+    long horizon = Math.max(0, clocks.watermark(settings.rollupGrace()));
     for (RollupRule rule : settings.rollups()) {
       RollupRule.Target target = rule.target(window.node(), aggregate.getTags());
       RollupWindow partial =
-          RollupWindow.partial(window.name(), window.type(), target, window.state());
+          RollupWindow.partial(
+              window.name(), window.type(), target, delta != null ? delta : window.state());
       // the key carries the window start so that stage 2 can place the partial without decoding
       String key = WindowClock.key(start, target.id(window.name(), metricType));
       context.forward(new Record<>(key, new Emitted.Partial(partial.toBytes()), horizon));
     }
+    return true;
   }
 
   private Map<String, String> clusterTags(String cluster) {

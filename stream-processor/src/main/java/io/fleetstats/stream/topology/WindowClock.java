@@ -5,11 +5,12 @@ import java.nio.ByteBuffer;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 
 /**
- * When the windows of one task close, shared by both stages. Open windows live in a store under
- * {@code <16 hex digit window start>|<series id>}, which sorts by window start, so closable windows
- * are one range scan. The horizon up to which windows were emitted is kept in the same store
- * ({@value #HORIZON_KEY}, which sorts after every hex digit): with the store's changelog in the
- * same exactly-once transaction as the output, a restart neither re-emits a window nor reopens one.
+ * When the windows of one task close: stage 2's clock (stage 1's time is per source, {@link
+ * SourceClocks}). Open windows live in a store under {@code <16 hex digit window start>|<series
+ * id>}, which sorts by window start, so closable windows are one range scan. The horizon up to
+ * which windows were emitted is kept in the same store ({@value #HORIZON_KEY}, which sorts after
+ * every hex digit): with the store's changelog in the same exactly-once transaction as the output,
+ * a restart neither re-emits a window nor reopens one.
  *
  * <p>A window {@code [s, s+W)} closes once the horizon reaches {@code s + W + closeDelay}. The
  * horizon is the task's stream time (the largest record timestamp seen) and, with wall-clock close
@@ -46,13 +47,18 @@ final class WindowClock {
   /** Every window ending at or before {@code closedHorizon - closeDelay} has been emitted. */
   private long closedHorizon = UNKNOWN;
 
-  /** Start of the latest window the last scan looked for; no need to scan again before it moves. */
-  private long scannedThrough = UNKNOWN;
+  /** How long an emitted window is kept for corrections after it closed. */
+  private final long lateness;
 
   WindowClock(
-      long window, long closeDelay, ProcessorContext<?, ?> context, LiveWindowStore<?> store) {
+      long window,
+      long closeDelay,
+      long lateness,
+      ProcessorContext<?, ?> context,
+      LiveWindowStore<?> store) {
     this.window = window;
     this.closeDelay = closeDelay;
+    this.lateness = lateness;
     this.context = context;
     this.store = store;
     byte[] h = store.getMeta(HORIZON_KEY);
@@ -79,6 +85,11 @@ final class WindowClock {
     return start + window + closeDelay <= horizon;
   }
 
+  /** True when the window starting at {@code start} is no longer kept at {@code horizon}. */
+  boolean expired(long start, long horizon) {
+    return start + window + closeDelay + lateness <= horizon;
+  }
+
   /**
    * The horizon the wall clock allows at {@code now}, or {@link #UNKNOWN} when nothing was ever
    * seen (no window can be open then).
@@ -102,12 +113,14 @@ final class WindowClock {
   }
 
   /**
-   * Hands every window that closes at or before {@code horizon} to {@code closer}, then forgets it.
+   * Hands every window that closes at or before {@code horizon} and was not handed before to {@code
+   * closer}, then every window no longer kept (closed longer than the lateness ago) to {@code
+   * purger} and forgets it.
    *
    * @return true when the horizon passed the close of a window not passed before (at most once per
    *     window): the moment to tell downstream how far this task has closed
    */
-  boolean closeThrough(long horizon, Closer closer) {
+  boolean closeThrough(long horizon, Closer closer, Closer purger) {
     if (horizon == UNKNOWN) {
       return false;
     }
@@ -116,20 +129,27 @@ final class WindowClock {
       return false;
     }
     long lastStart = Windows.start(last, window);
-    if (scannedThrough != UNKNOWN && lastStart <= scannedThrough) {
+    long emittedThrough =
+        closedHorizon == UNKNOWN || closedHorizon - closeDelay - window < 0
+            ? UNKNOWN
+            : Windows.start(closedHorizon - closeDelay - window, window);
+    if (emittedThrough != UNKNOWN && lastStart <= emittedThrough) {
       return false;
     }
     // '}' sorts right after '|', so this takes every key of windows starting up to lastStart
-    for (String key : store.keys(hex(0), hex(lastStart) + "}")) {
-      long start = Long.parseUnsignedLong(key.substring(0, 16), 16);
-      closer.close(start, key.substring(17));
-      store.delete(key);
+    String from = emittedThrough == UNKNOWN ? hex(0) : hex(emittedThrough + 1);
+    for (String key : store.keys(from, hex(lastStart) + "}")) {
+      closer.close(Long.parseUnsignedLong(key.substring(0, 16), 16), key.substring(17));
     }
-    scannedThrough = lastStart;
-    if (horizon > closedHorizon) {
-      closedHorizon = horizon;
-      store.putMeta(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
+    long keepFrom = horizon - closeDelay - window - lateness;
+    if (keepFrom >= 0) {
+      for (String key : store.keys(hex(0), hex(keepFrom) + "}")) {
+        purger.close(Long.parseUnsignedLong(key.substring(0, 16), 16), key.substring(17));
+        store.delete(key);
+      }
     }
+    closedHorizon = horizon;
+    store.putMeta(HORIZON_KEY, ByteBuffer.allocate(Long.BYTES).putLong(horizon).array());
     return true;
   }
 

@@ -90,11 +90,9 @@ class AccuracyTest {
                   T + 1 + from / PER_BATCH));
         }
       }
-      d.send(
-          StatsdBatch.newBuilder()
-              .setSource(RollupTopologyTest.pod("prod", "node-1", "api-server-0"))
-              .setCreatedAt(T + W + 5_000)
-              .build());
+      for (String pod : pods.keySet()) {
+        d.heartbeat(T + W + 5_000, RollupTopologyTest.pod("prod", "node-1", pod));
+      }
       List<Aggregate> out = d.records().stream().map(r -> r.value()).toList();
       out.stream()
           .filter(a -> !a.getTags().containsKey("rollup"))

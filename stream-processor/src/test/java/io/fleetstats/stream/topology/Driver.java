@@ -70,6 +70,13 @@ final class Driver implements AutoCloseable {
     raw.pipeInput(Sources.id(b.getSource()), b, b.getCreatedAt());
   }
 
+  /** An empty batch (a heartbeat) of each source at {@code at}: moves each source's time. */
+  void heartbeat(long at, io.fleetstats.schemas.Source... sources) {
+    for (io.fleetstats.schemas.Source s : sources) {
+      send(io.fleetstats.stream.Fixtures.batch(s, at));
+    }
+  }
+
   void tick(Duration d) {
     driver.advanceWallClockTime(d);
   }

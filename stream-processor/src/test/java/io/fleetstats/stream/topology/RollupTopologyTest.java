@@ -83,7 +83,7 @@ class RollupTopologyTest {
     d.send(batch(API3, T + 1_000, series("api.time", MetricType.TIMER, T + 500, range(301, 400))));
     // the partition's stream time passes the window's close (one partition in the driver): its
     // task emits the per-pod windows, their partials, then its watermark, which closes the roll-up
-    d.send(batch(API0, T + W + G));
+    d.heartbeat(T + W + G, API0, API1, API2, API3);
     List<TestRecord<String, Aggregate>> all = d.records();
     assertThat(all).filteredOn(r -> !r.value().getTags().containsKey("rollup")).hasSize(4);
     List<TestRecord<String, Aggregate>> records =
@@ -150,7 +150,7 @@ class RollupTopologyTest {
             series("queue", MetricType.GAUGE, T + 100, 2),
             set("users", T + 100, "bob", "cy")));
     d.send(batch(API2, T + 1_000, series("queue", MetricType.GAUGE, T + 100, 12)));
-    d.send(batch(API0, T + W + G));
+    d.heartbeat(T + W + G, API0, API1, API2);
 
     Map<String, Aggregate> byName = new java.util.HashMap<>();
     rollups().forEach(r -> byName.put(r.value().getName(), r.value()));
@@ -170,7 +170,7 @@ class RollupTopologyTest {
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API1, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
     d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 4)));
-    d.send(batch(API0, T + W + G));
+    d.heartbeat(T + W + G, API0, API1, API2);
 
     Map<String, Double> bySource = new java.util.HashMap<>();
     rollups().forEach(r -> bySource.put(r.value().getSource(), r.value().getFields().get("value")));
@@ -229,9 +229,9 @@ class RollupTopologyTest {
                 StreamConfig.WALL_CLOCK_CLOSE.key(), "false"));
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API2, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 2)));
-    d.send(batch(API0, T + W + G - 1));
+    d.heartbeat(T + W + G - 1, API0, API2);
     assertThat(d.out.isEmpty()).isTrue();
-    d.send(batch(API0, T + W + G));
+    d.heartbeat(T + W + G, API0, API2);
     assertThat(rollups())
         .singleElement()
         .satisfies(
@@ -254,8 +254,13 @@ class RollupTopologyTest {
   }
 
   @Test
-  void aPartialAfterTheRollupClosedIsCountedAndDeadLetteredNotMerged() {
-    start("app:drop=pod_name,node");
+  void aPartialAfterTheRollupWasNoLongerKeptIsCountedAndDeadLetteredNotMerged() {
+    d =
+        new Driver(
+            stateDir,
+            Map.of(
+                StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node",
+                StreamConfig.ALLOWED_LATENESS.key(), "0s"));
     d.send(batch(API0, T + 1_000, series("hits", MetricType.COUNTER, T + 100, 1)));
     d.send(batch(API0, T + W + G));
     assertThat(d.records()).hasSize(2); // per pod + roll-up

@@ -148,7 +148,7 @@ class TaggingLateAndLimitsTest {
             series("hits", MetricType.COUNTER, T + 1, 1),
             withTags(series("own", MetricType.COUNTER, T + 1, 1), Map.of("owner", "team-b"))));
     d.send(batch(other, T + 1_000, series("hits", MetricType.COUNTER, T + 1, 1)));
-    d.send(batch(POD, T + W + G));
+    d.heartbeat(T + W + G, POD, other);
 
     Map<String, Aggregate> byKey = d.byKey();
     assertThat(byKey.get("local/default/api-server-0/app|hits|counter|").getTags())
@@ -179,7 +179,7 @@ class TaggingLateAndLimitsTest {
         "local", ClusterMetadata.newBuilder().setTags(Map.of("region", "eu")).build(), T);
     d.send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1, 2)));
     d.send(batch(source("api-server-1"), T + 1_000, series("hits", MetricType.COUNTER, T + 1, 3)));
-    d.send(batch(POD, T + W + G));
+    d.heartbeat(T + W + G, POD, source("api-server-1"));
 
     assertThat(d.records())
         .filteredOn(r -> r.value().getTags().containsKey("rollup"))
@@ -192,8 +192,8 @@ class TaggingLateAndLimitsTest {
   }
 
   @Test
-  void lateSamplesGoToTheDeadLetterTopicAsABatchOfOnlyThem() {
-    start(Map.of());
+  void samplesBeyondTheAllowedLatenessGoToTheDeadLetterTopicAsABatchOfOnlyThem() {
+    start(Map.of(StreamConfig.ALLOWED_LATENESS.key(), "0s"));
     d.send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 1)));
     d.send(batch(POD, T + W + G));
     assertThat(d.records()).hasSize(1);
@@ -209,7 +209,7 @@ class TaggingLateAndLimitsTest {
     assertThat(dead.key()).isEqualTo("local/default/api-server-0/app");
     assertThat(header(dead, "fleetstats.reason")).isEqualTo("late");
     assertThat(header(dead, "fleetstats.source")).isEqualTo("local/default/api-server-0/app");
-    assertThat(header(dead, "fleetstats.detail")).contains("FLEETSTATS_GRACE");
+    assertThat(header(dead, "fleetstats.detail")).contains("FLEETSTATS_ALLOWED_LATENESS");
     StatsdBatch slice = Topics.STATSD_BATCH.decode(dead.value());
     assertThat(slice.getSource()).isEqualTo(POD);
     assertThat(slice.getCreatedAt()).isEqualTo(T + W + G + 2);
@@ -231,7 +231,10 @@ class TaggingLateAndLimitsTest {
 
   @Test
   void lateSamplesAreOnlyCountedWhenDeadLetteringIsOff() {
-    start(Map.of(StreamConfig.LATE_TO_DEADLETTER.key(), "false"));
+    start(
+        Map.of(
+            StreamConfig.LATE_TO_DEADLETTER.key(), "false",
+            StreamConfig.ALLOWED_LATENESS.key(), "0s"));
     d.send(batch(POD, T + W + G));
     d.send(batch(POD, T + W + G, series("hits", MetricType.COUNTER, T + 1, 1)));
     assertThat(d.metric(StreamMetrics.LATE_SAMPLES)).isEqualTo(1.0);
@@ -282,7 +285,7 @@ class TaggingLateAndLimitsTest {
             series("t", MetricType.TIMER, T + 1, 7)));
     // another source has its own budget
     d.send(batch(source("api-server-1"), T + 1_000, series("c", MetricType.COUNTER, T + 1, 1)));
-    d.send(batch(POD, T + W + G));
+    d.heartbeat(T + W + G, POD, source("api-server-1"));
 
     Map<String, Aggregate> byKey = d.byKey();
     assertThat(

@@ -24,10 +24,12 @@ class TopologyFactoryTest {
             .toString();
 
     assertThat(d)
-        .contains("Source: raw-statsd-source (topics: [fleetstats.raw.statsd])")
+        .contains(
+            "Source: raw-statsd-source (topics: ([A-Za-z0-9_-]+\\.)?\\Qfleetstats.raw.statsd\\E)")
         .contains("Processor: window-aggregator (stores: [fleetstats-window-store])")
         .contains("Sink: aggregates-sink (topic: fleetstats.aggregates)")
-        .contains("Source: raw-mysql-source (topics: [fleetstats.raw.mysql])")
+        .contains(
+            "Source: raw-mysql-source (topics: ([A-Za-z0-9_-]+\\.)?\\Qfleetstats.raw.mysql\\E)")
         .contains("Processor: mysql-rates (stores: [fleetstats-mysql-baseline-store])")
         .contains("Sink: mysql-aggregates-sink (topic: fleetstats.aggregates)")
         .contains("Sink: deadletter-sink (topic: fleetstats.deadletter)")

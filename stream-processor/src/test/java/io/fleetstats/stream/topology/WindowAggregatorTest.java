@@ -54,8 +54,12 @@ class WindowAggregatorTest {
   private TestInputTopic<String, StatsdBatch> raw;
   private TestOutputTopic<String, Aggregate> out;
 
+  /** {@link StreamConfig#ALLOWED_LATENESS} of the next {@link #start}. */
+  private String lateness = "1h";
+
   private void start(boolean wallClockClose, String percentiles) {
     Map<String, String> env = new HashMap<>();
+    env.put(StreamConfig.ALLOWED_LATENESS.key(), lateness);
     env.put(StreamConfig.WINDOW.key(), "10s");
     env.put(StreamConfig.GRACE.key(), "5s");
     env.put(StreamConfig.PERCENTILES.key(), percentiles);
@@ -203,7 +207,8 @@ class WindowAggregatorTest {
   }
 
   @Test
-  void lateSamplesAreCountedAndDoNotReopenTheirWindow() {
+  void samplesBeyondTheAllowedLatenessAreCountedAndDoNotReopenTheirWindow() {
+    lateness = "0s";
     start(false, "90");
     send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 1)));
     heartbeat(T + W + G);
@@ -257,7 +262,8 @@ class WindowAggregatorTest {
   }
 
   @Test
-  void samplesForAWindowClosedByWallClockAreLate() {
+  void withoutLatenessSamplesForAWindowClosedByWallClockAreLate() {
+    lateness = "0s";
     start();
     send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 7)));
     driver.advanceWallClockTime(Duration.ofSeconds(20));
@@ -295,6 +301,7 @@ class WindowAggregatorTest {
     send(batch(POD, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 1)));
     send(batch(other, T + 1_000, series("hits", MetricType.COUNTER, T + 1_000, 2)));
     heartbeat(T + W + G);
+    send(batch(other, T + W + G));
 
     Map<String, Aggregate> byKey = new HashMap<>();
     out.readRecordsToList().forEach(r -> byKey.put(r.key(), r.value()));

@@ -1,6 +1,7 @@
 package io.fleetstats.sink.format;
 
 import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.Correction;
 import io.fleetstats.sink.format.WavefrontDistribution.Centroid;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -22,6 +23,12 @@ import java.util.TreeMap;
  * every {@code _} → {@code .}; timer {@code api.timer} gives {@code api.timer.mean} and {@code
  * api.timer.90.percentile}. Optionally counters as delta counters ({@code ∆name}) and a
  * distribution ({@code !M}/{@code !H}) from the aggregate's sketch.
+ *
+ * <p><b>Corrections.</b> A window corrected by late samples arrives again, complete, with its
+ * {@code correction} set (what the late samples added). Plain points carry the complete values: the
+ * backend keeps one value per metric, source, tags and second, so the last emission wins. Delta
+ * counters and distributions are added up by the backend instead, so for a correction they carry
+ * only what was added: the correction's counter value and sketch.
  *
  * <p>Every line is fitted to {@link Limits} by the policy below, and each change is counted ({@link
  * Fit}); {@link LineValidator} then judges what is left (a blank source, a sketch that cannot be
@@ -166,6 +173,7 @@ public final class WavefrontFormatter {
         Collections.unmodifiableSortedMap(tags(aggregate.getTags(), limits, fits));
     long seconds = Math.floorDiv(aggregate.getWindowStart(), 1000L);
     boolean delta = options.deltaCounters() && COUNTER_TYPE.equals(aggregate.getMetricType());
+    Correction correction = aggregate.getCorrection();
     String prefix = options.metricPrefix();
 
     List<WavefrontPoint> points = new ArrayList<>(aggregate.getFields().size());
@@ -192,6 +200,11 @@ public final class WavefrontFormatter {
         continue;
       }
       boolean deltaField = delta && VALUE_FIELD.equals(field.getKey());
+      if (deltaField && correction != null) {
+        // only what the late samples added: the backend sums delta counters
+        Double added = correction.getFields().get(VALUE_FIELD);
+        value = added == null ? 0 : added;
+      }
       if (deltaField && value == 0) {
         deltaZero++;
         continue;
@@ -206,7 +219,8 @@ public final class WavefrontFormatter {
 
     List<WavefrontDistribution> distributions = new ArrayList<>(1);
     Optional<String> sketchProblem = Optional.empty();
-    ByteBuffer sketch = aggregate.getSketch();
+    // a correction's distribution carries only the added values: the backend merges distributions
+    ByteBuffer sketch = correction != null ? correction.getSketch() : aggregate.getSketch();
     if (options.distributions() != Distributions.OFF && sketch != null && sketch.hasRemaining()) {
       try {
         List<Centroid> centroids = SketchCentroids.decode(sketch);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.datadoghq.sketch.ddsketch.DDSketch;
 import com.datadoghq.sketch.ddsketch.DDSketches;
 import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.Correction;
 import io.fleetstats.sink.format.LineValidator.Reason;
 import io.fleetstats.sink.format.WavefrontDistribution.Centroid;
 import io.fleetstats.sink.format.WavefrontFormatter.Distributions;
@@ -167,5 +168,41 @@ class DistributionAndDeltaTest {
         Aggregates.aggregate(
             "temp", "gauge", "node-1", Map.of(), Aggregates.WINDOW_START_MS, Map.of("value", -2.0));
     assertThat(delta.apply(gauge).lines()).extracting(WavefrontLine::name).containsExactly("temp");
+  }
+
+  @Test
+  void aCorrectionSendsTheCompleteValueAsAPointButOnlyTheAddedValueAsADeltaCounter() {
+    Aggregate corrected =
+        Aggregates.aggregate(
+            "api.calls",
+            "counter",
+            "node-1",
+            Map.of(),
+            Aggregates.WINDOW_START_MS,
+            Map.of("value", 12.0));
+    corrected.setCorrection(Correction.newBuilder().setFields(Map.of("value", 5.0)).build());
+
+    // plain point: the complete window, overwriting the first emission (same identity and second)
+    assertThat(lines(Distributions.OFF, false).apply(corrected).lines())
+        .extracting(WavefrontLine::toLine)
+        .containsExactly("\"api.calls\" 12 1764086400 source=\"node-1\"");
+    // delta counter: the backend adds it to the 7 sent first, 12 in all
+    assertThat(lines(Distributions.OFF, true).apply(corrected).lines())
+        .extracting(WavefrontLine::toLine)
+        .containsExactly("\"∆api.calls\" 5 1764086400 source=\"node-1\"");
+  }
+
+  @Test
+  void aCorrectionSendsOnlyTheAddedValuesAsADistribution() {
+    DDSketch added = DDSketches.unboundedDense(0.01);
+    added.accept(100);
+    Aggregate corrected = timerWithSketch(sketch().serialize());
+    corrected.setCorrection(Correction.newBuilder().setSketch(added.serialize()).build());
+
+    AggregateLines.Result r = lines(Distributions.MINUTE, false).apply(corrected);
+
+    assertThat(r.lines().get(1).toLine())
+        .startsWith("!M 1764086400 #1 99.91658458101458 \"api.timer\"");
+    assertThat(r.lines()).hasSize(2);
   }
 }
