@@ -62,7 +62,8 @@ public record EdgeConfig(
     KubeletConfig kubelet,
     AttributionConfig attribution,
     IngestSettings ingest,
-    SelfMetrics.Config selfMetrics) {
+    SelfMetrics.Config selfMetrics,
+    Map<String, String> globalTags) {
 
   public static final Setting<String> KAFKA_BOOTSTRAP =
       Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
@@ -99,6 +100,17 @@ public record EdgeConfig(
   public static final Setting<String> TOPIC_PREFIX =
       Setting.string("FLEETSTATS_TOPIC_PREFIX", Topics.DEFAULT_PREFIX)
           .doc("topics are <prefix>.raw.statsd, <prefix>.raw.mysql ...");
+
+  /**
+   * Telegraf's {@code [global_tags]}: tags every statsd series gets unless it has one of that key;
+   * the chart puts chosen pod labels here (Downward API, {@code app=$(POD_LABEL_0)}).
+   */
+  public static final Setting<Map<String, String>> GLOBAL_TAGS =
+      Setting.custom("FLEETSTATS_GLOBAL_TAGS", Map.<String, String>of(), "none", EdgeConfig::tags)
+          .doc(
+              "tags added to every statsd series that lacks them, key=value,key=value (Telegraf's"
+                  + " global_tags; e.g. pod labels)");
+
   public static final Setting<Boolean> HEARTBEAT =
       Setting.bool("FLEETSTATS_HEARTBEAT", true)
           .doc(
@@ -151,7 +163,12 @@ public record EdgeConfig(
                       FLUSH_INTERVAL, INTERVAL, MAX_BATCH_SAMPLES, MAX_PENDING_BATCHES),
                   IngestSettings.BUFFER_SETTINGS,
                   List.<Setting<?>>of(
-                      TOPIC_PREFIX, HEARTBEAT, CREATE_TOPICS, TOPIC_PARTITIONS, RAW_RETENTION),
+                      TOPIC_PREFIX,
+                      GLOBAL_TAGS,
+                      HEARTBEAT,
+                      CREATE_TOPICS,
+                      TOPIC_PARTITIONS,
+                      RAW_RETENTION),
                   ProcessIdentity.SETTINGS,
                   MysqlConfig.SETTINGS,
                   KubeletConfig.SETTINGS,
@@ -162,6 +179,24 @@ public record EdgeConfig(
               .toList());
 
   private static final Logger log = LoggerFactory.getLogger(EdgeConfig.class);
+
+  /** {@code key=value,key=value}: keys non-empty, no '=' or ',' inside; empty values allowed. */
+  static Map<String, String> tags(String raw) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    if (raw.isBlank()) {
+      return out;
+    }
+    for (String pair : raw.split(",")) {
+      int eq = pair.indexOf('=');
+      String key = eq < 0 ? "" : pair.substring(0, eq).trim();
+      if (key.isEmpty()) {
+        throw new IllegalArgumentException(
+            "key=value pairs separated by ',' (e.g. app=checkout,version=1.2), got '" + pair + "'");
+      }
+      out.put(key, pair.substring(eq + 1).trim());
+    }
+    return out;
+  }
 
   private static final Pattern TOPIC_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
@@ -225,6 +260,7 @@ public record EdgeConfig(
     Duration retention = r.get(RAW_RETENTION);
     Map<String, String> kafka = r.kafkaProperties();
     SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
+    Map<String, String> globalTags = r.get(GLOBAL_TAGS);
     r.check();
     return new EdgeConfig(
         bootstrap,
@@ -245,7 +281,8 @@ public record EdgeConfig(
         kubelet,
         attribution,
         ingest,
-        selfMetrics);
+        selfMetrics,
+        globalTags);
   }
 
   /** What the statsd input needs of these settings. */
@@ -261,7 +298,8 @@ public record EdgeConfig(
         heartbeat,
         identity,
         topicNames().rawStatsd(),
-        attribution);
+        attribution,
+        globalTags);
   }
 
   /** The topics under {@link #topicPrefix()}, with their Avro serdes. */

@@ -31,6 +31,7 @@ public final class SeriesBatcher {
   private final String agentId;
   private final StatsdBatchWriter writer = new StatsdBatchWriter();
   private final int maxBatchSamples;
+  private final Map<String, String> globalTags;
 
   /**
    * The builders of the series of this batch and of the one before; those of the last batch are
@@ -61,6 +62,15 @@ public final class SeriesBatcher {
    * @param maxBatchSamples {@link #isFull()} turns true at this many pending samples
    */
   public SeriesBatcher(ProcessIdentity source, String agentId, int maxBatchSamples) {
+    this(source, agentId, maxBatchSamples, Map.of());
+  }
+
+  /**
+   * @param globalTags added to every series that has no tag of that key (Telegraf's {@code
+   *     [global_tags]}: {@code FLEETSTATS_GLOBAL_TAGS}, e.g. pod labels)
+   */
+  public SeriesBatcher(
+      ProcessIdentity source, String agentId, int maxBatchSamples, Map<String, String> globalTags) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
@@ -75,6 +85,7 @@ public final class SeriesBatcher {
     this.key = source.sourceId().getBytes(StandardCharsets.UTF_8);
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
+    this.globalTags = Map.copyOf(globalTags);
   }
 
   /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
@@ -140,7 +151,7 @@ public final class SeriesBatcher {
   public PendingBatch drain(long createdAtMillis) {
     List<StatsdBatchWriter.Series> out = new ArrayList<>(active.size());
     for (SeriesBuilder b : active) {
-      out.add(b.build());
+      out.add(b.build(globalTags));
     }
     int samples = pendingSamples;
     long sequence = nextSequence++;
@@ -242,16 +253,26 @@ public final class SeriesBatcher {
       }
     }
 
-    StatsdBatchWriter.Series build() {
+    StatsdBatchWriter.Series build(Map<String, String> globalTags) {
       return new StatsdBatchWriter.Series(
           id.name(),
           id.type().ordinal(),
-          new TreeMap<>(id.tags()),
+          tags(id.tags(), globalTags),
           members != null ? new double[0] : Arrays.copyOf(values, size),
           members != null ? members : List.of(),
           sampleRates == null ? new double[0] : Arrays.copyOf(sampleRates, size),
           relative == null ? new boolean[0] : Arrays.copyOf(relative, size),
           Arrays.copyOf(receivedAt, size));
     }
+  }
+
+  /** The series' own tags, plus every global tag whose key it does not have. */
+  private static TreeMap<String, String> tags(
+      Map<String, String> own, Map<String, String> globalTags) {
+    TreeMap<String, String> tags = new TreeMap<>(own);
+    for (Map.Entry<String, String> g : globalTags.entrySet()) {
+      tags.putIfAbsent(g.getKey(), g.getValue());
+    }
+    return tags;
   }
 }

@@ -47,6 +47,7 @@ public final class StatsdInput implements Input {
    * @param tcpAddress {@code FLEETSTATS_STATSD_TCP_ADDRESS}, or null for no TCP listener
    * @param flushInterval a batch (or a heartbeat) at least this often
    * @param heartbeat send an empty batch on a tick without samples
+   * @param globalTags tags added to every series without them ({@code FLEETSTATS_GLOBAL_TAGS})
    * @param attribution whose samples these are: the agent's pod's ({@code sidecar}) or, in node
    *     mode, each packet's sender pod's
    */
@@ -61,7 +62,8 @@ public final class StatsdInput implements Input {
       boolean heartbeat,
       ProcessIdentity source,
       String topic,
-      AttributionConfig attribution) {}
+      AttributionConfig attribution,
+      Map<String, String> globalTags) {}
 
   private final Options options;
   private final Clock clock;
@@ -111,7 +113,10 @@ public final class StatsdInput implements Input {
     this.clock = clock;
     this.batcher =
         new SeriesBatcher(
-            options.source(), UUID.randomUUID().toString(), options.maxBatchSamples());
+            options.source(),
+            UUID.randomUUID().toString(),
+            options.maxBatchSamples(),
+            options.globalTags());
     this.current = batcher;
   }
 
@@ -225,7 +230,11 @@ public final class StatsdInput implements Input {
     if (b == null) {
       b =
           new PodBatcher(
-              new SeriesBatcher(id, UUID.randomUUID().toString(), options.maxBatchSamples()));
+              new SeriesBatcher(
+                  id,
+                  UUID.randomUUID().toString(),
+                  options.maxBatchSamples(),
+                  options.globalTags()));
       podBatchers.put(id, b);
     }
     b.usedAt = ticks;
