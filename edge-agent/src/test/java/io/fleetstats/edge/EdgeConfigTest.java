@@ -358,4 +358,17 @@ class EdgeConfigTest {
         .hasMessageContaining("FLEETSTATS_CONFIG_FILE=")
         .hasMessageContaining("cannot be read");
   }
+
+  @Test
+  void globalTagsAreKeyValuePairsAndABadOneNamesTheSetting() {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("FLEETSTATS_GLOBAL_TAGS", "app=checkout, version=1.2,empty=");
+    assertThat(EdgeConfig.fromEnv(env).globalTags())
+        .containsExactly(
+            Map.entry("app", "checkout"), Map.entry("empty", ""), Map.entry("version", "1.2"));
+    env.put("FLEETSTATS_GLOBAL_TAGS", "app=checkout,oops");
+    assertThatThrownBy(() -> EdgeConfig.fromEnv(env))
+        .hasMessageContaining("FLEETSTATS_GLOBAL_TAGS='app=checkout,oops'")
+        .hasMessageContaining("key=value pairs");
+  }
 }

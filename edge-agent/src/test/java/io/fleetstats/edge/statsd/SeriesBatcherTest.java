@@ -55,6 +55,23 @@ class SeriesBatcherTest {
   }
 
   @Test
+  void globalTagsAreAddedToEverySeriesThatLacksTheKey() {
+    SeriesBatcher tagged =
+        new SeriesBatcher(IDENTITY, "agent-1", 5, Map.of("app", "checkout", "team", "payments"));
+    tagged.add(sample("req", MetricType.COUNTER, 1, Map.of("uri", "/a")), 100);
+    tagged.add(sample("req", MetricType.COUNTER, 1, Map.of("app", "own")), 101);
+
+    StatsdBatch batch = Topics.STATSD_BATCH.decode(tagged.drain(1_000).value());
+
+    assertThat(batch.getSeries())
+        .extracting(Series::getTags)
+        .containsExactly(
+            Map.of("uri", "/a", "app", "checkout", "team", "payments"),
+            // the series' own tag wins, as with Telegraf's global_tags
+            Map.of("app", "own", "team", "payments"));
+  }
+
+  @Test
   void leavesRatesAndRelativeEmptyWhenAllDefault() {
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 1);
     batcher.add(sample("c", MetricType.COUNTER, 1, Map.of()), 2);
