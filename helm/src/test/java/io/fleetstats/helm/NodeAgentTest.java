@@ -6,6 +6,7 @@ import static io.fleetstats.helm.ChartTest.one;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.marcnuri.helm.Helm;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
@@ -185,6 +186,25 @@ class NodeAgentTest {
                 Chart.template(
                     EDGE, t -> enabled().apply(t).set("nodeAgent.kubelet.interval", "soon")))
         .hasMessageContaining("interval");
+  }
+
+  @Test
+  void theInstallNotesSayWhereAppsSendStatsd() {
+    String notes =
+        new Helm(Chart.DIR)
+            .install()
+            .withName(Chart.RELEASE)
+            .withNamespace(Chart.NAMESPACE)
+            .withKubeVersion(Chart.KUBE_VERSION)
+            .withValuesFile(VALUES)
+            .set("webhook.keepCertificate", "false")
+            .dryRun()
+            .clientOnly()
+            .call()
+            .getOutput();
+    assertThat(notes)
+        .contains("Node agent on every node")
+        .contains("fs-fleetstats-node-agent.fleetstats.svc:8125 (UDP and TCP)");
   }
 
   // ---------------------------------------------------------------------------------------------
