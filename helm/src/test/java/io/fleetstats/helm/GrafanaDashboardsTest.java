@@ -38,13 +38,14 @@ class GrafanaDashboardsTest {
         Files.writeString(COPIES.resolve(e.getKey()), e.getValue());
       }
     }
-    assertThat(jsonFiles(COPIES))
-        .as(
-            COPIES
-                + " must equal "
-                + SOURCE
-                + ": copy the files (or run the test with -Dfleetstats.writeGolden=true)")
-        .isEqualTo(source);
+    Map<String, String> copies = jsonFiles(COPIES);
+    List<String> differing =
+        source.keySet().stream()
+            .filter(name -> !source.get(name).equals(copies.get(name)))
+            .toList();
+    String fix = ": copy them from " + SOURCE + " (or run with -Dfleetstats.writeGolden=true)";
+    assertThat(differing).as("dashboards missing or different in " + COPIES + fix).isEmpty();
+    assertThat(copies.keySet()).as("dashboards in " + COPIES + fix).isEqualTo(source.keySet());
   }
 
   @Test
