@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.apps.DaemonSet;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -228,7 +229,16 @@ class ChartTest {
   private static void checkPod(HasMetadata owner, PodSpec spec, boolean longRunning) {
     String who = owner.getKind() + "/" + owner.getMetadata().getName();
     assertThat(spec.getSecurityContext().getRunAsNonRoot()).as(who).isTrue();
-    assertThat(spec.getAutomountServiceAccountToken()).as(who + " token").isFalse();
+    // only the node agent talks to the kubelet and the API server
+    assertThat(spec.getAutomountServiceAccountToken())
+        .as(who + " token")
+        .isEqualTo(owner instanceof DaemonSet);
+    assertThat(spec.getHostNetwork()).as(who + " hostNetwork").isNotEqualTo(Boolean.TRUE);
+    for (Container c : spec.getContainers()) {
+      assertThat(c.getPorts())
+          .as(who + " " + c.getName() + ": no hostPort (stale conntrack black-holes UDP)")
+          .allSatisfy(p -> assertThat(p.getHostPort()).isNull());
+    }
     List<String> volumes =
         new ArrayList<>(spec.getVolumes().stream().map(v -> v.getName()).toList());
     if (owner instanceof StatefulSet s) {
@@ -310,6 +320,8 @@ class ChartTest {
   static Optional<PodSpec> podSpec(HasMetadata r) {
     PodTemplateSpec t = null;
     if (r instanceof Deployment d) {
+      t = d.getSpec().getTemplate();
+    } else if (r instanceof DaemonSet d) {
       t = d.getSpec().getTemplate();
     } else if (r instanceof StatefulSet s) {
       t = s.getSpec().getTemplate();

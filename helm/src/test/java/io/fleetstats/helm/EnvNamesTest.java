@@ -41,6 +41,7 @@ class EnvNamesTest {
   void everyVariableIsOneTheServiceReads(Path valuesFile) throws Exception {
     List<String> unknown = new ArrayList<>();
     int checked = 0;
+    int seen = 0;
     for (HasMetadata r : Chart.resources(Chart.template(valuesFile, t -> t))) {
       List<Container> containers = new ArrayList<>();
       ChartTest.podSpec(r).ifPresent(spec -> containers.addAll(spec.getContainers()));
@@ -48,6 +49,7 @@ class EnvNamesTest {
         containers.add(Sidecar.container(cm));
       }
       for (Container c : containers) {
+        seen++;
         String image = c.getImage().replaceAll(".*/([a-z-]+):.*", "$1");
         Settings settings = BY_IMAGE.get(image);
         assertThat(settings).as("a service for image " + c.getImage()).isNotNull();
@@ -67,7 +69,10 @@ class EnvNamesTest {
         }
       }
     }
-    assertThat(checked).isPositive();
+    // a values file may render no container at all (the dashboards alone)
+    if (seen > 0) {
+      assertThat(checked).isPositive();
+    }
     assertThat(unknown).as("variables no service reads").isEmpty();
   }
 }

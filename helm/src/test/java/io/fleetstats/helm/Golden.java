@@ -16,6 +16,7 @@ import java.util.Map;
 final class Golden {
   static final Path DIR = Path.of("src/test/resources/golden");
   static final String STRIPPED = "(stripped: differs on every render)";
+  static final String DASHBOARD = "(dashboard JSON: see GrafanaDashboardsTest)";
 
   private Golden() {}
 
@@ -58,6 +59,12 @@ final class Golden {
       Map<String, Object> map = (Map<String, Object>) m;
       if ("Secret".equals(map.get("kind")) && map.get("data") instanceof Map<?, ?> data) {
         ((Map<String, Object>) data).replaceAll((k, v) -> STRIPPED);
+      }
+      if (map.get("metadata") instanceof Map<?, ?> meta
+          && meta.get("labels") instanceof Map<?, ?> labels
+          && "grafana-dashboard".equals(labels.get("app.kubernetes.io/component"))
+          && map.get("data") instanceof Map<?, ?> data) {
+        ((Map<String, Object>) data).replaceAll((k, v) -> DASHBOARD);
       }
       for (Map.Entry<String, Object> e : map.entrySet()) {
         String k = e.getKey();
