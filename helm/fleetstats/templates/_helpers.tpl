@@ -196,6 +196,22 @@ env:
     valueFrom:
       fieldRef:
         fieldPath: metadata.uid
+  {{- /* pod labels as tags: one variable per label (Downward API), then FLEETSTATS_GLOBAL_TAGS
+         refers to them with Kubernetes' $(VAR) expansion */}}
+  {{- range $i, $label := $s.podLabelsAsTags }}
+  - name: {{ printf "POD_LABEL_%d" $i }}
+    valueFrom:
+      fieldRef:
+        fieldPath: {{ printf "metadata.labels['%s']" $label }}
+  {{- end }}
+  {{- with $s.podLabelsAsTags }}
+  {{- $pairs := list }}
+  {{- range $i, $label := . }}
+  {{- $pairs = append $pairs (printf "%s=$(POD_LABEL_%d)" $label $i) }}
+  {{- end }}
+  - name: FLEETSTATS_GLOBAL_TAGS
+    value: {{ join "," $pairs | quote }}
+  {{- end }}
   {{- include "fleetstats.kafkaEnv" . | nindent 2 }}
   - name: FLEETSTATS_CREATE_TOPICS
     value: "false"
