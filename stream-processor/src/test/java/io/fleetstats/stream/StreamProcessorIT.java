@@ -233,6 +233,9 @@ class StreamProcessorIT {
                 cluster.bootstrapServers(),
                 StreamConfig.APPLICATION_ID.key(),
                 appId,
+                // topics of its own: the other test reads the whole raw topic and counts exactly
+                StreamConfig.TOPIC_PREFIX.key(),
+                "restore-it",
                 StreamConfig.WINDOW.key(),
                 "60s",
                 StreamConfig.GRACE.key(),
