@@ -23,7 +23,12 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.junit.jupiter.api.AfterEach;
@@ -320,36 +325,59 @@ class TwoClusterMirrorIT {
    */
   private void send(List<Pod> pods, Duration length, Random random) throws IOException {
     long end = System.currentTimeMillis() + length.toMillis();
-    while (System.currentTimeMillis() < end) {
-      long seconds = System.currentTimeMillis() / 1000;
-      long windowSeconds = Math.floorDiv(seconds * 1000, WINDOW_MS) * WINDOW_MS / 1000;
-      for (Pod p : pods) {
-        int hits = 1 + random.nextInt(5);
-        int latency = 1 + random.nextInt(500);
-        String lines =
-            "mc.hits:"
-                + hits
-                + "|c|T"
-                + seconds
-                + "\nmc.latency:"
-                + latency
-                + "|ms|T"
-                + seconds
-                + "\n";
-        p.out().write(lines.getBytes(StandardCharsets.UTF_8));
-        p.out().flush();
-        String tags = podTags(p);
-        expected.merge(key("mc.hits", p.node(), tags, windowSeconds), (double) hits, Double::sum);
-        expected.merge(key("mc.latency.count", p.node(), tags, windowSeconds), 1.0, Double::sum);
-        expected.merge(
-            key("mc.latency.sum", p.node(), tags, windowSeconds), (double) latency, Double::sum);
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
+    ScheduledExecutorService ticks = Executors.newSingleThreadScheduledExecutor();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    ticks.scheduleAtFixedRate(
+        () -> {
+          if (System.currentTimeMillis() >= end) {
+            done.complete(null);
+            return;
+          }
+          try {
+            sendOnce(pods, random);
+          } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(e);
+          }
+        },
+        0,
+        100,
+        TimeUnit.MILLISECONDS);
+    try {
+      done.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException e) {
+      throw new IOException(e.getCause());
+    } finally {
+      ticks.shutdownNow();
+    }
+  }
+
+  /** One tick of {@link #send}: a counter and a timer line per pod. */
+  private void sendOnce(List<Pod> pods, Random random) throws IOException {
+    long seconds = System.currentTimeMillis() / 1000;
+    long windowSeconds = Math.floorDiv(seconds * 1000, WINDOW_MS) * WINDOW_MS / 1000;
+    for (Pod p : pods) {
+      int hits = 1 + random.nextInt(5);
+      int latency = 1 + random.nextInt(500);
+      String lines =
+          "mc.hits:"
+              + hits
+              + "|c|T"
+              + seconds
+              + "\nmc.latency:"
+              + latency
+              + "|ms|T"
+              + seconds
+              + "\n";
+      p.out().write(lines.getBytes(StandardCharsets.UTF_8));
+      p.out().flush();
+      String tags = podTags(p);
+      expected.merge(key("mc.hits", p.node(), tags, windowSeconds), (double) hits, Double::sum);
+      expected.merge(key("mc.latency.count", p.node(), tags, windowSeconds), 1.0, Double::sum);
+      expected.merge(
+          key("mc.latency.sum", p.node(), tags, windowSeconds), (double) latency, Double::sum);
     }
   }
 

@@ -58,14 +58,20 @@ public final class DebianPrometheus implements AutoCloseable {
             .redirectOutput(log.toFile())
             .start();
     DebianPrometheus prometheus = new DebianPrometheus(p, port, log);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!prometheus.ready()) {
-      if (!p.isAlive() || System.nanoTime() > deadline) {
-        String out = Files.exists(log) ? Files.readString(log) : "";
-        prometheus.close();
-        throw new IllegalStateException("prometheus did not become ready:\n" + out);
-      }
-      Thread.sleep(100);
+    boolean ready;
+    try {
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .pollInterval(java.time.Duration.ofMillis(100))
+          .until(() -> !p.isAlive() || prometheus.ready());
+      ready = prometheus.ready();
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      ready = false;
+    }
+    if (!ready) {
+      String out = Files.exists(log) ? Files.readString(log) : "";
+      prometheus.close();
+      throw new IllegalStateException("prometheus did not become ready:\n" + out);
     }
     return prometheus;
   }
