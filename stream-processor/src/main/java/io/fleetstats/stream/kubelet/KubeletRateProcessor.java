@@ -7,9 +7,7 @@ import io.fleetstats.stream.topology.StreamMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.Sensor;
-import org.apache.kafka.common.metrics.stats.CumulativeSum;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -50,9 +48,10 @@ public final class KubeletRateProcessor
   public void init(ProcessorContext<String, Aggregate> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
-    String task = context.taskId().toString();
-    summaries = sensor(task, SUMMARIES, "kubelet summaries read");
-    resets = sensor(task, RESETS, "kubelet counters that went down; no rate given");
+    summaries = StreamMetrics.taskCounter(context, SUMMARIES, "kubelet summaries read", sensors);
+    resets =
+        StreamMetrics.taskCounter(
+            context, RESETS, "kubelet counters that went down; no rate given", sensors);
   }
 
   @Override
@@ -74,16 +73,6 @@ public final class KubeletRateProcessor
     if (KubeletRates.advances(previous, current)) {
       store.put(key, current);
     }
-  }
-
-  private Sensor sensor(String task, String name, String description) {
-    Sensor s =
-        context.metrics().addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
-    s.add(
-        new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)),
-        new CumulativeSum());
-    sensors.add(s);
-    return s;
   }
 
   @Override

@@ -7,9 +7,7 @@ import io.fleetstats.stream.topology.StreamMetrics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.metrics.Sensor;
-import org.apache.kafka.common.metrics.stats.CumulativeSum;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -46,10 +44,16 @@ public final class MysqlRateProcessor
   public void init(ProcessorContext<String, Aggregate> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
-    String task = context.taskId().toString();
-    snapshots = sensor(task, SNAPSHOTS, "MySQL snapshots read");
-    resets = sensor(task, RESETS, "MySQL counters that went down; no rate given");
-    restarts = sensor(task, RESTARTS, "MySQL snapshots following a server restart; no rates given");
+    snapshots = StreamMetrics.taskCounter(context, SNAPSHOTS, "MySQL snapshots read", sensors);
+    resets =
+        StreamMetrics.taskCounter(
+            context, RESETS, "MySQL counters that went down; no rate given", sensors);
+    restarts =
+        StreamMetrics.taskCounter(
+            context,
+            RESTARTS,
+            "MySQL snapshots following a server restart; no rates given",
+            sensors);
   }
 
   @Override
@@ -74,16 +78,6 @@ public final class MysqlRateProcessor
     if (MysqlRates.advances(previous, current)) {
       store.put(key, current);
     }
-  }
-
-  private Sensor sensor(String task, String name, String description) {
-    Sensor s =
-        context.metrics().addSensor("fleetstats." + task + "." + name, Sensor.RecordingLevel.INFO);
-    s.add(
-        new MetricName(name, StreamMetrics.GROUP, description, Map.of("task-id", task)),
-        new CumulativeSum());
-    sensors.add(s);
-    return s;
   }
 
   @Override

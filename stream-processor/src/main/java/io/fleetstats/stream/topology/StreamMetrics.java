@@ -76,4 +76,27 @@ public final class StreamMetrics {
     }
     return sum;
   }
+
+  /**
+   * A cumulative per-task counter {@code name} in {@link #GROUP}, tagged with the task id, added to
+   * {@code sensors} so the processor can remove them all on close.
+   */
+  public static org.apache.kafka.common.metrics.Sensor taskCounter(
+      org.apache.kafka.streams.processor.api.ProcessorContext<?, ?> context,
+      String name,
+      String description,
+      java.util.List<org.apache.kafka.common.metrics.Sensor> sensors) {
+    String task = context.taskId().toString();
+    org.apache.kafka.common.metrics.Sensor s =
+        context
+            .metrics()
+            .addSensor(
+                "fleetstats." + task + "." + name,
+                org.apache.kafka.common.metrics.Sensor.RecordingLevel.INFO);
+    s.add(
+        new MetricName(name, GROUP, description, Map.of("task-id", task)),
+        new org.apache.kafka.common.metrics.stats.CumulativeSum());
+    sensors.add(s);
+    return s;
+  }
 }
