@@ -30,7 +30,9 @@ import java.util.Map;
  *       timestamp {@code |T<unix seconds>}: the event time of every value of the line ({@link
  *       ParseResult.Ok#clientTimeMillis}) instead of the receive time, judged downstream by the
  *       same clock-skew and lateness rules (a {@code T} with more than 15 digits is skipped as
- *       unknown); external data {@code |e:<data>} and any other field after the type are skipped.
+ *       unknown); external data {@code |e:<data>} and any other field after the type are skipped;
+ *   <li>origin detection, only for a parser made to read origins (a node agent): see {@link
+ *       #StatsdParser(StatsdOptions, boolean)}.
  * </ul>
  *
  * Names: the bucket minus its tags goes through the {@link StatsdOptions.NameMethod}, then the
