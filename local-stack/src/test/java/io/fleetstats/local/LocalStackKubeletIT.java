@@ -20,13 +20,15 @@ import org.junit.jupiter.api.Test;
 /**
  * Cluster stats end to end, as {@code --kubelet URL} sets them up: a kubelet fixture server on
  * loopback answering two scrapes 10 s apart (the second with the api-server pod 2.5 × 10⁹ core-ns
- * further) → the stack's edge agent → Kafka → stream processor → sink → receiver, every line
- * validated by the Wavefront proxy's parser.
+ * further) → the stack's edge agent → Kafka → stream processor (values, and the namespace and
+ * cluster roll-ups through their repartition topic) → sink → receiver, every line validated by the
+ * Wavefront proxy's parser.
  */
 class LocalStackKubeletIT {
 
   @Test
-  void twoScrapesGiveThePodsCpuRateInMillicoresAndTheNodesWorkingSet() throws Exception {
+  void twoScrapesGiveThePodsCpuRateTheNodesWorkingSetAndTheNamespaceAndClusterSums()
+      throws Exception {
     byte[][] answers = {fixture("summary-1.json"), fixture("summary-2.json")};
     AtomicInteger served = new AtomicInteger();
     HttpServer kubelet =
@@ -82,6 +84,25 @@ class LocalStackKubeletIT {
               .distinct()
               .toList();
       assertThat(workingSet).contains(2147483648.0, 2147483648.0 + 1048576);
+      // namespace and cluster roll-ups: the fitcycle pods' 250 + 100 millicores, the node's 1200;
+      // a window is emitted once the next scrape is past its end, so the third scrape brings them
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> values(lines, "kubernetes.ns.cpu.usage_rate").contains(350.0));
+      String ns = find(lines, "kubernetes.ns.cpu.usage_rate", "\"type\"=\"ns\"").get();
+      assertThat(ns)
+          .contains(" source=\"fitcycle-ns\"")
+          .contains("\"cluster\"=\"east\"")
+          .contains("\"namespace\"=\"fitcycle\"");
+      assertThat(values(lines, "kubernetes.ns.memory.working_set"))
+          .contains(250004096.0 + 450000000.0);
+      assertThat(values(lines, "kubernetes.ns.pod.count")).containsOnly(2.0);
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> values(lines, "kubernetes.cluster.cpu.usage_rate").contains(1200.0));
+      assertThat(find(lines, "kubernetes.cluster.cpu.usage_rate", "\"type\"=\"cluster\"").get())
+          .contains(" source=\"east\"");
+      assertThat(values(lines, "kubernetes.cluster.pod.count")).containsOnly(2.0);
       assertThat(lines).allSatisfy(ProxyParser::parseAndValidate);
       assertThat(
               stack
@@ -106,6 +127,13 @@ class LocalStackKubeletIT {
     return lines.stream()
         .filter(l -> l.startsWith("\"" + metric + "\" ") && l.contains(containing))
         .findFirst();
+  }
+
+  private static List<Double> values(ConcurrentLinkedQueue<String> lines, String metric) {
+    return lines.stream()
+        .filter(l -> l.startsWith("\"" + metric + "\" "))
+        .map(LocalStackKubeletIT::value)
+        .toList();
   }
 
   private static double value(String line) {

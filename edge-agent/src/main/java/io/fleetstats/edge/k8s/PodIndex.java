@@ -34,12 +34,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The pods of this node by IP, kept current by a list and a watch on the API server ({@code GET
- * /api/v1/pods?fieldSelector=spec.nodeName=<node>}, then {@code watch=true} from the list's
- * resource version), so a node agent can tell which pod sent a statsd packet. Pods on the host's
- * network share the node's IP and are left out (their packets cannot be told apart). A pod replaced
- * by another with the same IP re-maps at the watch event; {@link #version()} changes with every
- * change so callers can drop what they cached.
+ * The pods of this node by IP, by uid and by container id, kept current by a list and a watch on
+ * the API server ({@code GET /api/v1/pods?fieldSelector=spec.nodeName=<node>}, then {@code
+ * watch=true} from the list's resource version), so a node agent can tell which pod sent a statsd
+ * packet. Pods on the host's network share the node's IP and are left out (their packets cannot be
+ * told apart). A pod replaced by another with the same IP re-maps at the watch event; {@link
+ * #version()} changes with every change so callers can drop what they cached.
  *
  * <p>Why not the fabric8 client: it brings an HTTP stack and the whole API model (tens of MiB of
  * classes) into an agent that needs two GETs and one JSON stream; the JDK's {@code HttpClient} and
@@ -64,6 +64,9 @@ public final class PodIndex implements AutoCloseable {
   private final ObjectMapper json = new ObjectMapper();
   private final Map<InetAddress, Pod> byIp = new ConcurrentHashMap<>();
   private final Map<String, InetAddress[]> ipsByUid = new HashMap<>();
+  private final Map<String, Pod> byUid = new ConcurrentHashMap<>();
+  private final Map<String, Pod> byContainer = new ConcurrentHashMap<>();
+  private final Map<String, String[]> containersByUid = new HashMap<>();
   private final AtomicLong version = new AtomicLong();
   private final AtomicLong events = new AtomicLong();
   private final AtomicLong relists = new AtomicLong();
@@ -97,6 +100,23 @@ public final class PodIndex implements AutoCloseable {
   /** The pod with this IP on this node, or null. */
   public Pod pod(InetAddress ip) {
     return byIp.get(ip);
+  }
+
+  /**
+   * The pod of this node with this uid (the value of DogStatsD's {@code dd.internal.entity_id}), or
+   * null; pods on the host's network included.
+   */
+  public Pod podOfUid(String uid) {
+    return byUid.get(uid);
+  }
+
+  /**
+   * The pod of this node one of whose containers has this id ({@code
+   * status.containerStatuses[].containerID} without its {@code containerd://}, {@code docker://} or
+   * {@code cri-o://}), or null; pods on the host's network included.
+   */
+  public Pod podOfContainer(String containerId) {
+    return byContainer.get(containerId);
   }
 
   /** Changes with every change of the index. */
@@ -204,9 +224,20 @@ public final class PodIndex implements AutoCloseable {
     JsonNode root = json.readTree(r.body());
     Map<InetAddress, Pod> fresh = new HashMap<>();
     Map<String, InetAddress[]> freshUids = new HashMap<>();
+    Map<String, Pod> freshByUid = new HashMap<>();
+    Map<String, Pod> freshByContainer = new HashMap<>();
+    Map<String, String[]> freshContainers = new HashMap<>();
     for (JsonNode item : root.path("items")) {
       InetAddress[] ips = ips(item);
       Pod pod = pod(item);
+      if (pod != null) {
+        freshByUid.put(pod.uid(), pod);
+        String[] ids = containerIds(item);
+        freshContainers.put(pod.uid(), ids);
+        for (String id : ids) {
+          freshByContainer.put(id, pod);
+        }
+      }
       if (ips.length > 0 && pod != null) {
         freshUids.put(pod.uid(), ips);
         for (InetAddress ip : ips) {
@@ -219,6 +250,12 @@ public final class PodIndex implements AutoCloseable {
       byIp.putAll(fresh);
       ipsByUid.clear();
       ipsByUid.putAll(freshUids);
+      byUid.keySet().retainAll(freshByUid.keySet());
+      byUid.putAll(freshByUid);
+      byContainer.keySet().retainAll(freshByContainer.keySet());
+      byContainer.putAll(freshByContainer);
+      containersByUid.clear();
+      containersByUid.putAll(freshContainers);
     }
     version.incrementAndGet();
     log.info("{} pods of node {} known by IP", fresh.size(), options.node());
@@ -275,8 +312,28 @@ public final class PodIndex implements AutoCloseable {
     if (pod == null) {
       return;
     }
-    InetAddress[] ips = "DELETED".equals(type) ? new InetAddress[0] : ips(object);
+    boolean deleted = "DELETED".equals(type);
+    InetAddress[] ips = deleted ? new InetAddress[0] : ips(object);
+    String[] ids = deleted ? new String[0] : containerIds(object);
     synchronized (ipsByUid) {
+      String[] idsBefore = containersByUid.remove(pod.uid());
+      if (idsBefore != null) {
+        for (String id : idsBefore) {
+          Pod holder = byContainer.get(id);
+          if (holder != null && holder.uid().equals(pod.uid())) {
+            byContainer.remove(id);
+          }
+        }
+      }
+      if (deleted) {
+        byUid.remove(pod.uid());
+      } else {
+        byUid.put(pod.uid(), pod);
+        containersByUid.put(pod.uid(), ids);
+        for (String id : ids) {
+          byContainer.put(id, pod);
+        }
+      }
       InetAddress[] before = ipsByUid.remove(pod.uid());
       if (before != null) {
         for (InetAddress ip : before) {
@@ -306,6 +363,29 @@ public final class PodIndex implements AutoCloseable {
     JsonNode labels = meta.path("labels");
     String app = labels.path("app").asText(labels.path("app.kubernetes.io/name").asText(""));
     return new Pod(meta.path("namespace").asText(""), meta.path("name").asText(""), uid, app);
+  }
+
+  /**
+   * The ids of the pod's containers (init and ephemeral ones too) that have started: {@code
+   * containerID} without its runtime scheme ({@code containerd://<id>} → {@code <id>}).
+   */
+  private static String[] containerIds(JsonNode item) {
+    java.util.List<String> out = new java.util.ArrayList<>();
+    JsonNode status = item.path("status");
+    for (String list :
+        new String[] {"containerStatuses", "initContainerStatuses", "ephemeralContainerStatuses"}) {
+      for (JsonNode c : status.path(list)) {
+        String id = c.path("containerID").asText("");
+        int scheme = id.indexOf("://");
+        if (scheme >= 0) {
+          id = id.substring(scheme + 3);
+        }
+        if (!id.isEmpty()) {
+          out.add(id);
+        }
+      }
+    }
+    return out.toArray(new String[0]);
   }
 
   /** The pod's IPs; none for a pod on the host's network, or one not running yet. */

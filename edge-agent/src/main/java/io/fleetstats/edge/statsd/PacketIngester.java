@@ -27,6 +27,9 @@ public final class PacketIngester {
   private final SeriesCache cache = new SeriesCache();
   private long commonLines;
 
+  /** The last line handed to the sink named its sender ({@link SampleSink#origin}). */
+  private boolean originSet;
+
   public PacketIngester(StatsdParser parser, SampleSink sink, StatsdStats stats) {
     this(parser, sink, stats, new LogThrottle(Duration.ofSeconds(10)));
   }
@@ -45,7 +48,16 @@ public final class PacketIngester {
 
   /** The sender of the payloads that follow (see {@link SampleSink#sender}). */
   public void sender(java.net.InetSocketAddress address) {
+    originSet = false;
     sink.sender(address);
+  }
+
+  /** Lines after one that named its sender are the packet sender's again. */
+  private void clearOrigin() {
+    if (originSet) {
+      originSet = false;
+      sink.origin(null);
+    }
   }
 
   /** One payload: lines separated by {@code \n}; empty lines and a trailing {@code \r} ignored. */
@@ -127,6 +139,7 @@ public final class PacketIngester {
         cache.find(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, r.type);
     if (series != null) {
       commonLines++;
+      clearOrigin();
       sink.accept(series, r.value, r.sampleRate, r.relative, receivedAtMillis);
       return 1;
     }
@@ -135,10 +148,14 @@ public final class PacketIngester {
     if (result instanceof ParseResult.Ok ok
         && ok.samples().size() == 1
         && ok.clientTimeMillis() == ParseResult.NO_TIME
+        && ok.origin() == null
         && agrees(ok.samples().get(0), r)) {
+      // a line that names its sender (an entity id tag) is never remembered: it always comes
+      // through the full parser, which hands the sender over
       StatsdSample s = ok.samples().get(0);
       SeriesId id = new SeriesId(s.name(), s.type(), s.tags());
       cache.put(line, hash, r.bucketFrom, r.bucketTo, r.tagsFrom, r.tagsTo, id);
+      clearOrigin();
       sink.accept(id, s.value(), s.sampleRate(), s.relative(), receivedAtMillis);
       return 1;
     }
@@ -159,6 +176,12 @@ public final class PacketIngester {
 
   private int outcome(ParseResult result, long receivedAtMillis) {
     if (result instanceof ParseResult.Ok ok) {
+      if (ok.origin() != null) {
+        originSet = true;
+        sink.origin(ok.origin());
+      } else {
+        clearOrigin();
+      }
       long at = ok.eventTime(receivedAtMillis);
       for (StatsdSample sample : ok.samples()) {
         sink.accept(sample, at);

@@ -10,19 +10,36 @@ public sealed interface ParseResult {
   long NO_TIME = Long.MIN_VALUE;
 
   /**
+   * Who the client says sent the line (DogStatsD origin detection), read only by a parser made to
+   * read origins (node mode); either part may be null, not both.
+   *
+   * @param containerId the container id of the DogStatsD 1.2 field {@code |c:<id>} or its {@code
+   *     ci-<id>} entry
+   * @param podUid the pod uid of the tag {@code dd.internal.entity_id:<uid>} or of the {@code
+   *     pu-<uid>} entry of the external data field {@code |e:}
+   */
+  record Origin(String containerId, String podUid) {}
+
+  /**
    * The line was valid; it can carry several samples ({@code a:1|c:2|c}).
    *
    * @param clientTimeMillis the line's DogStatsD timestamp ({@code |T<unix seconds>}) in epoch
    *     milliseconds, the event time of its samples; {@link #NO_TIME} when it has none (the receive
    *     time is used)
+   * @param origin the sender the line names, or null
    */
-  record Ok(List<StatsdSample> samples, long clientTimeMillis) implements ParseResult {
+  record Ok(List<StatsdSample> samples, long clientTimeMillis, Origin origin)
+      implements ParseResult {
     public Ok {
       samples = List.copyOf(samples);
     }
 
+    public Ok(List<StatsdSample> samples, long clientTimeMillis) {
+      this(samples, clientTimeMillis, null);
+    }
+
     public Ok(List<StatsdSample> samples) {
-      this(samples, NO_TIME);
+      this(samples, NO_TIME, null);
     }
 
     /** The event time of the samples: the client's timestamp, else {@code receivedAtMillis}. */

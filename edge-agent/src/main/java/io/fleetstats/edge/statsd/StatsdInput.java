@@ -82,7 +82,14 @@ public final class StatsdInput implements Input {
 
   private final Map<ProcessIdentity, PodBatcher> podBatchers = new HashMap<>();
   private SeriesBatcher current;
+
+  /**
+   * Node mode: the batcher of the current packet's sender (lines without an origin of their own).
+   */
+  private SeriesBatcher packetBatcher;
+
   private InetAddress lastSender;
+  private final AtomicLong unattributedOrigins = new AtomicLong();
   private long lastVersion = -1;
   private boolean lastUnknown;
   private final AtomicLong unattributedPackets = new AtomicLong();
@@ -151,7 +158,8 @@ public final class StatsdInput implements Input {
         new MultiThreadIoEventLoopGroup(
             1, new DefaultThreadFactory("fleetstats-statsd", true), transport.ioHandlerFactory());
     PacketIngester ingester =
-        new PacketIngester(new StatsdParser(options.parsing()), new Batching(), stats);
+        new PacketIngester(
+            new StatsdParser(options.parsing(), pods != null), new Batching(), stats);
     try {
       this.server =
           StatsdServer.bind(
@@ -184,6 +192,13 @@ public final class StatsdInput implements Input {
     }
 
     @Override
+    public void origin(ParseResult.Origin origin) {
+      if (pods != null) {
+        current = origin == null ? packetBatcher : attribute(origin);
+      }
+    }
+
+    @Override
     public void accept(StatsdSample sample, long receivedAtMillis) {
       current.add(sample, receivedAtMillis);
       flushWhenFull();
@@ -210,6 +225,7 @@ public final class StatsdInput implements Input {
       if (lastUnknown) {
         unattributedPackets.incrementAndGet();
       }
+      current = packetBatcher;
       return;
     }
     lastSender = ip;
@@ -219,6 +235,34 @@ public final class StatsdInput implements Input {
     if (lastUnknown) {
       unattributedPackets.incrementAndGet();
     }
+    packetBatcher = batcher(pod);
+    current = packetBatcher;
+  }
+
+  /**
+   * Node mode: the batcher of the pod a line names (its container id first, then its pod uid); a
+   * name that is no pod of the node is counted and goes to {@code pod_name=unknown}, as an unknown
+   * sender IP does.
+   */
+  private SeriesBatcher attribute(ParseResult.Origin origin) {
+    PodIndex.Pod pod = podOf(origin);
+    if (pod == null) {
+      unattributedOrigins.incrementAndGet();
+    }
+    return batcher(pod);
+  }
+
+  private PodIndex.Pod podOf(ParseResult.Origin origin) {
+    PodIndex.Pod pod =
+        origin.containerId() == null ? null : pods.podOfContainer(origin.containerId());
+    if (pod == null && origin.podUid() != null) {
+      pod = pods.podOfUid(origin.podUid());
+    }
+    return pod;
+  }
+
+  /** The batcher of a sender pod ({@code pod_name=unknown} for null), made when first needed. */
+  private SeriesBatcher batcher(PodIndex.Pod pod) {
     ProcessIdentity agent = options.source();
     ProcessIdentity id =
         pod == null
@@ -238,7 +282,7 @@ public final class StatsdInput implements Input {
       podBatchers.put(id, b);
     }
     b.usedAt = ticks;
-    current = b.batcher;
+    return b.batcher;
   }
 
   private void flushWhenFull() {
@@ -282,7 +326,10 @@ public final class StatsdInput implements Input {
       if (!b.batcher.isEmpty() || (options.heartbeat() && !closing)) {
         publisher.offer(b.batcher.drain(now));
       }
-      if (b.batcher.isEmpty() && ticks - b.usedAt > IDLE_TICKS && b.batcher != current) {
+      if (b.batcher.isEmpty()
+          && ticks - b.usedAt > IDLE_TICKS
+          && b.batcher != current
+          && b.batcher != packetBatcher) {
         it.remove();
       }
     }
@@ -291,6 +338,14 @@ public final class StatsdInput implements Input {
   /** Node mode: packets whose sender is not a known pod of the node (tagged pod_name=unknown). */
   public long unattributedPackets() {
     return unattributedPackets.get();
+  }
+
+  /**
+   * Node mode: lines naming a sender (container id, pod uid) that is no known pod of the node
+   * (tagged pod_name=unknown).
+   */
+  public long unattributedOrigins() {
+    return unattributedOrigins.get();
   }
 
   /** Node mode: the node's pods, null in sidecar mode. */
@@ -360,6 +415,13 @@ public final class StatsdInput implements Input {
             "fleetstats.edge.statsd.unattributed.packets", unattributedPackets, AtomicLong::get)
         .description(
             "node mode: packets from a sender that is no known pod of the node (pod_name=unknown)")
+        .tags(tags)
+        .register(registry);
+    FunctionCounter.builder(
+            "fleetstats.edge.statsd.unattributed.origins", unattributedOrigins, AtomicLong::get)
+        .description(
+            "node mode: lines whose container id or entity id is no known pod of the node"
+                + " (pod_name=unknown)")
         .tags(tags)
         .register(registry);
     Gauge.builder("fleetstats.edge.statsd.tcp.connections", stats, StatsdStats::tcpConnections)

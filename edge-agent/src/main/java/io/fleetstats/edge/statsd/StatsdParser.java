@@ -30,7 +30,9 @@ import java.util.Map;
  *       timestamp {@code |T<unix seconds>}: the event time of every value of the line ({@link
  *       ParseResult.Ok#clientTimeMillis}) instead of the receive time, judged downstream by the
  *       same clock-skew and lateness rules (a {@code T} with more than 15 digits is skipped as
- *       unknown); external data {@code |e:<data>} and any other field after the type are skipped.
+ *       unknown); external data {@code |e:<data>} and any other field after the type are skipped;
+ *   <li>origin detection, only for a parser made to read origins (a node agent): see {@link
+ *       #StatsdParser(StatsdOptions, boolean)}.
  * </ul>
  *
  * Names: the bucket minus its tags goes through the {@link StatsdOptions.NameMethod}, then the
@@ -44,7 +46,11 @@ public final class StatsdParser {
   /** Default limit on a line's length in characters. */
   public static final int DEFAULT_MAX_LINE_LENGTH = StatsdOptions.DEFAULT_MAX_LINE_LENGTH;
 
+  /** The DogStatsD tag by which clients on the UDP path name their pod ({@code DD_ENTITY_ID}). */
+  public static final String ENTITY_TAG = "dd.internal.entity_id";
+
   private final StatsdOptions options;
+  private final boolean origins;
 
   public StatsdParser() {
     this(StatsdOptions.defaults());
@@ -58,7 +64,19 @@ public final class StatsdParser {
   }
 
   public StatsdParser(StatsdOptions options) {
+    this(options, false);
+  }
+
+  /**
+   * @param origins read the sender a line names ({@link ParseResult.Origin}, for a node agent): the
+   *     container id of {@code |c:} ({@code <id>}, or the {@code ci-<id>} entry of {@code
+   *     ci-<id>,in-<inode>}; an inode alone names nothing here), the pod uid of the tag {@value
+   *     #ENTITY_TAG} (which is then dropped, as the Datadog agent drops it) or of the {@code pu-}
+   *     entry of {@code |e:}
+   */
+  public StatsdParser(StatsdOptions options, boolean origins) {
     this.options = options;
+    this.origins = origins;
   }
 
   private static StatsdOptions checked(int maxLineLength) {
@@ -120,6 +138,7 @@ public final class StatsdParser {
 
     List<Value> values = new ArrayList<>(1);
     String container = null;
+    String external = null;
     long clientTime = ParseResult.NO_TIME;
     String valueText = head.substring(colon + 1);
     int i = 1;
@@ -153,7 +172,9 @@ public final class StatsdParser {
           container = field.substring(2);
         } else if (isTimestamp(field)) {
           clientTime = Long.parseLong(field, 1, field.length(), 10) * 1000L;
-        } else if (!field.startsWith("e:")) {
+        } else if (field.startsWith("e:")) {
+          external = field.substring(2);
+        } else {
           // An empty or unknown field carries nothing we aggregate on (newer clients add such
           // fields); a ':' in it starts the next value, as Telegraf splits the line at every ':'.
           int c = field.indexOf(':');
@@ -205,6 +226,17 @@ public final class StatsdParser {
     if (dogTags != null) {
       tags.putAll(dogTags);
     }
+    ParseResult.Origin origin = null;
+    if (origins) {
+      String podUid = tags.remove(ENTITY_TAG);
+      if (podUid == null || podUid.isEmpty() || podUid.equals("true")) {
+        podUid = external == null ? null : entry(external, "pu-");
+      }
+      String containerId = container == null ? null : containerId(container);
+      if (containerId != null || podUid != null) {
+        origin = new ParseResult.Origin(containerId, podUid);
+      }
+    }
     if (container != null && options.keepContainerTag()) {
       tags.put("container", container);
     }
@@ -224,7 +256,29 @@ public final class StatsdParser {
           new StatsdSample(
               name, v.type(), lineTags, v.value(), v.member(), v.rate(), v.relative()));
     }
-    return ParseResult.ok(samples, clientTime);
+    return new ParseResult.Ok(samples, clientTime, origin);
+  }
+
+  /**
+   * The container id of a {@code |c:} field: the {@code ci-} entry of Datadog's local data list
+   * ({@code ci-<id>,in-<inode>}), or the whole field when it is a bare id (DogStatsD 1.2); null
+   * when it holds only an inode ({@code in-<inode>}), which only the node's cgroups can resolve.
+   */
+  static String containerId(String field) {
+    if (field.indexOf(',') < 0 && !field.startsWith("ci-") && !field.startsWith("in-")) {
+      return field.isEmpty() ? null : field;
+    }
+    return entry(field, "ci-");
+  }
+
+  /** The value of the first entry with this prefix in a comma-separated list, or null. */
+  private static String entry(String list, String prefix) {
+    for (String e : NameTemplates.split(list, ",")) {
+      if (e.startsWith(prefix) && e.length() > prefix.length()) {
+        return e.substring(prefix.length());
+      }
+    }
+    return null;
   }
 
   /** Telegraf trims the line (strings.TrimSpace); a trailing {@code \r} goes with it. */

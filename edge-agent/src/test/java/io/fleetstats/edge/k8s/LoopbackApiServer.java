@@ -51,6 +51,46 @@ final class LoopbackApiServer implements AutoCloseable {
             ip);
   }
 
+  /**
+   * A running pod whose containers have started: {@code status.containerStatuses[].containerID} as
+   * {@code containerd://<id>}; {@code ip} null for a pod on the host's network.
+   */
+  static String podWithContainers(
+      String namespace, String name, String uid, String ip, String node, String... containerIds) {
+    StringBuilder statuses = new StringBuilder();
+    for (int i = 0; i < containerIds.length; i++) {
+      if (i > 0) {
+        statuses.append(',');
+      }
+      statuses.append(
+          """
+          {"name":"c%d","state":{"running":{"startedAt":"2026-12-06T08:00:00Z"}},"ready":true,\
+          "restartCount":0,"image":"fitcycle/app:1","containerID":"containerd://%s","started":true}\
+          """
+              .formatted(i, containerIds[i]));
+    }
+    String network =
+        ip == null
+            ? "\"hostIP\":\"10.0.0.5\",\"podIP\":\"10.0.0.5\",\"podIPs\":[{\"ip\":\"10.0.0.5\"}]"
+            : "\"hostIP\":\"10.0.0.5\",\"podIP\":\"%s\",\"podIPs\":[{\"ip\":\"%s\"}]"
+                .formatted(ip, ip);
+    return """
+        {"kind":"Pod","apiVersion":"v1","metadata":{"name":"%s","namespace":"%s","uid":"%s",\
+        "resourceVersion":"%d","labels":{"app":"%s"}},"spec":{"nodeName":"%s","hostNetwork":%s,\
+        "containers":[{"name":"c0","image":"fitcycle/app:1"}]},"status":{"phase":"Running",\
+        %s,"containerStatuses":[%s]}}"""
+        .formatted(
+            name,
+            namespace,
+            uid,
+            Math.abs(uid.hashCode()),
+            name.replaceAll("-[^-]+$", ""),
+            node,
+            ip == null,
+            network,
+            statuses);
+  }
+
   String url() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }

@@ -3,6 +3,7 @@ package io.fleetstats.stream.kubelet;
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.KubeletSummary;
 import io.fleetstats.schemas.Sources;
+import io.fleetstats.stream.topology.Emitted;
 import io.fleetstats.stream.topology.StreamMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,9 +19,13 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * node comes from {@link #STORE}, {@link KubeletRates} names the values and computes the rates, and
  * the summary becomes the new baseline. No windows: a scrape is already one point per interval. The
  * raw topic is keyed by source, so a node agent's summaries arrive in order in one task.
+ *
+ * <p>Forwards each value as an {@link Emitted.Final} (key: series id) and the node's share of the
+ * namespace and cluster roll-ups as an {@link Emitted.Partial} keyed by cluster, for {@link
+ * KubeletRollupProcessor} behind the kubelet roll-up repartition topic.
  */
 public final class KubeletRateProcessor
-    implements Processor<String, KubeletSummary, String, Aggregate> {
+    implements Processor<String, KubeletSummary, String, Emitted> {
   /** Last summary per {@code <source id>|<node>}. */
   public static final String STORE = "fleetstats-kubelet-baseline-store";
 
@@ -31,7 +36,7 @@ public final class KubeletRateProcessor
   public static final String RESETS = "kubelet-counter-resets-total";
 
   private final String prefix;
-  private ProcessorContext<String, Aggregate> context;
+  private ProcessorContext<String, Emitted> context;
   private KeyValueStore<String, KubeletSummary> store;
   private final List<Sensor> sensors = new ArrayList<>();
   private Sensor summaries;
@@ -45,7 +50,7 @@ public final class KubeletRateProcessor
   }
 
   @Override
-  public void init(ProcessorContext<String, Aggregate> context) {
+  public void init(ProcessorContext<String, Emitted> context) {
     this.context = context;
     this.store = context.getStateStore(STORE);
     summaries = StreamMetrics.taskCounter(context, SUMMARIES, "kubelet summaries read", sensors);
@@ -68,7 +73,16 @@ public final class KubeletRateProcessor
       resets.record(result.resets());
     }
     for (Map.Entry<String, Aggregate> e : result.aggregates().entrySet()) {
-      context.forward(new Record<>(e.getKey(), e.getValue(), current.getTakenAt()));
+      context.forward(
+          new Record<String, Emitted>(
+              e.getKey(), new Emitted.Final(e.getValue()), current.getTakenAt()));
+    }
+    if (!result.contribution().isEmpty()) {
+      context.forward(
+          new Record<String, Emitted>(
+              current.getSource().getCluster(),
+              new Emitted.Partial(result.contribution().toBytes()),
+              current.getTakenAt()));
     }
     if (KubeletRates.advances(previous, current)) {
       store.put(key, current);

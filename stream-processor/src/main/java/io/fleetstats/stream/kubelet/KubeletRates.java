@@ -70,8 +70,10 @@ public final class KubeletRates {
   /**
    * @param aggregates key (series id) → aggregate
    * @param resets counters that went down (no rate given)
+   * @param contribution this node's share of its namespaces' and cluster's roll-ups
    */
-  public record Result(Map<String, Aggregate> aggregates, int resets) {}
+  public record Result(
+      Map<String, Aggregate> aggregates, int resets, KubeletContribution contribution) {}
 
   /** Whether {@code current} should replace {@code previous} as the baseline. */
   public static boolean advances(KubeletSummary previous, KubeletSummary current) {
@@ -87,6 +89,7 @@ public final class KubeletRates {
       }
     }
     Map<String, Aggregate> out = new LinkedHashMap<>();
+    KubeletContribution share = new KubeletContribution(current.getNode(), current.getTakenAt());
     int resets = 0;
     for (KubeletEntity e : current.getEntities()) {
       Map<String, Map<String, Double>> groups = new TreeMap<>();
@@ -120,12 +123,43 @@ public final class KubeletRates {
             .computeIfAbsent("", k -> new TreeMap<>())
             .put("uptime", (double) (current.getTakenAt() - e.getStartTime()));
       }
+      contribute(share, e, groups);
       for (Map.Entry<String, Map<String, Double>> g : groups.entrySet()) {
         String name = prefix + e.getType() + (g.getKey().isEmpty() ? "" : "." + g.getKey());
         out.put(seriesId(current, e, g.getKey()), aggregate(current, e, name, g.getValue()));
       }
     }
-    return new Result(out, resets);
+    return new Result(out, resets, share);
+  }
+
+  /**
+   * A pod's values count towards its namespace, a node's towards its cluster (heapster's and
+   * wavefront-collector's namespace and cluster aggregators); pods and containers are counted in
+   * both.
+   */
+  private static void contribute(
+      KubeletContribution share, KubeletEntity e, Map<String, Map<String, Double>> groups) {
+    String ns = KubeletContribution.NS;
+    String cluster = KubeletContribution.CLUSTER;
+    switch (e.getType()) {
+      case "pod" -> {
+        for (Map.Entry<String, Map<String, Double>> g : groups.entrySet()) {
+          share.addGroup(ns, e.getNamespace(), g.getKey(), g.getValue());
+        }
+        share.add(KubeletContribution.key(ns, e.getNamespace(), "pod"), "count", 1);
+        share.add(KubeletContribution.key(cluster, "", "pod"), "count", 1);
+      }
+      case "pod_container" -> {
+        share.add(KubeletContribution.key(ns, e.getNamespace(), "pod_container"), "count", 1);
+        share.add(KubeletContribution.key(cluster, "", "pod_container"), "count", 1);
+      }
+      case "node" -> {
+        for (Map.Entry<String, Map<String, Double>> g : groups.entrySet()) {
+          share.addGroup(cluster, "", g.getKey(), g.getValue());
+        }
+      }
+      default -> {} // system containers are the node's own
+    }
   }
 
   private static void put(

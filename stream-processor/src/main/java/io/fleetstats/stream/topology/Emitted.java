@@ -3,7 +3,7 @@ package io.fleetstats.stream.topology;
 import io.fleetstats.schemas.Aggregate;
 
 /** What the window processors forward: routed by type to the output topics. */
-sealed interface Emitted {
+public sealed interface Emitted {
   /** A closed window's aggregate, for {@code fleetstats.aggregates}. */
   record Final(Aggregate aggregate) implements Emitted {}
 

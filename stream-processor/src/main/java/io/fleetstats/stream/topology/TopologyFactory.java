@@ -2,7 +2,6 @@ package io.fleetstats.stream.topology;
 
 import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.ClusterMetadata;
-import io.fleetstats.schemas.KubeletSummary;
 import io.fleetstats.schemas.MysqlSnapshot;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.StatsdBatchReader;
@@ -11,6 +10,7 @@ import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.SeriesWindow;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.kubelet.KubeletRateProcessor;
+import io.fleetstats.stream.kubelet.KubeletRollupProcessor;
 import io.fleetstats.stream.mysql.MysqlRateProcessor;
 import io.fleetstats.stream.rollup.RollupWindow;
 import java.util.Optional;
@@ -56,7 +56,11 @@ import org.apache.kafka.streams.state.Stores;
  *
  * raw-kubelet-source ([alias.]fleetstats.raw.kubelet, key = source id)
  *   → kubelet-rates [fleetstats-kubelet-baseline-store]
- *   → kubelet-aggregates-sink (fleetstats.aggregates, key = series id)
+ *       ├─ values → kubelet-aggregates-sink (fleetstats.aggregates, key = series id)
+ *       └─ each node's share of its namespaces and cluster (key = cluster)
+ *             → &lt;app id&gt;-fleetstats-kubelet-rollup-repartition
+ *             → kubelet-rollup [fleetstats-kubelet-rollup-store]        ns and cluster sums
+ *                 → kubelet-rollup-aggregates-sink (fleetstats.aggregates)
  * </pre>
  *
  * The raw topic is keyed by source, so stage 1 needs no repartition; only closed per-source windows
@@ -93,6 +97,12 @@ public final class TopologyFactory {
   public static final String KUBELET_SOURCE = "raw-kubelet-source";
   public static final String KUBELET_RATES = "kubelet-rates";
   public static final String KUBELET_SINK = "kubelet-aggregates-sink";
+  private static final String KUBELET_SINK_NAME = "kubelet-aggregates";
+
+  /** Repartition topic {@code <application.id>-fleetstats-kubelet-rollup-repartition}. */
+  public static final String KUBELET_REPARTITION = "fleetstats-kubelet-rollup";
+
+  public static final String KUBELET_ROLLUP = "kubelet-rollup";
 
   /**
    * {@link #build(StreamConfig, Topics, int)} learning the stage-1 tasks as they announce
@@ -111,9 +121,9 @@ public final class TopologyFactory {
     StreamsBuilder builder = new StreamsBuilder();
     clusterMetadata(builder, topics);
     statsd(builder, config, topics, rawPartitions);
+    kubelet(builder, config, topics);
     Topology topology = builder.build();
     addMysql(topology, config, topics);
-    addKubelet(topology, config, topics);
     return topology;
   }
 
@@ -141,29 +151,64 @@ public final class TopologyFactory {
             MYSQL_RATES);
   }
 
-  /** The kubelet branch: summaries → named values and rates (see {@link KubeletRateProcessor}). */
-  private static void addKubelet(Topology topology, StreamConfig config, Topics topics) {
-    StoreBuilder<KeyValueStore<String, KubeletSummary>> baseline =
+  /**
+   * The kubelet branch: summaries → named values and rates (see {@link KubeletRateProcessor}), and
+   * each node's share of the namespace and cluster roll-ups through the kubelet roll-up repartition
+   * topic, keyed by cluster, into {@link KubeletRollupProcessor}.
+   */
+  private static void kubelet(StreamsBuilder builder, StreamConfig config, Topics topics) {
+    builder.addStateStore(
         Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(KubeletRateProcessor.STORE),
                 Serdes.String(),
                 topics.rawKubelet().valueSerde())
-            .withLoggingEnabled(java.util.Map.of());
+            .withLoggingEnabled(java.util.Map.of()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(KubeletRollupProcessor.STORE),
+                Serdes.String(),
+                Serdes.ByteArray())
+            .withLoggingEnabled(java.util.Map.of()));
     String prefix = config.kubeletPrefix();
-    topology
-        .addSource(
-            KUBELET_SOURCE,
-            topics.rawKubelet().keySerde().deserializer(),
-            topics.rawKubelet().valueSerde().deserializer(),
-            config.rawKubeletTopics())
-        .addProcessor(KUBELET_RATES, () -> new KubeletRateProcessor(prefix), KUBELET_SOURCE)
-        .addStateStore(baseline, KUBELET_RATES)
-        .addSink(
-            KUBELET_SINK,
-            topics.aggregates().name(),
-            topics.aggregates().keySerde().serializer(),
-            topics.aggregates().valueSerde().serializer(),
-            KUBELET_RATES);
+    KubeletRollupProcessor.Settings settings =
+        new KubeletRollupProcessor.Settings(
+            prefix,
+            config.window().toMillis(),
+            config.grace().toMillis(),
+            config.wallClockClose(),
+            config.rollupGrace().toMillis());
+    KStream<String, Emitted> rates =
+        builder.stream(
+                config.rawKubeletTopics(),
+                Consumed.with(topics.rawKubelet().keySerde(), topics.rawKubelet().valueSerde())
+                    .withName(KUBELET_SOURCE))
+            .process(
+                () -> new KubeletRateProcessor(prefix),
+                Named.as(KUBELET_RATES),
+                KubeletRateProcessor.STORE);
+    rates
+        .split(Named.as("kubelet-"))
+        .branch(
+            (k, v) -> v instanceof Emitted.Final,
+            Branched.withConsumer(s -> toAggregates(s, topics, KUBELET_SINK_NAME), "values"))
+        .defaultBranch(
+            Branched.withConsumer(
+                s ->
+                    toAggregates(
+                        s.mapValues(
+                                v -> ((Emitted.Partial) v).rollupWindow(),
+                                Named.as("kubelet-share-bytes"))
+                            .repartition(
+                                Repartitioned.<String, byte[]>as(KUBELET_REPARTITION)
+                                    .withKeySerde(Serdes.String())
+                                    .withValueSerde(Serdes.ByteArray()))
+                            .process(
+                                () -> new KubeletRollupProcessor(settings),
+                                Named.as(KUBELET_ROLLUP),
+                                KubeletRollupProcessor.STORE),
+                        topics,
+                        "kubelet-rollup-aggregates"),
+                "shares"));
   }
 
   /** The global store of cluster metadata tags, read by stage 1 when it emits. */

@@ -36,6 +36,13 @@ class TopologyFactoryTest {
         .contains("fleetstats-rollup-repartition")
         .contains("Processor: rollup-aggregator (stores: [fleetstats-rollup-store])")
         .contains("Sink: rollup-aggregates-sink (topic: fleetstats.aggregates)")
+        .contains(
+            "Source: raw-kubelet-source (topics: ([A-Za-z0-9_-]+\\.)?\\Qfleetstats.raw.kubelet\\E)")
+        .contains("Processor: kubelet-rates (stores: [fleetstats-kubelet-baseline-store])")
+        .contains("Sink: kubelet-aggregates-sink (topic: fleetstats.aggregates)")
+        .contains("fleetstats-kubelet-rollup-repartition")
+        .contains("Processor: kubelet-rollup (stores: [fleetstats-kubelet-rollup-store])")
+        .contains("Sink: kubelet-rollup-aggregates-sink (topic: fleetstats.aggregates)")
         .contains("Source: clusters-source (topics: [fleetstats.clusters])")
         .doesNotContain("KSTREAM-")
         .doesNotContain("KTABLE-");
