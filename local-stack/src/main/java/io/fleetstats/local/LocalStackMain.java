@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "fleetstats-local",
     mixinStandardHelpOptions = true,
+    usageHelpWidth = 130,
     version = "fleetstats-local 0.1.0",
     sortOptions = false,
     description = {
