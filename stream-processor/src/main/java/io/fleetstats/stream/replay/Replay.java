@@ -1,0 +1,700 @@
+package io.fleetstats.stream.replay;
+
+import com.dynatrace.hash4j.hashing.Hasher64;
+import com.dynatrace.hash4j.hashing.Hashing;
+import io.fleetstats.schemas.Aggregate;
+import io.fleetstats.schemas.ClusterMetadata;
+import io.fleetstats.schemas.Series;
+import io.fleetstats.schemas.Source;
+import io.fleetstats.schemas.Sources;
+import io.fleetstats.schemas.StatsdBatch;
+import io.fleetstats.schemas.StatsdBatchReader;
+import io.fleetstats.schemas.Topics;
+import io.fleetstats.sink.format.AggregateLines;
+import io.fleetstats.sink.format.WavefrontFormatter;
+import io.fleetstats.stream.StreamConfig;
+import io.fleetstats.stream.aggregate.Windows;
+import io.fleetstats.stream.topology.ReplayTopology;
+import io.fleetstats.stream.topology.StreamMetrics;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.TimeoutException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * One replay run: plans the offsets to read, restores or starts the live processors in-process
+ * ({@link ReplayTopology}), feeds them the range in a deterministic order ({@link RangeReader}),
+ * writes the aggregates of windows inside the range as Wavefront lines with the sink's formatter,
+ * and reports progress and a summary.
+ */
+final class Replay {
+
+  /** A problem with the arguments or what they point at: exit 2, naming the flag. */
+  static final class UsageException extends RuntimeException {
+    final String flag;
+
+    UsageException(String flag, String message) {
+      super(flag + ": " + message);
+      this.flag = flag;
+    }
+  }
+
+  /** The replay was asked to stop; its checkpoint is written. */
+  static final class Interrupted extends RuntimeException {
+    Interrupted(String message) {
+      super(message);
+    }
+  }
+
+  /** Which records and series take part. Empty sets and lists let everything through. */
+  record Filters(
+      Set<String> clusters, Set<String> namespaces, List<Pattern> sources, List<Pattern> metrics) {
+    boolean source(Source s) {
+      if (!clusters.isEmpty() && !clusters.contains(s.getCluster())) {
+        return false;
+      }
+      if (!namespaces.isEmpty() && !namespaces.contains(s.getNamespace())) {
+        return false;
+      }
+      if (sources.isEmpty()) {
+        return true;
+      }
+      String id = Sources.id(s);
+      for (Pattern p : sources) {
+        if (p.matcher(id).matches() || p.matcher(s.getPod()).matches()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    boolean metric(String name) {
+      if (metrics.isEmpty()) {
+        return true;
+      }
+      for (Pattern p : metrics) {
+        if (p.matcher(name).matches()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** A glob ({@code *} any run of characters, {@code ?} one) as a pattern. */
+    static Pattern glob(String glob) {
+      StringBuilder re = new StringBuilder();
+      for (String part : glob.split("(?=[*?])|(?<=[*?])")) {
+        switch (part) {
+          case "*" -> re.append(".*");
+          case "?" -> re.append('.');
+          default -> re.append(Pattern.quote(part));
+        }
+      }
+      return Pattern.compile(re.toString());
+    }
+  }
+
+  /**
+   * Everything a run needs, resolved and checked.
+   *
+   * @param from start of the event-time range (aligned to the window), inclusive
+   * @param to end (aligned), exclusive
+   * @param topics raw topics named by {@code --topics}; empty: those matching the raw topic pattern
+   * @param fields aggregate fields to write; empty: all
+   * @param outputFile the file the lines go to; null with {@code dryRun}
+   * @param haltAfterRecords stop (writing the checkpoint) after this many records; 0 = never
+   */
+  record Plan(
+      StreamConfig config,
+      WavefrontFormatter.Options format,
+      Instant from,
+      Instant to,
+      List<String> topics,
+      Filters filters,
+      Set<String> fields,
+      Path outputFile,
+      boolean dryRun,
+      Path checkpoint,
+      Duration checkpointInterval,
+      Duration timeout,
+      Duration progressInterval,
+      long haltAfterRecords,
+      String arguments) {}
+
+  private final Plan plan;
+  private final PrintStream out;
+  private final PrintStream log;
+  private final AggregateLines lines;
+  private final Hasher64 hasher = Hashing.xxh3_64();
+  private final long windowMs;
+
+  // counts (kept in checkpoints)
+  private final Map<String, Long> counts = new LinkedHashMap<>();
+  private final Set<Long> series = new HashSet<>();
+  private final TreeSet<Long> windows = new TreeSet<>();
+  private final Map<String, Long> invalid = new TreeMap<>();
+
+  private Writer writer;
+  private CountingStream bytes;
+  private long fromMs;
+  private long toMs;
+  private volatile boolean stopRequested;
+
+  Replay(Plan plan, PrintStream out, PrintStream log) {
+    this.plan = plan;
+    this.out = out;
+    this.log = log;
+    this.lines = AggregateLines.of(plan.format());
+    this.windowMs = plan.config().window().toMillis();
+    for (String k :
+        List.of(
+            "records",
+            "samples",
+            "records-filtered",
+            "records-undecodable",
+            "aggregates",
+            "aggregates-outside-range",
+            "points",
+            "invalid-lines",
+            "late-samples",
+            "dead-lettered")) {
+      counts.put(k, 0L);
+    }
+  }
+
+  /** Asks a running replay to stop at the next record, writing its checkpoint. */
+  void requestStop() {
+    stopRequested = true;
+  }
+
+  long count(String key) {
+    return counts.getOrDefault(key, 0L);
+  }
+
+  /**
+   * Runs the replay to its end.
+   *
+   * @return the summary's counts
+   * @throws UsageException when Kafka, a topic or the checkpoint is not as the arguments say
+   * @throws Interrupted when stopped before the end (the checkpoint, if any, is written)
+   */
+  Map<String, Long> run() throws IOException {
+    Checkpoint resumed = null;
+    if (plan.checkpoint() != null && Files.exists(plan.checkpoint())) {
+      try {
+        resumed = Checkpoint.read(plan.checkpoint());
+      } catch (IOException e) {
+        throw new UsageException(
+            "--checkpoint",
+            plan.checkpoint()
+                + " cannot be read ("
+                + e.getMessage()
+                + "); delete it to start the replay from the beginning");
+      }
+      if (!resumed.arguments().equals(plan.arguments())) {
+        throw new UsageException(
+            "--checkpoint",
+            plan.checkpoint()
+                + " was written by a replay with other arguments ("
+                + resumed.arguments()
+                + "); use the same arguments, or delete it to start afresh");
+      }
+    }
+    fromMs = resumed != null ? resumed.from() : plan.from().toEpochMilli();
+    toMs = resumed != null ? resumed.to() : plan.to().toEpochMilli();
+    StreamConfig config = plan.config();
+    Topics topics = config.topics();
+    long lateness = config.allowedLateness().toMillis();
+    long grace = config.grace().toMillis();
+    try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+      List<RangeReader.Range> ranges;
+      if (resumed != null) {
+        ranges = resumed.ranges();
+      } else {
+        ranges = plan(consumer, fromMs - lateness, toMs + grace + lateness);
+      }
+      Map<String, ClusterMetadata> clusters = clusters(topics);
+      TreeSet<Integer> partitions = new TreeSet<>();
+      for (RangeReader.Range r : ranges) {
+        if (r.stop() > r.start()) {
+          partitions.add(r.partition().partition());
+        }
+      }
+      openOutput(resumed);
+      if (resumed != null) {
+        counts.putAll(resumed.counts());
+        for (long s : resumed.series()) {
+          series.add(s);
+        }
+        for (long w : resumed.windows()) {
+          windows.add(w);
+        }
+        log.printf(
+            "fleetstats-replay: resuming from %s (%d of %d records done)%n",
+            plan.checkpoint(),
+            count("records"),
+            ranges.stream().mapToLong(r -> r.stop() - r.start()).sum());
+      }
+      ReplayTopology topology =
+          new ReplayTopology(
+              config,
+              partitions,
+              clusters,
+              fromMs - lateness,
+              new ReplayTopology.Output() {
+                @Override
+                public void aggregate(Aggregate aggregate) {
+                  write(aggregate);
+                }
+
+                @Override
+                public void deadLetter(String reason, String key, byte[] value) {
+                  add("dead-lettered", 1);
+                  add("dead-lettered-" + reason, 1);
+                }
+              },
+              resumed == null ? null : resumed.state());
+      long lateBefore = count("late-samples");
+      RangeReader reader =
+          new RangeReader(
+              consumer,
+              ranges,
+              resumed == null ? Map.of() : resumed.positions(),
+              plan.timeout().multipliedBy(2));
+      StatsdBatchReader decoder =
+          new StatsdBatchReader(topics.rawStatsd().valueSerde().deserializer());
+      Progress progress =
+          new Progress(
+              log,
+              plan.progressInterval(),
+              reader,
+              fromMs,
+              toMs,
+              count("records"),
+              count("samples"));
+      long lastCheckpoint = System.nanoTime();
+      long recordsThisRun = 0;
+      ConsumerRecord<String, byte[]> rec;
+      while ((rec = reader.next()) != null) {
+        feed(topology, decoder, rec);
+        recordsThisRun++;
+        progress.maybeReport(count("records"), count("samples"), topology.now());
+        boolean halt = plan.haltAfterRecords() > 0 && recordsThisRun >= plan.haltAfterRecords();
+        if (stopRequested || halt) {
+          if (plan.checkpoint() != null) {
+            checkpoint(reader, topology, lateBefore);
+          }
+          flush();
+          throw new Interrupted(
+              plan.checkpoint() != null
+                  ? "stopped after "
+                      + count("records")
+                      + " records; checkpoint written to "
+                      + plan.checkpoint()
+                      + ": run the same command again to continue"
+                  : "stopped after "
+                      + count("records")
+                      + " records (no --checkpoint: nothing kept)");
+        }
+        if (plan.checkpoint() != null
+            && System.nanoTime() - lastCheckpoint > plan.checkpointInterval().toNanos()) {
+          checkpoint(reader, topology, lateBefore);
+          lastCheckpoint = System.nanoTime();
+        }
+      }
+      topology.finish();
+      counts.put("late-samples", lateBefore + topology.counter(StreamMetrics.LATE_SAMPLES));
+      flush();
+      closeOutput();
+      progress.report(count("records"), count("samples"), topology.now(), true);
+      if (plan.checkpoint() != null) {
+        Files.deleteIfExists(plan.checkpoint());
+      }
+      counts.put("series", (long) series.size());
+      counts.put("windows", (long) windows.size());
+      summary();
+      return counts;
+    }
+  }
+
+  private void feed(
+      ReplayTopology topology, StatsdBatchReader decoder, ConsumerRecord<String, byte[]> rec) {
+    add("records", 1);
+    StatsdBatch batch;
+    try {
+      batch = decoder.deserialize(rec.topic(), rec.value());
+    } catch (RuntimeException e) {
+      add("records-undecodable", 1);
+      return;
+    }
+    if (batch == null) {
+      return;
+    }
+    Filters f = plan.filters();
+    if (!f.source(batch.getSource())) {
+      add("records-filtered", 1);
+      topology.advance(rec.timestamp());
+      return;
+    }
+    if (!f.metrics().isEmpty()) {
+      List<Series> kept = new ArrayList<>(batch.getSeries().size());
+      for (Series s : batch.getSeries()) {
+        if (f.metric(s.getName())) {
+          kept.add(s);
+        }
+      }
+      // an empty batch still moves its source's time, as a heartbeat does live
+      batch.setSeries(kept);
+    }
+    long samples = 0;
+    for (Series s : batch.getSeries()) {
+      samples += Windows.sampleCount(s);
+    }
+    add("samples", samples);
+    topology.process(rec.partition(), rec.key(), batch, rec.timestamp());
+  }
+
+  private void write(Aggregate a) {
+    long start = a.getWindowStart();
+    if (start < fromMs || start >= toMs) {
+      add("aggregates-outside-range", 1);
+      return;
+    }
+    if (!plan.fields().isEmpty()) {
+      Map<String, Double> kept = new LinkedHashMap<>();
+      a.getFields()
+          .forEach(
+              (k, v) -> {
+                if (plan.fields().contains(k)) {
+                  kept.put(k, v);
+                }
+              });
+      a.setFields(kept);
+    }
+    add("aggregates", 1);
+    AggregateLines.Result r = lines.apply(a);
+    for (AggregateLines.Invalid i : r.invalid()) {
+      invalid.merge(i.verdict().reason().toString(), 1L, Long::sum);
+    }
+    add("invalid-lines", r.invalid().size());
+    add("points", r.text().size());
+    windows.add(start);
+    series.add(seriesHash(a));
+    if (writer != null) {
+      try {
+        for (String line : r.text()) {
+          writer.write(line);
+          writer.write('\n');
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+  }
+
+  private long seriesHash(Aggregate a) {
+    StringBuilder b = new StringBuilder(128);
+    b.append(a.getName()).append('|').append(a.getSource());
+    new TreeMap<>(a.getTags()).forEach((k, v) -> b.append('|').append(k).append('=').append(v));
+    return hasher.hashCharsToLong(b);
+  }
+
+  private void add(String key, long n) {
+    counts.merge(key, n, Long::sum);
+  }
+
+  private KafkaConsumer<String, byte[]> consumer() {
+    StreamConfig c = plan.config();
+    Map<String, Object> props = new HashMap<>();
+    Set<String> names = ConsumerConfig.configNames();
+    c.kafka()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("consumer.") && names.contains(k.substring(9))) {
+                props.put(k.substring(9), v);
+              } else if (names.contains(k) && !props.containsKey(k)) {
+                props.put(k, v);
+              }
+            });
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, c.bootstrap());
+    // no group: partitions are assigned, nothing is committed, no live group is touched
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "fleetstats-replay");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+    props.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) plan.timeout().toMillis());
+    props.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) plan.timeout().toMillis());
+    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 8 << 20);
+    props.putIfAbsent(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 64 << 20);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /**
+   * The offsets to read: from {@code readFrom} (by time) to the end captured now or {@code readTo}.
+   */
+  private List<RangeReader.Range> plan(
+      KafkaConsumer<String, byte[]> consumer, long readFrom, long readTo) {
+    Map<String, List<PartitionInfo>> all;
+    try {
+      all = consumer.listTopics(plan.timeout());
+    } catch (TimeoutException e) {
+      throw new UsageException(
+          "--bootstrap",
+          "Kafka at "
+              + plan.config().bootstrap()
+              + " did not answer within "
+              + plan.timeout().toSeconds()
+              + " s (check the address, FLEETSTATS_KAFKA_* security settings, or raise --timeout)");
+    }
+    List<String> names = new ArrayList<>();
+    if (!plan.topics().isEmpty()) {
+      for (String t : plan.topics()) {
+        if (!all.containsKey(t)) {
+          throw new UsageException(
+              "--topics",
+              "topic '"
+                  + t
+                  + "' does not exist on "
+                  + plan.config().bootstrap()
+                  + " (raw topics there: "
+                  + String.join(", ", matching(all.keySet(), plan.config().rawStatsdTopics()))
+                  + ")");
+        }
+        names.add(t);
+      }
+    } else {
+      names.addAll(matching(all.keySet(), plan.config().rawStatsdTopics()));
+      if (names.isEmpty()) {
+        throw new UsageException(
+            "--topics",
+            "no topic on "
+                + plan.config().bootstrap()
+                + " matches the raw topic pattern '"
+                + plan.config().rawStatsdTopics()
+                + "'; name the topics with --topics or set FLEETSTATS_RAW_TOPIC_PATTERN");
+      }
+    }
+    List<TopicPartition> tps = new ArrayList<>();
+    for (String t : names) {
+      all.get(t).stream()
+          .map(p -> new TopicPartition(t, p.partition()))
+          .sorted((a, b) -> Integer.compare(a.partition(), b.partition()))
+          .forEach(tps::add);
+    }
+    Map<TopicPartition, Long> ends = consumer.endOffsets(tps, plan.timeout());
+    Map<TopicPartition, Long> startTimes = new HashMap<>();
+    Map<TopicPartition, Long> stopTimes = new HashMap<>();
+    for (TopicPartition tp : tps) {
+      startTimes.put(tp, Math.max(0, readFrom));
+      stopTimes.put(tp, Math.max(0, readTo));
+    }
+    Map<TopicPartition, OffsetAndTimestamp> starts =
+        consumer.offsetsForTimes(startTimes, plan.timeout());
+    Map<TopicPartition, OffsetAndTimestamp> stops =
+        consumer.offsetsForTimes(stopTimes, plan.timeout());
+    List<RangeReader.Range> ranges = new ArrayList<>();
+    for (TopicPartition tp : tps) {
+      long end = ends.get(tp);
+      OffsetAndTimestamp s = starts.get(tp);
+      OffsetAndTimestamp e = stops.get(tp);
+      long start = s == null ? end : s.offset();
+      long stop = e == null ? end : Math.min(end, e.offset());
+      ranges.add(new RangeReader.Range(tp, start, Math.max(start, stop)));
+    }
+    return ranges;
+  }
+
+  private static List<String> matching(Set<String> topics, Pattern pattern) {
+    return topics.stream().filter(t -> pattern.matcher(t).matches()).sorted().toList();
+  }
+
+  /** The cluster metadata topic, read whole (it is compacted and small), as the global store. */
+  private Map<String, ClusterMetadata> clusters(Topics topics) {
+    Map<String, ClusterMetadata> out = new HashMap<>();
+    try (KafkaConsumer<String, byte[]> c = consumer()) {
+      List<PartitionInfo> parts = c.partitionsFor(topics.clusters().name(), plan.timeout());
+      if (parts == null || parts.isEmpty()) {
+        return out;
+      }
+      List<TopicPartition> tps =
+          parts.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      Map<TopicPartition, Long> ends = c.endOffsets(tps, plan.timeout());
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      var deserializer = topics.clusters().valueSerde().deserializer();
+      long deadline = System.nanoTime() + plan.timeout().toNanos();
+      while (tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+        if (System.nanoTime() > deadline) {
+          log.println(
+              "fleetstats-replay: cluster metadata not read whole; cluster tags may be missing");
+          break;
+        }
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          if (r.key() == null) {
+            continue;
+          }
+          if (r.value() == null) {
+            out.remove(r.key());
+          } else {
+            try {
+              out.put(r.key(), deserializer.deserialize(r.topic(), r.value()));
+            } catch (RuntimeException e) {
+              // an unreadable record is skipped, as the live global store would fail on it
+            }
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  private void openOutput(Checkpoint resumed) throws IOException {
+    if (plan.dryRun()) {
+      return;
+    }
+    Path file = plan.outputFile();
+    if (file.getParent() != null) {
+      Files.createDirectories(file.getParent());
+    }
+    FileChannel ch;
+    if (resumed != null) {
+      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      if (ch.size() < resumed.outputBytes()) {
+        ch.close();
+        throw new UsageException(
+            "--checkpoint",
+            file
+                + " is shorter than the checkpoint says it was ("
+                + resumed.outputBytes()
+                + " bytes); delete the checkpoint to start afresh");
+      }
+      ch.truncate(resumed.outputBytes());
+      ch.position(resumed.outputBytes());
+    } else {
+      ch =
+          FileChannel.open(
+              file,
+              StandardOpenOption.CREATE,
+              StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING);
+    }
+    bytes = new CountingStream(Channels.newOutputStream(ch), ch.position());
+    writer = new BufferedWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), 1 << 16);
+  }
+
+  private void flush() throws IOException {
+    if (writer != null) {
+      writer.flush();
+    }
+  }
+
+  private void closeOutput() throws IOException {
+    if (writer != null) {
+      writer.close();
+      writer = null;
+    }
+  }
+
+  private void checkpoint(RangeReader reader, ReplayTopology topology, long lateBefore)
+      throws IOException {
+    flush();
+    Map<String, Long> saved = new LinkedHashMap<>(counts);
+    saved.put("late-samples", lateBefore + topology.counter(StreamMetrics.LATE_SAMPLES));
+    new Checkpoint(
+            plan.arguments(),
+            fromMs,
+            toMs,
+            reader.ranges(),
+            reader.positions(),
+            bytes == null ? 0 : bytes.count(),
+            saved,
+            series.stream().mapToLong(Long::longValue).toArray(),
+            windows.stream().mapToLong(Long::longValue).toArray(),
+            topology.state())
+        .write(plan.checkpoint());
+  }
+
+  private void summary() {
+    out.printf(
+        "fleetstats-replay %s: range %s .. %s, %d records (%d filtered out, %d undecodable),"
+            + " %d samples, %d series, %d windows, %d aggregates, %d points%s%n",
+        plan.dryRun() ? "dry run" : "done",
+        Instant.ofEpochMilli(fromMs),
+        Instant.ofEpochMilli(toMs),
+        count("records"),
+        count("records-filtered"),
+        count("records-undecodable"),
+        count("samples"),
+        count("series"),
+        count("windows"),
+        count("aggregates"),
+        count("points"),
+        plan.dryRun() ? " (nothing written)" : " written to " + plan.outputFile());
+    if (count("late-samples") > 0) {
+      out.printf(
+          "  %d samples were late for their windows (as live: after %s of allowed lateness);"
+              + " they are not in the output%n",
+          count("late-samples"), plan.config().allowedLateness());
+    }
+    if (count("invalid-lines") > 0) {
+      out.printf(
+          "  %d lines failed validation and were not written: %s%n",
+          count("invalid-lines"), invalid);
+    }
+  }
+
+  /** An output stream that counts what went through: the output file's length for checkpoints. */
+  private static final class CountingStream extends java.io.FilterOutputStream {
+    private long count;
+
+    CountingStream(java.io.OutputStream out, long start) {
+      super(out);
+      this.count = start;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+
+    long count() {
+      return count;
+    }
+  }
+}
