@@ -247,6 +247,21 @@ public final class ReplayTopology {
   }
 
   private void punctuate() {
+    if (stage2 != null) {
+      // Every stage-1 task is alive here, however far the clock jumped: stage 2 must not close a
+      // roll-up window without a task just because that task punctuates after another. A
+      // watermark of "nothing yet" marks each as heard from now and moves nothing.
+      @SuppressWarnings("unchecked")
+      Processor<String, byte[], String, Emitted> rollups =
+          (Processor<String, byte[], String, Emitted>) stage2.processor;
+      for (int p : stage1.keySet()) {
+        rollups.process(
+            new Record<>(
+                RollupAggregator.WATERMARK_PREFIX + p,
+                RollupAggregator.encodeWatermark(WindowClock.UNKNOWN),
+                now));
+      }
+    }
     for (Task t : stage1.values()) {
       t.punctuate(now);
     }
