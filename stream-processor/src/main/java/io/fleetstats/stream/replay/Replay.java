@@ -131,6 +131,7 @@ final class Replay {
    * @param fields aggregate fields to write; empty: all
    * @param outputFile the file the lines go to; null with {@code dryRun}
    * @param haltAfterRecords stop (writing the checkpoint) after this many records; 0 = never
+   * @param includeLate also aggregate the samples the live processor dead-lettered as late
    */
   record Plan(
       StreamConfig config,
@@ -147,6 +148,7 @@ final class Replay {
       Duration timeout,
       Duration progressInterval,
       long haltAfterRecords,
+      boolean includeLate,
       String arguments) {}
 
   private final Plan plan;
@@ -168,6 +170,17 @@ final class Replay {
   private long toMs;
   private volatile boolean stopRequested;
 
+  /** A batch of samples the live processor dead-lettered as late, fed at its own event time. */
+  private record LateBatch(long eventTime, String key, StatsdBatch batch) {}
+
+  /** Per raw batch (agent, sequence, source) and series, the windows fed from the dead letters. */
+  private final Map<String, Map<String, Set<Long>>> included = new HashMap<>();
+
+  /** The raw partition (live task) of each source seen so far. */
+  private final Map<String, Integer> sourcePartitions = new HashMap<>();
+
+  private TreeSet<Integer> tasks;
+
   Replay(Plan plan, PrintStream out, PrintStream log) {
     this.plan = plan;
     this.out = out;
@@ -185,7 +198,10 @@ final class Replay {
             "points",
             "invalid-lines",
             "late-samples",
-            "dead-lettered")) {
+            "dead-lettered",
+            "late-batches-included",
+            "late-samples-included",
+            "late-samples-deduplicated")) {
       counts.put(k, 0L);
     }
   }
@@ -248,6 +264,8 @@ final class Replay {
           partitions.add(r.partition().partition());
         }
       }
+      tasks = partitions;
+      List<LateBatch> late = plan.includeLate() ? readLate(topics) : List.of();
       openOutput(resumed);
       if (resumed != null) {
         counts.putAll(resumed.counts());
@@ -302,8 +320,15 @@ final class Replay {
               count("samples"));
       long lastCheckpoint = System.nanoTime();
       long recordsThisRun = 0;
+      int lateNext = (int) count("late-batches-included");
+      for (int i = 0; i < lateNext; i++) {
+        remember(late.get(i));
+      }
       ConsumerRecord<String, byte[]> rec;
       while ((rec = reader.next()) != null) {
+        while (lateNext < late.size() && late.get(lateNext).eventTime() <= rec.timestamp()) {
+          include(topology, late.get(lateNext++));
+        }
         feed(topology, decoder, rec);
         recordsThisRun++;
         progress.maybeReport(count("records"), count("samples"), topology.now());
@@ -329,6 +354,9 @@ final class Replay {
           checkpoint(reader, topology, lateBefore);
           lastCheckpoint = System.nanoTime();
         }
+      }
+      while (lateNext < late.size()) {
+        include(topology, late.get(lateNext++));
       }
       topology.finish();
       counts.put("late-samples", lateBefore + topology.counter(StreamMetrics.LATE_SAMPLES));
@@ -374,12 +402,170 @@ final class Replay {
       // an empty batch still moves its source's time, as a heartbeat does live
       batch.setSeries(kept);
     }
+    if (!included.isEmpty()) {
+      withoutIncluded(batch);
+    }
     long samples = 0;
     for (Series s : batch.getSeries()) {
       samples += Windows.sampleCount(s);
     }
     add("samples", samples);
+    sourcePartitions.putIfAbsent(Sources.id(batch.getSource()), rec.partition());
     topology.process(rec.partition(), rec.key(), batch, rec.timestamp());
+  }
+
+  /**
+   * The dead-letter topic's {@code late} batches whose samples fall in the range, in event-time
+   * order. Late data is rare by design, so they are held in memory.
+   */
+  private List<LateBatch> readLate(Topics topics) {
+    List<LateBatch> out = new ArrayList<>();
+    String topic = topics.deadletter().name();
+    var decoder = topics.rawStatsd().valueSerde().deserializer();
+    try (KafkaConsumer<String, byte[]> c = consumer()) {
+      List<PartitionInfo> parts = c.partitionsFor(topic, plan.timeout());
+      if (parts == null || parts.isEmpty()) {
+        log.println(
+            "fleetstats-replay: --include-late: no topic " + topic + ", nothing to include");
+        return out;
+      }
+      List<TopicPartition> tps =
+          parts.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      Map<TopicPartition, Long> ends = c.endOffsets(tps, plan.timeout());
+      Map<TopicPartition, Long> times = new HashMap<>();
+      tps.forEach(tp -> times.put(tp, fromMs));
+      Map<TopicPartition, OffsetAndTimestamp> starts = c.offsetsForTimes(times, plan.timeout());
+      List<RangeReader.Range> ranges = new ArrayList<>();
+      for (TopicPartition tp : tps) {
+        OffsetAndTimestamp s = starts.get(tp);
+        ranges.add(new RangeReader.Range(tp, s == null ? ends.get(tp) : s.offset(), ends.get(tp)));
+      }
+      RangeReader reader = new RangeReader(c, ranges, Map.of(), plan.timeout().multipliedBy(2));
+      ConsumerRecord<String, byte[]> r;
+      while ((r = reader.next()) != null) {
+        var reason = r.headers().lastHeader("fleetstats.reason");
+        if (reason == null
+            || !"late".equals(new String(reason.value(), StandardCharsets.UTF_8))
+            || r.value() == null) {
+          continue;
+        }
+        StatsdBatch b;
+        try {
+          b = decoder.deserialize(topic, r.value());
+        } catch (RuntimeException e) {
+          add("records-undecodable", 1);
+          continue;
+        }
+        if (!plan.filters().source(b.getSource())) {
+          continue;
+        }
+        long min = Long.MAX_VALUE;
+        long max = Long.MIN_VALUE;
+        List<Series> kept = new ArrayList<>();
+        for (Series s : b.getSeries()) {
+          if (!plan.filters().metric(s.getName())) {
+            continue;
+          }
+          kept.add(s);
+          for (Windows.Slice slice : Windows.slices(s, b.getCreatedAt(), windowMs)) {
+            min = Math.min(min, slice.windowStart());
+            max = Math.max(max, slice.windowStart());
+          }
+        }
+        if (kept.isEmpty() || max < fromMs || min >= toMs) {
+          continue;
+        }
+        b.setSeries(kept);
+        out.add(new LateBatch(min, r.key(), b));
+      }
+    }
+    // stable: equal times keep the topic's order
+    out.sort(java.util.Comparator.comparingLong(LateBatch::eventTime));
+    log.printf(
+        "fleetstats-replay: --include-late: %d dead-lettered late batches in the range%n",
+        out.size());
+    return out;
+  }
+
+  /**
+   * Feeds a late batch to the task of its source at its own event time (the clock does not move
+   * back), where its windows are still open, and remembers its windows so that the same samples in
+   * the raw record (the live processor found them late there) are not counted twice.
+   */
+  private void include(ReplayTopology topology, LateBatch late) {
+    remember(late);
+    String source = Sources.id(late.batch().getSource());
+    Integer p = sourcePartitions.get(source);
+    if (p == null || !tasks.contains(p)) {
+      p = tasks.first();
+    }
+    long samples = 0;
+    for (Series s : late.batch().getSeries()) {
+      samples += Windows.sampleCount(s);
+    }
+    add("late-batches-included", 1);
+    add("late-samples-included", samples);
+    topology.process(p, late.key(), late.batch(), late.eventTime());
+  }
+
+  private void remember(LateBatch late) {
+    StatsdBatch b = late.batch();
+    if (b.getAgentId().isEmpty()) {
+      return; // no batch identity: its raw record cannot be told apart (agents always set one)
+    }
+    Map<String, Set<Long>> bySeries = included.computeIfAbsent(batchKey(b), k -> new HashMap<>());
+    for (Series s : b.getSeries()) {
+      Set<Long> w = bySeries.computeIfAbsent(seriesKey(s), k -> new HashSet<>());
+      for (Windows.Slice slice : Windows.slices(s, b.getCreatedAt(), windowMs)) {
+        w.add(slice.windowStart());
+      }
+    }
+  }
+
+  /** Drops from a raw batch the samples already fed from its dead-lettered copy. */
+  private void withoutIncluded(StatsdBatch batch) {
+    if (batch.getAgentId().isEmpty()) {
+      return;
+    }
+    Map<String, Set<Long>> bySeries = included.get(batchKey(batch));
+    if (bySeries == null) {
+      return;
+    }
+    List<Series> kept = new ArrayList<>(batch.getSeries().size());
+    for (Series s : batch.getSeries()) {
+      Set<Long> windows = bySeries.get(seriesKey(s));
+      if (windows == null) {
+        kept.add(s);
+        continue;
+      }
+      int n = Windows.sampleCount(s);
+      int[] idx = new int[n];
+      int count = 0;
+      for (Windows.Slice slice : Windows.slices(s, batch.getCreatedAt(), windowMs)) {
+        if (windows.contains(slice.windowStart())) {
+          add("late-samples-deduplicated", slice.count());
+        } else {
+          for (int i = 0; i < slice.count(); i++) {
+            idx[count++] = slice.indices()[i];
+          }
+        }
+      }
+      if (count == n) {
+        kept.add(s);
+      } else if (count > 0) {
+        java.util.Arrays.sort(idx, 0, count);
+        kept.add(Windows.subset(s, idx, count));
+      }
+    }
+    batch.setSeries(kept);
+  }
+
+  private static String batchKey(StatsdBatch b) {
+    return b.getAgentId() + '|' + b.getSequence() + '|' + Sources.id(b.getSource());
+  }
+
+  private static String seriesKey(Series s) {
+    return s.getName() + '|' + s.getType() + '|' + new TreeMap<>(s.getTags());
   }
 
   private void write(Aggregate a) {
@@ -659,10 +845,18 @@ final class Replay {
         count("aggregates"),
         count("points"),
         plan.dryRun() ? " (nothing written)" : " written to " + plan.outputFile());
+    if (count("late-batches-included") > 0) {
+      out.printf(
+          "  %d samples the live processor had dead-lettered as late are included (%d batches; %d"
+              + " samples of their raw records were not counted again)%n",
+          count("late-samples-included"),
+          count("late-batches-included"),
+          count("late-samples-deduplicated"));
+    }
     if (count("late-samples") > 0) {
       out.printf(
           "  %d samples were late for their windows (as live: after %s of allowed lateness);"
-              + " they are not in the output%n",
+              + " they are not in the output (--include-late adds those the live processor dead-lettered)%n",
           count("late-samples"), plan.config().allowedLateness());
     }
     if (count("invalid-lines") > 0) {

@@ -221,6 +221,13 @@ public final class ReplayMain implements Callable<Integer> {
       description = "a progress line this often (default: 10s, 2s on a terminal)")
   String progressInterval;
 
+  @Option(
+      names = "--include-late",
+      description =
+          "also aggregate the samples the live processor dead-lettered as late (reason 'late' on"
+              + " the dead-letter topic) for windows in the range, each at its own event time")
+  boolean includeLate;
+
   @Option(names = "--halt-after-records", hidden = true, defaultValue = "0")
   long haltAfterRecords;
 
@@ -433,7 +440,8 @@ public final class ReplayMain implements Callable<Integer> {
             "fields=" + fields,
             "format=" + format,
             "output=" + output,
-            "dryRun=" + dryRun);
+            "dryRun=" + dryRun,
+            "includeLate=" + includeLate);
     return new Replay.Plan(
         config,
         new WavefrontFormatter.Options(
@@ -453,6 +461,7 @@ public final class ReplayMain implements Callable<Integer> {
         timeoutD,
         progress,
         haltAfterRecords,
+        includeLate,
         arguments);
   }
 

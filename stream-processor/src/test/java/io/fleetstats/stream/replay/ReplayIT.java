@@ -413,6 +413,117 @@ class ReplayIT {
     assertThat(missing.err()).contains("--from");
   }
 
+  @Test
+  void includeLateAddsWhatTheLiveProcessorDeadLetteredOnceEach() throws Exception {
+    Map<String, String> env = new HashMap<>(env());
+    env.put(StreamConfig.TOPIC_PREFIX.key(), "latecase");
+    env.put(StreamConfig.ALLOWED_LATENESS.key(), "5s");
+    env.put(StreamConfig.ROLLUPS.key(), "");
+    Topics topics = Topics.withPrefix("latecase");
+    TopicSetup.ensure(
+        Map.of("bootstrap.servers", cluster.bootstrapServers()),
+        topics,
+        1,
+        Optional.empty(),
+        Duration.ofDays(1),
+        Duration.ofSeconds(30));
+    Source pod = source(9);
+    long t = t0;
+    List<StatsdBatch> batches =
+        List.of(
+            batch(pod, t + 500, series(TIMER, MetricType.TIMER, t + 500, 1, 2, 3)),
+            batch(pod, t + 1500, series(TIMER, MetricType.TIMER, t + 1500, 4)),
+            // the source moves on: window [t, t+2s) is emitted and, after 5 s more, no longer kept
+            batch(pod, t + 20_000, series(TIMER, MetricType.TIMER, t + 20_000, 50)),
+            // a spooled flush: two samples for the first window (late), one current
+            batch(
+                pod,
+                t + 30_000,
+                series(TIMER, MetricType.TIMER, t + 1_600, 7, 8),
+                series(TIMER, MetricType.TIMER, t + 30_000, 60)));
+    try (KafkaProducer<String, StatsdBatch> producer = producer(topics)) {
+      long seq = 0;
+      for (StatsdBatch b : batches) {
+        b.setSequence(seq++);
+        producer.send(
+            new ProducerRecord<>(
+                topics.rawStatsd().name(), null, b.getCreatedAt(), Sources.id(pod), b));
+      }
+      producer.flush();
+    }
+    Map<String, String> liveEnv = new HashMap<>(env);
+    liveEnv.put(StreamConfig.APPLICATION_ID.key(), "fleetstats-it-replay-late");
+    liveEnv.put(StreamConfig.STATE_DIR.key(), dir.resolve("late-state").toString());
+    liveEnv.put(StreamConfig.ADMIN_ADDRESS.key(), "127.0.0.1:0");
+    try (StreamProcessor processor = StreamProcessor.start(StreamConfig.fromEnv(liveEnv));
+        KafkaConsumer<byte[], byte[]> deadletters = deadletterConsumer(topics)) {
+      List<ConsumerRecord<byte[], byte[]>> seen = new ArrayList<>();
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> {
+                deadletters.poll(Duration.ofMillis(200)).forEach(seen::add);
+                return !seen.isEmpty();
+              });
+      assertThat(new String(seen.get(0).headers().lastHeader("fleetstats.reason").value()))
+          .isEqualTo("late");
+    }
+    String from = Instant.ofEpochMilli(t).toString();
+    String count = "\"" + TIMER + ".count\" ";
+    String firstWindow = " " + t / 1000 + " source=";
+    // the range covers the late raw record too: its late samples must be counted once
+    String to = Instant.ofEpochMilli(t + 40_000).toString();
+    Path without = dir.resolve("without.wf");
+    Result plain = replayWith(env, "--from", from, "--to", to, "--output", "file:" + without);
+    assertThat(plain.code()).as(plain.err()).isZero();
+    assertThat(plain.out()).contains("2 samples were late");
+    assertThat(Files.readAllLines(without))
+        .filteredOn(l -> l.startsWith(count) && l.contains(firstWindow))
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith(count + "4 "));
+
+    Path with = dir.resolve("with.wf");
+    Result late =
+        replayWith(env, "--from", from, "--to", to, "--include-late", "--output", "file:" + with);
+    assertThat(late.code()).as(late.err()).isZero();
+    assertThat(late.out())
+        .contains("2 samples the live processor had dead-lettered as late are included")
+        .contains("2 samples of their raw records were not counted again")
+        .doesNotContain("samples were late");
+    assertThat(Files.readAllLines(with))
+        .filteredOn(l -> l.startsWith(count) && l.contains(firstWindow))
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith(count + "6 "));
+  }
+
+  private Result replayWith(Map<String, String> env, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        ReplayMain.run(
+            args,
+            env,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            false);
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private static KafkaConsumer<byte[], byte[]> deadletterConsumer(Topics topics) {
+    KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "it-replay-deadletters",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer());
+    consumer.subscribe(List.of(topics.deadletter().name()));
+    return consumer;
+  }
+
   private static int closedPort() {
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       return s.getLocalPort();
