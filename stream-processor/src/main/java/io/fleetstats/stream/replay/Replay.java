@@ -10,8 +10,12 @@ import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.StatsdBatchReader;
 import io.fleetstats.schemas.Topics;
+import io.fleetstats.sink.SinkConfig;
+import io.fleetstats.sink.delivery.ProxyClient;
 import io.fleetstats.sink.format.AggregateLines;
 import io.fleetstats.sink.format.WavefrontFormatter;
+import io.fleetstats.sink.kit.delivery.Backoff;
+import io.fleetstats.sink.kit.delivery.BatchSender;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.Windows;
 import io.fleetstats.stream.topology.ReplayTopology;
@@ -21,6 +25,7 @@ import java.io.IOException;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
+import java.net.URI;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -129,7 +134,8 @@ final class Replay {
    * @param to end (aligned), exclusive
    * @param topics raw topics named by {@code --topics}; empty: those matching the raw topic pattern
    * @param fields aggregate fields to write; empty: all
-   * @param outputFile the file the lines go to; null with {@code dryRun}
+   * @param output where the aggregates go; null with {@code dryRun}
+   * @param rateLimit most points a second sent to a proxy; 0 = no limit
    * @param haltAfterRecords stop (writing the checkpoint) after this many records; 0 = never
    * @param includeLate also aggregate the samples the live processor dead-lettered as late
    */
@@ -141,7 +147,9 @@ final class Replay {
       List<String> topics,
       Filters filters,
       Set<String> fields,
-      Path outputFile,
+      Target output,
+      double rateLimit,
+      SinkConfig sink,
       boolean dryRun,
       Path checkpoint,
       Duration checkpointInterval,
@@ -150,6 +158,31 @@ final class Replay {
       long haltAfterRecords,
       boolean includeLate,
       String arguments) {}
+
+  /**
+   * Where the aggregates go: {@code file} (Wavefront lines), {@code proxy} (Wavefront lines over
+   * HTTP, as the sink sends them) or {@code topic} (Aggregate records, as the live processor writes
+   * them).
+   */
+  record Target(String kind, String where) {
+    @Override
+    public String toString() {
+      return kind + ":" + where;
+    }
+  }
+
+  /** Receives what is written: the aggregate (with its record key) and its lines. */
+  private interface Out extends java.io.Closeable {
+    void write(String key, Aggregate aggregate, List<String> lines) throws IOException;
+
+    /** Makes everything written so far durable (before a checkpoint). */
+    void flush() throws IOException;
+
+    /** The file's length, for a checkpoint; 0 for other outputs. */
+    default long position() {
+      return 0;
+    }
+  }
 
   private final Plan plan;
   private final PrintStream out;
@@ -164,8 +197,7 @@ final class Replay {
   private final TreeSet<Long> windows = new TreeSet<>();
   private final Map<String, Long> invalid = new TreeMap<>();
 
-  private Writer writer;
-  private CountingStream bytes;
+  private Out sinkOut;
   private long fromMs;
   private long toMs;
   private volatile boolean stopRequested;
@@ -289,8 +321,8 @@ final class Replay {
               fromMs - lateness,
               new ReplayTopology.Output() {
                 @Override
-                public void aggregate(Aggregate aggregate) {
-                  write(aggregate);
+                public void aggregate(String key, Aggregate aggregate) {
+                  write(key, aggregate);
                 }
 
                 @Override
@@ -568,7 +600,7 @@ final class Replay {
     return s.getName() + '|' + s.getType() + '|' + new TreeMap<>(s.getTags());
   }
 
-  private void write(Aggregate a) {
+  private void write(String key, Aggregate a) {
     long start = a.getWindowStart();
     if (start < fromMs || start >= toMs) {
       add("aggregates-outside-range", 1);
@@ -594,12 +626,9 @@ final class Replay {
     add("points", r.text().size());
     windows.add(start);
     series.add(seriesHash(a));
-    if (writer != null) {
+    if (sinkOut != null) {
       try {
-        for (String line : r.text()) {
-          writer.write(line);
-          writer.write('\n');
-        }
+        sinkOut.write(key, a, r.text());
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
@@ -767,7 +796,14 @@ final class Replay {
     if (plan.dryRun()) {
       return;
     }
-    Path file = plan.outputFile();
+    switch (plan.output().kind()) {
+      case "file" -> sinkOut = fileOutput(Path.of(plan.output().where()), resumed);
+      case "proxy" -> sinkOut = new ProxyOut(URI.create(plan.output().where()));
+      default -> sinkOut = new TopicOut(plan.output().where());
+    }
+  }
+
+  private Out fileOutput(Path file, Checkpoint resumed) throws IOException {
     if (file.getParent() != null) {
       Files.createDirectories(file.getParent());
     }
@@ -793,20 +829,204 @@ final class Replay {
               StandardOpenOption.WRITE,
               StandardOpenOption.TRUNCATE_EXISTING);
     }
-    bytes = new CountingStream(Channels.newOutputStream(ch), ch.position());
-    writer = new BufferedWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), 1 << 16);
+    CountingStream bytes = new CountingStream(Channels.newOutputStream(ch), ch.position());
+    Writer writer =
+        new BufferedWriter(new OutputStreamWriter(bytes, StandardCharsets.UTF_8), 1 << 16);
+    return new Out() {
+      @Override
+      public void write(String key, Aggregate aggregate, List<String> lines) throws IOException {
+        for (String line : lines) {
+          writer.write(line);
+          writer.write('\n');
+        }
+      }
+
+      @Override
+      public void flush() throws IOException {
+        writer.flush();
+      }
+
+      @Override
+      public long position() {
+        return bytes.count();
+      }
+
+      @Override
+      public void close() throws IOException {
+        writer.close();
+      }
+    };
+  }
+
+  /**
+   * Lines to a Wavefront proxy with the sink's sender: batches of the sink's size, retries with
+   * capped backoff, {@code Retry-After} honoured, a 400 bisected and a 413 split; optionally paced
+   * to {@code --rate-limit} points a second.
+   */
+  private final class ProxyOut implements Out {
+    private final BatchSender<String> sender;
+    private final List<String> buffer = new ArrayList<>();
+    private final int batchLines;
+    private final long startedAt = System.nanoTime();
+    private long sent;
+
+    ProxyOut(URI url) {
+      SinkConfig s = plan.sink();
+      this.batchLines = s.batchLines();
+      this.sender =
+          new BatchSender<>(
+              new ProxyClient(url, s.requestTimeout(), s.token(), s.gzipLevel()),
+              Backoff.upTo(s.retryMaxBackoff()),
+              java.util.concurrent.ThreadLocalRandom.current()::nextDouble);
+    }
+
+    @Override
+    public void write(String key, Aggregate aggregate, List<String> lines) throws IOException {
+      buffer.addAll(lines);
+      if (buffer.size() >= batchLines) {
+        flush();
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      if (buffer.isEmpty()) {
+        return;
+      }
+      pace(buffer.size());
+      BatchSender.Result r;
+      try {
+        r =
+            sender.send(
+                List.copyOf(buffer),
+                "wavefront",
+                delay -> {
+                  Thread.sleep(Math.max(1, delay.toMillis()));
+                  return !stopRequested;
+                });
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while sending to the proxy", e);
+      }
+      switch (r.status()) {
+        case DELIVERED -> {
+          add("points-sent", buffer.size() - r.rejected().size());
+          add("points-rejected", r.rejected().size());
+          sent += buffer.size();
+          buffer.clear();
+        }
+        case STOPPED -> throw new Interrupted("stopped while the proxy was retried: " + r.detail());
+        default ->
+            throw new IOException(
+                "the proxy refused the lines ("
+                    + r.detail()
+                    + "); check the URL and FLEETSTATS_WAVEFRONT_TOKEN");
+      }
+    }
+
+    /** Waits until sending {@code n} more points keeps the average at or under the limit. */
+    private void pace(int n) throws IOException {
+      if (plan.rateLimit() <= 0) {
+        return;
+      }
+      long due = startedAt + (long) ((sent + n) / plan.rateLimit() * 1e9);
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        try {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while pacing", e);
+        }
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      flush();
+    }
+  }
+
+  /** Aggregate records to a topic, keyed as the live processor keys them. */
+  private final class TopicOut implements Out {
+    private final org.apache.kafka.clients.producer.KafkaProducer<String, Aggregate> producer;
+    private final String topic;
+    private volatile Exception failure;
+
+    TopicOut(String topic) {
+      this.topic = topic;
+      Map<String, Object> props = new HashMap<>();
+      Set<String> names = org.apache.kafka.clients.producer.ProducerConfig.configNames();
+      plan.config()
+          .kafka()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("producer.") && names.contains(k.substring(9))) {
+                  props.put(k.substring(9), v);
+                } else if (names.contains(k) && !props.containsKey(k)) {
+                  props.put(k, v);
+                }
+              });
+      props.put("bootstrap.servers", plan.config().bootstrap());
+      props.put("acks", "all");
+      props.put("enable.idempotence", true);
+      props.put("client.id", "fleetstats-replay");
+      props.putIfAbsent("linger.ms", 20);
+      props.putIfAbsent("compression.type", "lz4");
+      Topics topics = plan.config().topics();
+      producer =
+          new org.apache.kafka.clients.producer.KafkaProducer<>(
+              props,
+              topics.aggregates().keySerde().serializer(),
+              topics.aggregates().valueSerde().serializer());
+    }
+
+    @Override
+    public void write(String key, Aggregate aggregate, List<String> lines) throws IOException {
+      check();
+      producer.send(
+          new org.apache.kafka.clients.producer.ProducerRecord<>(
+              topic, null, aggregate.getWindowStart(), key, aggregate),
+          (md, e) -> {
+            if (e != null && failure == null) {
+              failure = e;
+            }
+          });
+      add("records-produced", 1);
+    }
+
+    @Override
+    public void flush() throws IOException {
+      producer.flush();
+      check();
+    }
+
+    private void check() throws IOException {
+      if (failure != null) {
+        throw new IOException("writing to topic " + topic + " failed: " + failure, failure);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        flush();
+      } finally {
+        producer.close(Duration.ofSeconds(30));
+      }
+    }
   }
 
   private void flush() throws IOException {
-    if (writer != null) {
-      writer.flush();
+    if (sinkOut != null) {
+      sinkOut.flush();
     }
   }
 
   private void closeOutput() throws IOException {
-    if (writer != null) {
-      writer.close();
-      writer = null;
+    if (sinkOut != null) {
+      sinkOut.close();
+      sinkOut = null;
     }
   }
 
@@ -821,7 +1041,7 @@ final class Replay {
             toMs,
             reader.ranges(),
             reader.positions(),
-            bytes == null ? 0 : bytes.count(),
+            sinkOut == null ? 0 : sinkOut.position(),
             saved,
             series.stream().mapToLong(Long::longValue).toArray(),
             windows.stream().mapToLong(Long::longValue).toArray(),
@@ -844,7 +1064,15 @@ final class Replay {
         count("windows"),
         count("aggregates"),
         count("points"),
-        plan.dryRun() ? " (nothing written)" : " written to " + plan.outputFile());
+        plan.dryRun() ? " (nothing written)" : " written to " + plan.output());
+    if (count("points-sent") > 0 || count("points-rejected") > 0) {
+      out.printf(
+          "  %d points accepted by the proxy, %d refused on their own (400/413)%n",
+          count("points-sent"), count("points-rejected"));
+    }
+    if (count("records-produced") > 0) {
+      out.printf("  %d Aggregate records produced%n", count("records-produced"));
+    }
     if (count("late-batches-included") > 0) {
       out.printf(
           "  %d samples the live processor had dead-lettered as late are included (%d batches; %d"

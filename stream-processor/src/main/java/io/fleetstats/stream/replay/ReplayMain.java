@@ -155,9 +155,21 @@ public final class ReplayMain implements Callable<Integer> {
 
   @Option(
       names = "--output",
-      paramLabel = "file:PATH",
-      description = "where the lines go: file:PATH (Wavefront data format, one point a line)")
+      paramLabel = "KIND:WHERE",
+      description = {
+        "where the aggregates go: file:PATH (Wavefront data format, one point a line);"
+            + " proxy:URL (the same lines sent as the Wavefront sink sends them: batches, retries"
+            + " with backoff, Retry-After; FLEETSTATS_BATCH_LINES, FLEETSTATS_REQUEST_TIMEOUT,"
+            + " FLEETSTATS_WAVEFRONT_TOKEN apply); topic:NAME (Aggregate records keyed as the live"
+            + " processor keys them)"
+      })
   String output;
+
+  @Option(
+      names = "--rate-limit",
+      paramLabel = "POINTS/S",
+      description = "with --output proxy:URL, send at most this many points a second on average")
+  String rateLimit;
 
   @Option(
       names = "--dry-run",
@@ -387,24 +399,67 @@ public final class ReplayMain implements Callable<Integer> {
       throw new Replay.UsageException(
           "--from", "the range's start " + f + " is not before its end (--to " + t + ")");
     }
-    Path file = null;
+    Replay.Target target = null;
     if (output == null) {
       if (!dryRun) {
         throw new Replay.UsageException(
-            "--output", "say where the lines go (file:PATH), or count only with --dry-run");
+            "--output",
+            "say where the aggregates go (file:PATH, proxy:URL or topic:NAME), or count only with"
+                + " --dry-run");
       }
-    } else if (output.startsWith("file:") && output.length() > 5) {
-      file = Path.of(output.substring(5));
-    } else if (output.startsWith("proxy:") || output.startsWith("topic:")) {
-      throw new Replay.UsageException(
-          "--output",
-          "'"
-              + output
-              + "': only file:PATH is available in this version; send the file to the proxy"
-              + " afterwards (docs/backfill.md shows how)");
     } else {
-      throw new Replay.UsageException(
-          "--output", "'" + output + "' is not file:PATH (e.g. file:/tmp/backfill.wf)");
+      int colon = output.indexOf(':');
+      String kind = colon < 0 ? "" : output.substring(0, colon);
+      String where = colon < 0 ? "" : output.substring(colon + 1);
+      if (where.isEmpty() || !List.of("file", "proxy", "topic").contains(kind)) {
+        throw new Replay.UsageException(
+            "--output",
+            "'"
+                + output
+                + "' is none of file:PATH (e.g. file:/tmp/backfill.wf), proxy:URL (e.g."
+                + " proxy:http://wavefront-proxy:2878) or topic:NAME");
+      }
+      if (kind.equals("proxy")) {
+        try {
+          java.net.URI u = java.net.URI.create(where);
+          if (!"http".equalsIgnoreCase(u.getScheme()) && !"https".equalsIgnoreCase(u.getScheme())) {
+            throw new IllegalArgumentException("not http(s)");
+          }
+        } catch (IllegalArgumentException ex) {
+          throw new Replay.UsageException(
+              "--output",
+              "'" + where + "' is not an http(s) URL such as http://wavefront-proxy:2878");
+        }
+      }
+      if (kind.equals("topic") && where.equals(config.topics().aggregates().name())) {
+        err.println(
+            "fleetstats-replay: writing to the live aggregates topic "
+                + where
+                + ": every sink reading it will send the replayed windows again");
+      }
+      target = new Replay.Target(kind, where);
+    }
+    double rate = 0;
+    if (rateLimit != null) {
+      try {
+        rate = Double.parseDouble(rateLimit.replaceFirst("/s$", ""));
+      } catch (NumberFormatException ex) {
+        rate = -1;
+      }
+      if (!(rate > 0)) {
+        throw new Replay.UsageException(
+            "--rate-limit", "'" + rateLimit + "' is not a positive number of points a second");
+      }
+      if (target == null || !target.kind().equals("proxy")) {
+        throw new Replay.UsageException("--rate-limit", "applies to --output proxy:URL only");
+      }
+    }
+    if (!config.rollups().isEmpty()
+        && (!clusters.isEmpty() || !namespaces.isEmpty() || !sources.isEmpty())) {
+      err.println(
+          "fleetstats-replay: warning: with --cluster, --namespace or --source the roll-ups cover"
+              + " only the selected sources; written over the real ones they replace them (pass"
+              + " --rollups '' unless every rule keeps the filtered tag)");
     }
     List<java.util.regex.Pattern> sourcePatterns = new ArrayList<>();
     sources.forEach(s -> sourcePatterns.add(Replay.Filters.glob(s)));
@@ -454,7 +509,9 @@ public final class ReplayMain implements Callable<Integer> {
         List.copyOf(topics),
         filters,
         fieldSet,
-        file,
+        target,
+        rate,
+        sink,
         dryRun,
         checkpoint,
         duration("--checkpoint-interval", checkpointInterval),

@@ -44,8 +44,11 @@ public final class ReplayTopology {
 
   /** Where emitted records go. */
   public interface Output {
-    /** A closed window (per source, or a roll-up). */
-    void aggregate(Aggregate aggregate);
+    /**
+     * A closed window (per source, or a roll-up) with its record key on {@code
+     * fleetstats.aggregates}.
+     */
+    void aggregate(String key, Aggregate aggregate);
 
     /**
      * What the live processor would write to the dead-letter topic, with its reason ({@code late},
@@ -318,7 +321,7 @@ public final class ReplayTopology {
   private void route(Record<String, Emitted> r, boolean fromStage1) {
     Emitted v = r.value();
     if (v instanceof Emitted.Final f) {
-      output.aggregate(f.aggregate());
+      output.aggregate(r.key(), f.aggregate());
     } else if (v instanceof Emitted.DeadLetter d) {
       Header reason = r.headers().lastHeader(WindowAggregator.REASON_HEADER);
       output.deadLetter(

@@ -82,7 +82,8 @@ class ReplayIT {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
       admin.createTopics(List.of(new NewTopic(MIRRORED, 2, (short) 1))).all().get();
     }
-    t0 = (System.currentTimeMillis() - 600_000) / WINDOW * WINDOW;
+    // aligned to 4 s too, for the replay with 4 s windows
+    t0 = (System.currentTimeMillis() - 600_000) / (2 * WINDOW) * (2 * WINDOW);
     try (KafkaProducer<String, StatsdBatch> producer = producer(topics)) {
       for (int i = 0; i < BATCHES; i++) {
         for (int pod = 0; pod < 4; pod++) {
@@ -213,11 +214,30 @@ class ReplayIT {
     TreeMap<String, String> livePoints = points(live);
     TreeMap<String, String> replayPoints = points(replayed);
     assertThat(replayPoints.keySet()).containsExactlyInAnyOrderElementsOf(livePoints.keySet());
-    assertThat(replayPoints).isEqualTo(livePoints);
+    List<String> differing =
+        livePoints.keySet().stream()
+            .filter(k -> !sameValue(livePoints.get(k), replayPoints.get(k)))
+            .map(k -> k + ": live " + livePoints.get(k) + ", replay " + replayPoints.get(k))
+            .toList();
+    assertThat(differing).isEmpty();
     assertThat(replayPoints.keySet())
         .anyMatch(k -> k.contains("\"rollup\"=\"app\"") && k.contains("source=\"east\""))
         .anyMatch(k -> k.contains("\"pod_name\"=\"api-server-3\""));
     assertThat(r.out()).contains(records + " records").contains("4 windows");
+  }
+
+  /**
+   * Equal, or for a roll-up's mean or standard deviation equal but for the last binary digits:
+   * partials are merged in the order they arrive (live, the order they reach the repartition topic
+   * from two tasks), and a floating-point merge of variances depends on that order.
+   */
+  private static boolean sameValue(String live, String replay) {
+    if (live.equals(replay)) {
+      return true;
+    }
+    double a = Double.parseDouble(live);
+    double b = Double.parseDouble(replay);
+    return Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
   }
 
   @Test
@@ -328,6 +348,95 @@ class ReplayIT {
   }
 
   @Test
+  void sendsToAProxyWithRetriesAndToATopicTheLinesOfAFile() throws Exception {
+    Path file = dir.resolve("reference.wf");
+    Result reference = replay("--from", from(), "--to", to(), "--output", "file:" + file);
+    assertThat(reference.code()).as(reference.err()).isZero();
+    List<String> expected = Files.readAllLines(file);
+
+    List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicInteger requests =
+        new java.util.concurrent.atomic.AtomicInteger();
+    com.sun.net.httpserver.HttpServer proxy =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    proxy.createContext(
+        "/",
+        exchange -> {
+          byte[] body = exchange.getRequestBody().readAllBytes();
+          if (requests.getAndIncrement() == 0) {
+            // the first request finds the proxy busy: the sender must retry it
+            exchange.getResponseHeaders().add("Retry-After", "1");
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+            return;
+          }
+          String encoding = exchange.getRequestHeaders().getFirst("Content-Encoding");
+          byte[] plain =
+              "gzip".equalsIgnoreCase(encoding)
+                  ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(body))
+                      .readAllBytes()
+                  : body;
+          for (String line : new String(plain, StandardCharsets.UTF_8).split("\n")) {
+            if (!line.isBlank()) {
+              received.add(line);
+            }
+          }
+          exchange.sendResponseHeaders(202, -1);
+          exchange.close();
+        });
+    proxy.start();
+    try {
+      Result sent =
+          replay(
+              "--from",
+              from(),
+              "--to",
+              to(),
+              "--output",
+              "proxy:http://127.0.0.1:" + proxy.getAddress().getPort(),
+              "--rate-limit",
+              "100000");
+      assertThat(sent.code()).as(sent.err()).isZero();
+      assertThat(requests.get()).isGreaterThanOrEqualTo(2);
+      assertThat(received).containsExactlyInAnyOrderElementsOf(expected);
+      assertThat(sent.out()).contains(expected.size() + " points accepted by the proxy, 0 refused");
+    } finally {
+      proxy.stop(0);
+    }
+
+    Result produced =
+        replay("--from", from(), "--to", to(), "--output", "topic:replayed.aggregates");
+    assertThat(produced.code()).as(produced.err()).isZero();
+    long aggregates = summaryCounts(produced.out()).get("aggregates");
+    assertThat(produced.out()).contains(aggregates + " Aggregate records produced");
+    AggregateLines format = AggregateLines.withPrefix("");
+    List<String> fromTopic = new ArrayList<>();
+    Topics topics = Topics.defaults();
+    try (KafkaConsumer<String, Aggregate> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "it-replayed-reader",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            topics.aggregates().keySerde().deserializer(),
+            topics.aggregates().valueSerde().deserializer())) {
+      consumer.subscribe(List.of("replayed.aggregates"));
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(
+              () -> {
+                for (ConsumerRecord<String, Aggregate> r : consumer.poll(Duration.ofMillis(200))) {
+                  assertThat(r.key()).isNotEmpty();
+                  assertThat(r.timestamp()).isEqualTo(r.value().getWindowStart());
+                  fromTopic.addAll(format.apply(r.value()).text());
+                }
+                return fromTopic.size() >= expected.size();
+              });
+    }
+    assertThat(fromTopic).containsExactlyInAnyOrderElementsOf(expected);
+  }
+
+  @Test
   void readsAMirroredTopicByName() throws Exception {
     Path file = dir.resolve("east.wf");
     Result r =
@@ -398,6 +507,15 @@ class ReplayIT {
     Result noOutput = replay("--from", from(), "--to", to());
     assertThat(noOutput.code()).isEqualTo(ReplayMain.USAGE);
     assertThat(noOutput.err()).contains("--output");
+
+    Result badOutput = replay("--from", from(), "--to", to(), "--output", "s3:bucket");
+    assertThat(badOutput.code()).isEqualTo(ReplayMain.USAGE);
+    assertThat(badOutput.err()).contains("--output").contains("s3:bucket");
+
+    Result rateToFile =
+        replay("--from", from(), "--to", to(), "--output", "file:/tmp/x.wf", "--rate-limit", "10");
+    assertThat(rateToFile.code()).isEqualTo(ReplayMain.USAGE);
+    assertThat(rateToFile.err()).contains("--rate-limit").contains("proxy");
 
     Result badWindow = replay("--from", from(), "--to", to(), "--window", "soon", "--dry-run");
     assertThat(badWindow.code()).isEqualTo(ReplayMain.USAGE);
