@@ -51,7 +51,8 @@ import picocli.CommandLine.Option;
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {
       "0:done: every window of the range written (or counted, --dry-run)",
-      "1:failed while running (Kafka lost, output not writable); a --checkpoint keeps progress",
+      "1:failed while running (Kafka lost, output not writable, proxy refusing us); a --checkpoint"
+          + " keeps progress",
       "2:bad arguments, or Kafka, a topic or the checkpoint not as the arguments say; the message"
           + " names the option",
       "3:stopped (SIGINT/SIGTERM) before the end; with --checkpoint run the same command again"
