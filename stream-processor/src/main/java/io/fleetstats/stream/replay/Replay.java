@@ -282,7 +282,19 @@ final class Replay {
     Topics topics = config.topics();
     long lateness = config.allowedLateness().toMillis();
     long grace = config.grace().toMillis();
-    try (KafkaConsumer<String, byte[]> consumer = consumer()) {
+    KafkaConsumer<String, byte[]> client;
+    try {
+      client = consumer();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new UsageException(
+          "--bootstrap",
+          "cannot use Kafka at '"
+              + plan.config().bootstrap()
+              + "' ("
+              + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage())
+              + "); give HOST:PORT of a reachable broker");
+    }
+    try (KafkaConsumer<String, byte[]> consumer = client) {
       List<RangeReader.Range> ranges;
       if (resumed != null) {
         ranges = resumed.ranges();

@@ -55,8 +55,8 @@ import picocli.CommandLine.Option;
           + " keeps progress",
       "2:bad arguments, or Kafka, a topic or the checkpoint not as the arguments say; the message"
           + " names the option",
-      "3:stopped (SIGINT/SIGTERM) before the end; with --checkpoint run the same command again"
-          + " to continue"
+      "3:stopped before the end; with --checkpoint run the same command again to continue (stopped"
+          + " by SIGINT or SIGTERM, the exit status is the signal's: 130 or 143)"
     })
 public final class ReplayMain implements Callable<Integer> {
   static final int OK = 0;
