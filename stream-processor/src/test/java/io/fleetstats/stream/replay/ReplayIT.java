@@ -500,6 +500,11 @@ class ReplayIT {
     assertThat(unreachable.code()).isEqualTo(ReplayMain.USAGE);
     assertThat(unreachable.err()).contains("--bootstrap").contains("did not answer");
 
+    Result unresolvable =
+        replay("--bootstrap", "no-such-host.invalid:9092", "--from", from(), "--dry-run");
+    assertThat(unresolvable.code()).isEqualTo(ReplayMain.USAGE);
+    assertThat(unresolvable.err()).contains("--bootstrap").contains("no-such-host.invalid");
+
     Result badTime = replay("--from", "yesterday", "--dry-run");
     assertThat(badTime.code()).isEqualTo(ReplayMain.USAGE);
     assertThat(badTime.err()).contains("--from").contains("ISO-8601");
