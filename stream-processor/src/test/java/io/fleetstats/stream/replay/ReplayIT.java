@@ -345,6 +345,7 @@ class ReplayIT {
     assertThat(counts.get("series")).isEqualTo(12);
     assertThat(counts.get("windows")).isEqualTo(4);
     assertThat(dry.out()).contains("nothing written");
+    assertThat(dry.err()).contains("fleetstats-replay: read " + records + " records");
   }
 
   @Test
@@ -448,7 +449,7 @@ class ReplayIT {
   }
 
   @Test
-  void filtersBySourceAndMetric() throws Exception {
+  void filtersBySourceMetricAndFields() throws Exception {
     Path file = dir.resolve("filtered.wf");
     Result r =
         replay(
@@ -470,6 +471,24 @@ class ReplayIT {
         .isNotEmpty()
         .allMatch(
             l -> l.contains("\"pod_name\"=\"api-server-1\"") && l.startsWith("\"" + TIMER + "."));
+
+    Path fieldsFile = dir.resolve("fields.wf");
+    Result fields =
+        replay(
+            "--from",
+            from(),
+            "--to",
+            to(),
+            "--fields",
+            "count,sum",
+            "--output",
+            "file:" + fieldsFile);
+    assertThat(fields.code()).as(fields.err()).isZero();
+    assertThat(Files.readAllLines(fieldsFile))
+        .isNotEmpty()
+        .allMatch(
+            l -> l.startsWith("\"" + TIMER + ".count\" ") || l.startsWith("\"" + TIMER + ".sum\" "))
+        .anyMatch(l -> l.startsWith("\"" + TIMER + ".sum\" "));
   }
 
   @Test
