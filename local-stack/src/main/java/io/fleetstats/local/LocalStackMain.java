@@ -39,7 +39,9 @@ import picocli.CommandLine.Option;
       "FLEETSTATS_STRICT_CONFIG=true it stops the start (exit code 2), as a bad value does.",
       "",
       "Example: fleetstats-local --demo --duration 60s --capture lines.txt",
-      "         FLEETSTATS_MYSQL_USER=app FLEETSTATS_MYSQL_PASSWORD=... fleetstats-local --mysql jdbc:mysql://127.0.0.1:3306/"
+      "         FLEETSTATS_MYSQL_USER=app FLEETSTATS_MYSQL_PASSWORD=... fleetstats-local --mysql jdbc:mysql://127.0.0.1:3306/",
+      "Backfill: fleetstats-local replay --bootstrap HOST:PORT --from -6h --output file:PATH",
+      "re-aggregates the raw topics (docs/backfill.md; fleetstats-local replay --help)."
     })
 public final class LocalStackMain implements java.util.concurrent.Callable<Integer> {
 
@@ -152,6 +154,16 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("replay")) {
+      // the backfill tool, against any Kafka (e.g. a stack started with --kafka-port)
+      System.exit(
+          io.fleetstats.stream.replay.ReplayMain.run(
+              java.util.Arrays.copyOfRange(args, 1, args.length),
+              System.getenv(),
+              System.out,
+              System.err,
+              true));
+    }
     System.exit(run(args, System.out, System.err));
   }
 
