@@ -98,7 +98,9 @@ public final class StreamBench {
    * (commit interval in ms for every contender, or several separated by commas, each a table of its
    * own; default the product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only}
    * (contenders, default {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client
-   * property for every contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable).
+   * property for every contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable), {@code
+   * FLEETSTATS_<SETTING>} (a setting of the Fleetstats contenders, as its environment variable,
+   * e.g. {@code FLEETSTATS_ALLOWED_LATENESS=0s}; repeatable).
    */
   public static void main(String[] args) {
     try {
@@ -115,14 +117,18 @@ public final class StreamBench {
   private static void bench(String[] args) throws Exception {
     Map<String, String> opts = new java.util.HashMap<>();
     Map<String, String> kafka = new java.util.TreeMap<>();
+    Map<String, String> settings = new java.util.TreeMap<>();
     for (String a : args) {
       int eq = a.indexOf('=');
       if (eq < 0) {
         throw new IllegalArgumentException(
-            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): "
+            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client"
+                + " property>, FLEETSTATS_<setting>): "
                 + a);
       }
-      if (a.startsWith("kafka.")) {
+      if (a.startsWith("FLEETSTATS_")) {
+        settings.put(a.substring(0, eq), a.substring(eq + 1));
+      } else if (a.startsWith("kafka.")) {
         kafka.put(a.substring("kafka.".length(), eq), a.substring(eq + 1));
       } else {
         opts.put(a.substring(0, eq), a.substring(eq + 1));
@@ -139,6 +145,9 @@ public final class StreamBench {
     String only = opts.getOrDefault("only", "ours,rollups,naive");
     Path dir = Files.createTempDirectory("fleetstats-bench");
     long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+    if (!settings.isEmpty()) {
+      System.out.println("Fleetstats settings of ours and roll-ups: " + settings);
+    }
     if (!kafka.isEmpty()) {
       System.out.println("Kafka client properties for every contender: " + kafka);
     }
@@ -178,7 +187,7 @@ public final class StreamBench {
                                 samples,
                                 commitMs,
                                 kafka,
-                                Map.of()),
+                                settings),
                         run));
           }
           if (only.contains("rollups")) {
@@ -195,7 +204,10 @@ public final class StreamBench {
                                 samples,
                                 commitMs,
                                 kafka,
-                                Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")),
+                                with(
+                                    settings,
+                                    StreamConfig.ROLLUPS.key(),
+                                    "app:drop=pod_name,node")),
                         run));
           }
           if (only.contains("naive")) {
@@ -224,6 +236,12 @@ public final class StreamBench {
       print(results, rounds, commitMs);
       System.out.println();
     }
+  }
+
+  private static Map<String, String> with(Map<String, String> map, String key, String value) {
+    Map<String, String> out = new java.util.HashMap<>(map);
+    out.put(key, value);
+    return out;
   }
 
   /** A timed run that did not reach the end of its input within 60 s. */
