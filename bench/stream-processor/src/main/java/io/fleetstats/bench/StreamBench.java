@@ -36,6 +36,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.DoubleSerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -73,6 +74,16 @@ public final class StreamBench {
   private static final int PODS = 20;
   private static final int TAIL = 100;
 
+  /**
+   * The input's event time: fixed, so that every run sees the same data, and years old. The input
+   * topics therefore keep their records forever ({@code retention.ms=-1}): with a time-based
+   * retention the broker's first retention check (30 s after it starts) deleted every segment of an
+   * input that had not been read by then, and the run waited for records that were gone.
+   */
+  private static final long T0 = 1_700_000_000_000L;
+
+  private static final Duration KEEP_FOREVER = Duration.ofMillis(-1);
+
   /** One timed run: wall seconds, samples per wall second, stream-thread CPU seconds. */
   record Run(double seconds, double samplesPerSecond, double threadCpuSeconds, long samples) {
     double samplesPerCpuSecond() {
@@ -83,12 +94,13 @@ public final class StreamBench {
   /**
    * Arguments {@code key=value}: {@code batches} (4000, i.e. 20 M samples), {@code naive} (naive
    * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its first
-   * transaction and the wait for its last commit, weigh little; with twice as much the broker
-   * stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval
-   * in ms for every contender, or several separated by commas, each a table of its own; default the
-   * product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default {@code
-   * ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every contender,
-   * e.g. {@code kafka.producer.batch.size=65536}; repeatable).
+   * transaction and the wait for its last commit, weigh little), {@code rounds} (3), {@code commit}
+   * (commit interval in ms for every contender, or several separated by commas, each a table of its
+   * own; default the product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only}
+   * (contenders, default {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client
+   * property for every contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable), {@code
+   * FLEETSTATS_<SETTING>} (a setting of the Fleetstats contenders, as its environment variable,
+   * e.g. {@code FLEETSTATS_ALLOWED_LATENESS=0s}; repeatable).
    */
   public static void main(String[] args) {
     try {
@@ -105,14 +117,18 @@ public final class StreamBench {
   private static void bench(String[] args) throws Exception {
     Map<String, String> opts = new java.util.HashMap<>();
     Map<String, String> kafka = new java.util.TreeMap<>();
+    Map<String, String> settings = new java.util.TreeMap<>();
     for (String a : args) {
       int eq = a.indexOf('=');
       if (eq < 0) {
         throw new IllegalArgumentException(
-            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): "
+            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client"
+                + " property>, FLEETSTATS_<setting>): "
                 + a);
       }
-      if (a.startsWith("kafka.")) {
+      if (a.startsWith("FLEETSTATS_")) {
+        settings.put(a.substring(0, eq), a.substring(eq + 1));
+      } else if (a.startsWith("kafka.")) {
         kafka.put(a.substring("kafka.".length(), eq), a.substring(eq + 1));
       } else {
         opts.put(a.substring(0, eq), a.substring(eq + 1));
@@ -129,6 +145,9 @@ public final class StreamBench {
     String only = opts.getOrDefault("only", "ours,rollups,naive");
     Path dir = Files.createTempDirectory("fleetstats-bench");
     long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+    if (!settings.isEmpty()) {
+      System.out.println("Fleetstats settings of ours and roll-ups: " + settings);
+    }
     if (!kafka.isEmpty()) {
       System.out.println("Kafka client properties for every contender: " + kafka);
     }
@@ -139,8 +158,7 @@ public final class StreamBench {
       // not reported (a short warm-up left C2 compiling during the first timed runs)
       for (int r = warm ? 1 : 0; r <= rounds; r++) {
         String run = "c" + commitMs + "-" + r;
-        // a fresh broker per round: the in-JVM broker stalled the 5th-6th exactly-once application
-        // it served (see bench/README.md)
+        // a fresh broker per round: every round starts from the same empty broker
         try (EmbeddedKafka cluster = EmbeddedKafka.start(dir.resolve("broker-" + run), 0)) {
           String bootstrap = cluster.bootstrapServers();
           Topics topics = Topics.withPrefix("bench");
@@ -169,7 +187,7 @@ public final class StreamBench {
                                 samples,
                                 commitMs,
                                 kafka,
-                                Map.of()),
+                                settings),
                         run));
           }
           if (only.contains("rollups")) {
@@ -186,7 +204,10 @@ public final class StreamBench {
                                 samples,
                                 commitMs,
                                 kafka,
-                                Map.of(StreamConfig.ROLLUPS.key(), "app:drop=pod_name,node")),
+                                with(
+                                    settings,
+                                    StreamConfig.ROLLUPS.key(),
+                                    "app:drop=pod_name,node")),
                         run));
           }
           if (only.contains("naive")) {
@@ -217,7 +238,13 @@ public final class StreamBench {
     }
   }
 
-  /** A timed run that made no progress: the broker stalled its transactional producer. */
+  private static Map<String, String> with(Map<String, String> map, String key, String value) {
+    Map<String, String> out = new java.util.HashMap<>(map);
+    out.put(key, value);
+    return out;
+  }
+
+  /** A timed run that did not reach the end of its input within 60 s. */
   static final class Stalled extends Exception {
     Stalled(String message) {
       super(message);
@@ -232,8 +259,8 @@ public final class StreamBench {
   private static final Map<String, Integer> STALLS = new java.util.LinkedHashMap<>();
 
   /**
-   * Runs {@code attempt}; a stalled run (see the README: the in-JVM broker sometimes stalls
-   * transactional producers) is counted and run again, at most twice.
+   * Runs {@code attempt}; a stalled run (none since the input is kept forever, see {@link #T0}) is
+   * counted and run again under a new application id, at most twice.
    */
   private static Run retried(String what, Attempt attempt, String id) throws Exception {
     for (int i = 0; ; i++) {
@@ -315,10 +342,10 @@ public final class StreamBench {
         topics,
         1,
         Optional.empty(),
-        Duration.ofDays(1),
+        KEEP_FOREVER,
         Duration.ofSeconds(30));
     Random rnd = new Random(seed);
-    long t0 = 1_700_000_000_000L;
+    long t0 = T0;
     try (KafkaProducer<String, StatsdBatch> p =
         new KafkaProducer<>(
             producerProps(bootstrap),
@@ -350,10 +377,19 @@ public final class StreamBench {
   /** The same shape of traffic as one record per sample, keyed by series id. */
   private static void produceNaive(String bootstrap, String topic, int records) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+      admin
+          .createTopics(
+              List.of(
+                  new NewTopic(topic, 1, (short) 1)
+                      .configs(
+                          Map.of(
+                              TopicConfig.RETENTION_MS_CONFIG,
+                              Long.toString(KEEP_FOREVER.toMillis())))))
+          .all()
+          .get();
     }
     Random rnd = new Random(3);
-    long t0 = 1_700_000_000_000L;
+    long t0 = T0;
     try (KafkaProducer<String, Double> p =
         new KafkaProducer<>(
             producerProps(bootstrap), new StringSerializer(), new DoubleSerializer())) {
@@ -576,11 +612,16 @@ public final class StreamBench {
                   return o != null && o.offset() >= end - TAIL;
                 });
       } catch (ConditionTimeoutException e) {
+        long first =
+            admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).all().get().get(tp).offset();
         String message =
             appId
                 + " did not finish in 60 s; committed "
                 + committed.get()
-                + ", end "
+                + ", input offsets "
+                + first
+                + (first > 0 ? " (records deleted by the broker)" : "")
+                + " to "
                 + end
                 + ", state "
                 + streams.state();
