@@ -41,6 +41,8 @@ def main():
     counted = lambda start: start >= first and start + w <= last_end
 
     pod, rollup, windows = [], [], {}
+    # per window and kind (pod/rollup): arrival times at each stage, for the breakdown
+    at = {"emitted": {}, "committed": {}, "received": {}}
     with open(f"{d}/received.txt", encoding="utf-8") as f:
         for raw in f:
             arrival, line = raw.rstrip("\n").split(" ", 1)
@@ -51,6 +53,7 @@ def main():
             lat = (int(arrival) - (ts + w)) / 1000.0
             is_rollup = any(p.startswith("rollup=") for p in parts[3:])
             (rollup if is_rollup else pod).append(lat)
+            at["received"].setdefault((ts, is_rollup), []).append(int(arrival))
             windows.setdefault(ts, [0, 0])[1 if is_rollup else 0] += 1
 
     stages = {}
@@ -65,9 +68,25 @@ def main():
                         continue
                     kind = "rollup" if key.startswith("rollup/") else "pod"
                     per[kind].append((int(arrival) - (start + w)) / 1000.0)
+                    stage = "emitted" if name == "uncommitted" else "committed"
+                    at[stage].setdefault((start, kind == "rollup"), []).append(int(arrival))
         except FileNotFoundError:
             pass
         stages[name] = {k: summary(v) for k, v in per.items()}
+
+    # Per window: median arrival at each stage; the parts are the differences between them.
+    breakdown = {}
+    for kind, is_rollup in (("pod", False), ("rollup", True)):
+        parts = {"close": [], "commit": [], "sink": []}
+        for ts in sorted(windows):
+            k = (ts, is_rollup)
+            if not all(k in at[s] for s in at):
+                continue
+            e, c, r = (pct(at[s][k], 50) for s in ("emitted", "committed", "received"))
+            parts["close"].append((e - ts - w) / 1000.0)
+            parts["commit"].append((c - e) / 1000.0)
+            parts["sink"].append((r - c) / 1000.0)
+        breakdown[kind] = {p: summary(v) for p, v in parts.items()}
 
     out = {
         "window_s": float(window_s),
@@ -78,6 +97,7 @@ def main():
         "rollup": summary(rollup),
         "all": summary(pod + rollup),
         "stages": stages,
+        "breakdown": breakdown,
     }
     json.dump(out, sys.stdout)
     print()
