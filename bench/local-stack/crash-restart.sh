@@ -8,6 +8,11 @@
 # Env: JAR (the jar), WORK (scratch directory, default a new temporary one), STATSD_PORT (default
 # a free one).
 set -euo pipefail
+# one benchmark at a time on the box
+if [ -z "${BENCH_LOCK_HELD:-}" ]; then
+  export BENCH_LOCK_HELD=1
+  exec flock /tmp/fleetstats-bench.lock "$0" "$@"
+fi
 RUNS=${1:-3}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JAR=${JAR:-$ROOT/local-stack/target/fleetstats-local.jar}
@@ -36,13 +41,17 @@ start() { # run-dir name
   echo $!
 }
 
+pids=()
+trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done' EXIT
 echo "jar $JAR, scratch $WORK, $(nproc) cores"
 for run in $(seq 1 "$RUNS"); do
   dir=$WORK/run-$run
   mkdir -p "$dir"
   send & sender=$!
+  pids+=("$sender")
   t0=$(now)
   pid=$(start "$dir" first)
+  pids+=("$pid")
   wait_for "$dir/first.out" '"crash.hits"' 120 || { echo "run $run: no line from the first start" >&2; kill -9 "$pid" "$sender"; exit 1; }
   clean_ready=$(grep -o 'ready in [0-9.]* s' "$dir/first.out" | head -1)
   # mid-window: 1.3 s into the next 2-s window
@@ -50,6 +59,7 @@ for run in $(seq 1 "$RUNS"); do
   kill -9 "$pid"; wait "$pid" 2>/dev/null || true
   t1=$(now)
   pid=$(start "$dir" restart)
+  pids+=("$pid")
   wait_for "$dir/restart.out" 'ready in' 180 || { echo "run $run: restart not ready in 180 s" >&2; kill -9 "$pid" "$sender"; exit 1; }
   t_ready=$(now)
   wait_for "$dir/restart.out" '"crash.hits"' 60 || { echo "run $run: no line after the restart" >&2; kill -9 "$pid" "$sender"; exit 1; }
