@@ -65,6 +65,12 @@ public record EdgeConfig(
     SelfMetrics.Config selfMetrics,
     Map<String, String> globalTags) {
 
+  /** Like the record's, but Kafka properties by name only: their values may hold passwords. */
+  @Override
+  public String toString() {
+    return io.fleetstats.kit.settings.ConfigStrings.of(this);
+  }
+
   public static final Setting<String> KAFKA_BOOTSTRAP =
       Setting.string("FLEETSTATS_KAFKA_BOOTSTRAP", "localhost:9092")
           .kafkaProperty("bootstrap.servers")

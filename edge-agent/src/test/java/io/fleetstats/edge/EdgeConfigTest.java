@@ -371,4 +371,22 @@ class EdgeConfigTest {
         .hasMessageContaining("FLEETSTATS_GLOBAL_TAGS='app=checkout,oops'")
         .hasMessageContaining("key=value pairs");
   }
+
+  @Test
+  void toStringNamesKafkaPropertiesButNeverShowsTheirValues() {
+    EdgeConfig c =
+        EdgeConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
+                "SASL_SSL",
+                "FLEETSTATS_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"s3cret-pw\";",
+                "FLEETSTATS_MYSQL_PASSWORD",
+                "s3cret-db"));
+
+    assertThat(c.toString())
+        .contains("sasl.jaas.config", "security.protocol")
+        .doesNotContain("s3cret")
+        .doesNotContain("PlainLoginModule");
+  }
 }

@@ -121,6 +121,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     p.put("share.coordinator.state.topic.min.isr", "1");
     p.put("num.partitions", "1");
     p.put("group.initial.rebalance.delay.ms", "0");
+    // After a SIGKILL the controller (this same node) still holds the dead broker's registration
+    // and refuses the new one until that registration's session expires: 9 s by default, 3 s here
+    // (heartbeats every 0.5 s within one JVM: six missed before the live broker would be fenced,
+    // which a loaded laptop's scheduling does not reach).
+    p.put("broker.heartbeat.interval.ms", "500");
+    p.put("broker.session.timeout.ms", "3000");
     // the default 128 MiB dedupe buffer is allocated at start; 2 MiB is plenty for one laptop
     p.put("log.cleaner.dedupe.buffer.size", "2097152");
     return p;

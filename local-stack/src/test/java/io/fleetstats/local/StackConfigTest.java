@@ -102,8 +102,23 @@ class StackConfigTest {
         .asString()
         .startsWith("FLEETSTATS_KAFKA_LINGER_MSS is not a Kafka producer and admin property");
     assertThat(c.agent().kafkaProperties()).isEmpty();
-    assertThat(c.processor().kafka()).containsOnlyKeys("max.poll.records", "num.standby.replicas");
-    assertThat(c.sink().kafkaProperties()).containsOnlyKeys("max.poll.records");
+    // plus the static member ids the stack gives its consumers (a restart after a kill takes its
+    // partitions back at once)
+    assertThat(c.processor().kafka())
+        .containsOnlyKeys("max.poll.records", "num.standby.replicas", "group.instance.id")
+        .containsEntry("group.instance.id", StackConfig.PROCESSOR_POD);
+    assertThat(c.sink().kafkaProperties())
+        .containsOnlyKeys("max.poll.records", "group.instance.id")
+        .containsEntry("group.instance.id", StackConfig.SINK_POD);
+  }
+
+  @Test
+  void aGroupInstanceIdOfTheEnvironmentWins() {
+    StackConfig c = read(Map.of("FLEETSTATS_KAFKA_GROUP_INSTANCE_ID", "mine"));
+
+    assertThat(warnings()).isEmpty();
+    assertThat(c.processor().kafka()).containsEntry("group.instance.id", "mine");
+    assertThat(c.sink().kafkaProperties()).containsEntry("group.instance.id", "mine");
   }
 
   @Test

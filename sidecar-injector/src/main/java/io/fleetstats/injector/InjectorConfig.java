@@ -47,6 +47,12 @@ public record InjectorConfig(
     Map<String, String> clusterTags,
     ProcessIdentity identity) {
 
+  /** Like the record's, but Kafka properties by name only: their values may hold passwords. */
+  @Override
+  public String toString() {
+    return io.fleetstats.kit.settings.ConfigStrings.of(this);
+  }
+
   private static final Pattern TOPIC_CHARS = Pattern.compile("[A-Za-z0-9._-]{1,200}");
 
   public static final Setting<InetSocketAddress> ADDRESS =

@@ -75,6 +75,12 @@ public record StreamConfig(
     ProcessIdentity identity,
     SelfMetrics.Config selfMetrics) {
 
+  /** Like the record's, but Kafka properties by name only: their values may hold passwords. */
+  @Override
+  public String toString() {
+    return io.fleetstats.kit.settings.ConfigStrings.of(this);
+  }
+
   private static final Pattern NAME_CHARS = Pattern.compile("[A-Za-z0-9._-]+");
   private static final String NAME_ALLOWED = "letters, digits, '.', '_' and '-' only";
 

@@ -92,6 +92,11 @@ public final class StreamProcessor implements AutoCloseable {
           RAW_RETENTION,
           Duration.ofSeconds(30));
     }
+    quietRecoveryLog();
+    UncleanStop unclean = UncleanStop.scan(config.stateDir(), config.applicationId());
+    if (unclean.found()) {
+      log.warn(unclean.describe());
+    }
     KafkaStreams streams =
         new KafkaStreams(
             TopologyFactory.build(config, topics, rawPartitions(config, topics)),
@@ -142,6 +147,15 @@ public final class StreamProcessor implements AutoCloseable {
         config.window().toMillis(),
         config.grace().toMillis());
     return processor;
+  }
+
+  /** Kafka Streams' ERROR and per-task WARNs for a routine rebuild of local state stay out. */
+  private static void quietRecoveryLog() {
+    try {
+      RecoveryLogFilter.install();
+    } catch (NoClassDefFoundError e) {
+      log.debug("logback is not on the class path: Kafka Streams logs recoveries as it does");
+    }
   }
 
   /**

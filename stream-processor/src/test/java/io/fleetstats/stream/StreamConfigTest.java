@@ -301,4 +301,20 @@ class StreamConfigTest {
         .hasMessageContaining("set that instead")
         .hasMessageContaining("FLEETSTATS_KAFKA_PROCESSING_GUARANTEE cannot be changed");
   }
+
+  @Test
+  void toStringNamesKafkaPropertiesButNeverShowsTheirValues() {
+    StreamConfig c =
+        StreamConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_KAFKA_SECURITY_PROTOCOL",
+                "SASL_SSL",
+                "FLEETSTATS_KAFKA_SASL_JAAS_CONFIG",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"s3cret-pw\";"));
+
+    assertThat(c.toString())
+        .contains("sasl.jaas.config", "security.protocol")
+        .doesNotContain("s3cret")
+        .doesNotContain("PlainLoginModule");
+  }
 }
