@@ -40,8 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * The processor alone (a child JVM, {@code StreamProcessorMain}) is killed with SIGKILL against a
  * running broker and started again on its state directory, with the Kafka defaults (session 45 s,
  * transaction timeout 10 s) and the static member id the Helm chart gives it (the pod name). The
- * restart must be ready ({@code /readyz} 200) about as soon as a clean start, not after the dead
- * member's session, and report the rebuild of its local state as a recovery, not as an ERROR.
+ * restart must take the dead instance's place in the group as the same static member (so it does
+ * not wait out the dead member's session) and report the rebuild of its local state as a recovery,
+ * not as an ERROR. Both starts' times are printed, not asserted.
  */
 class ProcessorRestartIT {
   private static KafkaClusterTestKit cluster;
@@ -135,10 +136,8 @@ class ProcessorRestartIT {
                   assertThat(m.groupInstanceId())
                       .hasValueSatisfying(id -> assertThat(id).startsWith("stream-processor-0")));
     }
-    // The wait this guards against: the dead member's session (45 s from its last heartbeat).
-    // -Dfleetstats.restartIt.dynamicMember=true shows it, without the static member id: on the
-    // shared 2-core box, 46.9 s vs 23.9 s for the clean start.
-    assertThat(restart).as("restart vs clean start, s").isLessThan(cleanStart + 15);
+    // That is what spares the restart the dead member's 45-s session; how long the restart takes is
+    // measured by bench/local-stack/crash-restart.sh (figures in docs/operations.md), not asserted.
     System.out.printf(
         "processor crash restart: clean start ready in %.1f s, after SIGKILL ready in %.1f s%n",
         cleanStart, restart);
