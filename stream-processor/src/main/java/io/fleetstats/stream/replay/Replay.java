@@ -427,8 +427,8 @@ final class Replay {
       ReplayTopology topology, StatsdBatchReader decoder, ConsumerRecord<String, byte[]> rec) {
     add("records", 1);
     if (!truncated.isEmpty()) {
-      Long wanted = truncated.remove(new TopicPartition(rec.topic(), rec.partition()));
-      if (wanted != null && rec.timestamp() > fromMs) {
+      boolean first = truncated.remove(new TopicPartition(rec.topic(), rec.partition()));
+      if (first && rec.timestamp() > fromMs) {
         add("partitions-truncated", 1);
         log.printf(
             "fleetstats-replay: warning: %s-%d keeps records from %s only (retention.ms deleted"
@@ -779,7 +779,7 @@ final class Replay {
       long first = beginnings.getOrDefault(tp, 0L);
       if (first > 0 && start == first) {
         // retention deleted records here: the first one kept may be newer than the range's start
-        truncated.put(tp, readFrom);
+        truncated.add(tp);
       }
     }
     return ranges;
