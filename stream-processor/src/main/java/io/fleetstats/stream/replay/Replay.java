@@ -214,10 +214,10 @@ final class Replay {
   private TreeSet<Integer> tasks;
 
   /**
-   * Partitions whose read starts at the oldest record kept, after retention deleted older ones: the
-   * time the read should have started at.
+   * Partitions whose read starts at the oldest record kept, after retention deleted older ones,
+   * until their first record is read.
    */
-  private final Map<TopicPartition, Long> truncated = new HashMap<>();
+  private final Set<TopicPartition> truncated = new HashSet<>();
 
   Replay(Plan plan, PrintStream out, PrintStream log) {
     this.plan = plan;
