@@ -213,6 +213,12 @@ final class Replay {
 
   private TreeSet<Integer> tasks;
 
+  /**
+   * Partitions whose read starts at the oldest record kept, after retention deleted older ones,
+   * until their first record is read.
+   */
+  private final Set<TopicPartition> truncated = new HashSet<>();
+
   Replay(Plan plan, PrintStream out, PrintStream log) {
     this.plan = plan;
     this.out = out;
@@ -420,6 +426,19 @@ final class Replay {
   private void feed(
       ReplayTopology topology, StatsdBatchReader decoder, ConsumerRecord<String, byte[]> rec) {
     add("records", 1);
+    if (!truncated.isEmpty()) {
+      boolean first = truncated.remove(new TopicPartition(rec.topic(), rec.partition()));
+      if (first && rec.timestamp() > fromMs) {
+        add("partitions-truncated", 1);
+        log.printf(
+            "fleetstats-replay: warning: %s-%d keeps records from %s only (retention.ms deleted"
+                + " older ones), after the range's start %s: windows before then are incomplete%n",
+            rec.topic(),
+            rec.partition(),
+            Instant.ofEpochMilli(rec.timestamp()),
+            Instant.ofEpochMilli(fromMs));
+      }
+    }
     StatsdBatch batch;
     try {
       batch = decoder.deserialize(rec.topic(), rec.value());
@@ -738,6 +757,7 @@ final class Replay {
           .forEach(tps::add);
     }
     Map<TopicPartition, Long> ends = consumer.endOffsets(tps, plan.timeout());
+    Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(tps, plan.timeout());
     Map<TopicPartition, Long> startTimes = new HashMap<>();
     Map<TopicPartition, Long> stopTimes = new HashMap<>();
     for (TopicPartition tp : tps) {
@@ -756,6 +776,11 @@ final class Replay {
       long start = s == null ? end : s.offset();
       long stop = e == null ? end : Math.min(end, e.offset());
       ranges.add(new RangeReader.Range(tp, start, Math.max(start, stop)));
+      long first = beginnings.getOrDefault(tp, 0L);
+      if (first > 0 && start == first) {
+        // retention deleted records here: the first one kept may be newer than the range's start
+        truncated.add(tp);
+      }
     }
     return ranges;
   }
