@@ -2,6 +2,7 @@ package io.fleetstats.local;
 
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.Durations;
+import io.fleetstats.stream.StreamConfig;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -155,11 +156,15 @@ public final class LocalStackMain implements java.util.concurrent.Callable<Integ
 
   public static void main(String[] args) {
     if (args.length > 0 && args[0].equals("replay")) {
-      // the backfill tool, against any Kafka (e.g. a stack started with --kafka-port)
+      // the backfill tool, against any Kafka (e.g. a stack started with --kafka-port); with the
+      // stack's own roll-up rule unless FLEETSTATS_ROLLUPS says otherwise, so that a replay of the
+      // stack's data gives its roll-up lines too
+      java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+      env.putIfAbsent(StreamConfig.ROLLUPS.key(), StackConfig.DEFAULT_ROLLUPS);
       System.exit(
           io.fleetstats.stream.replay.ReplayMain.run(
               java.util.Arrays.copyOfRange(args, 1, args.length),
-              System.getenv(),
+              env,
               System.out,
               System.err,
               true));
