@@ -150,6 +150,10 @@ public final class LocalStack implements AutoCloseable {
     // Every config before any service: a bad setting stops the start before anything runs on it.
     StackConfig configs = StackConfig.read(o, kafka.bootstrapServers(), dataDir, proxyUrl);
 
+    // The edge agent first and so stopped last: the other services send their self-metrics to its
+    // statsd port from their start to their stop.
+    agent = EdgeAgent.start(configs.agent());
+    running.push(agent);
     processor = StreamProcessor.start(configs.processor());
     running.push(processor);
     sink = WavefrontSink.start(configs.sink());
@@ -158,8 +162,6 @@ public final class LocalStack implements AutoCloseable {
       prometheusSink = PrometheusSink.start(configs.prometheus().get());
       running.push(prometheusSink);
     }
-    agent = EdgeAgent.start(configs.agent());
-    running.push(agent);
 
     if (o.demo()) {
       List<DemoTraffic.Pod> pods = new ArrayList<>();
