@@ -59,7 +59,7 @@ if [[ " $receivers " == *" collectd "* ]]; then
     exit 1
   fi
   collectd_bin=$(command -v collectd || echo /usr/sbin/collectd)
-  log "collectd: $("$collectd_bin" -h 2>&1 | grep -m1 -o 'collectd [0-9.]*'), receive buffer $collectd_rcvbuf bytes (net.core.rmem_default while it starts, $rmem_saved otherwise)"
+  log "collectd: $("$collectd_bin" -h 2>&1 | grep -m1 -o 'collectd [0-9][0-9.]*[0-9]'), receive buffer $collectd_rcvbuf bytes (net.core.rmem_default while it starts, $rmem_saved otherwise)"
 fi
 
 # --- the broker
@@ -257,7 +257,7 @@ for name in ${FOOTPRINT-$receivers}; do
   log "footprint $name at 10k lines/s L=1: rss/hwm MiB, cores = ${fp[$name]}"
 done
 
-ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a/b; else print "-" }'; }
 cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "-"; }
 {
   head="| receiver |"; rule="|---|"

@@ -121,7 +121,7 @@ public record StreamConfig(
                   + " emitted as <p>_percentile");
 
   /**
-   * Fewer fields, fewer points: a timer with the default fields and one percentile is 9 points per
+   * Fewer fields, fewer points: a timer with the default fields and one percentile is 8 points per
    * window, {@code count,upper,percentiles} is 3 (docs/capacity.md).
    */
   public static final Setting<Set<TimerFields.Field>> TIMER_FIELDS =
