@@ -35,7 +35,12 @@ import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
  * with every timer field (the default) and with {@code count,upper,percentiles}, one percentile
  * (90, the default) each, batched the same way. No broker, no clock: sizes only.
  *
- * <p>Usage: {@code RecordSizes [pods=20] [seconds=10]}
+ * <p>The window-store changelog: with live traffic each series' window is written once per commit
+ * (1 s), so the state of every series is encoded after each second of the window and batched the
+ * same way: what the changelog receives per second of traffic.
+ *
+ * <p>Usage: {@code RecordSizes [pods=20] [seconds=10] [samples=50]} ({@code samples} per series and
+ * second: 50 is the stream bench's 5 000 samples/s per pod, 10 gives 1 000)
  */
 public final class RecordSizes {
   /** Kafka's default producer {@code batch.size}: aggregates are compressed in batches this big. */
@@ -51,6 +56,7 @@ public final class RecordSizes {
     }
     int pods = Integer.parseInt(a.getOrDefault("pods", "20"));
     int seconds = Integer.parseInt(a.getOrDefault("seconds", "10"));
+    int perSeries = Integer.parseInt(a.getOrDefault("samples", "50"));
     Random rnd = new Random(42);
     long t0 = 1_700_000_000_000L;
 
@@ -62,7 +68,8 @@ public final class RecordSizes {
     Map<Integer, List<StatsdBatch>> byPod = new LinkedHashMap<>();
     for (int s = 0; s < seconds; s++) {
       for (int p = 0; p < pods; p++) {
-        StatsdBatch b = StreamBench.batch(StreamBench.pod(p), t0 + (s + 1) * 1_000L, rnd);
+        StatsdBatch b =
+            StreamBench.batch(StreamBench.pod(p), t0 + (s + 1) * 1_000L, rnd, perSeries);
         byPod.computeIfAbsent(p, k -> new ArrayList<>()).add(b);
         byte[] bytes = Topics.STATSD_BATCH.encode(b);
         byte[] key = Sources.id(b.getSource()).getBytes(StandardCharsets.UTF_8);
@@ -105,6 +112,8 @@ public final class RecordSizes {
       long sketchBytes = 0;
       Log aggLz4 = new Log(Compression.lz4().build());
       Map<String, long[]> perType = new LinkedHashMap<>();
+      Log changelog = new Log(Compression.lz4().build());
+      long changelogRaw = 0;
       for (List<StatsdBatch> batches : byPod.values()) {
         Source source = batches.get(0).getSource();
         Map<String, SeriesWindow> windows = new LinkedHashMap<>();
@@ -119,6 +128,13 @@ public final class RecordSizes {
                     ? series.getMembers().size()
                     : series.getValues().size();
             w.add(series, IntStream.range(0, n).toArray(), n);
+          }
+          // the commit after this second: every window that changed, encoded
+          for (Map.Entry<String, SeriesWindow> entry : windows.entrySet()) {
+            byte[] state = entry.getValue().toBytes();
+            changelogRaw += state.length;
+            changelog.append(
+                b.getCreatedAt(), entry.getKey().getBytes(StandardCharsets.UTF_8), state);
           }
         }
         for (Map.Entry<String, SeriesWindow> entry : windows.entrySet()) {
@@ -136,6 +152,7 @@ public final class RecordSizes {
         }
       }
       aggLz4.close();
+      changelog.close();
       StringBuilder types = new StringBuilder();
       perType.forEach(
           (type, c) -> types.append(String.format(" %s %.0f,", type, (double) c[1] / c[0])));
@@ -150,6 +167,14 @@ public final class RecordSizes {
           (double) bytes / aggregates,
           (double) sketchBytes / aggregates,
           (double) aggLz4.bytes / aggregates);
+      if (e.getKey().startsWith("default")) {
+        System.out.printf(
+            "window-store changelog, a commit per second: %.0f bytes per series and second"
+                + " (state), %.0f in the log with lz4; %.2f bytes per sample%n",
+            (double) changelogRaw / (pods * seconds * 100L),
+            (double) changelog.bytes / (pods * seconds * 100L),
+            (double) changelog.bytes / samples);
+      }
     }
   }
 

@@ -403,16 +403,21 @@ public final class StreamBench {
   }
 
   static StatsdBatch batch(Source pod, long flushAt, Random rnd) {
+    return batch(pod, flushAt, rnd, SAMPLES_PER_SERIES);
+  }
+
+  /** A batch of the same 100 series with {@code samplesPerSeries} samples each. */
+  static StatsdBatch batch(Source pod, long flushAt, Random rnd, int samplesPerSeries) {
     List<Series> series = new ArrayList<>(SERIES);
     for (int s = 0; s < SERIES; s++) {
       MetricType type =
           s < 50
               ? MetricType.TIMER
               : s < 80 ? MetricType.COUNTER : s < 95 ? MetricType.GAUGE : MetricType.SET;
-      List<Double> values = new ArrayList<>(SAMPLES_PER_SERIES);
+      List<Double> values = new ArrayList<>(samplesPerSeries);
       List<String> members = new ArrayList<>();
-      List<Long> received = new ArrayList<>(SAMPLES_PER_SERIES);
-      for (int i = 0; i < SAMPLES_PER_SERIES; i++) {
+      List<Long> received = new ArrayList<>(samplesPerSeries);
+      for (int i = 0; i < samplesPerSeries; i++) {
         received.add(flushAt - 1_000 + rnd.nextInt(1_000));
         if (type == MetricType.SET) {
           members.add("user-" + rnd.nextInt(500));
