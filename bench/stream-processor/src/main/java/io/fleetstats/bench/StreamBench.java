@@ -70,6 +70,10 @@ import org.awaitility.core.ConditionTimeoutException;
 public final class StreamBench {
   private static final int SERIES = 100;
   private static final int SAMPLES_PER_SERIES = 50;
+
+  /** Samples per series and batch of this run's input ({@code samples=}). */
+  private static int samplesPerSeries = SAMPLES_PER_SERIES;
+
   private static final int PODS = 20;
   private static final int TAIL = 100;
 
@@ -87,8 +91,10 @@ public final class StreamBench {
    * stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval
    * in ms for every contender, or several separated by commas, each a table of its own; default the
    * product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default {@code
-   * ours,rollups,naive}), {@code kafka.<property>} (a Kafka client property for every contender,
-   * e.g. {@code kafka.producer.batch.size=65536}; repeatable).
+   * ours,rollups,naive}), {@code samples} (per series and batch of ours, 50: 5 000 samples per pod
+   * and second; the work is per series per batch, so fewer samples cost more per sample), {@code
+   * kafka.<property>} (a Kafka client property for every contender, e.g. {@code
+   * kafka.producer.batch.size=65536}; repeatable).
    */
   public static void main(String[] args) {
     try {
@@ -109,7 +115,8 @@ public final class StreamBench {
       int eq = a.indexOf('=');
       if (eq < 0) {
         throw new IllegalArgumentException(
-            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client property>): "
+            "arguments are key=value (batches, naive, rounds, commit, only, samples,"
+                + " kafka.<client property>): "
                 + a);
       }
       if (a.startsWith("kafka.")) {
@@ -121,6 +128,8 @@ public final class StreamBench {
     int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
     int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
+    samplesPerSeries =
+        Integer.parseInt(opts.getOrDefault("samples", Integer.toString(SAMPLES_PER_SERIES)));
     String defaultCommit = Long.toString(StreamConfig.COMMIT_INTERVAL.defaultValue().toMillis());
     List<Long> commits =
         java.util.Arrays.stream(opts.getOrDefault("commit", defaultCommit).split(","))
@@ -128,7 +137,17 @@ public final class StreamBench {
             .toList();
     String only = opts.getOrDefault("only", "ours,rollups,naive");
     Path dir = Files.createTempDirectory("fleetstats-bench");
-    long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+    long samples = (long) batches * SERIES * samplesPerSeries;
+    System.out.println(
+        "input: "
+            + batches
+            + " batches of "
+            + SERIES
+            + " series × "
+            + samplesPerSeries
+            + " samples = "
+            + samples
+            + " samples");
     if (!kafka.isEmpty()) {
       System.out.println("Kafka client properties for every contender: " + kafka);
     }
@@ -327,7 +346,7 @@ public final class StreamBench {
       for (int b = 0; b < batches; b++) {
         Source pod = pod(b % PODS);
         long flushAt = t0 + (b / PODS) * 1_000L;
-        StatsdBatch batch = batch(pod, flushAt, rnd);
+        StatsdBatch batch = batch(pod, flushAt, rnd, samplesPerSeries);
         p.send(new ProducerRecord<>(topics.rawStatsd().name(), 0, flushAt, Sources.id(pod), batch));
       }
       // heartbeats after the data: the run is timed until the data is consumed (the last few
