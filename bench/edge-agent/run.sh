@@ -3,6 +3,11 @@
 #   - the edge agent (bin/fleetstats-edge-agent, sidecar JVM flags, publishing to a real KRaft broker),
 #   - a bare Java NIO DatagramChannel receive loop that only counts lines (the ceiling),
 #   - Etsy statsd 0.9.0 (npm, installed here at bench time),
+#   - collectd 5.12's statsd plugin (Debian's collectd-core, apt-get installed here if missing, which
+#     needs root), given the same socket receive buffer as the agent: the agent asks 4 MiB SO_RCVBUF,
+#     which the kernel doubles (capped at rmem_max), while collectd sets none and gets
+#     net.core.rmem_default; that is raised to the agent's size while collectd creates its socket
+#     (needs root) and restored right after and on exit. COLLECTD_RCVBUF overrides the size (bytes).
 # on the same load (StatsdBlast, "mix" of counters and timers) at L = 115, 20 and 1 lines per datagram
 # (115 lines fill a ~1432-byte datagram, the DogStatsD client's default max packet size), then
 # CPU-seconds per million lines of each at a fixed rate all of them take, and RSS and CPU at 10 k lines/s.
@@ -12,6 +17,8 @@
 # Before the agent's first ladder the broker gets BROKER_WARMUP seconds (default 40) of L=115 at 3 M lines/s
 # through the agent, not counted (its JIT warm-up; bench/README.md, session 5).
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
+#   RECEIVERS="nio agent etsy collectd" (the default) picks receivers, SIZES="115 20 1" the lines per
+#   datagram, LADDER_L115/L20/L1 the rates tried; e.g. RECEIVERS=collectd SIZES=20 LADDER_L20="100000 200000"
 # Output: a Markdown table on stdout and every raw measurement in $WORK/results.txt.
 set -euo pipefail
 bench_name=bench
@@ -21,8 +28,38 @@ log "# edge-agent bench $(date -u +%FT%TZ) on $(nproc) cores, load $(cut -d' ' -
 
 # --- build: the runnable jar, the broker's classpath, the helpers
 bench_build "$here/NioCount.java" "$here/BenchBroker.java" "$here/StatsdBlast.java"
-if [ ! -d "$here/node_modules/statsd" ]; then
+receivers=${RECEIVERS:-nio agent etsy collectd}
+if [[ " $receivers " == *" etsy "* ]] && [ ! -d "$here/node_modules/statsd" ]; then
   (cd "$here" && npm install --no-audit --no-fund --silent statsd@0.9.0 >/dev/null 2>&1)
+fi
+
+# --- collectd: installed if missing; the receive buffer it gets while it runs
+rmem_saved=$(sysctl -n net.core.rmem_default)
+rmem_max=$(sysctl -n net.core.rmem_max)
+agent_asks=$((4 * 1024 * 1024)) # StatsdServer.SO_RCVBUF
+collectd_rcvbuf=${COLLECTD_RCVBUF:-$((2 * (agent_asks < rmem_max ? agent_asks : rmem_max)))}
+restore_rmem() {
+  if [ "$(sysctl -n net.core.rmem_default)" != "$rmem_saved" ]; then
+    sysctl -q -w net.core.rmem_default="$rmem_saved"
+  fi
+}
+trap 'restore_rmem; cleanup' EXIT
+trap 'exit 130' INT TERM
+if [[ " $receivers " == *" collectd "* ]]; then
+  if ! command -v collectd >/dev/null && [ ! -x /usr/sbin/collectd ]; then
+    log "collectd not found: installing Debian's collectd-core"
+    if ! { apt-get install -y -q collectd-core >"$work/apt.log" 2>&1 ||
+           { apt-get update -q >>"$work/apt.log" 2>&1 && apt-get install -y -q collectd-core >>"$work/apt.log" 2>&1; }; }; then
+      log "cannot install collectd-core (see $work/apt.log; it needs root): install it or leave collectd out of RECEIVERS"
+      exit 1
+    fi
+  fi
+  if [ ! -w /proc/sys/net/core/rmem_default ]; then
+    log "collectd needs net.core.rmem_default raised to $collectd_rcvbuf while it starts, which needs root: run as root or leave collectd out of RECEIVERS"
+    exit 1
+  fi
+  collectd_bin=$(command -v collectd || echo /usr/sbin/collectd)
+  log "collectd: $("$collectd_bin" -h 2>&1 | grep -m1 -o 'collectd [0-9][0-9.]*[0-9]'), receive buffer $collectd_rcvbuf bytes (net.core.rmem_default while it starts, $rmem_saved otherwise)"
 fi
 
 # --- the broker
@@ -45,20 +82,76 @@ start_receiver() { # name -> sets rpid
 EOF
       COUNT_FILE=$work/etsy.count node "$here/node_modules/statsd/stats.js" "$work/etsy.js" >"$work/etsy.log" 2>&1 &
       rpid=$! ;;
+    collectd)
+      # as in /work/shared/research/peers-measured.md: counters kept as a cumulative derive, timer
+      # counts per interval, written every second by the csv plugin
+      rm -rf "$work/collectd"; mkdir -p "$work/collectd"
+      cat >"$work/collectd.conf" <<EOF
+Hostname "peer"
+FQDNLookup false
+Interval 1
+BaseDir "$work/collectd"
+PIDFile "$work/collectd/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin statsd
+LoadPlugin csv
+<Plugin statsd>
+  Host "127.0.0.1"
+  Port "$port"
+  DeleteCounters false
+  DeleteTimers false
+  TimerCount true
+</Plugin>
+<Plugin csv>
+  DataDir "$work/collectd/csv"
+  StoreRates false
+</Plugin>
+EOF
+      # a socket takes net.core.rmem_default when it is created: raised until collectd listens
+      sysctl -q -w net.core.rmem_default="$collectd_rcvbuf"
+      "$collectd_bin" -C "$work/collectd.conf" -f >"$work/collectd.log" 2>&1 &
+      rpid=$! ;;
   esac
   echo "$rpid" >>"$work/pids"
   sleep 2
-  for _ in $(seq 60); do count "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
+  for _ in $(seq 60); do
+    if count "$1" >/dev/null 2>&1; then
+      restore_rmem
+      log "$1 listening, socket receive buffer $(ss -uamnH "sport = :$port" | grep -o 'rb[0-9]*' | head -1 | tr -d rb) bytes"
+      return 0
+    fi
+    sleep 0.5
+  done
+  restore_rmem
   log "$1 did not start"; return 1
+}
+
+stop_receiver() {
+  kill "$rpid"; wait "$rpid" 2>/dev/null || true
 }
 
 count() { # name -> cumulative lines received
   case $1 in
     nio) cat "$work/nio.count" ;;
     etsy) cat "$work/etsy.count" ;;
+    collectd) collectd_count ;;
     # lines that made it into Kafka: each line of the load is one sample, so produced = sent is zero loss
     agent) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}' | grep . ;;
   esac
+}
+
+collectd_count() { # the counter's cumulative derive (its last row) + the timer counts of every interval
+  local dir=$work/collectd/csv/peer/statsd f c=0 t=0 last
+  # fails until the socket is bound; 0 until a value arrives (a series' file starts at its first)
+  [ -n "$(ss -ulnH "sport = :$port")" ] || return 1
+  for f in "$dir"/derive-peer.c-*; do
+    if [ -f "$f" ]; then last=$(tail -n1 "$f"); c=${last#*,}; fi
+  done
+  for f in "$dir"/gauge-peer.t-count-*; do
+    if [ -f "$f" ]; then t=$((t + $(awk -F, 'NR > 1 {s += $2} END {printf "%d", s}' "$f"))); fi
+  done
+  echo "$((${c%.*} + t))"
 }
 
 settled_count() { # waits until the count stops moving (etsy flushes every second)
@@ -112,7 +205,7 @@ search() { # name L ladder... -> best zero-loss rate (confirmed by a second run)
   if [ "$name" = agent ]; then
     curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_(samples|lines))_total' | tee -a "$results" >&2 || true
   fi
-  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  stop_receiver
   echo "$best"
 }
 
@@ -138,7 +231,7 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
   t1=$(cpu_ticks "$rpid")
   rss=$(awk '/VmRSS/ {print $2}' "/proc/$rpid/status")
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$rpid/status")
-  kill "$rpid"; wait "$rpid" 2>/dev/null || true
+  stop_receiver
   awk -v r="$rss" -v h="$hwm" -v d="$((t1 - t0))" -v hz="$hz" 'BEGIN {printf "%.1f %.1f %.3f", r/1024, h/1024, d/hz/20}'
 }
 
@@ -151,7 +244,6 @@ ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 150000 200000
 # so that every receiver does the same work and its idle cost weighs little
 declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
 cpu_secs=${CPU_SECONDS:-10}
-receivers=${RECEIVERS:-nio agent etsy}
 sizes=${SIZES-115 20 1}
 for name in $receivers; do
   for L in $sizes; do
@@ -165,7 +257,7 @@ for name in ${FOOTPRINT-$receivers}; do
   log "footprint $name at 10k lines/s L=1: rss/hwm MiB, cores = ${fp[$name]}"
 done
 
-ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a/b; else print "-" }'; }
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a/b; else print "-" }'; }
 cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "-"; }
 {
   head="| receiver |"; rule="|---|"
@@ -183,7 +275,9 @@ cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "
   echo
   for L in $sizes; do
     echo "L=$L: agent / bare NIO $(ratio "${best[agent,$L]:-}" "${best[nio,$L]:-}"), agent / Etsy statsd $(ratio "${best[agent,$L]:-}" "${best[etsy,$L]:-}");" \
-         "CPU per line: Etsy / agent $(ratio "$(cpu_of etsy "$L")" "$(cpu_of agent "$L")"), agent / NIO $(ratio "$(cpu_of agent "$L")" "$(cpu_of nio "$L")")"
+         "collectd / agent $(ratio "${best[collectd,$L]:-}" "${best[agent,$L]:-}");" \
+         "CPU per line: Etsy / agent $(ratio "$(cpu_of etsy "$L")" "$(cpu_of agent "$L")"), agent / NIO $(ratio "$(cpu_of agent "$L")" "$(cpu_of nio "$L")")," \
+         "agent / collectd $(ratio "$(cpu_of agent "$L")" "$(cpu_of collectd "$L")")"
   done
   echo "(run $dur s per rate; ladders:$(for L in $sizes; do printf ' L=%s: %s;' "$L" "${ladder[$L]}"; done) raw results: $results)"
 } | tee -a "$results"

@@ -9,6 +9,7 @@ import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.aggregate.StateOptions;
+import io.fleetstats.stream.aggregate.TimerFields;
 import io.fleetstats.stream.rollup.RollupRule;
 import java.net.InetSocketAddress;
 import java.nio.file.InvalidPathException;
@@ -53,6 +54,8 @@ public record StreamConfig(
     Duration window,
     Duration grace,
     List<Double> percentiles,
+    Set<TimerFields.Field> timerFields,
+    Set<TimerFields.Field> rollupTimerFields,
     double sketchAccuracy,
     Path stateDir,
     int streamThreads,
@@ -122,6 +125,28 @@ public record StreamConfig(
           .doc(
               "comma-separated percentiles in (0,100] of timers, histograms and distributions,"
                   + " emitted as <p>_percentile");
+
+  /**
+   * Fewer fields, fewer points: a timer with the default fields and one percentile is 8 points per
+   * window, {@code count,upper,percentiles} is 3 (docs/capacity.md).
+   */
+  public static final Setting<Set<TimerFields.Field>> TIMER_FIELDS =
+      Setting.custom(
+              "FLEETSTATS_TIMER_FIELDS",
+              TimerFields.ALL,
+              TimerFields.show(TimerFields.ALL),
+              TimerFields::parse)
+          .doc(
+              "comma-separated fields that timers, histograms and distributions emit per source,"
+                  + " from count,sum,mean,stddev,lower,upper,median,percentiles (the"
+                  + " <p>_percentile fields); like DogStatsD's histogram_aggregates");
+
+  /** The per-source fields unless set: per-source series can be lean and roll-ups complete. */
+  public static final Setting<Set<TimerFields.Field>> ROLLUP_TIMER_FIELDS =
+      Setting.custom(
+              "FLEETSTATS_ROLLUP_TIMER_FIELDS", null, "FLEETSTATS_TIMER_FIELDS", TimerFields::parse)
+          .doc("the fields that roll-ups of timers, histograms and distributions emit, as above");
+
   public static final Setting<Double> SKETCH_ACCURACY =
       Setting.custom("FLEETSTATS_SKETCH_ACCURACY", 0.01, "0.01", StreamConfig::accuracy)
           .doc("DDSketch relative accuracy of median and percentiles, in (0,0.5)");
@@ -291,6 +316,8 @@ public record StreamConfig(
                       WINDOW,
                       GRACE,
                       PERCENTILES,
+                      TIMER_FIELDS,
+                      ROLLUP_TIMER_FIELDS,
                       SKETCH_ACCURACY,
                       SET_EXACT_LIMIT,
                       ROLLUPS,
@@ -319,6 +346,8 @@ public record StreamConfig(
   public StreamConfig {
     kafka = Map.copyOf(kafka);
     percentiles = List.copyOf(percentiles);
+    timerFields = Set.copyOf(timerFields);
+    rollupTimerFields = Set.copyOf(rollupTimerFields);
     rollups = List.copyOf(rollups);
   }
 
@@ -346,6 +375,11 @@ public record StreamConfig(
     Duration window = r.get(WINDOW);
     Duration grace = r.get(GRACE);
     List<Double> percentiles = r.get(PERCENTILES);
+    Set<TimerFields.Field> timerFields = r.get(TIMER_FIELDS);
+    Set<TimerFields.Field> rollupTimerFields = r.get(ROLLUP_TIMER_FIELDS);
+    if (rollupTimerFields == null) {
+      rollupTimerFields = timerFields;
+    }
     double accuracy = r.get(SKETCH_ACCURACY);
     Path stateDir = r.get(STATE_DIR);
     if (stateDir == null) {
@@ -389,6 +423,8 @@ public record StreamConfig(
         window,
         grace,
         percentiles,
+        timerFields,
+        rollupTimerFields,
         accuracy,
         stateDir,
         threads,

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.fleetstats.kit.settings.ConfigException;
+import io.fleetstats.stream.aggregate.TimerFields;
+import io.fleetstats.stream.aggregate.TimerFields.Field;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -29,6 +31,8 @@ class StreamConfigTest {
     assertThat(c.window()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.grace()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.percentiles()).containsExactly(90.0);
+    assertThat(c.timerFields()).isEqualTo(TimerFields.ALL);
+    assertThat(c.rollupTimerFields()).isEqualTo(TimerFields.ALL);
     assertThat(c.sketchAccuracy()).isEqualTo(0.01);
     assertThat(c.stateDir())
         .isEqualTo(Path.of(System.getProperty("java.io.tmpdir"), "fleetstats-stream-processor"));
@@ -316,5 +320,48 @@ class StreamConfigTest {
         .contains("sasl.jaas.config", "security.protocol")
         .doesNotContain("s3cret")
         .doesNotContain("PlainLoginModule");
+  }
+
+  @Test
+  void timerFieldsInAnyOrderAndCaseAndRollUpsTakeThemUnlessSetApart() {
+    StreamConfig c =
+        StreamConfig.fromEnv(Map.of("FLEETSTATS_TIMER_FIELDS", " Percentiles, count,upper,count"));
+    assertThat(c.timerFields())
+        .containsExactlyInAnyOrder(Field.COUNT, Field.UPPER, Field.PERCENTILES);
+    assertThat(c.rollupTimerFields()).isEqualTo(c.timerFields());
+
+    StreamConfig apart =
+        StreamConfig.fromEnv(
+            Map.of(
+                "FLEETSTATS_TIMER_FIELDS", "count",
+                "FLEETSTATS_ROLLUP_TIMER_FIELDS", "count,median,percentiles"));
+    assertThat(apart.timerFields()).containsExactly(Field.COUNT);
+    assertThat(apart.rollupTimerFields())
+        .containsExactlyInAnyOrder(Field.COUNT, Field.MEDIAN, Field.PERCENTILES);
+  }
+
+  @ParameterizedTest(name = "{0} is rejected")
+  @CsvSource(
+      delimiter = ';',
+      value = {
+        "count,p99; 'p99' is not one",
+        "count,,upper; an empty name is not one",
+        "max; 'max' is not one (DogStatsD's max is upper here)",
+        "avg,count; 'avg' is not one (DogStatsD's avg is mean here)"
+      })
+  void rejectsUnknownTimerFieldsNamingTheSettingAndEveryAllowedField(String raw, String why) {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                StreamConfig.fromEnv(
+                    Map.of("FLEETSTATS_TIMER_FIELDS", raw, "FLEETSTATS_ROLLUP_TIMER_FIELDS", raw)));
+    assertThat(e.problems()).hasSize(2);
+    assertThat(e.problems().get(0))
+        .startsWith("FLEETSTATS_TIMER_FIELDS='" + raw + "'")
+        .contains(why)
+        .contains("count,sum,mean,stddev,lower,upper,median,percentiles")
+        .contains("FLEETSTATS_PERCENTILES");
+    assertThat(e.problems().get(1)).startsWith("FLEETSTATS_ROLLUP_TIMER_FIELDS='" + raw + "'");
   }
 }

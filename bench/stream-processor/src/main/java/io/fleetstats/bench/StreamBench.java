@@ -71,6 +71,10 @@ import org.awaitility.core.ConditionTimeoutException;
 public final class StreamBench {
   private static final int SERIES = 100;
   private static final int SAMPLES_PER_SERIES = 50;
+
+  /** Samples per series and batch of this run's input ({@code samples=}). */
+  private static int samplesPerSeries = SAMPLES_PER_SERIES;
+
   private static final int PODS = 20;
   private static final int TAIL = 100;
 
@@ -94,13 +98,16 @@ public final class StreamBench {
   /**
    * Arguments {@code key=value}: {@code batches} (4000, i.e. 20 M samples), {@code naive} (naive
    * records, 3 000 000: both run for several seconds, so that the fixed costs of a run, its first
-   * transaction and the wait for its last commit, weigh little), {@code rounds} (3), {@code commit}
-   * (commit interval in ms for every contender, or several separated by commas, each a table of its
-   * own; default the product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only}
-   * (contenders, default {@code ours,rollups,naive}), {@code kafka.<property>} (a Kafka client
-   * property for every contender, e.g. {@code kafka.producer.batch.size=65536}; repeatable), {@code
-   * FLEETSTATS_<SETTING>} (a setting of the Fleetstats contenders, as its environment variable,
-   * e.g. {@code FLEETSTATS_ALLOWED_LATENESS=0s}; repeatable).
+   * transaction and the wait for its last commit, weigh little; with twice as much the broker
+   * stalled the second application of a round), {@code rounds} (3), {@code commit} (commit interval
+   * in ms for every contender, or several separated by commas, each a table of its own; default the
+   * product's {@code FLEETSTATS_COMMIT_INTERVAL} default), {@code only} (contenders, default {@code
+   * ours,rollups,naive}), {@code samples} (per series and batch of ours, 50: 5 000 samples per pod
+   * and second; the work is per series per batch, so fewer samples cost more per sample), {@code
+   * kafka.<property>} (a Kafka client property for every contender, e.g. {@code
+   * kafka.producer.batch.size=65536}; repeatable), {@code FLEETSTATS_<SETTING>} (a setting of the
+   * Fleetstats contenders, as its environment variable, e.g. {@code
+   * FLEETSTATS_ALLOWED_LATENESS=0s}; repeatable).
    */
   public static void main(String[] args) {
     try {
@@ -122,8 +129,8 @@ public final class StreamBench {
       int eq = a.indexOf('=');
       if (eq < 0) {
         throw new IllegalArgumentException(
-            "arguments are key=value (batches, naive, rounds, commit, only, kafka.<client"
-                + " property>, FLEETSTATS_<setting>): "
+            "arguments are key=value (batches, naive, rounds, commit, only, samples,"
+                + " kafka.<client property>, FLEETSTATS_<setting>): "
                 + a);
       }
       if (a.startsWith("FLEETSTATS_")) {
@@ -137,6 +144,8 @@ public final class StreamBench {
     int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
     int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
     int rounds = Integer.parseInt(opts.getOrDefault("rounds", "3"));
+    samplesPerSeries =
+        Integer.parseInt(opts.getOrDefault("samples", Integer.toString(SAMPLES_PER_SERIES)));
     String defaultCommit = Long.toString(StreamConfig.COMMIT_INTERVAL.defaultValue().toMillis());
     List<Long> commits =
         java.util.Arrays.stream(opts.getOrDefault("commit", defaultCommit).split(","))
@@ -144,7 +153,17 @@ public final class StreamBench {
             .toList();
     String only = opts.getOrDefault("only", "ours,rollups,naive");
     Path dir = Files.createTempDirectory("fleetstats-bench");
-    long samples = (long) batches * SERIES * SAMPLES_PER_SERIES;
+    long samples = (long) batches * SERIES * samplesPerSeries;
+    System.out.println(
+        "input: "
+            + batches
+            + " batches of "
+            + SERIES
+            + " series × "
+            + samplesPerSeries
+            + " samples = "
+            + samples
+            + " samples");
     if (!settings.isEmpty()) {
       System.out.println("Fleetstats settings of ours and roll-ups: " + settings);
     }
@@ -354,7 +373,7 @@ public final class StreamBench {
       for (int b = 0; b < batches; b++) {
         Source pod = pod(b % PODS);
         long flushAt = t0 + (b / PODS) * 1_000L;
-        StatsdBatch batch = batch(pod, flushAt, rnd);
+        StatsdBatch batch = batch(pod, flushAt, rnd, samplesPerSeries);
         p.send(new ProducerRecord<>(topics.rawStatsd().name(), 0, flushAt, Sources.id(pod), batch));
       }
       // heartbeats after the data: the run is timed until the data is consumed (the last few
@@ -439,16 +458,21 @@ public final class StreamBench {
   }
 
   static StatsdBatch batch(Source pod, long flushAt, Random rnd) {
+    return batch(pod, flushAt, rnd, SAMPLES_PER_SERIES);
+  }
+
+  /** A batch of the same 100 series with {@code samplesPerSeries} samples each. */
+  static StatsdBatch batch(Source pod, long flushAt, Random rnd, int samplesPerSeries) {
     List<Series> series = new ArrayList<>(SERIES);
     for (int s = 0; s < SERIES; s++) {
       MetricType type =
           s < 50
               ? MetricType.TIMER
               : s < 80 ? MetricType.COUNTER : s < 95 ? MetricType.GAUGE : MetricType.SET;
-      List<Double> values = new ArrayList<>(SAMPLES_PER_SERIES);
+      List<Double> values = new ArrayList<>(samplesPerSeries);
       List<String> members = new ArrayList<>();
-      List<Long> received = new ArrayList<>(SAMPLES_PER_SERIES);
-      for (int i = 0; i < SAMPLES_PER_SERIES; i++) {
+      List<Long> received = new ArrayList<>(samplesPerSeries);
+      for (int i = 0; i < samplesPerSeries; i++) {
         received.add(flushAt - 1_000 + rnd.nextInt(1_000));
         if (type == MetricType.SET) {
           members.add("user-" + rnd.nextInt(500));

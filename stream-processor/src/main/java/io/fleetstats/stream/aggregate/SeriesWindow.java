@@ -168,6 +168,15 @@ public final class SeriesWindow {
    */
   public Aggregate toAggregate(
       long windowStart, long windowEnd, List<Double> percentiles, Map<String, String> clusterTags) {
+    return toAggregate(windowStart, windowEnd, TimerFields.all(percentiles), clusterTags);
+  }
+
+  /**
+   * {@link #toAggregate(long, long, List, Map)} with only {@code timerFields} of a timer, histogram
+   * or distribution.
+   */
+  public Aggregate toAggregate(
+      long windowStart, long windowEnd, TimerFields timerFields, Map<String, String> clusterTags) {
     return Aggregate.newBuilder()
         .setName(name)
         .setMetricType(Telegraf.metricType(type))
@@ -175,7 +184,7 @@ public final class SeriesWindow {
         .setTags(tags(clusterTags))
         .setWindowStart(windowStart)
         .setWindowEnd(windowEnd)
-        .setFields(new LinkedHashMap<>(state.fields(percentiles)))
+        .setFields(new LinkedHashMap<>(state.fields(timerFields)))
         .setSketch(state.sketch())
         .build();
   }

@@ -65,9 +65,14 @@ public sealed interface WindowState
 
   /**
    * Telegraf's fields for this state, e.g. {@code value}, or {@code count, sum, ...,
-   * 90_percentile}.
+   * 90_percentile}; a timer-like state emits only the chosen {@code timerFields}.
    */
-  Map<String, Double> fields(List<Double> percentiles);
+  Map<String, Double> fields(TimerFields timerFields);
+
+  /** {@link #fields(TimerFields)} with every timer field. */
+  default Map<String, Double> fields(List<Double> percentiles) {
+    return fields(TimerFields.all(percentiles));
+  }
 
   /** The DDSketch in its protobuf encoding for distribution-like series, else null. */
   default ByteBuffer sketch() {
@@ -144,7 +149,7 @@ public sealed interface WindowState
     }
 
     @Override
-    public Map<String, Double> fields(List<Double> percentiles) {
+    public Map<String, Double> fields(TimerFields timerFields) {
       return Map.of("value", sum);
     }
 
@@ -243,7 +248,7 @@ public sealed interface WindowState
     }
 
     @Override
-    public Map<String, Double> fields(List<Double> percentiles) {
+    public Map<String, Double> fields(TimerFields timerFields) {
       if (!rolled) {
         return Map.of("value", value);
       }
@@ -405,7 +410,7 @@ public sealed interface WindowState
     }
 
     @Override
-    public Map<String, Double> fields(List<Double> percentiles) {
+    public Map<String, Double> fields(TimerFields timerFields) {
       double n = sketch != null ? Math.rint(sketch.getDistinctCountEstimate()) : size;
       return Map.of("value", n);
     }
@@ -469,7 +474,8 @@ public sealed interface WindowState
    * value/rate}), mean, population standard deviation (as Telegraf computes it), exact lower and
    * upper, and median and percentiles from a DDSketch with the configured relative accuracy.
    * Telegraf adds a sampled timer value {@code int(1/rate)} times; here the weight is exactly
-   * {@code 1/rate}, so {@code @0.3} counts 3.33 rather than 3.
+   * {@code 1/rate}, so {@code @0.3} counts 3.33 rather than 3. All of it is kept whichever fields
+   * are emitted ({@link TimerFields}), so roll-ups and corrections stay exact.
    */
   final class Distribution implements WindowState {
     private final DDSketch sketch;
@@ -572,18 +578,34 @@ public sealed interface WindowState
     }
 
     @Override
-    public Map<String, Double> fields(List<Double> percentiles) {
+    public Map<String, Double> fields(TimerFields timerFields) {
       Map<String, Double> f = new LinkedHashMap<>();
-      f.put("count", count);
-      f.put("sum", sum);
-      // sum/count rather than the running mean: exact whenever the sum is
-      f.put("mean", sum / count);
-      f.put("stddev", Math.sqrt(Math.max(0.0, m2 / count)));
-      f.put("lower", lower);
-      f.put("upper", upper);
-      f.put("median", quantile(0.5));
-      for (double p : percentiles) {
-        f.put(Telegraf.percentileField(p), quantile(p / 100.0));
+      if (timerFields.has(TimerFields.Field.COUNT)) {
+        f.put("count", count);
+      }
+      if (timerFields.has(TimerFields.Field.SUM)) {
+        f.put("sum", sum);
+      }
+      if (timerFields.has(TimerFields.Field.MEAN)) {
+        // sum/count rather than the running mean: exact whenever the sum is
+        f.put("mean", sum / count);
+      }
+      if (timerFields.has(TimerFields.Field.STDDEV)) {
+        f.put("stddev", Math.sqrt(Math.max(0.0, m2 / count)));
+      }
+      if (timerFields.has(TimerFields.Field.LOWER)) {
+        f.put("lower", lower);
+      }
+      if (timerFields.has(TimerFields.Field.UPPER)) {
+        f.put("upper", upper);
+      }
+      if (timerFields.has(TimerFields.Field.MEDIAN)) {
+        f.put("median", quantile(0.5));
+      }
+      if (timerFields.has(TimerFields.Field.PERCENTILES)) {
+        for (double p : timerFields.percentiles()) {
+          f.put(Telegraf.percentileField(p), quantile(p / 100.0));
+        }
       }
       return f;
     }

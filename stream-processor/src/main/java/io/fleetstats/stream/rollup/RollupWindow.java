@@ -4,6 +4,7 @@ import io.fleetstats.schemas.Aggregate;
 import io.fleetstats.schemas.MetricType;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.aggregate.Telegraf;
+import io.fleetstats.stream.aggregate.TimerFields;
 import io.fleetstats.stream.aggregate.WindowState;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -87,6 +88,11 @@ public final class RollupWindow {
 
   /** The roll-up's aggregate; tags start with {@code metric_type}, then sorted by key. */
   public Aggregate toAggregate(long windowStart, long windowEnd, List<Double> percentiles) {
+    return toAggregate(windowStart, windowEnd, TimerFields.all(percentiles));
+  }
+
+  /** The roll-up's aggregate with only {@code timerFields} of a timer-like series. */
+  public Aggregate toAggregate(long windowStart, long windowEnd, TimerFields timerFields) {
     Map<String, String> out = new LinkedHashMap<>();
     out.put("metric_type", Telegraf.metricType(type));
     out.putAll(tags);
@@ -97,7 +103,7 @@ public final class RollupWindow {
         .setTags(out)
         .setWindowStart(windowStart)
         .setWindowEnd(windowEnd)
-        .setFields(new LinkedHashMap<>(state.fields(percentiles)))
+        .setFields(new LinkedHashMap<>(state.fields(timerFields)))
         .setSketch(state.sketch())
         .build();
   }

@@ -131,7 +131,7 @@ public final class ReplayTopology {
               s.window(),
               s.grace(),
               s.rollupGrace(),
-              s.percentiles(),
+              s.timerFields(),
               s.options(),
               true,
               0,
@@ -171,7 +171,7 @@ public final class ReplayTopology {
         new WindowAggregator.Settings(
             s.window(),
             s.grace(),
-            s.percentiles(),
+            s.timerFields(),
             s.options(),
             true,
             s.rollups(),

@@ -5,6 +5,7 @@ import io.fleetstats.schemas.Correction;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.aggregate.StateOptions;
+import io.fleetstats.stream.aggregate.TimerFields;
 import io.fleetstats.stream.rollup.RollupWindow;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -60,7 +61,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       long window,
       long grace,
       long rollupGrace,
-      List<Double> percentiles,
+      TimerFields timerFields,
       StateOptions options,
       boolean wallClockClose,
       int expectedOrigins,
@@ -70,7 +71,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
           c.window().toMillis(),
           c.grace().toMillis(),
           c.rollupGrace().toMillis(),
-          c.percentiles(),
+          new TimerFields(c.rollupTimerFields(), c.percentiles()),
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
           c.wallClockClose(),
           expectedOrigins,
@@ -283,7 +284,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   }
 
   private void deadLetter(Record<String, byte[]> record, RollupWindow partial, long start) {
-    Aggregate a = partial.toAggregate(start, start + settings.window(), settings.percentiles());
+    Aggregate a = partial.toAggregate(start, start + settings.window(), settings.timerFields());
     RecordHeaders headers = new RecordHeaders();
     headers.add(
         WindowAggregator.REASON_HEADER, REASON_LATE_PARTIAL.getBytes(StandardCharsets.UTF_8));
@@ -330,9 +331,9 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     if (window == null || window.isEmpty()) {
       return false;
     }
-    Aggregate a = window.toAggregate(start, start + settings.window(), settings.percentiles());
+    Aggregate a = window.toAggregate(start, start + settings.window(), settings.timerFields());
     if (delta != null) {
-      Aggregate d = delta.toAggregate(start, start + settings.window(), settings.percentiles());
+      Aggregate d = delta.toAggregate(start, start + settings.window(), settings.timerFields());
       a.setCorrection(
           Correction.newBuilder().setFields(d.getFields()).setSketch(d.getSketch()).build());
     }

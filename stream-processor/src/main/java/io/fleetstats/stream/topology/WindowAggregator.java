@@ -13,6 +13,7 @@ import io.fleetstats.stream.aggregate.CardinalityGuard;
 import io.fleetstats.stream.aggregate.SeriesWindow;
 import io.fleetstats.stream.aggregate.StateOptions;
 import io.fleetstats.stream.aggregate.Telegraf;
+import io.fleetstats.stream.aggregate.TimerFields;
 import io.fleetstats.stream.aggregate.WindowState;
 import io.fleetstats.stream.aggregate.Windows;
 import io.fleetstats.stream.rollup.RollupRule;
@@ -76,7 +77,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   record Settings(
       long window,
       long grace,
-      List<Double> percentiles,
+      TimerFields timerFields,
       StateOptions options,
       boolean wallClockClose,
       List<RollupRule> rollups,
@@ -90,7 +91,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
       return new Settings(
           c.window().toMillis(),
           c.grace().toMillis(),
-          c.percentiles(),
+          new TimerFields(c.timerFields(), c.percentiles()),
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
           c.wallClockClose(),
           c.rollups(),
@@ -487,11 +488,11 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     }
     Map<String, String> clusterTags = clusterTags(window.cluster());
     long end = start + settings.window();
-    Aggregate aggregate = window.toAggregate(start, end, settings.percentiles(), clusterTags);
+    Aggregate aggregate = window.toAggregate(start, end, settings.timerFields(), clusterTags);
     if (delta != null) {
       aggregate.setCorrection(
           Correction.newBuilder()
-              .setFields(new java.util.LinkedHashMap<>(delta.fields(settings.percentiles())))
+              .setFields(new java.util.LinkedHashMap<>(delta.fields(settings.timerFields())))
               .setSketch(delta.sketch())
               .build());
     }

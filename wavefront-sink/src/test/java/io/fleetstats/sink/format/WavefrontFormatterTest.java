@@ -40,6 +40,13 @@ class WavefrontFormatterTest {
             "\"api.timer.mean\" 0.5" + T + SEED_TAGS,
             "\"api.timer.upper\" 320" + T + SEED_TAGS),
         row(
+            "a lean timer (FLEETSTATS_TIMER_FIELDS=count,upper,percentiles): its fields only",
+            Aggregates.timer(
+                "api.timer", Map.of("count", 1000.0, "upper", 320.0, "99_percentile", 310.5)),
+            "\"api.timer.99.percentile\" 310.5" + T + SEED_TAGS,
+            "\"api.timer.count\" 1000" + T + SEED_TAGS,
+            "\"api.timer.upper\" 320" + T + SEED_TAGS),
+        row(
             "counter keeps the bucket name (field value adds nothing)",
             aggregate(
                 "fitcycle-api-server.ProspectPull",

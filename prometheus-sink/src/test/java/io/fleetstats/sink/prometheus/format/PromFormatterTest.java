@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /** What the formatter counts besides the samples, and that it sends the Wavefront sink's values. */
@@ -45,6 +46,26 @@ class PromFormatterTest {
                 Dropped.RESERVED_NAME, 1,
                 Dropped.BAD_NAME, 1,
                 Dropped.EMPTY_VALUE, 1));
+  }
+
+  @Test
+  void aLeanTimerGivesOneSeriesPerFieldItHasAndNothingForTheOthers() {
+    // FLEETSTATS_TIMER_FIELDS=count,upper,percentiles with FLEETSTATS_PERCENTILES=99
+    Aggregate a =
+        Aggregates.timer(
+            "fitcycle-api-server.prospectPullTime",
+            Map.of("count", 10.0, "upper", 320.0, "99_percentile", 310.5));
+
+    PromFormatter.Formatted f = formatter.format(a);
+
+    assertThat(f.samples())
+        .extracting(PromSample::name, PromSample::value)
+        .containsExactly(
+            Tuple.tuple("fitcycle_api_server_prospectPullTime_99_percentile", 310.5),
+            Tuple.tuple("fitcycle_api_server_prospectPullTime_count", 10.0),
+            Tuple.tuple("fitcycle_api_server_prospectPullTime_upper", 320.0));
+    assertThat(f.nonFinite()).isZero();
+    assertThat(f.badNames()).isEmpty();
   }
 
   @Test
