@@ -33,12 +33,18 @@ public class LatencyTap {
     String prefix = a[4];
     Map<String, Object> props =
         Map.of(
-            "bootstrap.servers", a[0],
-            "isolation.level", a[2],
-            "enable.auto.commit", false,
-            "key.deserializer", StringDeserializer.class,
-            "value.deserializer", ByteArrayDeserializer.class,
-            "fetch.max.wait.ms", 100);
+            "bootstrap.servers",
+            a[0],
+            "isolation.level",
+            a[2],
+            "enable.auto.commit",
+            false,
+            "key.deserializer",
+            StringDeserializer.class,
+            "value.deserializer",
+            ByteArrayDeserializer.class,
+            "fetch.max.wait.ms",
+            100);
     try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(props);
         BufferedWriter out = Files.newBufferedWriter(Path.of(a[3]), StandardCharsets.UTF_8)) {
       List<PartitionInfo> infos = null;
