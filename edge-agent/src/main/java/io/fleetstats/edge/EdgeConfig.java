@@ -305,7 +305,25 @@ public record EdgeConfig(
         identity,
         topicNames().rawStatsd(),
         attribution,
-        globalTags);
+        globalTags,
+        maxRequestSize());
+  }
+
+  /**
+   * The producer's {@code max.request.size} ({@code FLEETSTATS_KAFKA_MAX_REQUEST_SIZE}, Kafka's
+   * default 1 MiB otherwise): the statsd input splits a batch whose record would be larger.
+   */
+  public int maxRequestSize() {
+    String v = kafkaProperties.get("max.request.size");
+    if (v == null) {
+      return io.fleetstats.edge.statsd.SeriesBatcher.DEFAULT_MAX_REQUEST_SIZE;
+    }
+    try {
+      return Integer.parseInt(v.trim());
+    } catch (NumberFormatException e) {
+      // Kafka's own config check names the property when the producer is created
+      return io.fleetstats.edge.statsd.SeriesBatcher.DEFAULT_MAX_REQUEST_SIZE;
+    }
   }
 
   /** The topics under {@link #topicPrefix()}, with their Avro serdes. */

@@ -33,6 +33,9 @@ public final class SeriesBatcher {
   private final int maxBatchSamples;
   private final Map<String, String> globalTags;
 
+  /** Largest encoded batch (Avro bytes) one Kafka record may carry; a larger one is split. */
+  private final int maxValueBytes;
+
   /**
    * The builders of the series of this batch and of the one before; those of the last batch are
    * empty until used.
@@ -71,6 +74,29 @@ public final class SeriesBatcher {
    */
   public SeriesBatcher(
       ProcessIdentity source, String agentId, int maxBatchSamples, Map<String, String> globalTags) {
+    this(source, agentId, maxBatchSamples, globalTags, DEFAULT_MAX_REQUEST_SIZE);
+  }
+
+  /** Kafka's default {@code max.request.size}: the largest record a producer sends. */
+  public static final int DEFAULT_MAX_REQUEST_SIZE = 1_048_576;
+
+  /**
+   * What Kafka adds to a record's key and value before comparing with {@code max.request.size} (the
+   * record batch's 61-byte header and the record's own varints), with a margin.
+   */
+  static final int RECORD_OVERHEAD = 256;
+
+  /**
+   * @param maxRequestSize the producer's {@code max.request.size}: a drained batch whose record
+   *     would be larger is split by series into several records (each with its own sequence), so
+   *     that Kafka never refuses one as too large
+   */
+  public SeriesBatcher(
+      ProcessIdentity source,
+      String agentId,
+      int maxBatchSamples,
+      Map<String, String> globalTags,
+      int maxRequestSize) {
     if (maxBatchSamples < 1) {
       throw new IllegalArgumentException("maxBatchSamples must be positive: " + maxBatchSamples);
     }
@@ -86,6 +112,7 @@ public final class SeriesBatcher {
     this.agentId = agentId;
     this.maxBatchSamples = maxBatchSamples;
     this.globalTags = Map.copyOf(globalTags);
+    this.maxValueBytes = Math.max(1024, maxRequestSize - key.length - RECORD_OVERHEAD);
   }
 
   /** Adds one sample received at {@code receivedAtMillis} (epoch ms, the event time downstream). */
@@ -147,14 +174,29 @@ public final class SeriesBatcher {
    * Everything added since the last drain as one batch (with no series when nothing was added: a
    * heartbeat), serialized, and a fresh start. Sequences start at 1 and increase by one per batch.
    * The record's key is the source id, its timestamp {@code createdAtMillis}.
+   *
+   * @throws IllegalStateException when the batch had to be split ({@link #drainAll})
    */
   public PendingBatch drain(long createdAtMillis) {
+    List<PendingBatch> batches = drainAll(createdAtMillis);
+    if (batches.size() != 1) {
+      throw new IllegalStateException(
+          "the batch was split into " + batches.size() + " records: use drainAll");
+    }
+    return batches.get(0);
+  }
+
+  /**
+   * Everything added since the last drain, serialized, and a fresh start: one batch, or, when its
+   * record would exceed the producer's {@code max.request.size} (many series with long names and
+   * tags), several, split by series, each with its own sequence. A single series too large for a
+   * record on its own stays one record (Kafka refuses it; the publisher counts it as failed).
+   */
+  public List<PendingBatch> drainAll(long createdAtMillis) {
     List<StatsdBatchWriter.Series> out = new ArrayList<>(active.size());
     for (SeriesBuilder b : active) {
       out.add(b.build(globalTags));
     }
-    int samples = pendingSamples;
-    long sequence = nextSequence++;
     // series that sent nothing in this batch are forgotten; those that did start the next one empty
     series.values().removeIf(b -> b.size == 0);
     Arrays.fill(recent, null);
@@ -163,8 +205,25 @@ public final class SeriesBatcher {
     }
     active.clear();
     pendingSamples = 0;
-    byte[] value = writer.write(source, agentId, sequence, createdAtMillis, out);
-    return new PendingBatch(key, value, createdAtMillis, samples, sequence);
+    List<PendingBatch> batches = new ArrayList<>(1);
+    write(createdAtMillis, out, batches);
+    return batches;
+  }
+
+  private void write(
+      long createdAtMillis, List<StatsdBatchWriter.Series> out, List<PendingBatch> batches) {
+    byte[] value = writer.write(source, agentId, nextSequence, createdAtMillis, out);
+    if (value.length > maxValueBytes && out.size() > 1) {
+      int half = out.size() / 2;
+      write(createdAtMillis, out.subList(0, half), batches);
+      write(createdAtMillis, out.subList(half, out.size()), batches);
+      return;
+    }
+    int samples = 0;
+    for (StatsdBatchWriter.Series s : out) {
+      samples += s.receivedAt().length;
+    }
+    batches.add(new PendingBatch(key, value, createdAtMillis, samples, nextSequence++));
   }
 
   /** The sequence number the next drained batch gets. */

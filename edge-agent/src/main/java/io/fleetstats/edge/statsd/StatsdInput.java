@@ -63,7 +63,8 @@ public final class StatsdInput implements Input {
       ProcessIdentity source,
       String topic,
       AttributionConfig attribution,
-      Map<String, String> globalTags) {}
+      Map<String, String> globalTags,
+      int maxRequestSize) {}
 
   private final Options options;
   private final Clock clock;
@@ -123,7 +124,8 @@ public final class StatsdInput implements Input {
             options.source(),
             UUID.randomUUID().toString(),
             options.maxBatchSamples(),
-            options.globalTags());
+            options.globalTags(),
+            options.maxRequestSize());
     this.current = batcher;
   }
 
@@ -278,7 +280,8 @@ public final class StatsdInput implements Input {
                   id,
                   UUID.randomUUID().toString(),
                   options.maxBatchSamples(),
-                  options.globalTags()));
+                  options.globalTags(),
+                  options.maxRequestSize()));
       podBatchers.put(id, b);
     }
     b.usedAt = ticks;
@@ -287,8 +290,8 @@ public final class StatsdInput implements Input {
 
   private void flushWhenFull() {
     if (current.isFull()) {
-      publisher.offer(
-          current.drain(clock.millis())); // early: a burst never grows a batch past the max
+      // early: a burst never grows a batch past the max
+      current.drainAll(clock.millis()).forEach(publisher::offer);
     }
   }
 
@@ -314,7 +317,7 @@ public final class StatsdInput implements Input {
   }
 
   private void flush() {
-    publisher.offer(batcher.drain(clock.millis()));
+    batcher.drainAll(clock.millis()).forEach(publisher::offer);
   }
 
   /** Node mode: every pod's batch (a heartbeat for pods heard from lately); forgets idle pods. */
@@ -324,7 +327,7 @@ public final class StatsdInput implements Input {
     while (it.hasNext()) {
       PodBatcher b = it.next();
       if (!b.batcher.isEmpty() || (options.heartbeat() && !closing)) {
-        publisher.offer(b.batcher.drain(now));
+        b.batcher.drainAll(now).forEach(publisher::offer);
       }
       if (b.batcher.isEmpty()
           && ticks - b.usedAt > IDLE_TICKS

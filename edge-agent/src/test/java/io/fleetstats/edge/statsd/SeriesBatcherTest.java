@@ -238,6 +238,52 @@ class SeriesBatcherTest {
     }
   }
 
+  /**
+   * A batch whose record would exceed the producer's max.request.size (Kafka refuses such a record:
+   * RecordTooLargeException, the batch lost) goes out as several records, split by series, each
+   * under the limit with its own sequence, together holding every sample once.
+   */
+  @Test
+  void aBatchTooLargeForOneKafkaRecordIsSplitBySeries() {
+    int maxRequestSize = 8_192;
+    SeriesBatcher split =
+        new SeriesBatcher(IDENTITY, "agent-1", 1_000_000, Map.of(), maxRequestSize);
+    String longTag = "x".repeat(60);
+    for (int s = 0; s < 300; s++) {
+      for (int i = 0; i < 3; i++) {
+        split.add(
+            sample("svc.request.time." + s, MetricType.TIMER, s * 10 + i, Map.of("t", longTag)),
+            1_000 + i);
+      }
+    }
+    List<PendingBatch> batches = split.drainAll(5_000);
+
+    assertThat(batches).hasSizeGreaterThan(1);
+    assertThat(batches)
+        .allSatisfy(
+            b -> assertThat(b.key().length + b.value().length).isLessThan(maxRequestSize - 200));
+    assertThat(batches)
+        .extracting(PendingBatch::sequence)
+        .containsExactly(
+            IntStream.rangeClosed(1, batches.size()).mapToObj(Long::valueOf).toArray(Long[]::new));
+    assertThat(batches.stream().mapToInt(PendingBatch::samples).sum()).isEqualTo(900);
+    Map<String, List<Double>> values = new HashMap<>();
+    for (PendingBatch b : batches) {
+      StatsdBatch decoded = Topics.STATSD_BATCH.decode(b.value());
+      assertThat(decoded.getSequence()).isEqualTo(b.sequence());
+      assertThat(decoded.getCreatedAt()).isEqualTo(5_000L);
+      decoded.getSeries().forEach(s -> values.merge(s.getName(), s.getValues(), (x, y) -> null));
+    }
+    assertThat(values).hasSize(300).doesNotContainValue(null);
+    assertThat(values.get("svc.request.time.7")).containsExactly(70.0, 71.0, 72.0);
+    // and the next batch goes on from the sequences used
+    split.add(sample("after", MetricType.COUNTER, 1, Map.of()), 6_000);
+    assertThat(split.drainAll(7_000))
+        .singleElement()
+        .extracting(PendingBatch::sequence)
+        .isEqualTo(batches.size() + 1L);
+  }
+
   @Test
   void setMembersOfADrainedBatchStayWhenTheSetGoesOn() {
     batcher.add(new StatsdSample("users", MetricType.SET, Map.of(), 0, "alice", 1.0, false), 1);
