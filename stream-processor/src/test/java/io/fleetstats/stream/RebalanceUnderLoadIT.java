@@ -121,7 +121,8 @@ class RebalanceUnderLoadIT {
               });
       Map<TopicPartition, String> shared = owners(admin);
       moved += moved(alone, shared);
-      System.out.println("rebalance test: shared " + rawPartitions(shared, raw));
+      System.out.println("rebalance test: A alone " + split(alone));
+      System.out.println("rebalance test: A and B " + split(shared));
       int beforeKill = reader.poll();
       await().atMost(Duration.ofSeconds(30)).until(() -> reader.poll() > beforeKill);
 
@@ -139,6 +140,7 @@ class RebalanceUnderLoadIT {
               });
       Map<TopicPartition, String> onB = owners(admin);
       moved += moved(shared, onB);
+      System.out.println("rebalance test: B alone " + split(onB));
       int afterKill = reader.poll();
       await().atMost(Duration.ofSeconds(30)).until(() -> reader.poll() > afterKill);
 
@@ -153,7 +155,9 @@ class RebalanceUnderLoadIT {
                 return o.size() == alone.size()
                     && rawPartitions(o, raw).values().stream().distinct().count() == 2;
               });
-      moved += moved(onB, owners(admin));
+      Map<TopicPartition, String> back = owners(admin);
+      moved += moved(onB, back);
+      System.out.println("rebalance test: A back  " + split(back));
       int afterReturn = reader.poll();
       await().atMost(Duration.ofSeconds(30)).until(() -> reader.poll() > afterReturn);
 
@@ -223,6 +227,21 @@ class RebalanceUnderLoadIT {
           }
         });
     return out;
+  }
+
+  /** How many partitions of each input topic each instance owns: {@code topic a=2 b=2; ...}. */
+  private static String split(Map<TopicPartition, String> owners) {
+    Map<String, Map<String, Integer>> counts = new TreeMap<>();
+    owners.forEach(
+        (tp, c) ->
+            counts.computeIfAbsent(tp.topic(), t -> new TreeMap<>()).merge(c, 1, Integer::sum));
+    StringBuilder out = new StringBuilder();
+    counts.forEach(
+        (topic, byInstance) -> {
+          out.append(out.length() == 0 ? "" : "; ").append(topic);
+          byInstance.forEach((c, n) -> out.append(' ').append(c).append('=').append(n));
+        });
+    return out.toString();
   }
 
   private static int moved(Map<TopicPartition, String> before, Map<TopicPartition, String> after) {
