@@ -182,6 +182,7 @@ final class ProcessorHarness {
     final Map<String, Aggregate> seen = new HashMap<>();
     final Map<String, Totals> added = new HashMap<>();
     final List<String> duplicates = new ArrayList<>();
+    final List<String> corrected = new ArrayList<>();
     int corrections;
 
     Reader(String bootstrap, Topics topics, String group) {
@@ -213,6 +214,7 @@ final class ProcessorHarness {
               .add(count(a, a.getFields()), sum(a, a.getFields()));
         } else if (a.getCorrection() != null) {
           corrections++;
+          corrected.add(key);
           Map<String, Double> f = a.getCorrection().getFields();
           added.get(key).add(count(a, f), sum(a, f));
         } else {

@@ -180,8 +180,8 @@ class RebalanceUnderLoadIT {
           .isEmpty();
       System.out.printf(
           "rebalance test: %d pods in 2 clusters, %d batches, %d series-windows (%d roll-up)"
-              + " exact, 0 duplicates, %d corrections, %d input partitions moved over 3"
-              + " rebalances, %.1f s%n",
+              + " exact, 0 duplicates, %d corrections, %d tasks moved over 3 rebalances"
+              + " (one per input partition: each sub-topology reads one topic), %.1f s%n",
           pods.size(),
           traffic.batches(),
           expected.size(),
@@ -189,6 +189,9 @@ class RebalanceUnderLoadIT {
           reader.corrections,
           moved,
           (System.nanoTime() - t0) / 1e9);
+      if (!reader.corrected.isEmpty()) {
+        System.out.println("rebalance test: corrected " + reader.corrected);
+      }
     }
   }
 
