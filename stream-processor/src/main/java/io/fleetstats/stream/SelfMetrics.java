@@ -39,6 +39,13 @@ final class SelfMetrics {
     counter(
         registry,
         streams,
+        "fleetstats.stream.batches.duplicate",
+        StreamMetrics.DUPLICATE_BATCHES,
+        "raw batches skipped as already aggregated (the same edge agent id and sequence: a"
+            + " spool's copy, a retried send, a mirror's resend)");
+    counter(
+        registry,
+        streams,
         "fleetstats.stream.samples.invalid",
         StreamMetrics.INVALID_SAMPLES,
         "samples with a NaN or infinite value or a pre-epoch time");

@@ -309,6 +309,11 @@ public final class StreamProcessor implements AutoCloseable {
     return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.SKEWED_SAMPLES);
   }
 
+  /** Raw batches skipped as already aggregated (same agent id and sequence). */
+  public long duplicateBatches() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.DUPLICATE_BATCHES);
+  }
+
   /** Aggregates emitted since this instance started, over all its tasks. */
   public long aggregatesEmitted() {
     return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.AGGREGATES_EMITTED);

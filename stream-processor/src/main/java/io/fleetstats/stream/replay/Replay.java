@@ -568,7 +568,10 @@ final class Replay {
     }
     add("late-batches-included", 1);
     add("late-samples-included", samples);
-    topology.process(p, late.key(), late.batch(), late.eventTime());
+    // fed without its batch id: it shares it with its raw record (the processor would take it for
+    // a re-sent copy), whose samples of these windows remember() keeps from being counted twice
+    StatsdBatch anonymous = StatsdBatch.newBuilder(late.batch()).setSequence(0).build();
+    topology.process(p, late.key(), anonymous, late.eventTime());
   }
 
   private void remember(LateBatch late) {

@@ -50,6 +50,12 @@ public final class StreamMetrics {
   /** Samples whose time was beyond the allowed clock skew in the future, re-stamped. */
   public static final String SKEWED_SAMPLES = "skewed-samples-total";
 
+  /**
+   * Raw batches skipped because the task had aggregated the same batch (agent id and sequence)
+   * before: a spool's copy, a send retried outside the producer's idempotence, a mirror's resend.
+   */
+  public static final String DUPLICATE_BATCHES = "duplicate-batches-total";
+
   /** Roll-up aggregates sent by stage 2. */
   public static final String ROLLUPS_EMITTED = "rollups-emitted-total";
 

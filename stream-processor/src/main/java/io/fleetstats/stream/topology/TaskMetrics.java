@@ -33,6 +33,7 @@ final class TaskMetrics implements AutoCloseable {
   final Sensor latePartials;
   final Sensor corrections;
   final Sensor skewed;
+  final Sensor duplicates;
 
   TaskMetrics(ProcessorContext<?, ?> context) {
     this(context, "");
@@ -81,6 +82,11 @@ final class TaskMetrics implements AutoCloseable {
         sensor(
             StreamMetrics.SKEWED_SAMPLES,
             "samples dated beyond the allowed clock skew in the future, re-stamped",
+            Map.of());
+    duplicates =
+        sensor(
+            StreamMetrics.DUPLICATE_BATCHES,
+            "raw batches aggregated before (same agent id and sequence), skipped",
             Map.of());
   }
 

@@ -104,6 +104,12 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     }
   }
 
+  /**
+   * How often the batch ids of agents silent for longer than the allowed lateness (at least this)
+   * are forgotten.
+   */
+  static final long ID_SWEEP_MS = 60_000;
+
   /** Store key prefix of what late samples added to an emitted window, until it is re-emitted. */
   static final String CORRECTION_PREFIX = "~fix|";
 
@@ -120,6 +126,11 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private long watermarkSent = SourceClocks.UNKNOWN;
 
   private CardinalityGuard guard;
+  private BatchIds batchIds;
+
+  /** Wall-clock time the batch ids of silent agents were last forgotten. */
+  private long idsSweptAt;
+
   private TaskMetrics metrics;
   private final Map<String, Long> overflowLogged = new HashMap<>();
 
@@ -160,6 +171,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     for (String key : store.keys(CORRECTION_PREFIX, CORRECTION_PREFIX + '\uffff')) {
       pending.add(key.substring(CORRECTION_PREFIX.length()));
     }
+    this.batchIds = new BatchIds(store);
+    this.idsSweptAt = startedAt;
     this.guard = new CardinalityGuard(settings.maxSeriesPerSource(), settings.maxSeriesPerName());
     if (guard.enabled()) {
       restoreGuard();
@@ -183,6 +196,15 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
       return;
     }
     long now = context.currentSystemTimeMs();
+    if (!batchIds.firstTime(batch.getAgentId(), batch.getSequence(), now)) {
+      // the same batch of the same agent again (a spool's copy, a retried send, a mirror's resend)
+      metrics.duplicates.record();
+      return;
+    }
+    if (now - idsSweptAt >= ID_SWEEP_MS) {
+      batchIds.forgetSilentSince(now - Math.max(settings.lateness(), ID_SWEEP_MS) - ID_SWEEP_MS);
+      idsSweptAt = now;
+    }
     long latest = now + settings.maxSkew();
     // a batch from a clock running ahead arrived now, whatever it says
     long arrival = record.timestamp() > latest ? now : record.timestamp();
