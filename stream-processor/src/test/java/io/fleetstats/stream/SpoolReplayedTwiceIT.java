@@ -93,6 +93,8 @@ class SpoolReplayedTwiceIT {
         publisher.offer(b);
       }
       publisher.close();
+      assertThat(publisher.batchesSent()).isZero();
+      assertThat(publisher.spooledBytes()).as("spooled at close").isPositive();
     }
     Path copy = dir.resolve("spool-copy");
     copyTree(spool, copy);
@@ -104,7 +106,11 @@ class SpoolReplayedTwiceIT {
         BatchPublisher publisher = publisher(up, raw, s);
         await()
             .atMost(Duration.ofSeconds(60))
-            .until(() -> publisher.spooledBytes() == 0 && publisher.pendingBatches() == 0);
+            .until(
+                () ->
+                    publisher.batchesSent() == BATCHES
+                        && publisher.spooledBytes() == 0
+                        && publisher.pendingBatches() == 0);
         publisher.close();
         sent += publisher.batchesSent();
       }
@@ -149,8 +155,8 @@ class SpoolReplayedTwiceIT {
         producer,
         topic,
         "spool-it",
-        // no room in memory: every batch goes through the spool
-        new BatchPublisher.Limits(1, 1, 1, spool, 64 << 20),
+        // while Kafka is unreachable the batches wait in memory; closing writes them to the spool
+        new BatchPublisher.Limits(64 << 20, 1_000, 1, spool, 64 << 20),
         Duration.ofSeconds(2),
         Ticker.SYSTEM);
   }

@@ -502,6 +502,19 @@ public final class BatchPublisher implements AutoCloseable {
                   + topic
                   + " will be sent again: "
                   + error);
+        } else if (error instanceof RetriableException && spool != null) {
+          // closing while Kafka is unreachable: the record in flight joins the queue in the spool
+          // (written under the lock: closing, nothing else waits for it)
+          try {
+            for (int samples : spool.write(p)) {
+              dropped(samples, "the spool is full (raise FLEETSTATS_SPOOL_MAX_BYTES to keep more)");
+            }
+            batchesSpooled.increment();
+          } catch (IOException e) {
+            batchesFailed.increment();
+            samplesFailed.add(p.samples());
+            warn("spool-write", "cannot write to the spool, dropping the record instead: " + e);
+          }
         } else {
           batchesFailed.increment();
           samplesFailed.add(p.samples());
