@@ -84,9 +84,9 @@ public final class StreamBench {
    * retention the broker's first retention check (30 s after it starts) deleted every segment of an
    * input that had not been read by then, and the run waited for records that were gone.
    */
-  private static final long T0 = 1_700_000_000_000L;
+  static final long T0 = 1_700_000_000_000L;
 
-  private static final Duration KEEP_FOREVER = Duration.ofMillis(-1);
+  static final Duration KEEP_FOREVER = Duration.ofMillis(-1);
 
   /** One timed run: wall seconds, samples per wall second, stream-thread CPU seconds. */
   record Run(double seconds, double samplesPerSecond, double threadCpuSeconds, long samples) {
@@ -140,6 +140,14 @@ public final class StreamBench {
       } else {
         opts.put(a.substring(0, eq), a.substring(eq + 1));
       }
+    }
+    if (opts.containsKey("profile")) {
+      if (!opts.get("profile").equals("fleet")) {
+        throw new IllegalArgumentException(
+            "profile=" + opts.get("profile") + ": the only profile is fleet (see FleetProfile)");
+      }
+      FleetProfile.run(opts, kafka, settings);
+      return;
     }
     int batches = Integer.parseInt(opts.getOrDefault("batches", "4000"));
     int naiveRecords = Integer.parseInt(opts.getOrDefault("naive", "3000000"));
@@ -435,7 +443,7 @@ public final class StreamBench {
     }
   }
 
-  private static Map<String, Object> producerProps(String bootstrap) {
+  static Map<String, Object> producerProps(String bootstrap) {
     return Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
         bootstrap,
@@ -519,7 +527,7 @@ public final class StreamBench {
    * The product's config for a bench run: {@code kafka} as {@code FLEETSTATS_KAFKA_<PROPERTY>} (how
    * an operator passes Kafka client properties).
    */
-  private static StreamConfig fleetstatsConfig(
+  static StreamConfig fleetstatsConfig(
       String bootstrap,
       Topics topics,
       Path state,
@@ -659,11 +667,11 @@ public final class StreamBench {
     }
   }
 
-  private static final java.lang.management.ThreadMXBean THREADS =
+  static final java.lang.management.ThreadMXBean THREADS =
       java.lang.management.ManagementFactory.getThreadMXBean();
 
   /** The one stream thread of {@code appId} (named {@code <app id>-<uuid>-StreamThread-1}). */
-  private static Thread streamThread(String appId) {
+  static Thread streamThread(String appId) {
     List<Thread> found =
         Thread.getAllStackTraces().keySet().stream()
             .filter(
