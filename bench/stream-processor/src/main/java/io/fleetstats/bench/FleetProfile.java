@@ -65,7 +65,8 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
  * {@code rounds} (1), {@code warmup} (pods of the untimed warm-up round over 20 s of event time,
  * 1000; 0 for none), {@code rollups} (the rules, default above; {@code none} for none), {@code
  * timeout} (seconds a run may take, 540), and as {@link StreamBench} {@code commit}, {@code
- * kafka.<property>}, {@code FLEETSTATS_<SETTING>}.
+ * kafka.<property>}, {@code FLEETSTATS_<SETTING>}. With {@code instances=N[,N...]} (and {@code
+ * partitions}, 4) it runs {@link ScaleOut} instead.
  */
 final class FleetProfile {
   static final String DEFAULT_ROLLUPS = "app:drop=pod_name,node;cluster:keep=cluster";
