@@ -65,7 +65,8 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
  * {@code rounds} (1), {@code warmup} (pods of the untimed warm-up round over 20 s of event time,
  * 1000; 0 for none), {@code rollups} (the rules, default above; {@code none} for none), {@code
  * timeout} (seconds a run may take, 540), and as {@link StreamBench} {@code commit}, {@code
- * kafka.<property>}, {@code FLEETSTATS_<SETTING>}.
+ * kafka.<property>}, {@code FLEETSTATS_<SETTING>}. With {@code instances=N[,N...]} (and {@code
+ * partitions}, 4) it runs {@link ScaleOut} instead.
  */
 final class FleetProfile {
   static final String DEFAULT_ROLLUPS = "app:drop=pod_name,node;cluster:keep=cluster";
@@ -126,6 +127,10 @@ final class FleetProfile {
         commitMs,
         settings,
         kafka);
+    if (opts.containsKey("instances")) {
+      ScaleOut.run(opts, shape, warmupPods, env, kafka, commitMs, timeout);
+      return;
+    }
     Path dir = Files.createTempDirectory("fleetstats-fleet-bench");
     List<Result> results = new ArrayList<>();
     for (int r = warmupPods > 0 ? 0 : 1; r <= rounds; r++) {
@@ -160,7 +165,7 @@ final class FleetProfile {
       String bootstrap = cluster.bootstrapServers();
       Topics topics = Topics.withPrefix("fleet");
       long t = System.nanoTime();
-      produce(bootstrap, topics, shape);
+      produce(bootstrap, topics, shape, 1);
       System.err.printf(
           "%s: produced %,d batches in %.1f s%n",
           id, (long) shape.pods() * shape.seconds(), (System.nanoTime() - t) / 1e9);
@@ -227,7 +232,7 @@ final class FleetProfile {
     }
   }
 
-  private static long committed(Admin admin, String appId, TopicPartition tp) throws Exception {
+  static long committed(Admin admin, String appId, TopicPartition tp) throws Exception {
     OffsetAndMetadata o =
         admin.listConsumerGroupOffsets(appId).partitionsToOffsetAndMetadata().get().get(tp);
     return o == null ? -1 : o.offset();
@@ -265,7 +270,7 @@ final class FleetProfile {
     }
   }
 
-  private static void awaitRunning(KafkaStreams streams, String appId) throws Exception {
+  static void awaitRunning(KafkaStreams streams, String appId) throws Exception {
     CountDownLatch running = new CountDownLatch(1);
     streams.setStateListener(
         (now, before) -> {
@@ -310,12 +315,17 @@ final class FleetProfile {
     return bytes;
   }
 
-  /** One partition; per second of event time one batch per pod, then one heartbeat per pod. */
-  private static void produce(String bootstrap, Topics topics, Shape shape) throws Exception {
+  /**
+   * Per second of event time one batch per pod, then one heartbeat per pod; pod {@code i} to
+   * partition {@code i mod partitions} (an even split). Returns the data records (heartbeats not
+   * counted) per partition.
+   */
+  static long[] produce(String bootstrap, Topics topics, Shape shape, int partitions)
+      throws Exception {
     TopicSetup.ensure(
         Map.of("bootstrap.servers", bootstrap),
         topics,
-        1,
+        partitions,
         Optional.empty(),
         StreamBench.KEEP_FOREVER,
         Duration.ofSeconds(30));
@@ -330,25 +340,31 @@ final class FleetProfile {
             new StringSerializer(),
             topics.rawStatsd().valueSerde().serializer())) {
       String topic = topics.rawStatsd().name();
+      long[] data = new long[partitions];
       for (int sec = 1; sec <= shape.seconds(); sec++) {
         long flushAt = StreamBench.T0 + sec * 1_000L;
-        for (Source pod : pods) {
+        for (int i = 0; i < pods.size(); i++) {
+          Source pod = pods.get(i);
+          int part = i % partitions;
+          data[part]++;
           p.send(
               new ProducerRecord<>(
-                  topic, 0, flushAt, Sources.id(pod), batch(pod, flushAt, rnd, shape)));
+                  topic, part, flushAt, Sources.id(pod), batch(pod, flushAt, rnd, shape)));
         }
       }
       long after = StreamBench.T0 + (shape.seconds() + 1) * 1_000L;
-      for (Source pod : pods) {
+      for (int i = 0; i < pods.size(); i++) {
+        Source pod = pods.get(i);
         p.send(
             new ProducerRecord<>(
                 topic,
-                0,
+                i % partitions,
                 after,
                 Sources.id(pod),
                 StatsdBatch.newBuilder().setSource(pod).setCreatedAt(after).build()));
       }
       p.flush();
+      return data;
     }
   }
 
