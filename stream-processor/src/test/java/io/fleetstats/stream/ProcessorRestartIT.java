@@ -10,7 +10,6 @@ import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.testing.TestKafka;
 import java.io.File;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -27,7 +26,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -53,12 +51,7 @@ class ProcessorRestartIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster =
-        TestKafka.start(
-            TestKafka.builder(true, brokerDir)
-                .setConfigProp("offsets.topic.num.partitions", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152"));
+    cluster = ItKafka.start(brokerDir);
   }
 
   @AfterAll
@@ -235,13 +228,6 @@ class ProcessorRestartIT {
   }
 
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            cluster.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all"),
-        topics.rawStatsd().keySerde().serializer(),
-        topics.rawStatsd().valueSerde().serializer());
+    return ItKafka.rawProducer(cluster.bootstrapServers(), topics);
   }
 }

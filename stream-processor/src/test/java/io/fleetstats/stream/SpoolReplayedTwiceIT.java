@@ -23,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -47,12 +46,7 @@ class SpoolReplayedTwiceIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster =
-        TestKafka.start(
-            TestKafka.builder(true, brokerDir)
-                .setConfigProp("offsets.topic.num.partitions", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152"));
+    cluster = ItKafka.start(brokerDir);
   }
 
   @AfterAll
@@ -169,17 +163,7 @@ class SpoolReplayedTwiceIT {
   }
 
   private static KafkaConsumer<String, Aggregate> consumer(Topics topics) {
-    KafkaConsumer<String, Aggregate> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "spool-it-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-            topics.aggregates().keySerde().deserializer(),
-            topics.aggregates().valueSerde().deserializer());
-    consumer.subscribe(List.of(topics.aggregates().name()));
-    return consumer;
+    return ItKafka.aggregateReader(cluster.bootstrapServers(), topics, "spool-it-reader");
   }
 
   private static void copyTree(Path from, Path to) throws Exception {

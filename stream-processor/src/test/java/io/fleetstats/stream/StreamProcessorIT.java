@@ -13,7 +13,6 @@ import io.fleetstats.schemas.Sources;
 import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
-import io.fleetstats.testing.TestKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,10 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.IntStream;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.streams.KafkaStreams;
@@ -43,12 +40,7 @@ class StreamProcessorIT {
 
   @BeforeAll
   static void startBroker() throws Exception {
-    cluster =
-        TestKafka.start(
-            TestKafka.builder(true, brokerDir)
-                .setConfigProp("offsets.topic.num.partitions", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152"));
+    cluster = ItKafka.start(brokerDir);
   }
 
   @AfterAll
@@ -357,29 +349,10 @@ class StreamProcessorIT {
   }
 
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            cluster.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true),
-        topics.rawStatsd().keySerde().serializer(),
-        topics.rawStatsd().valueSerde().serializer());
+    return ItKafka.rawProducer(cluster.bootstrapServers(), topics);
   }
 
   private static KafkaConsumer<String, Aggregate> consumer(Topics topics) {
-    KafkaConsumer<String, Aggregate> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-            topics.aggregates().keySerde().deserializer(),
-            topics.aggregates().valueSerde().deserializer());
-    consumer.subscribe(List.of(topics.aggregates().name()));
-    return consumer;
+    return ItKafka.aggregateReader(cluster.bootstrapServers(), topics, "it-reader");
   }
 }

@@ -13,9 +13,9 @@ import io.fleetstats.schemas.StatsdBatch;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.sink.format.AggregateLines;
+import io.fleetstats.stream.ItKafka;
 import io.fleetstats.stream.StreamConfig;
 import io.fleetstats.stream.StreamProcessor;
-import io.fleetstats.testing.TestKafka;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -38,7 +38,6 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -65,12 +64,7 @@ class ReplayIT {
 
   @BeforeAll
   static void startBrokerAndProduce() throws Exception {
-    cluster =
-        TestKafka.start(
-            TestKafka.builder(true, brokerDir)
-                .setConfigProp("offsets.topic.num.partitions", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "1")
-                .setConfigProp("log.cleaner.dedupe.buffer.size", "2097152"));
+    cluster = ItKafka.start(brokerDir);
     Topics topics = Topics.defaults();
     TopicSetup.ensure(
         Map.of("bootstrap.servers", cluster.bootstrapServers()),
@@ -687,29 +681,10 @@ class ReplayIT {
   }
 
   private static KafkaProducer<String, StatsdBatch> producer(Topics topics) {
-    return new KafkaProducer<>(
-        Map.of(
-            ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
-            cluster.bootstrapServers(),
-            ProducerConfig.ACKS_CONFIG,
-            "all",
-            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG,
-            true),
-        topics.rawStatsd().keySerde().serializer(),
-        topics.rawStatsd().valueSerde().serializer());
+    return ItKafka.rawProducer(cluster.bootstrapServers(), topics);
   }
 
   private static KafkaConsumer<String, Aggregate> consumer(Topics topics) {
-    KafkaConsumer<String, Aggregate> consumer =
-        new KafkaConsumer<>(
-            Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "it-replay-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"),
-            topics.aggregates().keySerde().deserializer(),
-            topics.aggregates().valueSerde().deserializer());
-    consumer.subscribe(List.of(topics.aggregates().name()));
-    return consumer;
+    return ItKafka.aggregateReader(cluster.bootstrapServers(), topics, "it-replay-reader");
   }
 }
