@@ -327,9 +327,11 @@ public final class EdgeAgent implements AutoCloseable {
     }
     long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
     kafkaCheck.close();
+    // the agent's own meters may go to its own statsd port: their last lines are sent while the
+    // port still listens (sent after, they meet a closed port and Micrometer logs a WARN)
+    selfMetrics.close();
     stop(inputs);
     producer.close(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-    selfMetrics.close();
     registry.close();
     log.info(
         "edge agent stopped: {} samples received, {} published, {} lines rejected, {} batches dropped,"

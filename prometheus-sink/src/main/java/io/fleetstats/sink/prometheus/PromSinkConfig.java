@@ -1,6 +1,7 @@
 package io.fleetstats.sink.prometheus;
 
 import io.fleetstats.kit.ProcessIdentity;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.kit.settings.ConfigException;
 import io.fleetstats.kit.settings.KafkaNames;
 import io.fleetstats.kit.settings.Setting;
@@ -35,6 +36,8 @@ import java.util.stream.Stream;
  * @param credentials basic auth, a bearer token, or none; never logged
  * @param caFile PEM file of the CA that signed the receiver's certificate, if not a public one
  * @param identity cluster, namespace and pod of this instance: the tags of its self-metrics
+ * @param selfMetrics where this instance's own meters go as statsd ({@link SelfMetrics}); off by
+ *     default
  */
 public record PromSinkConfig(
     String kafkaBootstrap,
@@ -51,7 +54,8 @@ public record PromSinkConfig(
     Optional<Path> caFile,
     boolean insecureSkipVerify,
     Optional<InetSocketAddress> adminAddress,
-    ProcessIdentity identity) {
+    ProcessIdentity identity,
+    SelfMetrics.Config selfMetrics) {
 
   private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
 
@@ -158,7 +162,8 @@ public record PromSinkConfig(
                       CA_FILE,
                       INSECURE_SKIP_VERIFY,
                       ADMIN_ADDRESS),
-                  ProcessIdentity.TAG_SETTINGS)
+                  ProcessIdentity.TAG_SETTINGS,
+                  SelfMetrics.SETTINGS)
               .flatMap(List::stream)
               .toList());
 
@@ -199,6 +204,8 @@ public record PromSinkConfig(
         + adminAddress
         + ", identity="
         + identity
+        + ", selfMetrics="
+        + selfMetrics.summary()
         + "]";
   }
 
@@ -246,6 +253,7 @@ public record PromSinkConfig(
     Optional<InetSocketAddress> admin = r.get(ADMIN_ADDRESS);
     Map<String, String> kafka = r.kafkaProperties();
     ProcessIdentity identity = ProcessIdentity.readTags(r);
+    SelfMetrics.Config selfMetrics = SelfMetrics.Config.read(r);
     r.check();
     return new PromSinkConfig(
         bootstrap,
@@ -262,7 +270,8 @@ public record PromSinkConfig(
         ca,
         insecure,
         admin,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   private static Credentials credentials(SettingsReader r) {
@@ -402,7 +411,8 @@ public record PromSinkConfig(
         caFile,
         insecureSkipVerify,
         adminAddress,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   /** Returns a copy with another admin address (empty: no admin port). */
@@ -422,7 +432,8 @@ public record PromSinkConfig(
         caFile,
         insecureSkipVerify,
         address,
-        identity);
+        identity,
+        selfMetrics);
   }
 
   /** Returns a copy writing to another URL. */
@@ -442,6 +453,7 @@ public record PromSinkConfig(
         caFile,
         insecureSkipVerify,
         adminAddress,
-        identity);
+        identity,
+        selfMetrics);
   }
 }

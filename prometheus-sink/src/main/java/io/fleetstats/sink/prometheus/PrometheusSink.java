@@ -2,6 +2,7 @@ package io.fleetstats.sink.prometheus;
 
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
+import io.fleetstats.kit.selfmetrics.SelfMetrics;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.sink.kit.SinkLoop;
 import io.fleetstats.sink.kit.delivery.Backoff;
@@ -52,6 +53,7 @@ public final class PrometheusSink implements AutoCloseable {
 
   private final SinkLoop loop;
   private final PrometheusDelivery delivery;
+  private final SelfMetrics selfMetrics;
 
   private PrometheusSink(PromSinkConfig config, Ticker ticker, Duration pausedPollSlice) {
     PrometheusMeterRegistry registry = AdminServer.newRegistry(config.identity());
@@ -116,6 +118,8 @@ public final class PrometheusSink implements AutoCloseable {
         "fleetstats.sink.samples.superseded",
         PrometheusDelivery::superseded,
         "samples not sent because a later record of the same poll had the same series and window");
+    this.selfMetrics =
+        SelfMetrics.start(config.selfMetrics(), loop.registry(), config.identity().tags());
   }
 
   private void counter(
@@ -187,6 +191,7 @@ public final class PrometheusSink implements AutoCloseable {
   @Override
   public void close() {
     loop.close();
+    selfMetrics.close();
   }
 
   /** Blocks until the sink has stopped (closed or failed). */

@@ -83,6 +83,84 @@ class SelfMetricsTest {
     assertThat(counter).contains("pod_name:sink-7").doesNotContain(",pod:");
   }
 
+  @Test
+  void kafkaClientDetailStaysOnTheMetricsPageByDefault() {
+    List<String> sent = sentNames(read(Map.of("FLEETSTATS_SELF_METRICS", "udp://127.0.0.1:9")));
+    assertThat(sent)
+        .contains("kafka.consumer.fetch.manager.records.lag.max", "fleetstats.sink.points.sent")
+        .doesNotContain(
+            "kafka.stream.task.process.total",
+            "kafka.consumer.fetch.manager.records.lag",
+            "kafka.producer.node.request.total");
+  }
+
+  @Test
+  void noneSendsEveryMeterAndNamedropDropsByName() {
+    List<String> all =
+        sentNames(
+            read(
+                Map.of(
+                    "FLEETSTATS_SELF_METRICS", "udp://127.0.0.1:9",
+                    "FLEETSTATS_SELF_METRICS_TAGDROP", "none")));
+    assertThat(all)
+        .contains(
+            "kafka.stream.task.process.total",
+            "kafka.consumer.fetch.manager.records.lag",
+            "kafka.producer.node.request.total");
+    List<String> named =
+        sentNames(
+            read(
+                Map.of(
+                    "FLEETSTATS_SELF_METRICS", "udp://127.0.0.1:9",
+                    "FLEETSTATS_SELF_METRICS_TAGDROP", "topic=fleetstats.?aw.*",
+                    "FLEETSTATS_SELF_METRICS_NAMEDROP",
+                        "kafka.stream.*, fleetstats.sink.poin?s.*")));
+    assertThat(named)
+        .contains(
+            "kafka.producer.node.request.total", "kafka.consumer.fetch.manager.records.lag.max")
+        .doesNotContain(
+            "kafka.stream.task.process.total",
+            "fleetstats.sink.points.sent",
+            "kafka.consumer.fetch.manager.records.lag");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"task.id", "=x", "task.id="})
+  void aTagdropWithoutKeyAndGlobIsAnErrorNamingTheKey(String raw) {
+    assertThatThrownBy(() -> read(Map.of("FLEETSTATS_SELF_METRICS_TAGDROP", raw)))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLEETSTATS_SELF_METRICS_TAGDROP")
+        .hasMessageContaining("key=glob");
+  }
+
+  /** The names of the lines sent for a registry holding a stream processor's kinds of meters. */
+  private static List<String> sentNames(SelfMetrics.Config config) {
+    SimpleMeterRegistry service = new SimpleMeterRegistry();
+    Tags client = IDENTITY.and("client.id", "p-1");
+    service.counter("fleetstats.sink.points.sent", IDENTITY).increment();
+    service.gauge("kafka.consumer.fetch.manager.records.lag.max", client, 7.0);
+    service.gauge(
+        "kafka.consumer.fetch.manager.records.lag",
+        client.and("topic", "fleetstats.raw.statsd", "partition", "0"),
+        7.0);
+    service.counter("kafka.stream.task.process.total", client.and("task.id", "0_1")).increment();
+    service
+        .counter("kafka.producer.node.request.total", client.and("node.id", "node-1"))
+        .increment();
+    ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
+    SelfMetrics.Config fast =
+        new SelfMetrics.Config(
+            config.target(), Duration.ofSeconds(1), config.namedrop(), config.tagdrop());
+    // a marker meter registered last: once its line is out, every earlier meter's is too
+    try (SelfMetrics self = SelfMetrics.startTo(fast, service, IDENTITY, lines::add)) {
+      service.gauge("zz.marker", IDENTITY, 1.0);
+      org.awaitility.Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> lines.stream().anyMatch(l -> l.startsWith("zz.marker:")));
+    }
+    return lines.stream().map(l -> l.substring(0, l.indexOf(':'))).distinct().toList();
+  }
+
   private static SelfMetrics.Config read(Map<String, String> env) {
     SettingsReader r =
         SettingsReader.forService(
