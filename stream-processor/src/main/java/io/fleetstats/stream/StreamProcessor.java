@@ -10,6 +10,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -252,6 +253,7 @@ public final class StreamProcessor implements AutoCloseable {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(
         StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Long.toString(config.commitInterval().toMillis()));
+    transactionTimeout(config).ifPresent(t -> p.put(TRANSACTION_TIMEOUT, t));
     p.put(StreamsConfig.STATE_DIR_CONFIG, config.stateDir().toString());
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.streamThreads()));
     // fail at start, not in production, if a future change adds an unnamed store or topic
@@ -261,6 +263,33 @@ public final class StreamProcessor implements AutoCloseable {
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
         LogAndContinueExceptionHandler.class.getName());
     return p;
+  }
+
+  private static final String TRANSACTION_TIMEOUT =
+      StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+
+  /** Kafka Streams' exactly-once producers time a transaction out after this by default. */
+  private static final long STREAMS_TRANSACTION_TIMEOUT_MS = 10_000;
+
+  /**
+   * The producers' transaction timeout when it must differ from what Kafka Streams would use.
+   * Streams refuses to start when the timeout is below the commit interval, and it reads only the
+   * producer-prefixed property: a plain {@code FLEETSTATS_KAFKA_TRANSACTION_TIMEOUT_MS} is given
+   * that prefix, and without one a commit interval of 10 s or more gets the interval plus 10 s.
+   */
+  static Optional<String> transactionTimeout(StreamConfig config) {
+    Map<String, String> kafka = config.kafka();
+    if (kafka.containsKey(TRANSACTION_TIMEOUT)) {
+      return Optional.empty();
+    }
+    String plain = kafka.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+    if (plain != null) {
+      return Optional.of(plain);
+    }
+    long commit = config.commitInterval().toMillis();
+    return commit < STREAMS_TRANSACTION_TIMEOUT_MS
+        ? Optional.empty()
+        : Optional.of(Long.toString(commit + STREAMS_TRANSACTION_TIMEOUT_MS));
   }
 
   public StreamConfig config() {

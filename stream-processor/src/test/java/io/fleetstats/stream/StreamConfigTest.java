@@ -222,6 +222,29 @@ class StreamConfigTest {
         .allSatisfy(client -> assertThat(client).containsEntry("bootstrap.servers", "b:9092"));
   }
 
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    // commit interval, FLEETSTATS_KAFKA_ property given, the producers' transaction timeout
+    "1s, '', 10000",
+    "10m, '', 610000",
+    "10m, TRANSACTION_TIMEOUT_MS=900000, 900000",
+    "30s, PRODUCER_TRANSACTION_TIMEOUT_MS=60000, 60000",
+  })
+  void aLongCommitIntervalGetsATransactionTimeoutKafkaStreamsAccepts(
+      String commit, String property, long timeout) {
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("FLEETSTATS_COMMIT_INTERVAL", commit);
+    if (!property.isEmpty()) {
+      String[] kv = property.split("=");
+      env.put("FLEETSTATS_KAFKA_" + kv[0], kv[1]);
+    }
+    StreamConfig c = StreamConfig.fromEnv(env);
+    // Kafka Streams' own check (it refuses a timeout below the commit interval) runs here
+    StreamsConfig derived = new StreamsConfig(StreamProcessor.streamsProperties(c));
+    assertThat(String.valueOf(derived.getProducerConfigs("c").get("transaction.timeout.ms")))
+        .isEqualTo(Long.toString(timeout));
+  }
+
   @Test
   void aKafkaPropertyAloneSetsTheSettingThatOwnsIt() {
     StreamConfig c =

@@ -135,7 +135,8 @@ public final class ReplayTopology {
               s.options(),
               true,
               0,
-              s.lateness());
+              s.lateness(),
+              false);
       StateOptions options = settings.options();
       MapStore<byte[]> bytes = bytes(TopologyFactory.ROLLUP_STORE, restored, STAGE2);
       LiveWindowStore<RollupWindow> store =
@@ -180,7 +181,8 @@ public final class ReplayTopology {
             true,
             s.lateness(),
             s.maxSkew(),
-            s.rollupGrace());
+            s.rollupGrace(),
+            false);
     StateOptions options = settings.options();
     for (int p : partitions) {
       String name = "stage1/" + p;

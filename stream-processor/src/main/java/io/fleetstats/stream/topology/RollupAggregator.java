@@ -65,7 +65,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
       StateOptions options,
       boolean wallClockClose,
       int expectedOrigins,
-      long lateness) {
+      long lateness,
+      boolean commitOnClose) {
     static Settings of(StreamConfig c, int expectedOrigins) {
       return new Settings(
           c.window().toMillis(),
@@ -75,7 +76,8 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
           new StateOptions(c.sketchAccuracy(), c.setExactLimit()),
           c.wallClockClose(),
           expectedOrigins,
-          c.allowedLateness().toMillis());
+          c.allowedLateness().toMillis(),
+          c.commitOnClose());
     }
   }
 
@@ -101,6 +103,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
   private LiveWindowStore<RollupWindow> store;
   private WindowClock clock;
   private TaskMetrics metrics;
+  private LiveCommits liveCommits;
   private final Map<String, Origin> origins = new HashMap<>();
 
   /** Window keys corrected since their last emission. */
@@ -139,6 +142,13 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     if (settings.wallClockClose() || settings.lateness() > 0) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
+    // a roll-up window closes once every stage-1 task's watermark passed it, which can take up to
+    // the roll-up grace when a task is silent
+    this.liveCommits =
+        new LiveCommits(
+            context,
+            settings.grace() + settings.rollupGrace() + settings.window() + LiveCommits.SLACK_MS,
+            settings.commitOnClose());
   }
 
   @Override
@@ -339,6 +349,7 @@ final class RollupAggregator implements Processor<String, byte[], String, Emitte
     }
     context.forward(new Record<>(id, new Emitted.Final(a), start));
     metrics.emitted.record();
+    liveCommits.emitted(start + settings.window());
     return true;
   }
 

@@ -86,7 +86,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
       boolean lateToDeadletter,
       long lateness,
       long maxSkew,
-      long rollupGrace) {
+      long rollupGrace,
+      boolean commitOnClose) {
     static Settings of(StreamConfig c) {
       return new Settings(
           c.window().toMillis(),
@@ -100,7 +101,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
           c.lateToDeadletter(),
           c.allowedLateness().toMillis(),
           c.maxClockSkew().toMillis(),
-          c.rollupGrace().toMillis());
+          c.rollupGrace().toMillis(),
+          c.commitOnClose());
     }
   }
 
@@ -132,6 +134,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private long idsSweptAt;
 
   private TaskMetrics metrics;
+  private LiveCommits liveCommits;
   private final Map<String, Long> overflowLogged = new HashMap<>();
 
   /**
@@ -180,6 +183,11 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     if (settings.wallClockClose() || settings.lateness() > 0) {
       context.schedule(Duration.ofSeconds(1), PunctuationType.WALL_CLOCK_TIME, this::onWallClock);
     }
+    this.liveCommits =
+        new LiveCommits(
+            context,
+            settings.grace() + settings.window() + LiveCommits.SLACK_MS,
+            settings.commitOnClose());
   }
 
   @Override
@@ -270,6 +278,8 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
   private void forwardWatermark(long closed) {
     if (closed != RollupAggregator.EMPTY) {
       watermarkSent = closed;
+      // stage 2 closes roll-ups on it: live, it should not wait for the commit interval
+      liveCommits.emitted(closed);
     }
     context.forward(
         new Record<String, Emitted>(
@@ -520,6 +530,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     }
     context.forward(new Record<>(seriesId, new Emitted.Final(aggregate), start));
     metrics.emitted.record();
+    liveCommits.emitted(end);
     if (settings.rollups().isEmpty() || (delta != null && delta.isEmpty())) {
       return true;
     }
