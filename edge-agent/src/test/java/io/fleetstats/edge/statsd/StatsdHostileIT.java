@@ -116,7 +116,8 @@ class StatsdHostileIT {
         payload.setLength(0);
         for (int i = 0; i < LINES_PER_DATAGRAM; i++) {
           String line = "";
-          while (line.isEmpty()) {
+          // one line as the agent reads it: some corpus rows hold a newline or a CR of their own
+          while (line.isEmpty() || line.indexOf('\n') >= 0 || line.endsWith("\r")) {
             line =
                 StatsdParserFuzzTest.onTheWire(
                     random.nextInt(3) == 0
@@ -186,7 +187,7 @@ class StatsdHostileIT {
           .until(() -> agent.samplesPublished() == stats.samples());
       assertThat(agent.samplesDropped()).isZero();
       assertThat(agent.samplesFailed()).isZero();
-      assertThat(samplesInKafka("it/hostile/fuzz-0", stats.samples())).isEqualTo(stats.samples());
+      assertThat(samplesInKafka("fuzz-0", stats.samples())).isEqualTo(stats.samples());
     }
   }
 
@@ -245,7 +246,7 @@ class StatsdHostileIT {
       assertThat(agent.samplesDropped()).isZero();
       // 1 M series kept would take hundreds of MiB (name, tags, arrays per series)
       assertThat(peak - before).isLessThan(64L << 20);
-      assertThat(samplesInKafka("it/hostile/cardinality-0", expected)).isEqualTo(expected);
+      assertThat(samplesInKafka("cardinality-0", expected)).isEqualTo(expected);
     }
   }
 
@@ -265,8 +266,8 @@ class StatsdHostileIT {
     return memory.getHeapMemoryUsage().getUsed();
   }
 
-  /** Samples in the records of {@code key} on the raw topic, read until {@code expected}. */
-  private static long samplesInKafka(String key, long expected) {
+  /** Samples in the records of pod {@code pod} on the raw topic, read until {@code expected}. */
+  private static long samplesInKafka(String pod, long expected) {
     try (KafkaConsumer<String, StatsdBatch> consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -289,7 +290,7 @@ class StatsdHostileIT {
               () -> {
                 for (ConsumerRecord<String, StatsdBatch> r :
                     consumer.poll(Duration.ofMillis(200))) {
-                  if (key.equals(r.key())) {
+                  if (pod.equals(r.value().getSource().getPod())) {
                     for (Series s : r.value().getSeries()) {
                       samples[0] += s.getReceivedAt().size();
                     }
