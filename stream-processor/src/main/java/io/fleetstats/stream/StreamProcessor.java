@@ -325,6 +325,23 @@ public final class StreamProcessor implements AutoCloseable {
     return undecodable;
   }
 
+  /** Samples folded into overflow series by the cardinality guard, over all its tasks. */
+  public long overflowSamples() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.OVERFLOW_SAMPLES);
+  }
+
+  /**
+   * Samples of source {@code sourceId} (cluster/namespace/pod/container) folded into {@code
+   * fleetstats.overflow} because it passed {@code FLEETSTATS_MAX_SERIES_PER_SOURCE}.
+   */
+  public long overflowSamplesOf(String sourceId) {
+    return (long)
+        StreamMetrics.total(
+            streams.metrics(),
+            StreamMetrics.OVERFLOW_SAMPLES_BY_SOURCE,
+            java.util.Map.of("source", sourceId));
+  }
+
   /** Aggregates emitted since this instance started, over all its tasks. */
   public long aggregatesEmitted() {
     return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.AGGREGATES_EMITTED);
