@@ -66,9 +66,15 @@ class CardinalityIT {
   @Test
   void onePodsMillionSeriesFoldIntoItsOverflowAndOtherPodsStayExact() throws Exception {
     int unique = Integer.getInteger("fleetstats.cardinality.series", DEFAULT_SERIES);
+    // Kafka Streams' exactly-once default transaction timeout is 10 s; on a loaded 2-core box a
+    // transaction of the million-series run once outlasted it, the coordinator aborted it and the
+    // commit failed with InvalidTxnStateException, which stops the processor (see
+    // docs/reliability.md). This test is about the guard, so it gives transactions 60 s.
     StreamConfig config =
         StreamConfig.fromEnv(
             Map.of(
+                "FLEETSTATS_KAFKA_TRANSACTION_TIMEOUT_MS",
+                "60000",
                 StreamConfig.BOOTSTRAP.key(),
                 cluster.bootstrapServers(),
                 StreamConfig.APPLICATION_ID.key(),

@@ -18,6 +18,7 @@ import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -331,7 +332,7 @@ class TaggingLateAndLimitsTest {
             T + W + G + 1,
             series("c", MetricType.COUNTER, T + 2, 1),
             series("d", MetricType.COUNTER, T + 2, 1)));
-    d.heartbeat(T + W + G + 2_000, POD);
+    d.tick(Duration.ofSeconds(1)); // corrections go out with the next wall-clock tick
 
     Map<String, Aggregate> byKey = d.byKey();
     assertThat(byKey)
