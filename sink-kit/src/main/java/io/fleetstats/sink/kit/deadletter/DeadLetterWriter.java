@@ -40,6 +40,9 @@ public final class DeadLetterWriter implements AutoCloseable {
   /** Keys longer than this are cut too (without a header: the source offset identifies it). */
   static final int MAX_KEY_BYTES = 1024;
 
+  /** Header values (a refused line, a receiver's answer) longer than this are cut too. */
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+
   private final String topic;
   private final Map<String, Object> props;
   private final Duration timeout;
@@ -110,7 +113,13 @@ public final class DeadLetterWriter implements AutoCloseable {
   /** The record of a letter: key and value as they were, or cut to the limits above. */
   ProducerRecord<byte[], byte[]> record(DeadLetter l) {
     byte[] value = l.value();
-    List<Header> headers = new ArrayList<>(l.headers());
+    List<Header> headers = new ArrayList<>();
+    for (Header h : l.headers()) {
+      headers.add(
+          h.value() != null && h.value().length > MAX_HEADER_BYTES
+              ? new RecordHeader(h.key(), Arrays.copyOf(h.value(), MAX_HEADER_BYTES))
+              : h);
+    }
     if (value != null && value.length > MAX_VALUE_BYTES) {
       headers.add(
           new RecordHeader(
