@@ -22,7 +22,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,12 +57,16 @@ public final class StreamProcessor implements AutoCloseable {
   private final io.fleetstats.kit.selfmetrics.SelfMetrics forwarded;
   private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private final RestoreProgress restore = new RestoreProgress();
+  private final UndecodableRecords undecodable;
   private volatile AdminServer admin;
 
-  private StreamProcessor(StreamConfig config, KafkaStreams streams) {
+  private StreamProcessor(
+      StreamConfig config, KafkaStreams streams, UndecodableRecords undecodable) {
     this.config = config;
     this.streams = streams;
+    this.undecodable = undecodable;
     this.registry = AdminServer.newRegistry(config.identity());
+    undecodable.bindTo(registry);
     SelfMetrics.bind(registry, streams);
     // Kafka Streams' and its clients' own metrics (lag, commit latency, ...) as kafka_stream_*
     this.kafkaMetrics = new KafkaStreamsMetrics(streams);
@@ -98,11 +101,13 @@ public final class StreamProcessor implements AutoCloseable {
     if (unclean.found()) {
       log.warn(unclean.describe());
     }
+    Properties properties = streamsProperties(config);
     KafkaStreams streams =
         new KafkaStreams(
-            TopologyFactory.build(config, topics, rawPartitions(config, topics)),
-            streamsProperties(config));
-    StreamProcessor processor = new StreamProcessor(config, streams);
+            TopologyFactory.build(config, topics, rawPartitions(config, topics)), properties);
+    StreamProcessor processor =
+        new StreamProcessor(
+            config, streams, (UndecodableRecords) properties.get(UndecodableRecords.CONFIG));
     if (config.adminAddress().isPresent()) {
       try {
         processor.admin =
@@ -258,10 +263,11 @@ public final class StreamProcessor implements AutoCloseable {
     p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.toString(config.streamThreads()));
     // fail at start, not in production, if a future change adds an unnamed store or topic
     p.put(StreamsConfig.ENSURE_EXPLICIT_INTERNAL_RESOURCE_NAMING_CONFIG, "true");
-    // a record that does not decode is skipped and counted by Streams (dropped-records metric)
+    // a record that does not decode is skipped, dead-lettered and counted by reason and topic
     p.put(
         StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
-        LogAndContinueExceptionHandler.class.getName());
+        UndecodableRecords.Handler.class.getName());
+    p.put(UndecodableRecords.CONFIG, new UndecodableRecords(config.topics().deadletter().name()));
     return p;
   }
 
@@ -341,6 +347,28 @@ public final class StreamProcessor implements AutoCloseable {
   /** Raw batches skipped as already aggregated (same agent id and sequence). */
   public long duplicateBatches() {
     return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.DUPLICATE_BATCHES);
+  }
+
+  /** Raw records skipped (and dead-lettered) because they do not decode, by topic and reason. */
+  public UndecodableRecords undecodable() {
+    return undecodable;
+  }
+
+  /** Samples folded into overflow series by the cardinality guard, over all its tasks. */
+  public long overflowSamples() {
+    return (long) StreamMetrics.total(streams.metrics(), StreamMetrics.OVERFLOW_SAMPLES);
+  }
+
+  /**
+   * Samples of source {@code sourceId} (cluster/namespace/pod/container) folded into {@code
+   * fleetstats.overflow} because it passed {@code FLEETSTATS_MAX_SERIES_PER_SOURCE}.
+   */
+  public long overflowSamplesOf(String sourceId) {
+    return (long)
+        StreamMetrics.total(
+            streams.metrics(),
+            StreamMetrics.OVERFLOW_SAMPLES_BY_SOURCE,
+            java.util.Map.of("source", sourceId));
   }
 
   /** Aggregates emitted since this instance started, over all its tasks. */

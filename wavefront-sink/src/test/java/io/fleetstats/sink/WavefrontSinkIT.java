@@ -525,6 +525,110 @@ class WavefrontSinkIT {
             Map.entry("undecodable", 1L));
   }
 
+  /**
+   * Hostile records on the aggregates topic: garbage bytes, a truncated Aggregate, an unknown
+   * schema fingerprint and a 10 MB record (refused by the broker at the topic's default limit, with
+   * the producer's error; accepted once {@code max.message.bytes} is 16 MB), each followed by good
+   * aggregates. Each bad one is dead-lettered (the 10 MB one cut to 512 KiB, its size in a header:
+   * written whole it would be refused on every retry and stall the sink) and counted; the sink
+   * keeps running and every good point after them is delivered exactly once.
+   */
+  @Test
+  void hostileRecordsAreDeadLetteredAndTheGoodOnesAfterThemDelivered() throws Exception {
+    RecordingProxy proxy = proxy();
+    SinkConfig config = config(proxy);
+    io.fleetstats.schemas.TopicSetup.ensure(
+        config.adminConfig(),
+        config.topics(),
+        1,
+        java.util.Optional.empty(),
+        Duration.ofDays(1),
+        Duration.ofSeconds(30));
+    String topic = config.topics().aggregates().name();
+    List<Aggregate> valid = timers(20);
+    byte[] good = Topics.AGGREGATE.encode(valid.get(0));
+    java.util.Random random = new java.util.Random(21);
+    byte[] garbage = new byte[1000];
+    random.nextBytes(garbage);
+    garbage[0] = 'x';
+    byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
+    byte[] foreign = good.clone();
+    foreign[2] ^= (byte) 0x5A;
+    byte[] tenMb = new byte[10 * 1024 * 1024 + 10];
+    random.nextBytes(tenMb);
+    System.arraycopy(good, 0, tenMb, 0, 10);
+    List<byte[]> bad = List.of(garbage, truncated, foreign, tenMb);
+
+    Map<String, Object> props = new HashMap<>();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, cluster.bootstrapServers());
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 16 * 1024 * 1024);
+    props.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+    Map<String, Integer> badOffsets = new HashMap<>();
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer())) {
+      Throwable refused =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () -> producer.send(new ProducerRecord<>(topic, 0, key("too-large"), tenMb)).get());
+      assertThat(refused)
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
+      System.out.println("refused at the default limit: " + refused.getCause().getMessage());
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  new org.apache.kafka.common.config.ConfigResource(
+                      org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
+                  List.of(
+                      new org.apache.kafka.clients.admin.AlterConfigOp(
+                          new org.apache.kafka.clients.admin.ConfigEntry(
+                              "max.message.bytes", Integer.toString(16 * 1024 * 1024)),
+                          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+          .all()
+          .get();
+      int v = 0;
+      for (int i = 0; i < bad.size(); i++) {
+        long offset =
+            producer
+                .send(new ProducerRecord<>(topic, 0, key("bad-" + i), bad.get(i)))
+                .get()
+                .offset();
+        badOffsets.put("bad-" + i, (int) offset);
+        for (int k = 0; k < 5; k++, v++) {
+          Aggregate a = valid.get(v);
+          producer
+              .send(new ProducerRecord<>(topic, 0, key(a.getName()), Topics.AGGREGATE.encode(a)))
+              .get();
+        }
+      }
+    }
+    WavefrontSink sink = start(config);
+
+    await().atMost(WAIT).until(() -> committedRecords(config) == valid.size() + bad.size());
+    assertThat(sink.state().name()).isEqualTo("RUNNING");
+    assertDeliveredExactly(proxy, expectedLines(valid));
+    assertThat(sink.recordsUndecodable()).isEqualTo(4);
+    assertThat(sink.deadLetteredByReason()).containsOnly(Map.entry("undecodable", 4L));
+    List<ConsumerRecord<byte[], byte[]>> dead = deadLetters(config);
+    assertThat(dead).hasSize(4);
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      String k = new String(r.key(), StandardCharsets.UTF_8);
+      byte[] original = bad.get(Integer.parseInt(k.substring(4)));
+      assertThat(header(r, DeadLetter.OFFSET)).isEqualTo(badOffsets.get(k).toString());
+      assertThat(header(r, DeadLetter.TOPIC)).isEqualTo(topic);
+      System.out.println("dead letter " + k + ": " + header(r, DeadLetter.DETAIL));
+      if (original.length > io.fleetstats.sink.kit.deadletter.DeadLetterWriter.MAX_VALUE_BYTES) {
+        assertThat(r.value())
+            .isEqualTo(
+                java.util.Arrays.copyOf(
+                    original, io.fleetstats.sink.kit.deadletter.DeadLetterWriter.MAX_VALUE_BYTES));
+        assertThat(header(r, io.fleetstats.sink.kit.deadletter.DeadLetterWriter.VALUE_BYTES))
+            .isEqualTo(Integer.toString(original.length));
+      } else {
+        assertThat(r.value()).isEqualTo(original);
+      }
+    }
+  }
+
   @Test
   void stopsOn401WithAClearErrorAndCommitsNothing() throws Exception {
     RecordingProxy proxy = proxy().answerByDefault(401);

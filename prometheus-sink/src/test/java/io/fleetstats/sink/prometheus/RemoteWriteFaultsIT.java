@@ -209,6 +209,107 @@ class RemoteWriteFaultsIT {
     assertThat(sink.state()).isEqualTo(PrometheusSink.State.RUNNING);
   }
 
+  /**
+   * Hostile records on the aggregates topic: garbage bytes, a truncated Aggregate, an unknown
+   * schema fingerprint and a 10 MB record (refused by the broker at the topic's default limit;
+   * accepted once {@code max.message.bytes} is 16 MB), each followed by good aggregates: each bad
+   * one is dead-lettered (the 10 MB one cut to 512 KiB, its size in a header) and counted, the sink
+   * keeps running, and every good sample after them is delivered exactly once.
+   */
+  @Test
+  void hostileRecordsAreDeadLetteredAndTheGoodOnesAfterThemDelivered() throws Exception {
+    RecordingReceiver receiver = RecordingReceiver.start();
+    open.add(receiver);
+    String run = "hostile" + RUN.incrementAndGet();
+    PromSinkConfig config =
+        SinkFixture.config(cluster.bootstrapServers(), run, receiver.url().toString());
+    SinkFixture.produce(config, List.of(), List.of());
+    String topic = config.topics().aggregates().name();
+    List<Aggregate> valid = timers(20);
+    byte[] good = io.fleetstats.schemas.Topics.AGGREGATE.encode(valid.get(0));
+    java.util.Random random = new java.util.Random(21);
+    byte[] garbage = new byte[1000];
+    random.nextBytes(garbage);
+    garbage[0] = 'x';
+    byte[] truncated = java.util.Arrays.copyOf(good, good.length / 2);
+    byte[] foreign = good.clone();
+    foreign[2] ^= (byte) 0x5A;
+    byte[] tenMb = new byte[10 * 1024 * 1024 + 10];
+    random.nextBytes(tenMb);
+    System.arraycopy(good, 0, tenMb, 0, 10);
+    List<byte[]> bad = List.of(garbage, truncated, foreign, tenMb);
+    Map<String, Object> props = new java.util.HashMap<>();
+    props.put("bootstrap.servers", cluster.bootstrapServers());
+    props.put("acks", "all");
+    props.put("max.request.size", 16 * 1024 * 1024);
+    props.put("buffer.memory", 64L * 1024 * 1024);
+    try (var producer =
+        new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(
+            props,
+            new org.apache.kafka.common.serialization.ByteArraySerializer(),
+            new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+      Throwable refused =
+          org.assertj.core.api.Assertions.catchThrowable(
+              () ->
+                  producer
+                      .send(
+                          new org.apache.kafka.clients.producer.ProducerRecord<>(
+                              topic, 0, null, tenMb))
+                      .get());
+      assertThat(refused)
+          .hasCauseInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  new org.apache.kafka.common.config.ConfigResource(
+                      org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
+                  List.of(
+                      new org.apache.kafka.clients.admin.AlterConfigOp(
+                          new org.apache.kafka.clients.admin.ConfigEntry(
+                              "max.message.bytes", Integer.toString(16 * 1024 * 1024)),
+                          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
+          .all()
+          .get();
+      int v = 0;
+      for (int i = 0; i < bad.size(); i++) {
+        producer
+            .send(
+                new org.apache.kafka.clients.producer.ProducerRecord<>(
+                    topic, 0, ("bad-" + i).getBytes(), bad.get(i)))
+            .get();
+        for (int k = 0; k < 5; k++, v++) {
+          producer
+              .send(
+                  new org.apache.kafka.clients.producer.ProducerRecord<>(
+                      topic, 0, null, io.fleetstats.schemas.Topics.AGGREGATE.encode(valid.get(v))))
+              .get();
+        }
+      }
+    }
+    PrometheusSink sink = PrometheusSink.start(config);
+    open.add(sink);
+
+    await()
+        .atMost(Duration.ofSeconds(45))
+        .until(() -> SinkFixture.committed(admin, config) == valid.size() + bad.size());
+    assertThat(sink.state()).isEqualTo(PrometheusSink.State.RUNNING);
+    assertThat(receiver.accepted()).containsExactlyInAnyOrderElementsOf(expected(valid));
+    assertThat(sink.recordsUndecodable()).isEqualTo(4);
+    List<ConsumerRecord<byte[], byte[]>> dead = SinkFixture.deadLetters(config, 4);
+    assertThat(dead).hasSize(4);
+    for (ConsumerRecord<byte[], byte[]> r : dead) {
+      byte[] original = bad.get(Integer.parseInt(new String(r.key()).substring(4)));
+      assertThat(SinkFixture.header(r, "fleetstats.reason")).isEqualTo("undecodable");
+      if (original.length > 512 * 1024) {
+        assertThat(r.value()).isEqualTo(java.util.Arrays.copyOf(original, 512 * 1024));
+        assertThat(SinkFixture.header(r, "fleetstats.value.bytes"))
+            .isEqualTo(Integer.toString(original.length));
+      } else {
+        assertThat(r.value()).isEqualTo(original);
+      }
+    }
+  }
+
   @Test
   void stopsOn401NamingTheSettingsAndCommitsNothing() throws Exception {
     RecordingReceiver receiver = RecordingReceiver.start();

@@ -4,8 +4,9 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Limits on live series (series with an open window) per source and per metric name, counted per
- * window. A new series beyond a limit is folded into an overflow series instead of being kept:
+ * Limits on live series (series with a window that is open, or emitted and still kept for
+ * corrections) per source and per metric name, counted per window. A new series beyond a limit is
+ * folded into an overflow series instead of being kept:
  *
  * <ul>
  *   <li>over the per-name limit: the same name with only the tag {@code overflow=true} (its own
@@ -84,7 +85,7 @@ public final class CardinalityGuard {
     }
   }
 
-  /** The window closed: its series are no longer live. */
+  /** The window is no longer kept: its series are no longer live. */
   public void forget(long window) {
     perSource.remove(window);
     perName.remove(window);

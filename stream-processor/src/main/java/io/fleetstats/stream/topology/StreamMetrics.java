@@ -38,6 +38,13 @@ public final class StreamMetrics {
    */
   public static final String OVERFLOW_SAMPLES_BY_METRIC = "overflow-samples-by-metric-total";
 
+  /**
+   * Samples folded into {@code fleetstats.overflow} because their source passed {@code
+   * FLEETSTATS_MAX_SERIES_PER_SOURCE}, per offending source: tag {@code source} (the source id,
+   * cluster/namespace/pod/container; the first 100 per task, later ones as {@code (other)}).
+   */
+  public static final String OVERFLOW_SAMPLES_BY_SOURCE = "overflow-samples-by-source-total";
+
   /** Roll-up partials that reached stage 2 after their roll-up window had closed. */
   public static final String LATE_PARTIALS = "late-rollup-partials-total";
 

@@ -23,6 +23,7 @@ final class TaskMetrics implements AutoCloseable {
   private final String prefix;
   private final List<Sensor> sensors = new ArrayList<>();
   private final Map<String, Sensor> overflows = new HashMap<>();
+  private final Map<String, Sensor> sourceOverflows = new HashMap<>();
 
   final Sensor late;
   final Sensor invalid;
@@ -109,6 +110,27 @@ final class TaskMetrics implements AutoCloseable {
                 "samples folded into overflow series, by offending metric name",
                 Map.of("metric", shown, "reason", reason));
         overflows.put(key, s);
+      }
+    }
+    s.record(samples);
+  }
+
+  /**
+   * Counts {@code samples} of source {@code sourceId} folded into {@code fleetstats.overflow}
+   * because the source passed its series limit, in a metric tagged with the source.
+   */
+  void sourceOverflow(String sourceId, int samples) {
+    Sensor s = sourceOverflows.get(sourceId);
+    if (s == null) {
+      String shown = sourceOverflows.size() < MAX_NAMED_OVERFLOWS ? sourceId : OTHER;
+      s = sourceOverflows.get(shown);
+      if (s == null) {
+        s =
+            sensor(
+                StreamMetrics.OVERFLOW_SAMPLES_BY_SOURCE,
+                "samples folded into fleetstats.overflow, by offending source",
+                Map.of("source", shown));
+        sourceOverflows.put(shown, s);
       }
     }
     s.record(samples);

@@ -376,10 +376,16 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
 
   private void overflowed(
       CardinalityGuard.Verdict verdict, Source source, Series series, int samples) {
-    String reason =
-        verdict == CardinalityGuard.Verdict.NAME_OVERFLOW ? "series-per-name" : "series-per-source";
+    boolean byName = verdict == CardinalityGuard.Verdict.NAME_OVERFLOW;
+    String reason = byName ? "series-per-name" : "series-per-source";
+    String sourceId = Sources.id(source);
     metrics.overflow(series.getName(), reason, samples);
-    String key = reason + '|' + series.getName();
+    if (!byName) {
+      metrics.sourceOverflow(sourceId, samples);
+    }
+    // One warning a minute per offender: the metric name for the per-name limit, the source for
+    // the per-source limit (a pod sending a million unique names is one offender, not a million).
+    String key = reason + '|' + (byName ? series.getName() : sourceId);
     long now = context.currentSystemTimeMs();
     Long last = overflowLogged.get(key);
     if (last == null || now - last >= 60_000) {
@@ -387,15 +393,25 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
         overflowLogged.clear();
       }
       overflowLogged.put(key, now);
-      log.warn(
-          "series limit reached ({}): new series of metric '{}' from {} are folded into an overflow"
-              + " series; raise {} if this cardinality is intended",
-          reason,
-          series.getName(),
-          Sources.id(source),
-          verdict == CardinalityGuard.Verdict.NAME_OVERFLOW
-              ? StreamConfig.MAX_SERIES_PER_NAME.key()
-              : StreamConfig.MAX_SERIES_PER_SOURCE.key());
+      if (byName) {
+        log.warn(
+            "series limit reached ({}): new series of metric '{}' from {} are folded into"
+                + " '{}{overflow=true}'; raise {} if this cardinality is intended",
+            reason,
+            series.getName(),
+            sourceId,
+            series.getName(),
+            StreamConfig.MAX_SERIES_PER_NAME.key());
+      } else {
+        log.warn(
+            "series limit reached ({}): new series from {} are folded into '{}{overflow=true}'"
+                + " (this one: metric '{}'); raise {} if this cardinality is intended",
+            reason,
+            sourceId,
+            CardinalityGuard.OVERFLOW_NAME,
+            series.getName(),
+            StreamConfig.MAX_SERIES_PER_SOURCE.key());
+      }
     }
   }
 
@@ -495,6 +511,7 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
     }
     emit(start, key.substring(17), null);
     if (settings.lateness() == 0) {
+      guard.forget(start);
       store.delete(key);
     }
   }
@@ -506,7 +523,9 @@ final class WindowAggregator implements Processor<String, StatsdBatch, String, E
    * @return whether anything was emitted
    */
   private boolean emit(long start, String seriesId, WindowState delta) {
-    guard.forget(start);
+    // The guard keeps counting an emitted window's series while the window is kept for
+    // corrections (purge forgets them): new series of a corrected window count against the same
+    // limit, or a pod would get a fresh limit with every correction.
     SeriesWindow window;
     try {
       window = store.get(WindowClock.key(start, seriesId));

@@ -18,6 +18,7 @@ import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.StreamConfig;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -310,6 +311,43 @@ class TaggingLateAndLimitsTest {
     d.send(batch(POD, T + W + G + 1, series("c", MetricType.COUNTER, T + W + 1, 1)));
     d.send(batch(POD, T + 2 * W + G));
     assertThat(d.byKey()).containsOnlyKeys("local/default/api-server-0/app|c|counter|");
+  }
+
+  @Test
+  void newSeriesOfAnEmittedWindowStillCountAgainstTheSourceLimit() {
+    start(Map.of(StreamConfig.MAX_SERIES_PER_SOURCE.key(), "2"));
+    d.send(
+        batch(
+            POD,
+            T + 1_000,
+            series("a", MetricType.COUNTER, T + 1, 1),
+            series("b", MetricType.COUNTER, T + 1, 1)));
+    d.heartbeat(T + W + G, POD); // emitted, kept for corrections
+    assertThat(d.byKey()).hasSize(2);
+
+    // late but within the allowed lateness: a correction of the same window, over the limit
+    d.send(
+        batch(
+            POD,
+            T + W + G + 1,
+            series("c", MetricType.COUNTER, T + 2, 1),
+            series("d", MetricType.COUNTER, T + 2, 1)));
+    d.tick(Duration.ofSeconds(1)); // corrections go out with the next wall-clock tick
+
+    Map<String, Aggregate> byKey = d.byKey();
+    assertThat(byKey)
+        .containsOnlyKeys(
+            "local/default/api-server-0/app|fleetstats.overflow|counter|overflow=true");
+    assertThat(
+            byKey
+                .get("local/default/api-server-0/app|fleetstats.overflow|counter|overflow=true")
+                .getFields())
+        .containsExactly(Map.entry("value", 2.0));
+    assertThat(
+            d.metric(
+                StreamMetrics.OVERFLOW_SAMPLES_BY_SOURCE,
+                Map.of("source", "local/default/api-server-0/app")))
+        .isEqualTo(2.0);
   }
 
   private static String header(TestRecord<String, byte[]> r, String name) {

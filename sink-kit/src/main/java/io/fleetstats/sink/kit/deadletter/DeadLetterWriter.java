@@ -1,7 +1,9 @@
 package io.fleetstats.sink.kit.deadletter;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +15,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -22,6 +26,23 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * opens a producer.
  */
 public final class DeadLetterWriter implements AutoCloseable {
+  /**
+   * Largest value written as it is: a bigger one (a source topic may allow records larger than this
+   * producer's {@code max.request.size}, or the dead-letter topic's {@code max.message.bytes}) is
+   * cut to this many bytes and its full size put in header {@value #VALUE_BYTES}. Written whole, it
+   * would be refused as too large on every retry and stop the sink's progress for good.
+   */
+  public static final int MAX_VALUE_BYTES = 512 * 1024;
+
+  /** Header with the original value's size in bytes, present when the value was cut. */
+  public static final String VALUE_BYTES = "fleetstats.value.bytes";
+
+  /** Keys longer than this are cut too (without a header: the source offset identifies it). */
+  static final int MAX_KEY_BYTES = 1024;
+
+  /** Header values (a refused line, a receiver's answer) longer than this are cut too. */
+  static final int MAX_HEADER_BYTES = 16 * 1024;
+
   private final String topic;
   private final Map<String, Object> props;
   private final Duration timeout;
@@ -67,7 +88,7 @@ public final class DeadLetterWriter implements AutoCloseable {
       }
       List<Future<RecordMetadata>> acks = new ArrayList<>(letters.size());
       for (DeadLetter l : letters) {
-        acks.add(producer.send(new ProducerRecord<>(topic, null, l.key(), l.value(), l.headers())));
+        acks.add(producer.send(record(l)));
       }
       producer.flush();
       long deadline = System.nanoTime() + timeout.toNanos();
@@ -87,6 +108,29 @@ public final class DeadLetterWriter implements AutoCloseable {
       reset();
       throw new DeadLetterException("could not write to " + topic + ": " + e, e);
     }
+  }
+
+  /** The record of a letter: key and value as they were, or cut to the limits above. */
+  ProducerRecord<byte[], byte[]> record(DeadLetter l) {
+    byte[] value = l.value();
+    List<Header> headers = new ArrayList<>();
+    for (Header h : l.headers()) {
+      headers.add(
+          h.value() != null && h.value().length > MAX_HEADER_BYTES
+              ? new RecordHeader(h.key(), Arrays.copyOf(h.value(), MAX_HEADER_BYTES))
+              : h);
+    }
+    if (value != null && value.length > MAX_VALUE_BYTES) {
+      headers.add(
+          new RecordHeader(
+              VALUE_BYTES, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8)));
+      value = Arrays.copyOf(value, MAX_VALUE_BYTES);
+    }
+    byte[] key = l.key();
+    if (key != null && key.length > MAX_KEY_BYTES) {
+      key = Arrays.copyOf(key, MAX_KEY_BYTES);
+    }
+    return new ProducerRecord<>(topic, null, key, value, headers);
   }
 
   // A producer that failed may be in a fatal state (e.g. an idempotence error): start afresh.
