@@ -319,6 +319,27 @@ class ChartTest {
   }
 
   @Test
+  void theInstallNotesNameThePrometheusSinkAndTheSelfMetricsTarget() {
+    String notes =
+        new Helm(Chart.DIR)
+            .install()
+            .withName(Chart.RELEASE)
+            .withNamespace(Chart.NAMESPACE)
+            .withKubeVersion(Chart.KUBE_VERSION)
+            .withValuesFile(PROMETHEUS_SINK_VALUES)
+            .set("webhook.keepCertificate", "false")
+            .dryRun()
+            .clientOnly()
+            .call()
+            .getOutput();
+    assertThat(notes)
+        .contains("The Prometheus sink (2 replicas, consumer group fleetstats-prometheus-sink)")
+        .contains("https://mimir.monitoring.svc:8080/api/v1/push")
+        .contains(
+            "DogStatsD to udp://fs-fleetstats-node-agent.fleetstats.svc.cluster.local:8125\n(every 30s)");
+  }
+
+  @Test
   void centralRoleStoresStateAndCreatesTopicsFirst() throws Exception {
     List<HasMetadata> rs =
         Chart.resources(Chart.template(Chart.DIR.resolve("ci/central-only-values.yaml"), t -> t));
