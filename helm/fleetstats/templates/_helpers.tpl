@@ -319,3 +319,15 @@ volumeMounts:
     fieldRef:
       fieldPath: metadata.name
 {{- end -}}
+
+{{/* Self-metrics of a service (selfMetrics.target; nothing when empty, the services' default off). */}}
+{{- define "fleetstats.selfMetricsEnv" -}}
+{{- with .Values.selfMetrics.target }}
+- name: FLEETSTATS_SELF_METRICS
+  value: {{ . | quote }}
+{{- with $.Values.selfMetrics.step }}
+- name: FLEETSTATS_SELF_METRICS_STEP
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}

@@ -9,9 +9,12 @@ import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.KeyToPath;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.apps.DaemonSet;
@@ -38,6 +41,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * configuration. Then compares them with the golden files (volatile fields stripped).
  */
 class ChartTest {
+  private static final Path PROMETHEUS_SINK_VALUES =
+      Chart.DIR.resolve("ci/prometheus-sink-values.yaml");
 
   /** Every values file of ci/, and null for the chart's defaults. */
   static Stream<Path> valuesFiles() throws Exception {
@@ -109,6 +114,229 @@ class ChartTest {
             "Deployment/fs-fleetstats-wavefront-sink",
             "PodDisruptionBudget/fs-fleetstats-wavefront-sink",
             "Job/fs-fleetstats-topics");
+  }
+
+  @Test
+  void thePrometheusSinkRendersOnlyWhenEnabled() throws Exception {
+    assertThat(kinds(Chart.template(PROMETHEUS_SINK_VALUES, t -> t)))
+        .contains(
+            "Deployment/fs-fleetstats-prometheus-sink",
+            "PodDisruptionBudget/fs-fleetstats-prometheus-sink",
+            "Deployment/fs-fleetstats-wavefront-sink");
+    assertThat(kinds(Chart.template(null, t -> t))).noneMatch(k -> k.contains("prometheus-sink"));
+    // the central role off (an edge install): no sink even when enabled
+    assertThat(
+            kinds(
+                Chart.template(
+                    Chart.DIR.resolve("ci/edge-only-values.yaml"),
+                    t ->
+                        t.set("prometheusSink.enabled", "true")
+                            .set("prometheusSink.url", "http://prometheus:9090/api/v1/write"))))
+        .isNotEmpty()
+        .noneMatch(k -> k.contains("prometheus-sink"));
+  }
+
+  @Test
+  void thePrometheusSinkWritesToItsUrlWithSecretsAsMountedFiles() throws Exception {
+    Deployment d =
+        named(
+            Chart.resources(Chart.template(PROMETHEUS_SINK_VALUES, t -> t)),
+            Deployment.class,
+            "fs-fleetstats-prometheus-sink");
+    PodSpec spec = d.getSpec().getTemplate().getSpec();
+    assertThat(d.getSpec().getReplicas()).isEqualTo(2);
+    assertThat(spec.getContainers()).hasSize(1);
+    Container c = spec.getContainers().get(0);
+    checkContainer("prometheus-sink", c, true);
+    assertThat(c.getImage()).isEqualTo("fleetstats/prometheus-sink:0.1.0");
+    assertThat(c.getPorts())
+        .singleElement()
+        .satisfies(p -> assertThat(p.getContainerPort()).isEqualTo(9128));
+    assertThat(c.getReadinessProbe().getHttpGet().getPath()).isEqualTo("/readyz");
+    assertThat(c.getReadinessProbe().getHttpGet().getPort().getStrVal()).isEqualTo("admin");
+    assertThat(env(c, "FLEETSTATS_ADMIN_ADDRESS")).isEqualTo(":9128");
+    assertThat(env(c, "FLEETSTATS_REMOTE_WRITE_URL"))
+        .isEqualTo("https://mimir.monitoring.svc:8080/api/v1/push");
+    // its own consumer group: both sinks read every aggregate
+    assertThat(env(c, "FLEETSTATS_GROUP_ID")).isEqualTo("fleetstats-prometheus-sink");
+    assertThat(env(c, "FLEETSTATS_CREATE_TOPICS")).isEqualTo("false");
+    assertThat(env(c, "FLEETSTATS_KAFKA_BOOTSTRAP")).isEqualTo("kafka-kafka-bootstrap.kafka:9092");
+    assertThat(env(c, "FLEETSTATS_METRIC_PREFIX")).isEqualTo("app.");
+    assertThat(env(c, "FLEETSTATS_REQUEST_TIMEOUT")).isEqualTo("20s");
+    assertThat(spec.getTolerations())
+        .singleElement()
+        .satisfies(t -> assertThat(t.getKey()).isEqualTo("monitoring"));
+
+    // the user of a kubernetes.io/basic-auth Secret may be an env value; its password never
+    assertThat(envVar(c, "FLEETSTATS_REMOTE_WRITE_USERNAME").getValueFrom().getSecretKeyRef())
+        .satisfies(
+            ref -> {
+              assertThat(ref.getName()).isEqualTo("mimir-remote-write");
+              assertThat(ref.getKey()).isEqualTo("username");
+            });
+    assertThat(mountedSecretFile(spec, c, env(c, "FLEETSTATS_REMOTE_WRITE_PASSWORD_FILE")))
+        .isEqualTo("mimir-remote-write/password");
+    assertThat(mountedSecretFile(spec, c, env(c, "FLEETSTATS_REMOTE_WRITE_CA_FILE")))
+        .isEqualTo("mimir-ca/ca.crt");
+    assertSecretsOnlyAsFiles(c, "password");
+    assertThat(c.getEnv().stream().map(EnvVar::getName))
+        .doesNotContain(
+            "FLEETSTATS_REMOTE_WRITE_BEARER_TOKEN_FILE",
+            "FLEETSTATS_REMOTE_WRITE_INSECURE_SKIP_VERIFY");
+  }
+
+  @Test
+  void thePrometheusSinksBearerTokenIsAMountedFileToo() throws Exception {
+    Deployment d =
+        named(
+            Chart.resources(
+                Chart.template(
+                    PROMETHEUS_SINK_VALUES,
+                    t ->
+                        t.set("prometheusSink.basicAuth.secretName", "")
+                            .set("prometheusSink.bearerTokenSecret.name", "grafana-cloud")
+                            .set("prometheusSink.bearerTokenSecret.key", "api-key")
+                            .set("prometheusSink.tls.caSecret.name", "")
+                            .set("prometheusSink.tls.insecureSkipVerify", "true"))),
+            Deployment.class,
+            "fs-fleetstats-prometheus-sink");
+    PodSpec spec = d.getSpec().getTemplate().getSpec();
+    Container c = spec.getContainers().get(0);
+    assertThat(mountedSecretFile(spec, c, env(c, "FLEETSTATS_REMOTE_WRITE_BEARER_TOKEN_FILE")))
+        .isEqualTo("grafana-cloud/api-key");
+    assertSecretsOnlyAsFiles(c, "api-key");
+    assertThat(env(c, "FLEETSTATS_REMOTE_WRITE_INSECURE_SKIP_VERIFY")).isEqualTo("true");
+    assertThat(c.getEnv().stream().map(EnvVar::getName))
+        .doesNotContain(
+            "FLEETSTATS_REMOTE_WRITE_USERNAME",
+            "FLEETSTATS_REMOTE_WRITE_PASSWORD_FILE",
+            "FLEETSTATS_REMOTE_WRITE_CA_FILE");
+    assertThat(spec.getVolumes().stream().map(v -> v.getName()))
+        .containsExactlyInAnyOrder("fleetstats-tmp", "remote-write-token");
+
+    // a plain user name stays a plain value
+    Container plain =
+        named(
+                Chart.resources(
+                    Chart.template(
+                        PROMETHEUS_SINK_VALUES,
+                        t -> t.set("prometheusSink.basicAuth.username", "tenant-1"))),
+                Deployment.class,
+                "fs-fleetstats-prometheus-sink")
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0);
+    assertThat(env(plain, "FLEETSTATS_REMOTE_WRITE_USERNAME")).isEqualTo("tenant-1");
+  }
+
+  @Test
+  void aPrometheusSinkWithoutAUrlOrWithTwoCredentialsFailsNamingTheValues() {
+    assertThatThrownBy(() -> Chart.template(null, t -> t.set("prometheusSink.enabled", "true")))
+        .hasMessageContaining("prometheusSink")
+        .hasMessageContaining("url");
+    assertThatThrownBy(
+            () ->
+                Chart.template(
+                    null,
+                    t ->
+                        t.set("prometheusSink.enabled", "true")
+                            .set("prometheusSink.url", "prometheus:9090/api/v1/write")))
+        .hasMessageContaining("values don't meet the specifications of the schema")
+        .hasMessageContaining("url");
+    assertThatThrownBy(
+            () ->
+                Chart.template(
+                    PROMETHEUS_SINK_VALUES,
+                    t -> t.set("prometheusSink.bearerTokenSecret.name", "token")))
+        .hasMessageContaining(
+            "prometheusSink.basicAuth.secretName and prometheusSink.bearerTokenSecret.name are both set");
+    assertThatThrownBy(
+            () ->
+                Chart.template(
+                    PROMETHEUS_SINK_VALUES,
+                    t -> t.set("prometheusSink.tls.insecureSkipVerify", "true")))
+        .hasMessageContaining("prometheusSink.tls.insecureSkipVerify");
+    assertThatThrownBy(
+            () ->
+                Chart.template(
+                    PROMETHEUS_SINK_VALUES, t -> t.set("prometheusSink.basicauth.secretName", "x")))
+        .hasMessageContaining("basicauth");
+  }
+
+  @Test
+  void selfMetricsGoToTheTargetFromEachCentralServiceAndTheNodeAgent() throws Exception {
+    List<HasMetadata> rs = Chart.resources(Chart.template(PROMETHEUS_SINK_VALUES, t -> t));
+    List<Container> central = new ArrayList<>();
+    central.add(containerOf(rs, "StatefulSet/fs-fleetstats-stream-processor"));
+    central.add(containerOf(rs, "Deployment/fs-fleetstats-wavefront-sink"));
+    central.add(containerOf(rs, "Deployment/fs-fleetstats-prometheus-sink"));
+    for (Container c : central) {
+      assertThat(env(c, "FLEETSTATS_SELF_METRICS"))
+          .as(c.getName())
+          .isEqualTo("udp://fs-fleetstats-node-agent.fleetstats.svc.cluster.local:8125");
+      assertThat(env(c, "FLEETSTATS_SELF_METRICS_STEP")).as(c.getName()).isEqualTo("30s");
+    }
+    // the hook Jobs run for seconds: no self-metrics
+    for (Job j : rs.stream().filter(Job.class::isInstance).map(Job.class::cast).toList()) {
+      assertThat(j.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv())
+          .noneMatch(e -> e.getName().startsWith("FLEETSTATS_SELF_METRICS"));
+    }
+
+    // off by default: the services' own default (off), nothing set
+    List<HasMetadata> defaults =
+        Chart.resources(
+            Chart.template(PROMETHEUS_SINK_VALUES, t -> t.set("selfMetrics.target", "")));
+    for (String owner :
+        List.of(
+            "StatefulSet/fs-fleetstats-stream-processor",
+            "Deployment/fs-fleetstats-wavefront-sink",
+            "Deployment/fs-fleetstats-prometheus-sink")) {
+      assertThat(containerOf(defaults, owner).getEnv())
+          .as(owner)
+          .noneMatch(e -> e.getName().startsWith("FLEETSTATS_SELF_METRICS"));
+    }
+
+    // the node agent sends to its own Service (a pod of its node, so its packets are attributed)
+    Container agent =
+        containerOf(
+            Chart.resources(
+                Chart.template(
+                    Chart.DIR.resolve("ci/node-agent-values.yaml"),
+                    t ->
+                        t.set(
+                            "selfMetrics.target",
+                            "udp://fs-fleetstats-node-agent.fleetstats.svc:8125"))),
+            "DaemonSet/fs-fleetstats-node-agent");
+    assertThat(env(agent, "FLEETSTATS_SELF_METRICS"))
+        .isEqualTo("udp://fs-fleetstats-node-agent.fleetstats.svc:8125");
+    assertThat(agent.getEnv()).noneMatch(e -> e.getName().equals("FLEETSTATS_SELF_METRICS_STEP"));
+
+    assertThatThrownBy(() -> Chart.template(null, t -> t.set("selfMetrics.target", "statsd:8125")))
+        .hasMessageContaining("values don't meet the specifications of the schema")
+        .hasMessageContaining("target");
+  }
+
+  @Test
+  void theInstallNotesNameThePrometheusSinkAndTheSelfMetricsTarget() {
+    String notes =
+        new Helm(Chart.DIR)
+            .install()
+            .withName(Chart.RELEASE)
+            .withNamespace(Chart.NAMESPACE)
+            .withKubeVersion(Chart.KUBE_VERSION)
+            .withValuesFile(PROMETHEUS_SINK_VALUES)
+            .set("webhook.keepCertificate", "false")
+            .dryRun()
+            .clientOnly()
+            .call()
+            .getOutput();
+    assertThat(notes)
+        .contains("The Prometheus sink (2 replicas, consumer group fleetstats-prometheus-sink)")
+        .contains("https://mimir.monitoring.svc:8080/api/v1/push")
+        .contains(
+            "DogStatsD to udp://fs-fleetstats-node-agent.fleetstats.svc.cluster.local:8125\n(every 30s)");
   }
 
   @Test
@@ -335,6 +563,69 @@ class ChartTest {
     return Chart.resources(rendered).stream()
         .map(r -> r.getKind() + "/" + r.getMetadata().getName())
         .toList();
+  }
+
+  static <T extends HasMetadata> T named(List<HasMetadata> rs, Class<T> type, String name) {
+    List<T> found =
+        rs.stream()
+            .filter(type::isInstance)
+            .map(type::cast)
+            .filter(r -> r.getMetadata().getName().equals(name))
+            .toList();
+    assertThat(found).as(type.getSimpleName() + "/" + name).hasSize(1);
+    return found.get(0);
+  }
+
+  /** The one container of the workload {@code Kind/name}. */
+  private static Container containerOf(List<HasMetadata> rs, String kindAndName) {
+    HasMetadata r =
+        rs.stream()
+            .filter(x -> (x.getKind() + "/" + x.getMetadata().getName()).equals(kindAndName))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError("no " + kindAndName));
+    List<Container> cs = podSpec(r).orElseThrow().getContainers();
+    assertThat(cs).as(kindAndName).hasSize(1);
+    return cs.get(0);
+  }
+
+  /**
+   * {@code secretName/key} of the file at {@code path}: a read-only mount of a Secret volume in
+   * {@code c}, and the Secret item whose path is the file's name.
+   */
+  private static String mountedSecretFile(PodSpec spec, Container c, String path) {
+    VolumeMount mount =
+        c.getVolumeMounts().stream()
+            .filter(m -> path.startsWith(m.getMountPath() + "/"))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(path + " is on no mount of " + c.getName()));
+    assertThat(mount.getReadOnly()).as(mount.getName() + " read-only").isTrue();
+    String file = path.substring(mount.getMountPath().length() + 1);
+    Volume volume =
+        spec.getVolumes().stream()
+            .filter(v -> v.getName().equals(mount.getName()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(volume.getSecret()).as(volume.getName() + " is a Secret volume").isNotNull();
+    KeyToPath item =
+        volume.getSecret().getItems().stream()
+            .filter(i -> i.getPath().equals(file))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(file + " is no item of " + volume.getName()));
+    return volume.getSecret().getSecretName() + "/" + item.getKey();
+  }
+
+  /** Neither the password nor the token is an env value, given or taken from a Secret. */
+  private static void assertSecretsOnlyAsFiles(Container c, String secretKey) {
+    assertThat(c.getEnv().stream().map(EnvVar::getName))
+        .doesNotContain("FLEETSTATS_REMOTE_WRITE_PASSWORD", "FLEETSTATS_REMOTE_WRITE_BEARER_TOKEN");
+    assertThat(c.getEnv())
+        .as("env values taken from the Secret key " + secretKey)
+        .noneMatch(
+            e ->
+                e.getValueFrom() != null
+                    && e.getValueFrom().getSecretKeyRef() != null
+                    && secretKey.equals(e.getValueFrom().getSecretKeyRef().getKey()));
+    assertThat(c.getEnvFrom()).as("envFrom").isEmpty();
   }
 
   static <T> T one(List<HasMetadata> rs, Class<T> type) {

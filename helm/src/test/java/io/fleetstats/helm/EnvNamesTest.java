@@ -11,6 +11,7 @@ import io.fleetstats.injector.InjectorConfig;
 import io.fleetstats.kit.settings.Settings;
 import io.fleetstats.kit.settings.SettingsReader;
 import io.fleetstats.sink.SinkConfig;
+import io.fleetstats.sink.prometheus.PromSinkConfig;
 import io.fleetstats.stream.StreamConfig;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,6 +31,7 @@ class EnvNamesTest {
           "edge-agent", EdgeConfig.SETTINGS,
           "stream-processor", StreamConfig.SETTINGS,
           "wavefront-sink", SinkConfig.SETTINGS,
+          "prometheus-sink", PromSinkConfig.SETTINGS,
           "tools", InjectorConfig.SETTINGS);
 
   static java.util.stream.Stream<Path> valuesFiles() throws Exception {
