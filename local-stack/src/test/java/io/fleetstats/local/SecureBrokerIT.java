@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -194,6 +195,128 @@ class SecureBrokerIT {
     }
   }
 
+  @Test
+  @Order(3)
+  void aWrongPasswordIsNamedByItsSettingWhileTheEdgeKeepsBuffering() throws Exception {
+    String setting = "FLEETSTATS_KAFKA_SASL_JAAS_CONFIG";
+    Throwable processor =
+        startProcessorExpectingFailure(processorConfig(Protocol.SASL_SSL, wrongPassword));
+    assertThat(processor.getMessage()).contains(setting).contains("SASL login");
+    report("wrong password, stream processor", processor.getMessage());
+
+    Throwable sink = runSinkUntilFailed(sinkConfig(Protocol.SASL_SSL, wrongPassword));
+    assertThat(sink.getMessage()).contains(setting).contains("SASL login");
+    report("wrong password, wavefront sink", sink.getMessage());
+
+    // The password comes from a Secret through the environment: fixing it restarts the pod, and
+    // the spool carries what the agent held across the restart.
+    String spool = dir.resolve("spool-" + UUID.randomUUID()).toString();
+    Map<String, String> wrong = edgeEnv(Protocol.SASL_SSL, wrongPassword);
+    wrong.put("FLEETSTATS_SPOOL_DIR", spool);
+    int samples;
+    Edge refused = Edge.start(wrong);
+    try (refused) {
+      samples = refused.sendUntilHeld("secure.wrongpassword.hits");
+      String line = refused.logLine(setting);
+      report("wrong password, edge agent", line);
+      assertThat(refused.readyz()).contains(setting);
+    }
+    // closed: what Kafka refused went to the spool, nothing failed or dropped
+    assertThat(refused.agent().samplesFailed()).isZero();
+    assertThat(refused.agent().samplesDropped()).isZero();
+    Map<String, String> fixed = edgeEnv(Protocol.SASL_SSL, null);
+    fixed.put("FLEETSTATS_SPOOL_DIR", spool);
+    try (Edge edge = Edge.start(fixed)) {
+      edge.awaitDelivered(samples);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aMissingAclIsNamedWithItsTopicWhileTheEdgeKeepsBuffering() throws Exception {
+    String aggregates = TOPICS.aggregates();
+    kafka.deny(
+        SINK,
+        ResourceType.TOPIC,
+        aggregates,
+        PatternType.LITERAL,
+        AclOperation.READ,
+        AclOperation.DESCRIBE);
+    try {
+      Throwable sink = runSinkUntilFailed(sinkConfig(Protocol.SASL_SSL, null));
+      assertThat(sink.getMessage())
+          .contains("access to topic " + aggregates)
+          .contains("Read and Describe on topic " + aggregates);
+      report("missing ACL, wavefront sink", sink.getMessage());
+    } finally {
+      kafka.allow(
+          SINK,
+          ResourceType.TOPIC,
+          aggregates,
+          PatternType.LITERAL,
+          AclOperation.READ,
+          AclOperation.DESCRIBE);
+    }
+
+    String raw = TOPICS.rawStatsd();
+    kafka.deny(
+        EDGE,
+        ResourceType.TOPIC,
+        raw,
+        PatternType.LITERAL,
+        AclOperation.WRITE,
+        AclOperation.DESCRIBE);
+    try (Edge edge = Edge.start(edgeEnv(Protocol.MTLS, null))) {
+      int samples = edge.sendUntilHeld("secure.denied.hits");
+      String line = edge.logLine("access to topic " + raw);
+      assertThat(line).contains("Write and Describe on topic " + raw);
+      report("missing ACL, edge agent", line);
+      kafka.allow(
+          EDGE,
+          ResourceType.TOPIC,
+          raw,
+          PatternType.LITERAL,
+          AclOperation.WRITE,
+          AclOperation.DESCRIBE);
+      edge.awaitDelivered(samples);
+    }
+  }
+
+  /** Starts the processor on another thread: a start that hangs must not hang the test. */
+  static Throwable startProcessorExpectingFailure(StreamConfig config) throws Exception {
+    CompletableFuture<Throwable> failed =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                StreamProcessor.start(config).close();
+                return null;
+              } catch (RuntimeException e) {
+                return e;
+              }
+            });
+    Throwable t = failed.get(120, TimeUnit.SECONDS);
+    assertThat(t).as("the processor started").isNotNull();
+    thrown(t);
+    return t;
+  }
+
+  static Throwable runSinkUntilFailed(SinkConfig config) {
+    WavefrontSink sink = WavefrontSink.start(config);
+    try {
+      await().atMost(Duration.ofSeconds(90)).until(() -> sink.failure().isPresent());
+      assertThat(sink.state()).isEqualTo(WavefrontSink.State.FAILED);
+      Throwable t = sink.failure().get();
+      thrown(t);
+      return t;
+    } finally {
+      sink.close();
+    }
+  }
+
+  static void report(String what, String message) {
+    System.out.println("secure broker test, " + what + ": " + message);
+  }
+
   enum Protocol {
     SASL_SSL,
     MTLS
@@ -271,9 +394,51 @@ class SecureBrokerIT {
       }
     }
 
-    int status(String path) throws Exception {
-      HttpResponse<String> r = get(admin.address(), path);
-      return r.statusCode();
+    String readyz() throws Exception {
+      HttpResponse<String> r = get(admin.address(), "/readyz");
+      assertThat(r.statusCode()).isEqualTo(503);
+      return r.body();
+    }
+
+    /**
+     * Sends samples until some are held back (Kafka refuses them) and checks the agent holds them
+     * while alive and healthy: none published, failed or dropped.
+     *
+     * @return the samples received
+     */
+    int sendUntilHeld(String name) throws Exception {
+      for (int i = 0; i < 20; i++) {
+        send(name + ":1|c");
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> agent.samplesReceived() >= 20);
+      await().atMost(Duration.ofSeconds(30)).until(() -> agent.pendingBatches() > 0);
+      assertThat(get(admin.address(), "/healthz").statusCode()).isEqualTo(200);
+      assertThat(agent.samplesPublished()).isZero();
+      assertThat(agent.samplesFailed()).isZero();
+      assertThat(agent.samplesDropped()).isZero();
+      output.add(get(admin.address(), "/metrics").body());
+      return (int) agent.samplesReceived();
+    }
+
+    /** The first log line of the agent that contains {@code text}, waited for. */
+    String logLine(String text) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(
+              () -> logs.matching(text).stream().anyMatch(l -> l.startsWith("io.fleetstats.edge")));
+      return logs.matching(text).stream()
+          .filter(l -> l.startsWith("io.fleetstats.edge"))
+          .findFirst()
+          .orElseThrow();
+    }
+
+    /** Every sample received is acknowledged by Kafka, none lost on the way. */
+    void awaitDelivered(int samples) throws Exception {
+      await().atMost(Duration.ofSeconds(60)).until(() -> agent.samplesPublished() >= samples);
+      assertThat(agent.samplesFailed()).isZero();
+      assertThat(agent.samplesDropped()).isZero();
+      assertThat(get(admin.address(), "/healthz").statusCode()).isEqualTo(200);
+      output.add(get(admin.address(), "/metrics").body());
     }
 
     @Override
