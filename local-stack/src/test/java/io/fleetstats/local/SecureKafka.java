@@ -35,7 +35,6 @@ import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
-import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.resource.PatternType;
@@ -181,11 +180,6 @@ final class SecureKafka implements AutoCloseable {
                     new ResourcePattern(type, name, pattern),
                     new AccessControlEntry("User:" + user, "*", op, AclPermissionType.ALLOW)))
         .toList();
-  }
-
-  /** Every ACL on the broker, one line each, for a failure message. */
-  String acls() throws Exception {
-    return admin.describeAcls(AclBindingFilter.ANY).values().get(30, TimeUnit.SECONDS).toString();
   }
 
   /** The client properties of {@code user} on the internal mTLS listener. */
