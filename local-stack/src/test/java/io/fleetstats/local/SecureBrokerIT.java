@@ -282,6 +282,35 @@ class SecureBrokerIT {
     }
   }
 
+  @Test
+  @Order(5)
+  void aWrongKeyStorePasswordStopsTheStartNamingItsSetting() {
+    // Kafka cannot even build a client: each service stops at start, saying which setting
+    String setting = "FLEETSTATS_KAFKA_SSL_KEYSTORE_PASSWORD";
+    Map<String, Throwable> failures = new java.util.LinkedHashMap<>();
+    failures.put(
+        "stream processor",
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> StreamProcessor.start(processorConfig(Protocol.MTLS, wrongPassword)).close()));
+    failures.put(
+        "wavefront sink",
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> WavefrontSink.start(sinkConfig(Protocol.MTLS, wrongPassword)).close()));
+    failures.put(
+        "edge agent",
+        org.assertj.core.api.Assertions.catchThrowable(
+            () ->
+                EdgeAgent.start(EdgeConfig.fromEnv(edgeEnv(Protocol.MTLS, wrongPassword)))
+                    .close()));
+    failures.forEach(
+        (service, t) -> {
+          assertThat(t).as(service).isNotNull();
+          thrown(t);
+          assertThat(t.getMessage()).as(service).contains(setting);
+          report("wrong key store password, " + service, t.getMessage());
+        });
+  }
+
   /** Starts the processor on another thread: a start that hangs must not hang the test. */
   static Throwable startProcessorExpectingFailure(StreamConfig config) throws Exception {
     CompletableFuture<Throwable> failed =

@@ -1,6 +1,7 @@
 package io.fleetstats.kit;
 
 import java.util.Optional;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
@@ -26,7 +27,10 @@ public final class KafkaAccess {
 
   private KafkaAccess() {}
 
-  /** Whether {@code error} (or a cause) is Kafka refusing a login or a request. */
+  /**
+   * Whether {@code error} (or a cause) is Kafka refusing a login or a request, or a client that
+   * cannot be built because its key or trust store cannot be read.
+   */
   public static boolean refused(Throwable error) {
     return find(error).isPresent();
   }
@@ -43,7 +47,9 @@ public final class KafkaAccess {
 
   private static Optional<Throwable> find(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof AuthenticationException || t instanceof AuthorizationException) {
+      if (t instanceof AuthenticationException
+          || t instanceof AuthorizationException
+          || storeFailure(t) != null) {
         return Optional.of(t);
       }
       if (t.getCause() == t) {
@@ -53,7 +59,41 @@ public final class KafkaAccess {
     return Optional.empty();
   }
 
+  /**
+   * "keystore" or "truststore" when {@code t} is Kafka failing to load that store as it builds a
+   * client ({@code Failed to load SSL keystore <path> of type PKCS12}), else null. Only these
+   * messages are matched and quoted: they name a path and a type, never a password (unlike a JAAS
+   * parse error, which may quote the configuration).
+   */
+  private static String storeFailure(Throwable t) {
+    if (!(t instanceof KafkaException) || t.getMessage() == null) {
+      return null;
+    }
+    if (t.getMessage().startsWith("Failed to load SSL keystore")) {
+      return "keystore";
+    }
+    if (t.getMessage().startsWith("Failed to load SSL truststore")) {
+      return "truststore";
+    }
+    return null;
+  }
+
   private static String message(Throwable t, String needs) {
+    String store = storeFailure(t);
+    if (store != null) {
+      String key = "FLEETSTATS_KAFKA_SSL_" + store.toUpperCase(java.util.Locale.ROOT);
+      return "cannot create the Kafka client: "
+          + t.getMessage()
+          + " ("
+          + rootMessage(t)
+          + "): check "
+          + key
+          + "_LOCATION, "
+          + key
+          + "_TYPE and "
+          + key
+          + "_PASSWORD";
+    }
     if (t instanceof SaslAuthenticationException) {
       return "Kafka refused the SASL login ("
           + t.getMessage()

@@ -43,6 +43,15 @@ class KafkaAccessTest {
             GroupAuthorizationException.forGroupId("fleetstats-wavefront-sink"),
             "access to group fleetstats-wavefront-sink"),
         Arguments.of(
+            "key store password wrong, as the client's constructor wraps it",
+            new KafkaException(
+                "Failed to construct kafka producer",
+                new KafkaException(
+                    "Failed to load SSL keystore /etc/fleetstats/kafka-user/user.p12 of type PKCS12",
+                    new java.io.IOException("keystore password was incorrect"))),
+            "keystore password was incorrect): check FLEETSTATS_KAFKA_SSL_KEYSTORE_LOCATION,"
+                + " FLEETSTATS_KAFKA_SSL_KEYSTORE_TYPE and FLEETSTATS_KAFKA_SSL_KEYSTORE_PASSWORD"),
+        Arguments.of(
             "transactional id without an ACL",
             new TransactionalIdAuthorizationException("denied"),
             "access to its transactional id"));

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -107,10 +108,19 @@ public final class StreamProcessor implements AutoCloseable {
     if (unclean.found()) {
       log.warn(unclean.describe());
     }
-    KafkaStreams streams =
-        new KafkaStreams(
-            TopologyFactory.build(config, topics, rawPartitions(config, topics)),
-            streamsProperties(config));
+    KafkaStreams streams;
+    try {
+      streams =
+          new KafkaStreams(
+              TopologyFactory.build(config, topics, rawPartitions(config, topics)),
+              streamsProperties(config));
+    } catch (KafkaException e) {
+      // a key store that cannot be read: say which setting, not just "Failed to construct"
+      throw KafkaAccess.explain(e, ACLS)
+          .<RuntimeException>map(
+              m -> new IllegalStateException("stream processor cannot start: " + m))
+          .orElse(e);
+    }
     StreamProcessor processor = new StreamProcessor(config, streams);
     if (config.adminAddress().isPresent()) {
       try {

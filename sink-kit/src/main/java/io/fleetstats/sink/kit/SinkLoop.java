@@ -39,6 +39,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -185,9 +186,17 @@ public final class SinkLoop implements AutoCloseable {
     producer.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-deadletter");
     this.deadLetters = new DeadLetterWriter(b.deadLetterTopic, producer, DEAD_LETTER_TIMEOUT);
     this.groupId = b.groupId;
-    this.consumer =
-        new KafkaConsumer<>(
-            consumerConfig(b.consumerKafka == null ? kafka : b.consumerKafka, b.groupId, clientId));
+    try {
+      this.consumer =
+          new KafkaConsumer<>(
+              consumerConfig(
+                  b.consumerKafka == null ? kafka : b.consumerKafka, b.groupId, clientId));
+    } catch (KafkaException e) {
+      // a key store that cannot be read: say which setting, not just "Failed to construct"
+      throw KafkaAccess.explain(e, "")
+          .<RuntimeException>map(m -> new IllegalStateException(name + " cannot start: " + m))
+          .orElse(e);
+    }
     this.thread = new Thread(this::run, name.replace(' ', '-'));
   }
 
