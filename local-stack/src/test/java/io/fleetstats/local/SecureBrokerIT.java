@@ -1,6 +1,7 @@
 package io.fleetstats.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.awaitility.Awaitility.await;
 
 import ch.qos.logback.classic.Level;
@@ -30,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,9 +61,10 @@ import org.slf4j.LoggerFactory;
  * {@code FLEETSTATS_CREATE_TOPICS=false}) and a principal of its own holding only the ACLs
  * docs/operations.md lists for it. Statsd samples must come out as Wavefront lines at a loopback
  * proxy over both listeners. A wrong password and a missing ACL must each give one message naming
- * what to fix while the edge agent keeps running and buffering; and no password, key store password
- * or token may show in any log line (Kafka's and the broker's at INFO included), {@code /metrics}
- * or {@code /readyz} page, or exception message of the whole class.
+ * what to fix while the edge agent keeps running and buffering (a key store it cannot read stops
+ * every service at start, naming the setting); and no password, key store password or token may
+ * show in any log line (Kafka's and the broker's at INFO included), {@code /metrics} or {@code
+ * /readyz} page, or exception message of the whole class.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SecureBrokerIT {
@@ -287,18 +290,18 @@ class SecureBrokerIT {
   void aWrongKeyStorePasswordStopsTheStartNamingItsSetting() {
     // Kafka cannot even build a client: each service stops at start, saying which setting
     String setting = "FLEETSTATS_KAFKA_SSL_KEYSTORE_PASSWORD";
-    Map<String, Throwable> failures = new java.util.LinkedHashMap<>();
+    Map<String, Throwable> failures = new LinkedHashMap<>();
     failures.put(
         "stream processor",
-        org.assertj.core.api.Assertions.catchThrowable(
+        catchThrowable(
             () -> StreamProcessor.start(processorConfig(Protocol.MTLS, wrongPassword)).close()));
     failures.put(
         "wavefront sink",
-        org.assertj.core.api.Assertions.catchThrowable(
+        catchThrowable(
             () -> WavefrontSink.start(sinkConfig(Protocol.MTLS, wrongPassword)).close()));
     failures.put(
         "edge agent",
-        org.assertj.core.api.Assertions.catchThrowable(
+        catchThrowable(
             () ->
                 EdgeAgent.start(EdgeConfig.fromEnv(edgeEnv(Protocol.MTLS, wrongPassword)))
                     .close()));
