@@ -7,6 +7,7 @@ import io.fleetstats.edge.publish.BatchPublisher;
 import io.fleetstats.edge.statsd.RejectReason;
 import io.fleetstats.edge.statsd.StatsdInput;
 import io.fleetstats.edge.statsd.StatsdStats;
+import io.fleetstats.kit.KafkaAccess;
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.kit.selfmetrics.SelfMetrics;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,9 +106,16 @@ public final class EdgeAgent implements AutoCloseable {
     // Kafka is checked (and topics created) first, briefly; if it does not answer, the inputs
     // listen anyway and the check goes on in the background (see KafkaStartCheck)
     KafkaStartCheck kafkaCheck = KafkaStartCheck.start(config);
-    KafkaProducer<byte[], byte[]> producer =
-        BatchPublisher.createProducer(
-            BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
+    KafkaProducer<byte[], byte[]> producer;
+    try {
+      producer =
+          BatchPublisher.createProducer(
+              BatchPublisher.producerProperties(config.kafkaBootstrap(), config.kafkaProperties()));
+    } catch (KafkaException e) {
+      kafkaCheck.close();
+      // a key store that cannot be read: say which setting, not just "Failed to construct"
+      throw KafkaAccess.explain(e, "").<RuntimeException>map(IllegalStateException::new).orElse(e);
+    }
     StatsdInput statsd = new StatsdInput(config.statsdOptions(), clock);
     MysqlInput mysql =
         config.mysql().enabled()

@@ -1,5 +1,6 @@
 package io.fleetstats.edge;
 
+import io.fleetstats.kit.KafkaAccess;
 import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.kit.settings.Durations;
 import io.fleetstats.schemas.TopicSetup;
@@ -199,8 +200,17 @@ final class KafkaStartCheck implements AutoCloseable {
     return TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - nanos);
   }
 
-  /** "no answer" for a timeout anywhere in the chain, else the outermost message. */
+  /**
+   * What to fix when Kafka refused the login or a request; "no answer" for a timeout anywhere in
+   * the chain; else the outermost message.
+   */
   private static String reason(Exception e) {
+    Optional<String> refused =
+        KafkaAccess.explain(
+            e, "Create and Describe on the topics, or set FLEETSTATS_CREATE_TOPICS=false");
+    if (refused.isPresent()) {
+      return refused.get();
+    }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof TimeoutException
           || t instanceof org.apache.kafka.common.errors.TimeoutException) {

@@ -1,5 +1,6 @@
 package io.fleetstats.stream;
 
+import io.fleetstats.kit.KafkaAccess;
 import io.fleetstats.kit.admin.AdminServer;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -59,6 +61,15 @@ public final class StreamProcessor implements AutoCloseable {
   private final RestoreProgress restore = new RestoreProgress();
   private final UndecodableRecords undecodable;
   private volatile AdminServer admin;
+
+  /** What to fix, when Kafka refused the login or a request and Kafka Streams stopped. */
+  private volatile String refused;
+
+  /** The ACLs of the processor's principal (docs/operations.md), for a message naming them. */
+  static final String ACLS =
+      "Read and Describe on the raw topics and the clusters topic, Write and Describe on the"
+          + " aggregates and dead-letter topics, and All on the topics, group and transactional ids"
+          + " prefixed with the application id (FLEETSTATS_APPLICATION_ID)";
 
   private StreamProcessor(
       StreamConfig config, KafkaStreams streams, UndecodableRecords undecodable) {
@@ -102,9 +113,18 @@ public final class StreamProcessor implements AutoCloseable {
       log.warn(unclean.describe());
     }
     Properties properties = streamsProperties(config);
-    KafkaStreams streams =
-        new KafkaStreams(
-            TopologyFactory.build(config, topics, rawPartitions(config, topics)), properties);
+    KafkaStreams streams;
+    try {
+      streams =
+          new KafkaStreams(
+              TopologyFactory.build(config, topics, rawPartitions(config, topics)), properties);
+    } catch (KafkaException e) {
+      // a key store that cannot be read: say which setting, not just "Failed to construct"
+      throw KafkaAccess.explain(e, ACLS)
+          .<RuntimeException>map(
+              m -> new IllegalStateException("stream processor cannot start: " + m))
+          .orElse(e);
+    }
     StreamProcessor processor =
         new StreamProcessor(
             config, streams, (UndecodableRecords) properties.get(UndecodableRecords.CONFIG));
@@ -124,18 +144,39 @@ public final class StreamProcessor implements AutoCloseable {
           if (now == KafkaStreams.State.RUNNING) {
             running.complete(null);
           } else if (now == KafkaStreams.State.ERROR || now == KafkaStreams.State.NOT_RUNNING) {
+            String refused = processor.refused;
             running.completeExceptionally(
-                new IllegalStateException("Kafka Streams stopped while starting: " + now));
+                new IllegalStateException(
+                    refused != null
+                        ? "stream processor stopped: " + refused
+                        : "Kafka Streams stopped while starting: " + now));
             processor.stopped.complete(null);
           }
         });
     streams.setUncaughtExceptionHandler(
         e -> {
-          log.error("stream thread failed; shutting the stream processor down", e);
+          Optional<String> refused = KafkaAccess.explain(e, ACLS);
+          if (refused.isPresent()) {
+            // an operator's fix, named in full: a stack trace would add nothing
+            processor.refused = refused.get();
+            log.error("stream processor stopped; fix the cause and restart: {}", refused.get());
+          } else {
+            log.error("stream thread failed; shutting the stream processor down", e);
+          }
           return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
     streams.setGlobalStateRestoreListener(processor.restore);
-    streams.start();
+    try {
+      // the global table's thread is started and initialized here: a refused login throws now
+      streams.start();
+    } catch (RuntimeException e) {
+      Optional<String> refused = KafkaAccess.explain(e, ACLS);
+      processor.close();
+      if (refused.isPresent()) {
+        throw new IllegalStateException("stream processor cannot start: " + refused.get());
+      }
+      throw e;
+    }
     try {
       processor.awaitRunning(running);
     } catch (ExecutionException e) {

@@ -1,5 +1,6 @@
 package io.fleetstats.edge.publish;
 
+import io.fleetstats.kit.KafkaAccess;
 import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.kit.Ticker;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -12,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -51,6 +53,9 @@ public final class BatchPublisher implements AutoCloseable {
   /** A send in flight this long without any answer means Kafka is unreachable (for /readyz). */
   private static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(15);
 
+  /** The pause after Kafka refused a send outright (login or ACL): a fix takes an operator. */
+  private static final Duration REFUSED_PAUSE = Duration.ofSeconds(1);
+
   private final Producer<byte[], byte[]> producer;
   private final String topic;
   private final long maxBytes;
@@ -81,6 +86,13 @@ public final class BatchPublisher implements AutoCloseable {
   private long lastProgressNanos;
   private long lastSuccessNanos;
   private long lastRetriableFailureNanos;
+
+  /** What to fix when the last failed send was Kafka refusing our login or an ACL, else null. */
+  private String lastRefusal;
+
+  /** After a refusal, nothing is sent before this time (0: no hold). */
+  private long holdUntilNanos;
+
   private boolean closing;
   private boolean closed;
 
@@ -348,7 +360,8 @@ public final class BatchPublisher implements AutoCloseable {
             return;
           }
           boolean spooled = spool != null && !spool.isEmpty();
-          if (inFlight < maxInFlight && (spooled || !queue.isEmpty())) {
+          boolean held = holdUntilNanos != 0 && ticker.nanoTime() - holdUntilNanos < 0;
+          if (inFlight < maxInFlight && (spooled || !queue.isEmpty()) && !held) {
             if (inFlight == 0) {
               lastProgressNanos = ticker.nanoTime();
             }
@@ -484,10 +497,31 @@ public final class BatchPublisher implements AutoCloseable {
       if (error == null) {
         batchesSent.increment();
         samplesSent.add(p.samples());
+        lastRefusal = null;
         lastSuccessNanos = lastProgressNanos;
       } else {
         producerErrors.increment();
-        if (error instanceof RetriableException && !closed) {
+        Optional<String> refused = KafkaAccess.explain(error, needs());
+        if (refused.isPresent() && !closed) {
+          // A login or an ACL is wrong: nothing is lost while an operator fixes it, the records
+          // wait (buffer, then spool) as for an outage and go once Kafka accepts them.
+          lastRetriableFailureNanos = lastProgressNanos;
+          lastRefusal = refused.get();
+          holdUntilNanos = lastProgressNanos + REFUSED_PAUSE.toNanos();
+          queue.addFirst(p);
+          queuedBytes += p.bytes();
+          if (spool == null) {
+            dropOldestWhile(this::overBound, DROP_NO_SPOOL);
+          }
+          warn(
+              error.getClass(),
+              "cannot publish to "
+                  + topic
+                  + ": "
+                  + refused.get()
+                  + "; records wait and are sent once Kafka accepts them");
+        } else if (error instanceof RetriableException && !closed) {
+          lastRefusal = null;
           lastRetriableFailureNanos = lastProgressNanos;
           queue.addFirst(p);
           queuedBytes += p.bytes();
@@ -502,7 +536,7 @@ public final class BatchPublisher implements AutoCloseable {
                   + topic
                   + " will be sent again: "
                   + error);
-        } else if (error instanceof RetriableException && spool != null) {
+        } else if ((error instanceof RetriableException || refused.isPresent()) && spool != null) {
           // closing while Kafka is unreachable: the record in flight joins the queue in the spool
           // (written under the lock: closing, nothing else waits for it)
           try {
@@ -552,6 +586,11 @@ public final class BatchPublisher implements AutoCloseable {
     if (heldBack >= 0) {
       log.warn("{} ({} similar since the last report)", message, heldBack);
     }
+  }
+
+  /** The ACLs a producer to {@link #topic} needs, for a message naming them. */
+  private String needs() {
+    return "Write and Describe on topic " + topic;
   }
 
   /** The topic this publisher writes to. */
@@ -635,6 +674,9 @@ public final class BatchPublisher implements AutoCloseable {
     lock.lock();
     try {
       if (lastRetriableFailureNanos != 0 && lastRetriableFailureNanos - lastSuccessNanos > 0) {
+        if (lastRefusal != null) {
+          return lastRefusal;
+        }
         return "the last send to Kafka failed and none succeeded since";
       }
       if (inFlight > 0 && ticker.nanoTime() - lastProgressNanos > STUCK_NANOS) {

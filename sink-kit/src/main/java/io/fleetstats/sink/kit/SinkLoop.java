@@ -1,5 +1,6 @@
 package io.fleetstats.sink.kit;
 
+import io.fleetstats.kit.KafkaAccess;
 import io.fleetstats.kit.LogThrottle;
 import io.fleetstats.kit.Ticker;
 import io.fleetstats.kit.admin.AdminServer;
@@ -38,6 +39,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -99,6 +101,7 @@ public final class SinkLoop implements AutoCloseable {
   private final Delivery delivery;
   private final Map<String, Object> kafka;
   private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String groupId;
   private final DeadLetterWriter deadLetters;
   private final Backoff backoff;
   private final DoubleSupplier random;
@@ -182,9 +185,18 @@ public final class SinkLoop implements AutoCloseable {
     Map<String, Object> producer = new HashMap<>(b.producerKafka == null ? kafka : b.producerKafka);
     producer.putIfAbsent(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-deadletter");
     this.deadLetters = new DeadLetterWriter(b.deadLetterTopic, producer, DEAD_LETTER_TIMEOUT);
-    this.consumer =
-        new KafkaConsumer<>(
-            consumerConfig(b.consumerKafka == null ? kafka : b.consumerKafka, b.groupId, clientId));
+    this.groupId = b.groupId;
+    try {
+      this.consumer =
+          new KafkaConsumer<>(
+              consumerConfig(
+                  b.consumerKafka == null ? kafka : b.consumerKafka, b.groupId, clientId));
+    } catch (KafkaException e) {
+      // a key store that cannot be read: say which setting, not just "Failed to construct"
+      throw KafkaAccess.explain(e, "")
+          .<RuntimeException>map(m -> new IllegalStateException(name + " cannot start: " + m))
+          .orElse(e);
+    }
     this.thread = new Thread(this::run, name.replace(' ', '-'));
   }
 
@@ -286,7 +298,13 @@ public final class SinkLoop implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
-      fail(e, true);
+      Optional<String> refused = KafkaAccess.explain(e, acls());
+      if (refused.isPresent()) {
+        // a login or an ACL to fix, named in full: a stack trace would add nothing
+        fail(new IllegalStateException(name + " stopped: " + refused.get()), false);
+      } else {
+        fail(e, true);
+      }
       return;
     } finally {
       closeConsumer();
@@ -336,7 +354,9 @@ public final class SinkLoop implements AutoCloseable {
         if (held >= 0) {
           log.warn(
               "{}; {} records not committed, retry in {} ms ({} similar messages suppressed)",
-              e.getMessage(),
+              KafkaAccess.explain(e, acls())
+                  .map(m -> "cannot write dead letters: " + m)
+                  .orElse(e.getMessage()),
               letters.size(),
               delay.toMillis(),
               held);
@@ -478,11 +498,23 @@ public final class SinkLoop implements AutoCloseable {
           Thread.currentThread().interrupt();
         }
         Object bootstrap = kafka.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG);
-        kafkaProblem = "Kafka at " + bootstrap + " does not answer: " + e;
+        kafkaProblem =
+            KafkaAccess.explain(e, acls())
+                .orElse("Kafka at " + bootstrap + " does not answer: " + e);
       }
       kafkaCheckedAt = now;
     }
     return kafkaProblem;
+  }
+
+  /** The ACLs of a sink's principal (docs/operations.md), for a message naming them. */
+  private String acls() {
+    return "Read and Describe on topic "
+        + topic
+        + ", Read on group "
+        + groupId
+        + ", Write and Describe on topic "
+        + deadLetters.topic();
   }
 
   private void fail(Throwable e, boolean unexpected) {
