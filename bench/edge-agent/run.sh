@@ -17,7 +17,8 @@
 # Before the agent's first ladder the broker gets BROKER_WARMUP seconds (default 40) of L=115 at 3 M lines/s
 # through the agent, not counted (its JIT warm-up; bench/README.md, session 5).
 # Agent variants: a receiver named agent_X is the agent with FLEETSTATS_JAVA_OPTS=$AGENT_OPTS_X added to the
-# start script's flags (AGENT_OPTS for plain "agent"); a receiver may be listed more than once (A/B/A/B).
+# start script's flags (AGENT_OPTS for plain "agent") and, when AGENT_JAR_X is set, that runnable jar (another
+# build; its class-data archive is made if missing); a receiver may be listed more than once (A/B/A/B).
 # CPU only (no ladders): LADDER_L115= LADDER_L20= (empty); CPU_WARMUP seconds at the CPU rate first (default 0),
 # CPU_SECONDS the measured blast (default 10); FOOTPRINT= (empty) skips the 10 k lines/s footprint.
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
@@ -66,6 +67,13 @@ if [[ " $receivers " == *" collectd "* ]]; then
   log "collectd: $("$collectd_bin" -h 2>&1 | grep -m1 -o 'collectd [0-9][0-9.]*[0-9]'), receive buffer $collectd_rcvbuf bytes (net.core.rmem_default while it starts, $rmem_saved otherwise)"
 fi
 
+for v in $receivers; do
+  jar_var=AGENT_JAR${v#agent}
+  if [[ $v == agent* ]] && [ -n "${!jar_var:-}" ] && [ ! -f "${!jar_var%.jar}.jsa" ]; then
+    FLEETSTATS_EDGE_JAR=${!jar_var} "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >>"$work/cds.log" 2>&1 || true
+  fi
+done
+
 # --- the broker
 start_broker
 
@@ -75,8 +83,8 @@ start_receiver() { # name -> sets rpid
       java -cp "$work" NioCount $port "$work/nio.count" >"$work/nio.log" 2>&1 &
       rpid=$! ;;
     agent*)
-      local opts_var=AGENT_OPTS${1#agent}
-      FLEETSTATS_JAVA_OPTS=${!opts_var:-} FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap \
+      local opts_var=AGENT_OPTS${1#agent} jar_var=AGENT_JAR${1#agent}
+      FLEETSTATS_EDGE_JAR=${!jar_var:-${FLEETSTATS_EDGE_JAR:-}} FLEETSTATS_JAVA_OPTS=${!opts_var:-} FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap \
       FLEETSTATS_ADMIN_ADDRESS=127.0.0.1:$admin FLEETSTATS_TOPIC_PARTITIONS=1 POD_NAME=bench-0 NODE_HOSTNAME=bench \
         "$repo/edge-agent/bin/fleetstats-edge-agent" >"$work/agent.log" 2>&1 &
       rpid=$! ;;
