@@ -13,7 +13,9 @@
 # sends), counting received lines instead of produced ones.
 # Usage: bench/edge-agent/profile.sh   (takes /tmp/fleetstats-bench.lock itself); VARIANTS="kafka nokafka" (the
 # order; the first one also feeds the broker warm-up), PROFILE=0 for thread CPU only (no JFR, no perf),
-# RATE, L, SECONDS_MEASURED, BROKER_WARMUP.
+# RATE, L, SECONDS_MEASURED, BROKER_WARMUP, WARMUP (seconds at the measured load first, default 5).
+# A variant named kafka_X or nokafka_X adds FLEETSTATS_JAVA_OPTS=$AGENT_OPTS_X to the start script's flags
+# (e.g. VARIANTS="kafka kafka_c2 kafka kafka_c2" AGENT_OPTS_c2="-XX:TieredStopAtLevel=4 ...").
 # Output: $WORK/results.txt, $WORK/<variant>.jfr, $WORK/<variant>.perf (paths logged).
 set -euo pipefail
 bench_name=profile
@@ -38,14 +40,15 @@ threads() { # pid -> "tid/name ticks" per thread
 }
 warm=0
 for v in ${VARIANTS:-kafka nokafka}; do
-  if [ "$v" = kafka ]; then boot=$bootstrap counted=fleetstats_edge_samples_produced_total; else boot=127.0.0.1:1 counted=fleetstats_edge_statsd_lines_total; fi
-  FLEETSTATS_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit" \
+  suffix=${v#nokafka}; opts_var=AGENT_OPTS${suffix#kafka}
+  if [[ $v == kafka* ]]; then boot=$bootstrap counted=fleetstats_edge_samples_produced_total; else boot=127.0.0.1:1 counted=fleetstats_edge_statsd_lines_total; fi
+  FLEETSTATS_JAVA_OPTS="-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit ${!opts_var:-}" \
   FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$boot FLEETSTATS_ADMIN_ADDRESS=127.0.0.1:$admin \
     FLEETSTATS_TOPIC_PARTITIONS=1 POD_NAME=bench-0 NODE_HOSTNAME=bench "$repo/edge-agent/bin/fleetstats-edge-agent" >"$work/agent-$v.log" 2>&1 &
   apid=$!; echo $apid >>"$work/pids"
   for _ in $(seq 60); do [ -n "$(metric $counted 2>/dev/null)" ] && break; sleep 0.5; done
   if [ $warm = 0 ]; then blast 3000000 115 "${BROKER_WARMUP:-20}" >/dev/null; warm=1; fi
-  blast "$rate" "$L" 5 >/dev/null
+  blast "$rate" "$L" "${WARMUP:-5}" >/dev/null
   b=$(settled $counted); threads $apid >"$work/threads0.$v"; k0=$(cpu_ticks $broker_pid)
   if [ "${PROFILE:-1}" = 1 ]; then
     jcmd $apid JFR.start name=p settings=profile filename="$work/$v.jfr" >/dev/null
@@ -63,7 +66,7 @@ for v in ${VARIANTS:-kafka nokafka}; do
   LC_ALL=C join <(LC_ALL=C sort "$work/threads0.$v") <(LC_ALL=C sort "$work/threads1.$v") 2>/dev/null | awk -v g="$got" -v hz="$hz" \
     '{d = $3 - $2; if (d > 0) {printf "  %-40s %.3f\n", $1, d / hz / (g / 1e6)}; t += d} END {printf "  %-40s %.3f\n", "ALL (threads alive at both ends)", t / hz / (g / 1e6)}' \
     | sort -k2 -nr | tee -a "$results" >&2
-  [ "$v" = kafka ] && log "  broker JVM: $(awk -v d=$((k1 - k0)) -v g="$got" -v hz="$hz" 'BEGIN {printf "%.3f", d / hz / (g / 1e6)}')"
+  [[ $v == kafka* ]] && log "  broker JVM: $(awk -v d=$((k1 - k0)) -v g="$got" -v hz="$hz" 'BEGIN {printf "%.3f", d / hz / (g / 1e6)}')"
   curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_(samples|lines)|batches_(produced|dropped))_total' | tee -a "$results" >&2 || true
   kill $apid; wait $apid 2>/dev/null || true
   log "  jfr: $work/$v.jfr perf: $work/$v.perf (perf map /tmp/perf-$apid.map)"

@@ -16,6 +16,11 @@
 # is the one-thread, one-write(2)-per-datagram generator of the earlier runs.
 # Before the agent's first ladder the broker gets BROKER_WARMUP seconds (default 40) of L=115 at 3 M lines/s
 # through the agent, not counted (its JIT warm-up; bench/README.md, session 5).
+# Agent variants: a receiver named agent_X is the agent with FLEETSTATS_JAVA_OPTS=$AGENT_OPTS_X added to the
+# start script's flags (AGENT_OPTS for plain "agent") and, when AGENT_JAR_X is set, that runnable jar (another
+# build; its class-data archive is made if missing); a receiver may be listed more than once (A/B/A/B).
+# CPU only (no ladders): LADDER_L115= LADDER_L20= (empty); CPU_WARMUP seconds at the CPU rate first (default 0),
+# CPU_SECONDS the measured blast (default 10); FOOTPRINT= (empty) skips the 10 k lines/s footprint.
 # Usage: bench/edge-agent/run.sh [RUN_SECONDS]   (takes /tmp/fleetstats-bench.lock itself)
 #   RECEIVERS="nio agent etsy collectd" (the default) picks receivers, SIZES="115 20 1" the lines per
 #   datagram, LADDER_L115/L20/L1 the rates tried; e.g. RECEIVERS=collectd SIZES=20 LADDER_L20="100000 200000"
@@ -62,6 +67,13 @@ if [[ " $receivers " == *" collectd "* ]]; then
   log "collectd: $("$collectd_bin" -h 2>&1 | grep -m1 -o 'collectd [0-9][0-9.]*[0-9]'), receive buffer $collectd_rcvbuf bytes (net.core.rmem_default while it starts, $rmem_saved otherwise)"
 fi
 
+for v in $receivers; do
+  jar_var=AGENT_JAR${v#agent}
+  if [[ $v == agent* ]] && [ -n "${!jar_var:-}" ] && [ ! -f "${!jar_var%.jar}.jsa" ]; then
+    FLEETSTATS_EDGE_JAR=${!jar_var} "$repo/edge-agent/bin/fleetstats-edge-agent" --create-cds >>"$work/cds.log" 2>&1 || true
+  fi
+done
+
 # --- the broker
 start_broker
 
@@ -70,8 +82,9 @@ start_receiver() { # name -> sets rpid
     nio)
       java -cp "$work" NioCount $port "$work/nio.count" >"$work/nio.log" 2>&1 &
       rpid=$! ;;
-    agent)
-      FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap \
+    agent*)
+      local opts_var=AGENT_OPTS${1#agent} jar_var=AGENT_JAR${1#agent}
+      FLEETSTATS_EDGE_JAR=${!jar_var:-${FLEETSTATS_EDGE_JAR:-}} FLEETSTATS_JAVA_OPTS=${!opts_var:-} FLEETSTATS_STATSD_ADDRESS=127.0.0.1:$port FLEETSTATS_KAFKA_BOOTSTRAP=$bootstrap \
       FLEETSTATS_ADMIN_ADDRESS=127.0.0.1:$admin FLEETSTATS_TOPIC_PARTITIONS=1 POD_NAME=bench-0 NODE_HOSTNAME=bench \
         "$repo/edge-agent/bin/fleetstats-edge-agent" >"$work/agent.log" 2>&1 &
       rpid=$! ;;
@@ -137,7 +150,7 @@ count() { # name -> cumulative lines received
     etsy) cat "$work/etsy.count" ;;
     collectd) collectd_count ;;
     # lines that made it into Kafka: each line of the load is one sample, so produced = sent is zero loss
-    agent) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}' | grep . ;;
+    agent*) curl -sf "http://127.0.0.1:$admin/metrics" | awk '/^fleetstats_edge_samples_produced_total/ {printf "%d", $2}' | grep . ;;
   esac
 }
 
@@ -185,7 +198,7 @@ search() { # name L ladder... -> best zero-loss rate (confirmed by a second run)
   local best=0 prev=0
   start_receiver "$name"
   blast 10000 "$L" 2 >/dev/null # warm-up, not counted
-  if [ "$name" = agent ] && [ ! -f "$work/broker.warm" ]; then
+  if [[ $name == agent* ]] && [ ! -f "$work/broker.warm" ]; then
     # The broker's JIT: in its first minute of load C2 compiling the produce path took 30-40 % of its CPU
     # (bench/README.md, session 5), a production broker is long past that: fed first, not counted.
     blast 3000000 115 "${BROKER_WARMUP:-40}" >/dev/null; touch "$work/broker.warm"
@@ -201,8 +214,10 @@ search() { # name L ladder... -> best zero-loss rate (confirmed by a second run)
     log "$name L=$L rate=$best confirm got=$got sent=$sent $([ "$got" = "$sent" ] && echo exact || echo LOSS)"
     [ "$got" = "$sent" ] || best=$prev
   fi
+  if [ "${CPU_WARMUP:-0}" != 0 ]; then blast "${cpu_rate[$L]}" "$L" "$CPU_WARMUP" >/dev/null; fi
   cpu_per_million "$name" "$L" "${cpu_rate[$L]}"
-  if [ "$name" = agent ]; then
+  log "$name L=$L after the CPU blast: VmRSS $(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$rpid/status") MiB"
+  if [[ $name == agent* ]]; then
     curl -sf "http://127.0.0.1:$admin/metrics" | grep -E '^fleetstats_edge_(samples_(produced|dropped)|statsd_(samples|lines))_total' | tee -a "$results" >&2 || true
   fi
   stop_receiver
@@ -218,8 +233,8 @@ cpu_per_million() { # name L rate -> writes "cpu_s_per_million_lines got sent" t
   t1=$(cpu_ticks "$rpid")
   # the settling wait is idle time for every receiver but still counted, alike for all
   awk -v d="$((t1 - t0))" -v hz="$hz" -v got="$((after - before))" -v sent="$sent" \
-    'BEGIN {printf "%.2f %d %d", d / hz / (got / 1e6), got, sent}' >"$work/cpu.$name.$L"
-  log "$name L=$L cpu at $rate lines/s for $cpu_secs s: cpu_s_per_million got sent = $(cat "$work/cpu.$name.$L")"
+    'BEGIN {printf "%.2f %d %d\n", d / hz / (got / 1e6), got, sent}' >>"$work/cpu.$name.$L"
+  log "$name L=$L cpu at $rate lines/s for $cpu_secs s: cpu_s_per_million got sent = $(tail -n1 "$work/cpu.$name.$L")"
 }
 
 footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
@@ -237,9 +252,9 @@ footprint() { # name L -> "rss_mib hwm_mib cpu_cores" at 10k lines/s for 20 s
 
 declare -A best
 declare -A ladder
-ladder[115]=${LADDER_L115:-"100000 200000 400000 800000 1600000 2000000 3000000 4000000 5000000 6000000 7000000 8000000 10000000 12000000 15000000 20000000 25000000 30000000 40000000 50000000"}
-ladder[20]=${LADDER_L20:-"50000 100000 200000 400000 600000 800000 1000000 1500000 2000000 2500000 3000000 4000000 5000000 6000000 8000000 10000000"}
-ladder[1]=${LADDER_L1:-"10000 20000 30000 40000 60000 80000 100000 150000 200000 250000 300000 350000 400000 450000 500000 600000 700000"}
+ladder[115]=${LADDER_L115-"100000 200000 400000 800000 1600000 2000000 3000000 4000000 5000000 6000000 7000000 8000000 10000000 12000000 15000000 20000000 25000000 30000000 40000000 50000000"}
+ladder[20]=${LADDER_L20-"50000 100000 200000 400000 600000 800000 1000000 1500000 2000000 2500000 3000000 4000000 5000000 6000000 8000000 10000000"}
+ladder[1]=${LADDER_L1-"10000 20000 30000 40000 60000 80000 100000 150000 200000 250000 300000 350000 400000 450000 500000 600000 700000"}
 # CPU per million lines: at about the highest rate Etsy statsd took without loss in earlier runs,
 # so that every receiver does the same work and its idle cost weighs little
 declare -A cpu_rate=([115]=${CPU_RATE_L115:-200000} [20]=${CPU_RATE_L20:-100000} [1]=${CPU_RATE_L1:-20000})
@@ -258,14 +273,14 @@ for name in ${FOOTPRINT-$receivers}; do
 done
 
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2f", a/b; else print "-" }'; }
-cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" || echo "-"; }
+cpu_of() { [ -f "$work/cpu.$1.$2" ] && cut -d' ' -f1 "$work/cpu.$1.$2" | paste -sd/ || echo "-"; }
 {
   head="| receiver |"; rule="|---|"
   for L in $sizes; do head="$head max zero-loss lines/s, L=$L |"; rule="$rule---|"; done
   for L in $sizes; do head="$head CPU-s per M lines, L=$L at ${cpu_rate[$L]}/s |"; rule="$rule---|"; done
   echo "$head RSS (VmRSS / VmHWM) at 10k lines/s, L=1 | CPU at 10k lines/s, L=1 |"
   echo "$rule---|---|"
-  for name in $receivers; do
+  for name in $(printf '%s\n' $receivers | awk '!seen[$0]++'); do
     read -r rss hwm cores <<<"${fp[$name]:-- - -}"
     row="| $name |"
     for L in $sizes; do row="$row ${best[$name,$L]:-} |"; done
