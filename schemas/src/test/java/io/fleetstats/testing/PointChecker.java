@@ -132,6 +132,11 @@ public final class PointChecker {
     dropped.merge(pod, samples, Long::sum);
   }
 
+  /** As {@link #dropped}, but the total so far (a counter read again replaces the last reading). */
+  public synchronized void droppedSoFar(Pod pod, long samples) {
+    dropped.put(pod, samples);
+  }
+
   /**
    * Samples of {@code pod} with event time in [{@code fromMs}, {@code toMs}] may be missing without
    * being counted: the process that held them was killed.
@@ -155,6 +160,14 @@ public final class PointChecker {
 
   /** Checks the receiver's lines, in the order they arrived, against what was sent. */
   public synchronized Result check(Iterable<String> receivedLines) {
+    return check(receivedLines, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #check(Iterable)}, for the windows that end at or before {@code untilMs} only (while
+   * traffic goes on, the later ones are still open).
+   */
+  public synchronized Result check(Iterable<String> receivedLines, long untilMs) {
     // last write wins: (name, pod id, window start s) -> value
     Map<String, Double> points = new HashMap<>();
     Map<String, List<Long>> windowsSeen = new HashMap<>(); // (metric, pod) -> window starts
@@ -184,6 +197,9 @@ public final class PointChecker {
         Kind kind = kinds.get(metric);
         for (Map.Entry<Long, Sent> w : byMetric.getValue().entrySet()) {
           long ws = w.getKey();
+          if (ws > untilMs - windowMs) {
+            continue;
+          }
           Sent s = w.getValue();
           samplesSent += s.samples;
           checked++;
@@ -199,7 +215,7 @@ public final class PointChecker {
         }
         List<Long> seen = windowsSeen.getOrDefault(metric + "|" + pod.id(), List.of());
         for (long sec : seen) {
-          if (!byMetric.getValue().containsKey(sec * 1000)) {
+          if (sec * 1000 <= untilMs - windowMs && !byMetric.getValue().containsKey(sec * 1000)) {
             errors.add(
                 "%s %s window %d: a point, but nothing was sent in that window"
                     .formatted(pod.id(), metric, sec));

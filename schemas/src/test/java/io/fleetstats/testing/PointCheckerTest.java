@@ -148,6 +148,17 @@ class PointCheckerTest {
   }
 
   @Test
+  void windowsEndingAfterTheCutOffAreNotCheckedYet() {
+    lines.removeIf(l -> l.startsWith("\"hits\" 2 1010"));
+    lines.add(a("hits", 9, 1020, "counter"));
+    Result r = checker.check(lines, 1_010_000);
+    assertThat(r.errors()).isEmpty();
+    assertThat(r.pointsChecked()).isEqualTo(4);
+    assertThat(r.samplesSent()).isEqualTo(9);
+    assertThat(checker.check(lines, 1_020_000).errors()).hasSize(1);
+  }
+
+  @Test
   void moreDropsCountedThanMissingFails() {
     checker.dropped(B, 1);
     assertThat(checker.check(lines).errors())
