@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /**
@@ -172,10 +173,11 @@ public final class PointChecker {
     Map<String, Double> points = new HashMap<>();
     Map<String, List<Long>> windowsSeen = new HashMap<>(); // (metric, pod) -> window starts
     for (String line : receivedLines) {
-      WavefrontLine l = WavefrontLine.parse(line);
-      if (l == null || l.tags.containsKey("rollup")) {
+      Optional<WavefrontLine> parsed = WavefrontLine.parse(line);
+      if (parsed.isEmpty() || parsed.get().tags.containsKey("rollup")) {
         continue;
       }
+      WavefrontLine l = parsed.get();
       String podId =
           l.tags.get("cluster") + "/" + l.tags.get("namespace") + "/" + l.tags.get("pod_name");
       points.put(l.name + "|" + podId + "|" + l.seconds, l.value);
@@ -354,11 +356,11 @@ public final class PointChecker {
       this.seconds = seconds;
     }
 
-    /** The line, or null if it is not a plain point with a timestamp (e.g. a histogram). */
-    static WavefrontLine parse(String line) {
+    /** The line, or empty if it is not a plain point with a timestamp (e.g. a histogram). */
+    static Optional<WavefrontLine> parse(String line) {
       List<String> tokens = tokens(line.strip());
       if (tokens.size() < 3 || line.startsWith("!")) {
-        return null;
+        return Optional.empty();
       }
       try {
         WavefrontLine l =
@@ -372,9 +374,9 @@ public final class PointChecker {
             l.tags.put(unquote(t.substring(0, eq)), unquote(t.substring(eq + 1)));
           }
         }
-        return l;
+        return Optional.of(l);
       } catch (NumberFormatException e) {
-        return null;
+        return Optional.empty();
       }
     }
 

@@ -196,12 +196,13 @@ class PointCheckerTest {
   void parsesQuotedTagsWithBlanksAndSkipsHistograms() {
     PointChecker.WavefrontLine l =
         PointChecker.WavefrontLine.parse(
-            "\"a.b\" 1.5E20 1700000000 source=\"n 1\" \"k\"=\"v=w \\\"x\\\"\"");
+                "\"a.b\" 1.5E20 1700000000 source=\"n 1\" \"k\"=\"v=w \\\"x\\\"\"")
+            .orElseThrow();
     assertThat(l.name).isEqualTo("a.b");
     assertThat(l.value).isEqualTo(1.5e20);
     assertThat(l.seconds).isEqualTo(1_700_000_000L);
     assertThat(l.tags).containsEntry("source", "n 1").containsEntry("k", "v=w \"x\"");
     assertThat(PointChecker.WavefrontLine.parse("!M 1700000000 #1 2.0 \"a\" source=\"s\""))
-        .isNull();
+        .isEmpty();
   }
 }
