@@ -500,6 +500,8 @@ class FaultSuiteIT {
     env.put("FLEETSTATS_KAFKA_SESSION_TIMEOUT_MS", "3000");
     env.put("FLEETSTATS_KAFKA_HEARTBEAT_INTERVAL_MS", "500");
     env.put("FLEETSTATS_KAFKA_TRANSACTION_TIMEOUT_MS", "5000");
+    // as the Helm chart: a static member id, so a restart takes its tasks back at once
+    env.put("FLEETSTATS_KAFKA_GROUP_INSTANCE_ID", "stream-processor-0");
     File logFile = dir.resolve("processor.log").toFile();
     return FaultParts.startJava("io.fleetstats.stream.StreamProcessorMain", "256m", env, logFile);
   }
@@ -508,6 +510,7 @@ class FaultSuiteIT {
     Map<String, String> env = new HashMap<>();
     env.put("FLEETSTATS_KAFKA_BOOTSTRAP", bootstrap);
     env.put("FLEETSTATS_PROXY_URL", "http://127.0.0.1:" + receiver.port);
+    env.put("FLEETSTATS_KAFKA_GROUP_INSTANCE_ID", "wavefront-sink-0");
     env.put("FLEETSTATS_ADMIN_ADDRESS", "127.0.0.1:0");
     env.put("FLEETSTATS_KAFKA_SESSION_TIMEOUT_MS", "3000");
     env.put("FLEETSTATS_KAFKA_HEARTBEAT_INTERVAL_MS", "500");
