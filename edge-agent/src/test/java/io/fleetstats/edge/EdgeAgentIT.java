@@ -31,7 +31,6 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -281,12 +280,7 @@ class EdgeAgentIT {
 
     Batches poll() {
       if (consumer.assignment().isEmpty()) {
-        List<TopicPartition> partitions =
-            consumer.partitionsFor(TOPIC).stream()
-                .map(p -> new TopicPartition(TOPIC, p.partition()))
-                .toList();
-        consumer.assign(partitions);
-        consumer.seekToBeginning(partitions);
+        TestKafka.readFromStart(consumer, TOPIC);
       }
       for (ConsumerRecord<String, StatsdBatch> r : consumer.poll(Duration.ofMillis(200))) {
         if (key.equals(r.key())) {

@@ -79,4 +79,42 @@ public final class TestKafka {
     cluster.waitForReadyBrokers();
     return cluster;
   }
+
+  /**
+   * Raises (or lowers) {@code max.message.bytes} of {@code topics} on the cluster at {@code
+   * bootstrap}: the tests that send records over the broker's 1 MiB default limit.
+   */
+  public static void maxMessageBytes(
+      String bootstrap, int bytes, java.util.Collection<String> topics) throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.of("bootstrap.servers", bootstrap))) {
+      java.util.Map<
+              org.apache.kafka.common.config.ConfigResource,
+              java.util.Collection<org.apache.kafka.clients.admin.AlterConfigOp>>
+          ops = new java.util.HashMap<>();
+      for (String t : topics) {
+        ops.put(
+            new org.apache.kafka.common.config.ConfigResource(
+                org.apache.kafka.common.config.ConfigResource.Type.TOPIC, t),
+            java.util.List.of(
+                new org.apache.kafka.clients.admin.AlterConfigOp(
+                    new org.apache.kafka.clients.admin.ConfigEntry(
+                        "max.message.bytes", Integer.toString(bytes)),
+                    org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET)));
+      }
+      admin.incrementalAlterConfigs(ops).all().get();
+    }
+  }
+
+  /** Assigns {@code consumer} every partition of {@code topic}, each from its first record. */
+  public static void readFromStart(
+      org.apache.kafka.clients.consumer.Consumer<?, ?> consumer, String topic) {
+    java.util.List<org.apache.kafka.common.TopicPartition> partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition()))
+            .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+  }
 }

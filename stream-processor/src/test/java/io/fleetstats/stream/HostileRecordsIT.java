@@ -15,12 +15,12 @@ import io.fleetstats.schemas.Source;
 import io.fleetstats.schemas.TopicSetup;
 import io.fleetstats.schemas.Topics;
 import io.fleetstats.stream.UndecodableRecords.Reason;
+import io.fleetstats.testing.TestKafka;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,16 +28,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -151,7 +147,7 @@ class HostileRecordsIT {
         assertThat(refused.getCause()).isInstanceOf(RecordTooLargeException.class);
         refusals.add(topic + ": " + refused.getCause().getMessage());
       }
-      raiseMaxMessageBytes(raw, 16 * 1024 * 1024);
+      TestKafka.maxMessageBytes(cluster.bootstrapServers(), 16 * 1024 * 1024, raw);
 
       // Each topic: garbage, truncated, unknown fingerprint, 10 MB, then the good record.
       for (String topic : raw) {
@@ -266,21 +262,6 @@ class HostileRecordsIT {
                     .setGauges(Map.of("memory.workingSetBytes", 424_242L))
                     .build()))
         .build();
-  }
-
-  private static void raiseMaxMessageBytes(List<String> topicNames, int bytes) throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", cluster.bootstrapServers()))) {
-      Map<ConfigResource, Collection<AlterConfigOp>> ops = new HashMap<>();
-      for (String t : topicNames) {
-        ops.put(
-            new ConfigResource(ConfigResource.Type.TOPIC, t),
-            List.of(
-                new AlterConfigOp(
-                    new ConfigEntry("max.message.bytes", Integer.toString(bytes)),
-                    AlterConfigOp.OpType.SET)));
-      }
-      admin.incrementalAlterConfigs(ops).all().get();
-    }
   }
 
   private static boolean has(List<Aggregate> all, String name, String field, double value) {

@@ -26,7 +26,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -186,20 +185,7 @@ final class ProcessorHarness {
     int corrections;
 
     Reader(String bootstrap, Topics topics, String group) {
-      consumer =
-          new KafkaConsumer<>(
-              Map.of(
-                  ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
-                  bootstrap,
-                  ConsumerConfig.GROUP_ID_CONFIG,
-                  group,
-                  ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
-                  "earliest",
-                  ConsumerConfig.ISOLATION_LEVEL_CONFIG,
-                  "read_committed"),
-              topics.aggregates().keySerde().deserializer(),
-              topics.aggregates().valueSerde().deserializer());
-      consumer.subscribe(List.of(topics.aggregates().name()));
+      consumer = ItKafka.aggregateReader(bootstrap, topics, group);
     }
 
     /** Polls once; returns how many distinct (series, window) were seen so far. */

@@ -573,18 +573,8 @@ class WavefrontSinkIT {
       assertThat(refused)
           .hasCauseInstanceOf(org.apache.kafka.common.errors.RecordTooLargeException.class);
       System.out.println("refused at the default limit: " + refused.getCause().getMessage());
-      admin
-          .incrementalAlterConfigs(
-              Map.of(
-                  new org.apache.kafka.common.config.ConfigResource(
-                      org.apache.kafka.common.config.ConfigResource.Type.TOPIC, topic),
-                  List.of(
-                      new org.apache.kafka.clients.admin.AlterConfigOp(
-                          new org.apache.kafka.clients.admin.ConfigEntry(
-                              "max.message.bytes", Integer.toString(16 * 1024 * 1024)),
-                          org.apache.kafka.clients.admin.AlterConfigOp.OpType.SET))))
-          .all()
-          .get();
+      io.fleetstats.testing.TestKafka.maxMessageBytes(
+          cluster.bootstrapServers(), 16 * 1024 * 1024, List.of(topic));
       int v = 0;
       for (int i = 0; i < bad.size(); i++) {
         long offset =

@@ -24,7 +24,6 @@ import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -239,12 +238,7 @@ class MysqlAgentIT {
                 "earliest"),
             new StringDeserializer(),
             Topics.MYSQL_SNAPSHOT.deserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(RAW_MYSQL).stream()
-              .map(p -> new TopicPartition(RAW_MYSQL, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      TestKafka.readFromStart(consumer, RAW_MYSQL);
       await()
           .atMost(Duration.ofSeconds(30))
           .until(

@@ -29,7 +29,6 @@ import java.util.Random;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -277,12 +276,7 @@ class StatsdHostileIT {
                 "2000"),
             new StringDeserializer(),
             Topics.STATSD_BATCH.deserializer())) {
-      List<TopicPartition> partitions =
-          consumer.partitionsFor(TOPIC).stream()
-              .map(p -> new TopicPartition(TOPIC, p.partition()))
-              .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
+      TestKafka.readFromStart(consumer, TOPIC);
       long[] samples = new long[1];
       await()
           .atMost(Duration.ofSeconds(60))
